@@ -1,0 +1,137 @@
+# relayguard - one non-recursive Makefile.
+#
+#   make            build build/relayguard
+#   make check      install missing Debian packages, build, run every test
+#   make demo       sign real mail through a throwaway Postfix on loopback
+#   make bench      throughput against bare Postfix and opendkim
+#   make install    PREFIX, SYSCONFDIR, DESTDIR as usual
+#
+# Users may set CC, CFLAGS, LDFLAGS, PREFIX, SYSCONFDIR, DESTDIR.  The
+# project's own flags are appended after theirs so they cannot be dropped.
+# SAN=1 builds with ASan + UBSan; WERROR=0 turns -Werror off.
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
+WERROR ?= 1
+SAN ?= 0
+
+B := build
+PKGS := milter opendkim libcrypto
+
+RG_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla
+ifeq ($(WERROR),1)
+RG_WARN += -Werror
+endif
+RG_HARDEN := -fstack-protector-strong -fstack-clash-protection -fPIE
+RG_LDHARDEN := -pie -Wl,-z,relro,-z,now
+ifeq ($(SAN),1)
+RG_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+else
+RG_HARDEN += -D_FORTIFY_SOURCE=2
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+RG_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Icore -Ifilter \
+	$(RG_WARN) $(RG_HARDEN) $(RG_SAN) -MMD -MP
+ALL_CFLAGS = $(CFLAGS) $(RG_CFLAGS) $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(RG_LDHARDEN) $(RG_SAN) -pthread
+
+CORE_SRC := $(wildcard core/*.c)
+FILTER_SRC := $(wildcard filter/*.c)
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
+FILTER_OBJ := $(FILTER_SRC:%.c=$(B)/%.o)
+
+UNIT_SRC := $(wildcard tests/unit/*_test.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+PROG := $(B)/relayguard
+
+.PHONY: all check check-unit check-milter check-integration check-conf \
+	lint deps demo bench fuzz install uninstall fmt clean
+
+all: $(PROG)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(PROG): $(FILTER_OBJ) $(B)/libcore.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(FILTER_OBJ) $(B)/libcore.a $(PKG_LIBS)
+
+$(B)/libcore.a: $(CORE_OBJ)
+	rm -f $@
+	ar rcs $@ $(CORE_OBJ)
+
+$(B)/tests/%_test: tests/unit/%_test.c $(B)/libcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< \
+		$(B)/libcore.a $(PKG_LIBS) -lcmocka
+
+# --- packages -------------------------------------------------------------
+
+# Everything the build and the tests need, installed when missing.
+DEB_PKGS := $(shell cat tests/packages.txt 2>/dev/null)
+
+deps:
+	@sh tests/deps.sh $(DEB_PKGS)
+
+# --- tests ----------------------------------------------------------------
+
+check: deps
+	$(MAKE) all $(UNIT_BIN)
+	@sh tests/run.sh
+
+check-unit: $(UNIT_BIN)
+	@sh tests/run.sh unit
+
+check-milter: $(PROG)
+	@sh tests/run.sh milter
+
+check-integration: $(PROG)
+	@sh tests/run.sh integration
+
+lint:
+	@sh tests/lint.sh
+
+demo: deps
+	$(MAKE) all
+	@bash tests/demo.sh
+
+bench: deps
+	$(MAKE) all
+	@bash tests/bench/bench.sh
+
+fuzz:
+	@bash tests/fuzz/run.sh
+
+# --- install --------------------------------------------------------------
+
+install: $(PROG)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/relayguard
+	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/sbin/relayguard
+	install -m 644 filter/relayguard.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 conf/relayguard.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	test -e $(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf || \
+		install -m 644 conf/relayguard.conf \
+			$(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/relayguard \
+		$(DESTDIR)$(MANDIR)/man8/relayguard.8 \
+		$(DESTDIR)$(MANDIR)/man5/relayguard.conf.5
+
+fmt:
+	clang-format -i core/*.[ch] filter/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf $(B)/*.a $(B)/core $(B)/filter $(B)/tests $(PROG) $(B)/fuzz
+
+-include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d)

@@ -1,0 +1,2 @@
+build/filter/sigwait.o: filter/sigwait.c filter/sigwait.h
+filter/sigwait.h:

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "engine.h"
+
+#include <stdio.h>
+
+#include "str.h"
+
+/* engine_trust - may this client have its mail signed? */
+enum engine_trust
+engine_trust(const struct config *cfg, const struct txn *t)
+{
+	if (t->login[0] != '\0')
+		return ENGINE_TRUST_SASL;
+	if (t->client_addr[0] != '\0' &&
+	    cidr_list_match_text(&cfg->conf->internal_hosts, t->client_addr))
+		return ENGINE_TRUST_INTERNAL;
+	return ENGINE_UNTRUSTED;
+}
+
+/* engine_trust_name - for log lines */
+const char *
+engine_trust_name(enum engine_trust tr)
+{
+	switch (tr) {
+	case ENGINE_TRUST_SASL:
+		return "sasl";
+	case ENGINE_TRUST_INTERNAL:
+		return "internal";
+	default:
+		return "untrusted";
+	}
+}
+
+/* engine_sign_plan - the signatures for this message, or why none */
+size_t
+engine_sign_plan(const struct config *cfg, const struct txn *t,
+		 struct keytable_req *reqs, size_t max, char *why,
+		 size_t whylen)
+{
+	size_t n;
+
+	if (engine_trust(cfg, t) == ENGINE_UNTRUSTED) {
+		(void)str_copy(why, whylen, "untrusted client");
+		return 0;
+	}
+	if (cfg->keys == NULL) {
+		(void)str_copy(why, whylen, "no key_table configured");
+		return 0;
+	}
+	if (t->headers_truncated) {
+		(void)str_copy(why, whylen, "header larger than "
+					    "max_header_bytes");
+		return 0;
+	}
+	if (t->from_count == 0) {
+		(void)str_copy(why, whylen, "no From header");
+		return 0;
+	}
+	if (t->from_count > 1) {
+		/* RFC 6376 8.15: a second From invites display confusion */
+		(void)str_copy(why, whylen, "several From headers");
+		return 0;
+	}
+	if (t->from_status != ADDR_OK) {
+		(void)str_format(why, whylen, "%s", t->from_why);
+		return 0;
+	}
+	n = keytable_lookup(cfg->keys, &t->from,
+			    cfg->conf->multiple_signatures, reqs, max);
+	if (n == 0)
+		(void)str_format(why, whylen, "no key for domain %s",
+				 t->from.domain);
+	return n;
+}

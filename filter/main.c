@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * relayguard - the milter daemon: options, startup, privileges, reload.
+ *
+ *	relayguard [-f] [-c FILE]	serve (daemon, or -f in the foreground
+ *					with logs on stderr)
+ *	relayguard -n [-c FILE]		check the configuration and every key
+ *	relayguard -d			print every setting's default
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "milter.h"
+#include "sigwait.h"
+
+#define RELAYGUARD_VERSION "0.1.0"
+#define DEFAULT_CONF "/etc/relayguard/relayguard.conf"
+#define EX_CONFIG_STATUS 78	/* sysexits.h EX_CONFIG, as OpenDKIM */
+
+static const char *main_conf_path = DEFAULT_CONF;
+
+/* usage - print the synopsis and exit */
+static void
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: relayguard [-f] [-c config]   run the milter\n"
+		"       relayguard -n [-c config]     check the configuration\n"
+		"       relayguard -d                 print the defaults\n"
+		"       relayguard -V                 print the version\n");
+	exit(status);
+}
+
+/* main_summary - the one line -n and startup print */
+static void
+main_summary(const struct config *cfg, char *buf, size_t size)
+{
+	size_t nk = cfg->keys ? keytable_key_count(cfg->keys) : 0;
+	size_t ns = cfg->keys ? keytable_sign_count(cfg->keys) : 0;
+
+	snprintf(buf, size,
+		 "%s: %zu key%s, %zu signing table entr%s, socket %s%s",
+		 cfg->conf->path, nk, nk == 1 ? "" : "s", ns,
+		 ns == 1 ? "y" : "ies", cfg->conf->socket,
+		 dkimsign_lib_has_ed25519(cfg->dkim) ? ", ed25519 available"
+						     : "");
+}
+
+/* main_reload - SIGHUP: build a new generation, or keep the old one */
+static void
+main_reload(void)
+{
+	struct config *cfg = NULL;
+	struct err e;
+	char sum[512];
+
+	if (config_load(main_conf_path, &cfg, &e) < 0) {
+		log_error("reload failed, keeping the running configuration: %s",
+			  e.text);
+		return;
+	}
+	main_summary(cfg, sum, sizeof(sum));
+	milter_config_set(cfg);
+	log_info("reloaded configuration (generation %u): %s",
+		 cfg->generation, sum);
+}
+
+/* main_daemonize - detach from the terminal */
+static void
+main_daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		log_fatal("fork: %s", strerror(errno));
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		log_fatal("setsid: %s", strerror(errno));
+	if (chdir("/") < 0)
+		log_fatal("chdir /: %s", strerror(errno));
+	fd = open("/dev/null", O_RDWR);
+	if (fd < 0)
+		log_fatal("/dev/null: %s", strerror(errno));
+	(void)dup2(fd, STDIN_FILENO);
+	(void)dup2(fd, STDOUT_FILENO);
+	(void)dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		(void)close(fd);
+}
+
+/* main_pid_file - write our pid; exclusive of nothing, like Postfix */
+static void
+main_pid_file(const char *path)
+{
+	char buf[32];
+	int fd;
+	int n;
+
+	if (path[0] == '\0')
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0644);
+	if (fd < 0)
+		log_fatal("pid_file %s: %s", path, strerror(errno));
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (n < 0 || write(fd, buf, (size_t)n) != n || close(fd) < 0)
+		log_fatal("pid_file %s: write failed", path);
+}
+
+/* main_drop_privileges - become the configured user for good */
+static void
+main_drop_privileges(const struct config *cfg)
+{
+	if (cfg->user_uid == (uid_t)-1) {
+		if (geteuid() == 0)
+			log_warn("running as root: set \"user\" in %s",
+				 cfg->conf->path);
+		return;
+	}
+	if (setgroups(1, &cfg->user_gid) < 0 || setgid(cfg->user_gid) < 0 ||
+	    setuid(cfg->user_uid) < 0)
+		log_fatal("cannot become user %s: %s", cfg->conf->user,
+			  strerror(errno));
+	if (setuid(0) == 0)
+		log_fatal("privileges were not dropped");
+}
+
+int
+main(int argc, char **argv)
+{
+	bool foreground = false;
+	bool check = false;
+	struct config *cfg = NULL;
+	struct err e;
+	char sum[512];
+	char pid_path[4096];
+	int ch;
+	int rc;
+
+	while ((ch = getopt(argc, argv, "c:dfhnV")) != -1) {
+		switch (ch) {
+		case 'c':
+			main_conf_path = optarg;
+			break;
+		case 'd':
+			conf_print_defaults(stdout);
+			return 0;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'V':
+			printf("relayguard %s\n", RELAYGUARD_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+			break;
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+
+	log_open("relayguard", true, LOG_MAIL);
+	log_set_fatal_status(EX_CONFIG_STATUS);
+	if (config_load(main_conf_path, &cfg, &e) < 0)
+		log_fatal("%s", e.text);
+	main_summary(cfg, sum, sizeof(sum));
+	if (check) {
+		printf("relayguard: configuration ok: %s\n", sum);
+		config_unref(cfg);
+		return 0;
+	}
+	log_set_fatal_status(1);
+	log_set_level(cfg->conf->log_level);
+	if (!foreground)
+		log_open("relayguard", false, cfg->conf->syslog_facility);
+
+	if (milter_open(cfg) < 0)
+		log_fatal("cannot start the milter");
+	if (!foreground)
+		main_daemonize();
+	main_pid_file(cfg->conf->pid_file);
+	/* cfg may be replaced by a reload: keep what exit needs */
+	snprintf(pid_path, sizeof(pid_path), "%s", cfg->conf->pid_file);
+	main_drop_privileges(cfg);
+	milter_config_set(cfg);
+	sigwait_set_hup_hook(main_reload);
+	log_info("starting relayguard %s: %s", RELAYGUARD_VERSION, sum);
+
+	rc = milter_run();
+	log_info("stopping relayguard%s", rc == 0 ? "" : " after an error");
+	if (pid_path[0] != '\0')
+		(void)unlink(pid_path); /* may fail after dropping root: ok */
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "milter.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "dkimsign.h"
+#include "engine.h"
+#include "log.h"
+#include "str.h"
+#include "strbuf.h"
+#include "txn.h"
+#include "xalloc.h"
+
+/* Postfix sends a 100 kB header (header_size_limit) in one packet: more
+ * than libmilter's default 65,535 bytes, which would drop the session. */
+#define MILTER_MAX_DATA (1024 * 1024)
+#define MILTER_QID_MAX 64
+
+/*
+ * Steps we ask the MTA to leave out or not wait for: no HELO, RCPT, DATA or
+ * unknown commands; no reply to connect, header or body chunks.  Each one
+ * saves a round trip per message (headers: one per field).  HDR_LEADSPC
+ * gives header values exactly as sent, needed for simple canonicalization.
+ */
+#define MILTER_WANT_STEPS                                                      \
+	(SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |        \
+	 SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC)
+
+struct msg {
+	char qid[MILTER_QID_MAX];
+	struct strbuf hdrs;		/* "Name:value\0" fields until EOH */
+	size_t nhdrs;
+	struct dkimsign *sign;
+	struct keytable_req reqs[KEYTABLE_MAX_SIGS];
+	size_t nreqs;
+	char sign_error[ERR_TEXT_MAX];	/* failure seen in a no-reply step */
+};
+
+struct conn {
+	unsigned long id;
+	struct config *cfg;		/* pinned for the connection */
+	unsigned long steps;		/* negotiated protocol steps */
+	bool overloaded;
+	struct txn txn;
+	struct msg msg;
+};
+
+static pthread_mutex_t milter_cfg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct config *milter_cfg;	/* guarded by milter_cfg_lock */
+static atomic_ulong milter_conn_ids;
+static atomic_ulong milter_active;
+
+/* milter_config_set - install a new generation; the old one is dropped
+ * when its last connection closes */
+void
+milter_config_set(struct config *cfg)
+{
+	struct config *old;
+
+	pthread_mutex_lock(&milter_cfg_lock);
+	old = milter_cfg;
+	milter_cfg = cfg;
+	pthread_mutex_unlock(&milter_cfg_lock);
+	config_unref(old);
+}
+
+/* milter_config_get - a reference to the current generation */
+struct config *
+milter_config_get(void)
+{
+	struct config *cfg;
+
+	pthread_mutex_lock(&milter_cfg_lock);
+	cfg = config_ref(milter_cfg);
+	pthread_mutex_unlock(&milter_cfg_lock);
+	return cfg;
+}
+
+/* msg_reset - forget the message; the one place that releases it */
+static void
+msg_reset(struct conn *c)
+{
+	struct msg *m = &c->msg;
+
+	dkimsign_free(m->sign);
+	m->sign = NULL;
+	/* keep a small header buffer for the next message, not a big one */
+	if (m->hdrs.cap > 64 * 1024)
+		strbuf_free(&m->hdrs);
+	else
+		strbuf_reset(&m->hdrs);
+	m->nhdrs = 0;
+	m->nreqs = 0;
+	m->qid[0] = '\0';
+	m->sign_error[0] = '\0';
+	txn_reset_message(&c->txn);
+}
+
+/* conn_free - release a connection; the one place that does */
+static void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	msg_reset(c);
+	strbuf_free(&c->msg.hdrs);
+	config_unref(c->cfg);
+	atomic_fetch_sub(&milter_active, 1);
+	free(c);
+}
+
+/* conn_new - a connection pinned to the current configuration */
+static struct conn *
+conn_new(void)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->id = atomic_fetch_add(&milter_conn_ids, 1) + 1;
+	c->cfg = milter_config_get();
+	strbuf_init(&c->msg.hdrs, c->cfg->conf->max_header_bytes);
+	txn_reset_message(&c->txn);
+	if (atomic_fetch_add(&milter_active, 1) >=
+	    c->cfg->conf->max_connections)
+		c->overloaded = true;
+	return c;
+}
+
+/* milter_noreply - the answer for a step the MTA may not wait for */
+static sfsistat
+milter_noreply(const struct conn *c, unsigned long flag)
+{
+	return (c->steps & flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* milter_qid - the queue id, or NOQUEUE before the MTA knows one */
+static const char *
+milter_qid(SMFICTX *ctx, struct conn *c)
+{
+	char name[] = "i";
+	const char *v;
+
+	if (c->msg.qid[0] == '\0') {
+		v = smfi_getsymval(ctx, name);
+		if (v != NULL && *v != '\0')
+			(void)str_copy(c->msg.qid, sizeof(c->msg.qid), v);
+	}
+	return c->msg.qid[0] ? c->msg.qid : "NOQUEUE";
+}
+
+/* milter_client - "name[addr]" for log lines, made printable */
+static void
+milter_client(const struct conn *c, char *buf, size_t size)
+{
+	char name[LOG_SAFE_MAX];
+
+	log_safe(name, sizeof(name), c->txn.client_name,
+		 strlen(c->txn.client_name));
+	(void)str_format(buf, size, "%s[%s]", name,
+			 c->txn.client_addr[0] ? c->txn.client_addr
+					       : "unknown");
+}
+
+/* milter_log_msg - one decision line: QID: WHAT: DETAIL; key=value... */
+static void
+milter_log_msg(SMFICTX *ctx, struct conn *c, bool warn, const char *what,
+	       const char *detail)
+{
+	char client[LOG_SAFE_MAX + 64];
+	char from[LOG_SAFE_MAX];
+	char login[LOG_SAFE_MAX];
+	char hfrom[LOG_SAFE_MAX];
+	char hf[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2] = "";
+
+	milter_client(c, client, sizeof(client));
+	log_safe(from, sizeof(from), c->txn.sender, strlen(c->txn.sender));
+	log_safe(login, sizeof(login), c->txn.login, strlen(c->txn.login));
+	if (c->txn.from_status == ADDR_OK)
+		(void)str_format(hf, sizeof(hf), "%s@%s", c->txn.from.local,
+				 c->txn.from.domain);
+	log_safe(hfrom, sizeof(hfrom), hf, strlen(hf));
+	(warn ? log_warn : log_info)(
+		"%s: %s: %s; conn=%lu client=%s from=<%s>%s%s%s%s%s",
+		milter_qid(ctx, c), what, detail, c->id, client, from,
+		login[0] ? " sasl_username=" : "", login,
+		hfrom[0] ? " header_from=<" : "", hfrom, hfrom[0] ? ">" : "");
+}
+
+/* milter_negotiate - ask only for the steps and macros we use */
+static sfsistat
+milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+		 unsigned long f2, unsigned long f3, unsigned long *pf0,
+		 unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	char mail_macros[] = "i {auth_authen}";
+	char eoh_macros[] = "i";
+	char eom_macros[] = "i";
+	char conn_macros[] = "j";
+	struct conn *c = conn_new();
+
+	(void)f2;
+	(void)f3;
+	smfi_setpriv(ctx, c);
+	*pf0 = SMFIF_ADDHDRS | (f0 & SMFIF_SETSYMLIST);
+	*pf1 = MILTER_WANT_STEPS & f1;
+	/* An overloaded filter must be able to answer at connect. */
+	if (c->overloaded)
+		*pf1 &= ~(unsigned long)SMFIP_NR_CONN;
+	*pf2 = 0;
+	*pf3 = 0;
+	c->steps = *pf1;
+	if (f0 & SMFIF_SETSYMLIST) {
+		/* Failing here only means the MTA sends its default macros. */
+		(void)smfi_setsymlist(ctx, SMFIM_CONNECT, conn_macros);
+		(void)smfi_setsymlist(ctx, SMFIM_ENVFROM, mail_macros);
+		(void)smfi_setsymlist(ctx, SMFIM_EOH, eoh_macros);
+		(void)smfi_setsymlist(ctx, SMFIM_EOM, eom_macros);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* milter_connect - remember who the client is */
+static sfsistat
+milter_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL) {	/* an MTA that does not negotiate */
+		c = conn_new();
+		smfi_setpriv(ctx, c);
+	}
+	if (host != NULL)
+		(void)str_copy(c->txn.client_name, sizeof(c->txn.client_name),
+			       host);
+	if (sa != NULL && sa->sa_family == AF_INET)
+		(void)inet_ntop(AF_INET,
+				&((struct sockaddr_in *)(void *)sa)->sin_addr,
+				c->txn.client_addr,
+				sizeof(c->txn.client_addr));
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		(void)inet_ntop(AF_INET6,
+				&((struct sockaddr_in6 *)(void *)sa)->sin6_addr,
+				c->txn.client_addr,
+				sizeof(c->txn.client_addr));
+	if (c->overloaded) {
+		char client[LOG_SAFE_MAX + 64];
+
+		milter_client(c, client, sizeof(client));
+		log_warn("NOQUEUE: tempfail: CONNECT from %s: more than "
+			 "max_connections=%lu MTA connections; conn=%lu",
+			 client, c->cfg->conf->max_connections, c->id);
+		return SMFIS_TEMPFAIL;
+	}
+	return milter_noreply(c, SMFIP_NR_CONN);
+}
+
+/* milter_envfrom - a new message: sender, login, and whether to look */
+static sfsistat
+milter_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	char authname[] = "{auth_authen}";
+	const char *login;
+	const char *s;
+	size_t len;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	msg_reset(c);	/* xxfi_abort is not called after our own replies */
+	s = argv != NULL && argv[0] != NULL ? argv[0] : "";
+	len = strlen(s);
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
+		s++;
+		len -= 2;
+	}
+	if (str_copyn(c->txn.sender, sizeof(c->txn.sender), s, len) < 0)
+		(void)str_copy(c->txn.sender, sizeof(c->txn.sender),
+			       "(too long)");
+	login = smfi_getsymval(ctx, authname);
+	if (login != NULL &&
+	    str_copy(c->txn.login, sizeof(c->txn.login), login) < 0)
+		c->txn.login[0] = '\0';
+	if (engine_trust(c->cfg, &c->txn) == ENGINE_UNTRUSTED) {
+		/* Nothing more to do for this message: let it go now, so
+		 * the MTA does not send us its header and body. */
+		milter_log_msg(ctx, c, false, "not signed", "untrusted client");
+		return SMFIS_ACCEPT;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* milter_header - keep the field for the signer; note From */
+static sfsistat
+milter_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct msg *m;
+	struct err e;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	m = &c->msg;
+	if (name == NULL || value == NULL)
+		return milter_noreply(c, SMFIP_NR_HDR);
+	if (strcasecmp(name, "From") == 0 && ++c->txn.from_count == 1) {
+		c->txn.from_status =
+			addr_from_header(value, strlen(value), &c->txn.from, &e);
+		if (c->txn.from_status != ADDR_OK)
+			(void)str_copy(c->txn.from_why,
+				       sizeof(c->txn.from_why), e.text);
+	}
+	if (c->txn.headers_truncated)
+		return milter_noreply(c, SMFIP_NR_HDR);
+	/* Without HDR_LEADSPC libmilter strips the space after the colon:
+	 * put the conventional one back. */
+	if (strbuf_append_str(&m->hdrs, name) < 0 ||
+	    strbuf_append(&m->hdrs, ":", 1) < 0 ||
+	    (!(c->steps & SMFIP_HDR_LEADSPC) &&
+	     strbuf_append(&m->hdrs, " ", 1) < 0) ||
+	    strbuf_append(&m->hdrs, value, strlen(value) + 1) < 0)
+		c->txn.headers_truncated = true;
+	else
+		m->nhdrs++;
+	return milter_noreply(c, SMFIP_NR_HDR);
+}
+
+/* milter_sign_failed - apply on_sign_error (tempfail by default) */
+static sfsistat
+milter_sign_failed(SMFICTX *ctx, struct conn *c, const char *why)
+{
+	char c451[] = "451";
+	char x471[] = "4.7.1";
+	char t451[] = "DKIM signing failed, try again later";
+	char c550[] = "550";
+	char x570[] = "5.7.0";
+	char t550[] = "message could not be DKIM-signed";
+	enum conf_action a = c->cfg->conf->on_sign_error;
+	char detail[ERR_TEXT_MAX + 64];
+
+	(void)str_format(detail, sizeof(detail), "%s (on_sign_error=%s)",
+			 why, conf_action_name(a));
+	milter_log_msg(ctx, c, true, "signing failed", detail);
+	msg_reset(c);
+	switch (a) {
+	case CONF_ACTION_ACCEPT:
+		return SMFIS_ACCEPT;
+	case CONF_ACTION_REJECT:
+		(void)smfi_setreply(ctx, c550, x570, t550);
+		return SMFIS_REJECT;
+	default:
+		(void)smfi_setreply(ctx, c451, x471, t451);
+		return SMFIS_TEMPFAIL;
+	}
+}
+
+/* milter_eoh - decide whether and with which keys to sign */
+static sfsistat
+milter_eoh(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct msg *m;
+	char why[256];
+	struct err e;
+	size_t off;
+	size_t i;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	m = &c->msg;
+	(void)milter_qid(ctx, c);
+	m->nreqs = engine_sign_plan(c->cfg, &c->txn, m->reqs,
+				    KEYTABLE_MAX_SIGS, why, sizeof(why));
+	if (m->nreqs == 0) {
+		milter_log_msg(ctx, c, false, "not signed", why);
+		msg_reset(c);
+		return SMFIS_ACCEPT;
+	}
+	m->sign = dkimsign_new(c->cfg->dkim, m->qid[0] ? m->qid : "NOQUEUE",
+			       m->reqs, m->nreqs, &e);
+	if (m->sign == NULL)
+		return milter_sign_failed(ctx, c, e.text);
+	for (i = 0, off = 0; i < m->nhdrs; i++) {
+		char *field = m->hdrs.data + off;
+		size_t len = strlen(field);
+
+		if (dkimsign_header(m->sign, field, len, &e) < 0)
+			return milter_sign_failed(ctx, c, e.text);
+		off += len + 1;
+	}
+	if (dkimsign_eoh(m->sign, &e) < 0)
+		return milter_sign_failed(ctx, c, e.text);
+	return SMFIS_CONTINUE;
+}
+
+/* milter_body - stream the chunk into every signer */
+static sfsistat
+milter_body(SMFICTX *ctx, unsigned char *buf, size_t len)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct err e;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (c->msg.sign != NULL && c->msg.sign_error[0] == '\0' &&
+	    dkimsign_body(c->msg.sign, buf, len, &e) < 0)
+		(void)str_copy(c->msg.sign_error, sizeof(c->msg.sign_error),
+			       e.text);
+	return milter_noreply(c, SMFIP_NR_BODY);
+}
+
+struct milter_sigctx {
+	SMFICTX *ctx;
+	struct conn *conn;
+	struct strbuf done;		/* "d= s= a=" of each signature */
+};
+
+/* milter_add_sig - insert one DKIM-Signature at the top */
+static int
+milter_add_sig(void *arg, const struct keytable_req *req, const char *value)
+{
+	struct milter_sigctx *s = arg;
+	char name[] = "DKIM-Signature";
+	size_t len = strlen(value);
+	char *v = xmalloc(len + 2);
+	int rc;
+
+	/* With HDR_LEADSPC the MTA takes the value as is: add the space. */
+	v[0] = ' ';
+	memcpy(v + 1, value, len + 1);
+	rc = smfi_insheader(s->ctx, 0, name,
+			    (s->conn->steps & SMFIP_HDR_LEADSPC) ? v : v + 1);
+	free(v);
+	if (rc != MI_SUCCESS)
+		return -1;
+	(void)strbuf_printf(&s->done, "%sd=%s s=%s a=%s-sha256",
+			    s->done.len ? ", " : "", req->domain,
+			    req->key->selector,
+			    keytable_alg_name(req->key->alg));
+	return 0;
+}
+
+/* milter_eom - compute and add the signatures */
+static sfsistat
+milter_eom(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct milter_sigctx s;
+	struct err e;
+	sfsistat r = SMFIS_ACCEPT;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	(void)milter_qid(ctx, c);
+	if (c->msg.sign == NULL) {
+		msg_reset(c);
+		return SMFIS_ACCEPT;
+	}
+	if (c->msg.sign_error[0] != '\0')
+		return milter_sign_failed(ctx, c, c->msg.sign_error);
+	s.ctx = ctx;
+	s.conn = c;
+	strbuf_init(&s.done, 1024);
+	if (dkimsign_finish(c->msg.sign, milter_add_sig, &s, &e) < 0)
+		r = milter_sign_failed(ctx, c, e.text);
+	else
+		milter_log_msg(ctx, c, false, "signed",
+			       s.done.data ? s.done.data : "");
+	strbuf_free(&s.done);
+	msg_reset(c);
+	return r;
+}
+
+/* milter_abort - the message ended without EOM */
+static sfsistat
+milter_abort(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		msg_reset(c);
+	return SMFIS_CONTINUE;
+}
+
+/* milter_close - the MTA hung up; close may be the only callback */
+static sfsistat
+milter_close(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	conn_free(c);
+	smfi_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+/* milter_unix_socket - set owner, group and mode of a unix socket */
+static int
+milter_unix_socket(const struct config *cfg)
+{
+	const char *path;
+	gid_t gid = cfg->user_gid;
+	uid_t uid = cfg->user_uid;
+
+	if (strncmp(cfg->conf->socket, "unix:", 5) == 0)
+		path = cfg->conf->socket + 5;
+	else if (strncmp(cfg->conf->socket, "local:", 6) == 0)
+		path = cfg->conf->socket + 6;
+	else if (cfg->conf->socket[0] == '/')
+		path = cfg->conf->socket;
+	else
+		return 0;
+	if (cfg->conf->socket_group[0] != '\0') {
+		struct group gr;
+		struct group *res = NULL;
+		char buf[4096];
+
+		if (getgrnam_r(cfg->conf->socket_group, &gr, buf, sizeof(buf),
+			       &res) != 0 || res == NULL) {
+			log_error("%s: socket_group: no such group \"%s\"",
+				  cfg->conf->path, cfg->conf->socket_group);
+			return -1;
+		}
+		gid = gr.gr_gid;
+	}
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    chown(path, uid, gid) < 0) {
+		log_error("chown %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (chmod(path, (mode_t)cfg->conf->socket_mode) < 0) {
+		log_error("chmod %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static char milter_name[] = "relayguard";
+
+static struct smfiDesc milter_desc = {
+	.xxfi_name = milter_name,
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_connect = milter_connect,
+	.xxfi_envfrom = milter_envfrom,
+	.xxfi_header = milter_header,
+	.xxfi_eoh = milter_eoh,
+	.xxfi_body = milter_body,
+	.xxfi_eom = milter_eom,
+	.xxfi_abort = milter_abort,
+	.xxfi_close = milter_close,
+	.xxfi_negotiate = milter_negotiate,
+};
+
+/* milter_open - register and open the listening socket (as root) */
+int
+milter_open(struct config *cfg)
+{
+	char *sock = xstrdup(cfg->conf->socket);
+	int rc = -1;
+
+	if (smfi_register(milter_desc) != MI_SUCCESS) {
+		log_error("smfi_register failed");
+		goto out;
+	}
+	if (smfi_setconn(sock) != MI_SUCCESS) {
+		log_error("%s: socket: \"%s\" is not a milter socket "
+			  "(examples: inet:8891@127.0.0.1, unix:/run/"
+			  "relayguard/relayguard.sock)",
+			  cfg->conf->path, cfg->conf->socket);
+		goto out;
+	}
+	(void)smfi_setmaxdatasize(MILTER_MAX_DATA); /* returns the old size */
+	if (smfi_settimeout((int)cfg->conf->milter_timeout) != MI_SUCCESS ||
+	    smfi_setbacklog(256) != MI_SUCCESS) {
+		log_error("smfi_settimeout/smfi_setbacklog failed");
+		goto out;
+	}
+	if (smfi_opensocket(true) != MI_SUCCESS) {
+		log_error("cannot open socket %s (in use, or no permission)",
+			  cfg->conf->socket);
+		goto out;
+	}
+	if (milter_unix_socket(cfg) < 0)
+		goto out;
+	rc = 0;
+out:
+	/* libmilter keeps its own copy of the connection string */
+	free(sock);
+	return rc;
+}
+
+/* milter_run - serve until SIGTERM */
+int
+milter_run(void)
+{
+	return smfi_main() == MI_SUCCESS ? 0 : -1;
+}

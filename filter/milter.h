@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * milter - the libmilter front end: every smfi_ call of relayguard.
+ *
+ * milter_run() registers the callbacks, opens the socket, and serves until
+ * libmilter stops (SIGTERM).  Callbacks turn milter events into a struct txn,
+ * ask core/engine what to do, sign with core/dkimsign, and turn the result
+ * back into SMFIS_* codes, replies and headers.
+ *
+ * Configuration: milter_config_set() installs a generation; each connection
+ * pins the generation current at its start until it closes, so a reload
+ * never changes the rules under a message in flight.  The current pointer
+ * is guarded by milter_cfg_lock (milter.c).
+ */
+#ifndef RG_MILTER_H
+#define RG_MILTER_H
+
+#include <stdbool.h>
+
+#include "config.h"
+
+void milter_config_set(struct config *cfg);
+struct config *milter_config_get(void);
+int milter_open(struct config *cfg);
+int milter_run(void);
+
+#endif
