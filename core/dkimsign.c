@@ -89,10 +89,10 @@ dkimsign_lib_new(const struct conf *c, struct err *e)
 			  sizeof(flags));
 	if (st == DKIM_STAT_OK && c->sign_headers.count > 0)
 		st = dkim_options(l->lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS,
-				  &l->sign_hdrs, sizeof(char **));
+				  l->sign_hdrs, sizeof(char **));
 	if (st == DKIM_STAT_OK && c->oversign_headers.count > 0)
 		st = dkim_options(l->lib, DKIM_OP_SETOPT,
-				  DKIM_OPTS_OVERSIGNHDRS, &l->oversign_hdrs,
+				  DKIM_OPTS_OVERSIGNHDRS, l->oversign_hdrs,
 				  sizeof(char **));
 	if (st != DKIM_STAT_OK) {
 		err_set(e, "libopendkim: setting options: %s",

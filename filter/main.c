@@ -139,6 +139,21 @@ main_drop_privileges(const struct config *cfg)
 		log_fatal("privileges were not dropped");
 }
 
+/* main_block_signals - see main() */
+static void
+main_block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		perror("relayguard: signal setup");
+		exit(1);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -178,6 +193,13 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage(2);
 
+	/*
+	 * SIGHUP stays pending until libmilter's signal thread waits for it
+	 * (see sigwait.c), so an early reload request cannot kill us; every
+	 * thread inherits this mask.  A peer that hangs up must not kill
+	 * the process either: writes then fail with EPIPE.
+	 */
+	main_block_signals();
 	log_open("relayguard", true, LOG_MAIL);
 	log_set_fatal_status(EX_CONFIG_STATUS);
 	if (config_load(main_conf_path, &cfg, &e) < 0)

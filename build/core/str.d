@@ -1,2 +1,0 @@
-build/core/str.o: core/str.c core/str.h
-core/str.h:

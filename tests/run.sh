@@ -1,0 +1,82 @@
+#!/bin/sh
+# run.sh [SUITE...] - run the test suites and print one closing line,
+# "N passed, N failed".  Suites: lint conf unit milter integration
+# (default: all, in that order).  A cmocka program counts its test cases;
+# a script counts as one test.  Output of each failing test is shown.
+#
+# VALGRIND="valgrind --error-exitcode=1 ..." runs unit tests under it.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+suites=${*:-"lint conf unit milter integration"}
+pass=0
+fail=0
+failed=""
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# count_script NAME CMD... - one test per script
+count_script() {
+	name=$1
+	shift
+	start=$(date +%s)
+	if "$@" >"$log" 2>&1; then
+		pass=$((pass + 1))
+		echo "ok   $name ($(( $(date +%s) - start ))s)"
+	else
+		fail=$((fail + 1))
+		failed="$failed $name"
+		echo "FAIL $name"
+		sed 's/^/    | /' "$log" | tail -n 60
+	fi
+}
+
+# count_cmocka BIN - one test per cmocka case
+count_cmocka() {
+	name=$(basename "$1")
+	${VALGRIND:-} "$1" >"$log" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		f=1	# crashed, or valgrind found errors
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	if [ "$f" = 0 ]; then
+		echo "ok   $name ($p cases)"
+	else
+		failed="$failed $name"
+		echo "FAIL $name ($f of $((p + f)) cases)"
+		sed 's/^/    | /' "$log" | tail -n 60
+	fi
+}
+
+for suite in $suites; do
+	echo "== $suite"
+	case $suite in
+	lint)
+		count_script lint sh tests/lint.sh ;;
+	conf)
+		count_script conf-table-documented sh tests/conf_check.sh ;;
+	unit)
+		for t in build/tests/*_test; do
+			[ -x "$t" ] && count_cmocka "$t"
+		done ;;
+	milter)
+		for t in tests/milter/*.sh; do
+			[ -f "$t" ] && count_script "milter/$(basename "$t" .sh)" bash "$t"
+		done ;;
+	integration)
+		for t in tests/integration/t_*.sh; do
+			[ -f "$t" ] && count_script "integration/$(basename "$t" .sh)" bash "$t"
+		done ;;
+	*)
+		echo "unknown suite $suite"; fail=$((fail + 1)) ;;
+	esac
+done
+[ -n "$failed" ] && echo "failed:$failed"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
