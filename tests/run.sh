@@ -13,7 +13,40 @@ pass=0
 fail=0
 failed=""
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+made_tmp=""
+trap 'rm -f "$log"; [ -n "$made_tmp" ] && rm -rf "$made_tmp"' EXIT
+
+# dir_is_safe DIR - no directory from / down to DIR writable by others
+# (relayguard refuses DKIM keys below such a directory, e.g. /tmp).
+dir_is_safe() {
+	d=$(cd "$1" && pwd -P) || return 1
+	while :; do
+		perm=$(stat -c %A "$d") || return 1
+		case $perm in ????????w?|????????w?t|????????wt) return 1 ;; esac
+		case $perm in ?????w????) [ "$(stat -c %g "$d")" = 0 ] || return 1 ;; esac
+		[ "$d" = / ] && return 0
+		d=$(dirname "$d")
+	done
+}
+
+# Tests put keys and run directories below RG_SAFE_TMPDIR.
+if [ -z "${RG_SAFE_TMPDIR:-}" ]; then
+	mkdir -p build
+	if dir_is_safe build; then
+		RG_SAFE_TMPDIR=$top/build/tmp
+		mkdir -p "$RG_SAFE_TMPDIR"
+		chmod 755 "$RG_SAFE_TMPDIR"
+	elif [ "$(id -u)" = 0 ]; then
+		made_tmp=$(mktemp -d /run/relayguard-test.XXXXXX)
+		chmod 755 "$made_tmp"
+		RG_SAFE_TMPDIR=$made_tmp
+	else
+		echo "run.sh: $top is below a world-writable directory and" \
+			"/run is root's: set RG_SAFE_TMPDIR to a safe directory"
+		exit 1
+	fi
+fi
+export RG_SAFE_TMPDIR
 
 # count_script NAME CMD... - one test per script
 count_script() {
