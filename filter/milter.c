@@ -234,17 +234,20 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 /* milter_connect - remember who the client is */
 static sfsistat
-milter_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
+milter_connect(SMFICTX *ctx, char *hostname, struct sockaddr *sa)
 {
 	struct conn *c = smfi_getpriv(ctx);
+	const char *host = hostname;
 
 	if (c == NULL) {	/* an MTA that does not negotiate */
 		c = conn_new();
 		smfi_setpriv(ctx, c);
 	}
-	if (host != NULL)
-		(void)str_copy(c->txn.client_name, sizeof(c->txn.client_name),
-			       host);
+	/* Postfix passes "[192.0.2.8]" when the client has no name; log it
+	 * as Postfix itself does: unknown[192.0.2.8]. */
+	if (host == NULL || host[0] == '[')
+		host = "unknown";
+	(void)str_copy(c->txn.client_name, sizeof(c->txn.client_name), host);
 	if (sa != NULL && sa->sa_family == AF_INET)
 		(void)inet_ntop(AF_INET,
 				&((struct sockaddr_in *)(void *)sa)->sin_addr,
