@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * engine_test - who is trusted and what gets signed, or the few words
+ * saying why nothing is: built on a hand-made struct config (defaults plus
+ * key tables in a temporary directory, with an Ed25519 key made by
+ * "openssl genpkey").
+ */
+#include "engine.h"
+
+#include <string.h>
+
+#include "rg_test.h"
+#include "str.h"
+
+static char dir[PATH_MAX];
+static struct config cfg;	/* internal_hosts and tables as loaded */
+
+/* fixture_make - key, tables and a config holding them */
+static int
+fixture_make(void)
+{
+	char cmd[PATH_MAX + 128];
+	char kt[PATH_MAX];
+	char st[PATH_MAX];
+	char kspec[PATH_MAX + 8];
+	char sspec[PATH_MAX + 8];
+	struct keytable_opts o = {false, (uid_t)-1, 1024};
+	struct err e;
+
+	if (rg_tmpdir_make("engine", dir, sizeof(dir)) < 0)
+		return -1;
+	rg_pathf(cmd, sizeof(cmd), "openssl genpkey -algorithm ed25519 "
+		 "-out %s/ed.key </dev/null 2>/dev/null", dir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "engine_test: openssl genpkey is needed "
+			"(Debian package openssl)\n");
+		return -1;
+	}
+	rg_pathf(kt, sizeof(kt), "%s/KeyTable", dir);
+	rg_pathf(st, sizeof(st), "%s/SigningTable", dir);
+	if (rg_write_file(kt, "ed example.com:ed:./ed.key\n"
+			      "ed2 example.com:ed2:./ed.key\n"
+			      "org example.org:org:./ed.key\n", 0600) < 0 ||
+	    rg_write_file(st, "*@example.com ed\n"
+			      "*@example.com ed2\n"
+			      "*@*.example.org org\n", 0600) < 0)
+		return -1;
+	rg_pathf(kspec, sizeof(kspec), "file:%s", kt);
+	rg_pathf(sspec, sizeof(sspec), "refile:%s", st);
+
+	memset(&cfg, 0, sizeof(cfg));
+	atomic_init(&cfg.refs, 1);
+	cfg.conf = conf_defaults();
+	cfg.user_uid = (uid_t)-1;
+	cfg.user_gid = (gid_t)-1;
+	if (keytable_load(kspec, sspec, &o, &cfg.keys, &e) < 0) {
+		fprintf(stderr, "engine_test: %s\n", e.text);
+		return -1;
+	}
+	return 0;
+}
+
+/* fixture_free - everything fixture_make made */
+static void
+fixture_free(void)
+{
+	keytable_free(cfg.keys);
+	conf_free(cfg.conf);
+	rg_tmpdir_remove(dir);
+}
+
+/* --- sign plans ---------------------------------------------------------- */
+
+struct row {
+	const char *name;
+	const char *client;	/* client address, "" when not IP */
+	const char *login;	/* SASL login, "" when none */
+	unsigned from_count;
+	const char *from;	/* From body, parsed as the milter does */
+	bool truncated;
+	bool no_keys;		/* run without key tables */
+	bool single;		/* multiple_signatures = no */
+	size_t max;
+	const char *want;	/* "sel:domain ..." or "why: TEXT" */
+};
+
+static const struct row rows[] = {
+	{"internal_host_is_signed", "127.0.0.1", "", 1, "a@example.com",
+	 false, false, false, 8, "ed:example.com ed2:example.com"},
+	{"internal_v6_loopback_is_signed", "::1", "", 1, "a@example.com",
+	 false, false, false, 8, "ed:example.com ed2:example.com"},
+	{"internal_mapped_v4_is_signed", "::ffff:127.0.0.1", "", 1,
+	 "a@example.com", false, false, false, 8,
+	 "ed:example.com ed2:example.com"},
+	{"outside_client_is_untrusted", "192.0.2.1", "", 1, "a@example.com",
+	 false, false, false, 8, "why: untrusted client"},
+	{"no_ip_client_is_untrusted", "", "", 1, "a@example.com", false, false,
+	 false, 8, "why: untrusted client"},
+	{"sasl_login_trusts_outside_client", "192.0.2.1", "alice", 1,
+	 "a@example.com", false, false, false, 8,
+	 "ed:example.com ed2:example.com"},
+	{"sasl_login_trusts_unix_socket_client", "", "alice", 1,
+	 "a@example.com", false, false, false, 8,
+	 "ed:example.com ed2:example.com"},
+	{"untrusted_is_said_before_missing_from", "192.0.2.1", "", 0, "",
+	 false, false, false, 8, "why: untrusted client"},
+	{"no_from_header", "127.0.0.1", "", 0, "", false, false, false, 8,
+	 "why: no From header"},
+	{"several_from_headers", "127.0.0.1", "", 2, "a@example.com", false,
+	 false, false, 8, "why: several From headers"},
+	{"headers_truncated", "127.0.0.1", "", 1, "a@example.com", true, false,
+	 false, 8, "why: header larger than max_header_bytes"},
+	{"truncation_is_said_before_from_count", "127.0.0.1", "", 0, "", true,
+	 false, false, 8, "why: header larger than max_header_bytes"},
+	{"bad_from_gives_parser_reason", "127.0.0.1", "", 1, "a@", false,
+	 false, false, 8, "why: From address has no domain"},
+	{"several_mailboxes_in_one_from", "127.0.0.1", "", 1,
+	 "a@example.com, b@example.com", false, false, false, 8,
+	 "why: several addresses in From"},
+	{"group_without_mailbox", "127.0.0.1", "", 1, "list:;", false, false,
+	 false, 8, "why: no address in From"},
+	{"no_key_for_domain", "127.0.0.1", "", 1, "a@x.example", false, false,
+	 false, 8, "why: no key for domain x.example"},
+	{"no_key_for_parent_only_pattern", "127.0.0.1", "", 1,
+	 "a@example.org", false, false, false, 8,
+	 "why: no key for domain example.org"},
+	{"subdomain_pattern_signs", "127.0.0.1", "", 1, "a@Mail.Example.ORG",
+	 false, false, false, 8, "org:example.org"},
+	{"no_key_table_configured", "127.0.0.1", "", 1, "a@example.com", false,
+	 true, false, 8, "why: no key_table configured"},
+	{"single_signature_setting", "127.0.0.1", "", 1, "a@example.com",
+	 false, false, true, 8, "ed:example.com"},
+	{"max_limits_requests", "127.0.0.1", "", 1, "a@example.com", false,
+	 false, false, 1, "ed:example.com"},
+};
+
+/* run_plan - engine_sign_plan for one txn, rendered as the row wants */
+static void
+run_plan(const struct config *c, const struct txn *t, size_t max,
+	 char *out, size_t size)
+{
+	struct keytable_req reqs[KEYTABLE_MAX_SIGS];
+	char why[128];
+	size_t n;
+	size_t i;
+	size_t o = 0;
+
+	memset(why, 'Z', sizeof(why));
+	why[sizeof(why) - 1] = '\0';
+	n = engine_sign_plan(c, t, reqs, max, why, sizeof(why));
+	assert_true(n <= max);
+	out[0] = '\0';
+	if (n == 0) {
+		snprintf(out, size, "why: %s", why);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		int w = snprintf(out + o, size - o, "%s%s:%s", i ? " " : "",
+				 reqs[i].key->selector, reqs[i].domain);
+
+		assert_true(w > 0 && (size_t)w < size - o);
+		o += (size_t)w;
+	}
+}
+
+/* make_txn - a txn as the milter fills it */
+static void
+make_txn(struct txn *t, const char *client, const char *login,
+	 unsigned from_count, const char *from, bool truncated)
+{
+	struct err e;
+
+	memset(t, 0, sizeof(*t));
+	txn_reset_message(t);
+	assert_int_equal(str_copy(t->client_addr, sizeof(t->client_addr),
+				  client), 0);
+	assert_int_equal(str_copy(t->login, sizeof(t->login), login), 0);
+	t->from_count = from_count;
+	if (from_count > 0) {
+		t->from_status = addr_from_header(from, strlen(from), &t->from,
+						  &e);
+		if (t->from_status != ADDR_OK)
+			assert_int_equal(str_copy(t->from_why,
+						  sizeof(t->from_why), e.text),
+					 0);
+	}
+	t->headers_truncated = truncated;
+}
+
+/* test_row - one sign plan */
+static void
+test_row(void **state)
+{
+	const struct row *r = *state;
+	struct config c = {0};
+	struct txn t;
+	char got[512];
+
+	c.conf = cfg.conf;
+	c.keys = r->no_keys ? NULL : cfg.keys;
+	cfg.conf->multiple_signatures = !r->single;
+	make_txn(&t, r->client, r->login, r->from_count, r->from,
+		 r->truncated);
+	run_plan(&c, &t, r->max, got, sizeof(got));
+	cfg.conf->multiple_signatures = true;
+	assert_string_equal(got, r->want);
+}
+
+/* --- trust --------------------------------------------------------------- */
+
+/* test_trust_kinds - sasl wins over internal; names for the log */
+static void
+test_trust_kinds(void **state)
+{
+	struct txn t;
+
+	(void)state;
+	make_txn(&t, "127.0.0.1", "alice", 1, "a@example.com", false);
+	assert_int_equal(engine_trust(&cfg, &t), ENGINE_TRUST_SASL);
+	make_txn(&t, "127.0.0.1", "", 1, "a@example.com", false);
+	assert_int_equal(engine_trust(&cfg, &t), ENGINE_TRUST_INTERNAL);
+	make_txn(&t, "198.51.100.1", "", 1, "a@example.com", false);
+	assert_int_equal(engine_trust(&cfg, &t), ENGINE_UNTRUSTED);
+	assert_string_equal(engine_trust_name(ENGINE_TRUST_SASL), "sasl");
+	assert_string_equal(engine_trust_name(ENGINE_TRUST_INTERNAL),
+			    "internal");
+	assert_string_equal(engine_trust_name(ENGINE_UNTRUSTED), "untrusted");
+}
+
+/* test_internal_hosts_setting_is_used - a custom list replaces loopback */
+static void
+test_internal_hosts_setting_is_used(void **state)
+{
+	struct config c = {0};
+	struct txn t;
+	struct err e;
+	char got[512];
+
+	(void)state;
+	c.conf = conf_defaults();
+	c.keys = cfg.keys;
+	cidr_list_free(&c.conf->internal_hosts);
+	assert_int_equal(cidr_list_add(&c.conf->internal_hosts,
+				       "10.0.0.0/8", &e), 0);
+	make_txn(&t, "10.1.2.3", "", 1, "a@example.com", false);
+	assert_int_equal(engine_trust(&c, &t), ENGINE_TRUST_INTERNAL);
+	run_plan(&c, &t, 8, got, sizeof(got));
+	assert_string_equal(got, "ed:example.com ed2:example.com");
+	make_txn(&t, "127.0.0.1", "", 1, "a@example.com", false);
+	assert_int_equal(engine_trust(&c, &t), ENGINE_UNTRUSTED);
+	run_plan(&c, &t, 8, got, sizeof(got));
+	assert_string_equal(got, "why: untrusted client");
+	conf_free(c.conf);
+}
+
+/* test_empty_internal_hosts_trusts_only_sasl - nobody by address */
+static void
+test_empty_internal_hosts_trusts_only_sasl(void **state)
+{
+	struct config c = {0};
+	struct txn t;
+
+	(void)state;
+	c.conf = conf_defaults();
+	c.keys = cfg.keys;
+	cidr_list_free(&c.conf->internal_hosts);
+	make_txn(&t, "127.0.0.1", "", 1, "a@example.com", false);
+	assert_int_equal(engine_trust(&c, &t), ENGINE_UNTRUSTED);
+	make_txn(&t, "127.0.0.1", "bob", 1, "a@example.com", false);
+	assert_int_equal(engine_trust(&c, &t), ENGINE_TRUST_SASL);
+	conf_free(c.conf);
+}
+
+/* test_small_why_buffer - a reason that does not fit stays in bounds */
+static void
+test_small_why_buffer(void **state)
+{
+	struct keytable_req reqs[1];
+	struct txn t;
+	char *why = malloc(8);	/* exact, for ASan */
+
+	(void)state;
+	assert_non_null(why);
+	make_txn(&t, "192.0.2.1", "", 1, "a@example.com", false);
+	assert_int_equal(engine_sign_plan(&cfg, &t, reqs, 1, why, 8), 0);
+	assert_true(strlen(why) < 8);
+	make_txn(&t, "127.0.0.1", "", 1, "a@very-long-domain.example", false);
+	assert_int_equal(engine_sign_plan(&cfg, &t, reqs, 1, why, 8), 0);
+	assert_true(strlen(why) < 8);
+	free(why);
+}
+
+int
+main(void)
+{
+	static struct rg_cases c;
+	int rc;
+
+	if (fixture_make() < 0) {
+		fprintf(stderr, "engine_test: cannot build the fixture\n");
+		rg_tmpdir_remove(dir);
+		return 1;
+	}
+	RG_ADD_ROWS(&c, rows, test_row);
+	rg_case_add(&c, "trust_kinds", test_trust_kinds, NULL);
+	rg_case_add(&c, "internal_hosts_setting_is_used",
+		    test_internal_hosts_setting_is_used, NULL);
+	rg_case_add(&c, "empty_internal_hosts_trusts_only_sasl",
+		    test_empty_internal_hosts_trusts_only_sasl, NULL);
+	rg_case_add(&c, "small_why_buffer", test_small_why_buffer, NULL);
+	rc = rg_cases_run(&c, "engine", NULL, NULL);
+	fixture_free();
+	return rc;
+}
