@@ -134,4 +134,4 @@ fmt:
 clean:
 	rm -rf $(B)/*.a $(B)/core $(B)/filter $(B)/tests $(PROG) $(B)/fuzz
 
--include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(UNIT_BIN:=.d)

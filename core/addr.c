@@ -15,7 +15,8 @@ struct addr_scan {
 	size_t alen;
 	int has_angle;
 	int nonempty;
-	int overflow;
+	int text_overflow;		/* a long display name is harmless */
+	int angle_overflow;		/* when <...> gives the address */
 };
 
 /* addr_put - append one byte to the current mailbox text */
@@ -26,7 +27,10 @@ addr_put(struct addr_scan *s, char c, int in_angle)
 	size_t *len = in_angle ? &s->alen : &s->tlen;
 
 	if (*len + 1 >= ADDR_TEXT_MAX) {
-		s->overflow = 1;
+		if (in_angle)
+			s->angle_overflow = 1;
+		else
+			s->text_overflow = 1;
 		return;
 	}
 	buf[(*len)++] = c;
@@ -60,22 +64,17 @@ addr_finish(const struct addr_scan *s, struct addr *out, struct err *e)
 	char spec[ADDR_TEXT_MAX];
 	const char *src = s->has_angle ? s->angle : s->text;
 	size_t len = s->has_angle ? s->alen : s->tlen;
-	size_t i;
-	size_t o = 0;
 	char *at;
 	char *colon;
 	char *p;
 
-	if (s->overflow) {
+	if (s->has_angle ? s->angle_overflow : s->text_overflow) {
 		err_set(e, "From address too long");
 		return ADDR_BAD;
 	}
-	/* drop white space outside quoted strings (folding, "a @ b") */
-	for (i = 0; i < len; i++)
-		if (src[i] != ' ' && src[i] != '\t' && src[i] != '\r' &&
-		    src[i] != '\n')
-			spec[o++] = src[i];
-	spec[o] = '\0';
+	/* white space outside quoted strings was dropped while scanning */
+	memcpy(spec, src, len);
+	spec[len] = '\0';
 	p = spec;
 	/* obsolete source route: <@a,@b:user@example.com> */
 	if (*p == '@' && (colon = strchr(p, ':')) != NULL)
@@ -120,11 +119,11 @@ addr_from_header(const char *v, size_t len, struct addr *out, struct err *e)
 	for (i = 0; i <= len; i++) {
 		char c = i < len ? v[i] : ',';	/* a final separator */
 
-		if (i < len && c == '\0') {
-			err_set(e, "NUL byte in From");
-			return ADDR_BAD;
-		}
+		if (i < len && c == '\0')
+			goto nul;
 		if (depth > 0) {
+			if (c == '\\' && i + 1 < len && v[i + 1] == '\0')
+				goto nul;
 			if (c == '\\' && i + 1 < len)
 				i++;
 			else if (c == '(')
@@ -134,6 +133,8 @@ addr_from_header(const char *v, size_t len, struct addr *out, struct err *e)
 			continue;
 		}
 		if (quoted) {
+			if (c == '\\' && i + 1 < len && v[i + 1] == '\0')
+				goto nul;
 			if (c == '\\' && i + 1 < len) {
 				addr_put(&s, c, in_angle);
 				addr_put(&s, v[++i], in_angle);
@@ -190,6 +191,12 @@ addr_from_header(const char *v, size_t len, struct addr *out, struct err *e)
 			}
 			memset(&s, 0, sizeof(s));
 			continue;
+		case ' ':
+		case '\t':
+		case '\r':
+		case '\n':
+			/* folding and obsolete "a @ b": not part of it */
+			continue;
 		default:
 			break;
 		}
@@ -202,4 +209,7 @@ addr_from_header(const char *v, size_t len, struct addr *out, struct err *e)
 	if (count == 0)
 		err_set(e, "no address in From");
 	return count == 1 ? ADDR_OK : ADDR_NONE;
+nul:
+	err_set(e, "NUL byte in From");
+	return ADDR_BAD;
 }

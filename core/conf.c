@@ -206,6 +206,8 @@ conf_parse_time_ms(const char *v, unsigned long *out)
 	if (str_to_ulong(num, 10, ULONG_MAX, &n) < 0)
 		return -1;
 	if (v[ndig] == '\0') {	/* a bare number means seconds */
+		if (n > ULONG_MAX / 1000)
+			return -1;
 		*out = n * 1000;
 		return 0;
 	}
@@ -311,9 +313,12 @@ conf_set(struct conf *c, const struct conf_key *k, char *v, struct err *e)
 		/* OpenDKIM's rule: a single word sets the header, body simple */
 		char *slash = strchr(v, '/');
 		const char *body = slash ? slash + 1 : "simple";
+		char orig[64];
 		enum conf_canon hc;
 		enum conf_canon bc;
 
+		if (str_copy(orig, sizeof(orig), v) < 0)
+			goto bad_canon_long;
 		if (slash)
 			*slash = '\0';
 		if (strcasecmp(v, "relaxed") == 0)
@@ -333,6 +338,10 @@ conf_set(struct conf *c, const struct conf_key *k, char *v, struct err *e)
 		return 0;
 bad_canon:
 		err_set(e, "\"%s\" is not a canonicalization "
+			   "(examples: relaxed/relaxed, relaxed/simple)", orig);
+		return -1;
+bad_canon_long:
+		err_set(e, "\"%.40s...\" is not a canonicalization "
 			   "(examples: relaxed/relaxed, relaxed/simple)", v);
 		return -1;
 	}
@@ -562,8 +571,9 @@ conf_load_stream(FILE *fp, const char *path, struct conf **out,
 					path, lineno, CONF_LINE_MAX - 2);
 				goto out;
 			}
-			if (raw[0] == '#' ||
-			    *str_trim(raw) == '\0')
+			/* as in main.cf: a line whose first non-blank
+			 * character is '#' is a comment, even indented */
+			if (*str_trim(raw) == '#' || *str_trim(raw) == '\0')
 				continue;
 			if (raw[0] == ' ' || raw[0] == '\t') {
 				char *t = str_trim(raw);

@@ -229,7 +229,8 @@ keytable_read_key(struct keytable_key *k, const struct keytable_opts *o,
 	if (o->require_safe && keytable_file_is_safe(k->path, o->owner_uid,
 						     e) < 0)
 		return -1;
-	fd = open(k->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in place of a key must not hang startup */
+	fd = open(k->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		err_set(e, "%s: %s", k->path, strerror(errno));
 		return -1;

@@ -73,7 +73,7 @@ log_facility_parse(const char *name)
 }
 
 /* log_emit - format one line and send it to the sink */
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_emit(int prio, const char *tag, const char *fmt, va_list ap)
 {
 	char buf[2048];
@@ -164,28 +164,35 @@ log_panic(const char *fmt, ...)
 	abort();
 }
 
+/* log_safe_width - bytes one input byte takes in the output */
+static size_t
+log_safe_width(unsigned char c)
+{
+	return (c < 0x20 || c >= 0x7f || c == '\\') ? 4 : 1;
+}
+
 /* log_safe - printable, bounded copy of wire text */
 char *
 log_safe(char *dst, size_t size, const char *src, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t total = 0;
+	size_t limit;
 	size_t o = 0;
 	size_t i;
 
 	if (size == 0)
 		return dst;
+	for (i = 0; i < len && total < size; i++)
+		total += log_safe_width((unsigned char)src[i]);
+	/* everything fits: no "..." needed; else keep room for it */
+	limit = total < size ? size - 1 : (size >= 4 ? size - 4 : 0);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)src[i];
-		size_t need = (c < 0x20 || c >= 0x7f || c == '\\') ? 4 : 1;
+		size_t need = log_safe_width(c);
 
-		if (o + need + 4 > size) {
-			/* room is always left for "..." and the NUL */
-			if (size >= 4) {
-				memcpy(dst + o, "...", 3);
-				o += 3;
-			}
+		if (o + need > limit)
 			break;
-		}
 		if (need == 1) {
 			dst[o++] = (char)c;
 		} else {
@@ -195,6 +202,10 @@ log_safe(char *dst, size_t size, const char *src, size_t len)
 			dst[o++] = hex[c & 15];
 		}
 	}
-	dst[o < size ? o : size - 1] = '\0';
+	if (i < len && size >= 4) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
 	return dst;
 }

@@ -2,6 +2,7 @@
 #include "strbuf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +16,8 @@ strbuf_init(struct strbuf *sb, size_t max)
 	sb->data = NULL;
 	sb->len = 0;
 	sb->cap = 0;
-	sb->max = max;
+	/* max + 1 (the NUL) and the doubling below must not wrap */
+	sb->max = max > SIZE_MAX / 4 ? SIZE_MAX / 4 : max;
 }
 
 /* strbuf_reset - forget the contents, keep the memory */
@@ -50,7 +52,7 @@ strbuf_append(struct strbuf *sb, const void *data, size_t len)
 		size_t ncap = sb->cap ? sb->cap : 256;
 
 		while (ncap < need)
-			ncap = ncap > sb->max ? need : ncap * 2;
+			ncap *= 2;	/* need <= max + 1 <= SIZE_MAX / 4 + 1 */
 		if (ncap > sb->max + 1)
 			ncap = sb->max + 1;
 		sb->data = xrealloc(sb->data, ncap);

@@ -48,19 +48,17 @@ static const struct safe_row safe_rows[] = {
 	{"size_one_gives_empty_text", S("abc"), 1, ""},
 	{"size_two_gives_empty_text", S("abc"), 2, ""},
 	{"size_three_gives_empty_text", S("abc"), 3, ""},
-	{"size_four_gives_only_dots", S("abc"), 4, "..."},
-	{"size_five_keeps_one_byte", S("abc"), 5, "a..."},
+	{"size_four_fits_three_bytes", S("abc"), 4, "abc"},
+	{"size_four_gives_only_dots", S("abcd"), 4, "..."},
+	{"size_five_fits_four_bytes", S("abcd"), 5, "abcd"},
+	{"size_five_keeps_one_byte", S("abcdef"), 5, "a..."},
 	{"size_five_single_byte_fits", S("a"), 5, "a"},
-	{"size_five_escape_does_not_fit", S("\x01"), 5, "..."},
+	{"size_five_escape_fits_exactly", S("\x01"), 5, "\\x01"},
+	{"size_five_escape_does_not_fit", S("\x01z"), 5, "..."},
 	{"empty_input_into_size_one", S(""), 1, ""},
-	/*
-	 * log_safe() always keeps room for "..." while copying, so text that
-	 * would fit exactly is still cut: "abc" fits in 4 bytes and "ab" in
-	 * 5, and a 255-byte field in LOG_SAFE_MAX.  Pinned as it is
-	 * (core/log.c:181, "o + need + 4 > size"); the header promises a cut
-	 * only "when it does not fit".
-	 */
-	{"text_fitting_exactly_is_still_cut", S("ab"), 5, "a..."},
+	/* text that fits exactly is not cut: "..." only marks a real cut */
+	{"text_fitting_exactly_is_kept", S("ab"), 3, "ab"},
+	{"text_one_byte_over_is_cut", S("abcdef"), 6, "ab..."},
 };
 
 /* test_safe_row - one log_safe() row into a buffer of exactly size */

@@ -2,10 +2,6 @@
 /*
  * strbuf_test - the bounded buffer: appends past the maximum fail and leave
  * the contents alone; binary data with NULs survives.
- *
- * Not tested here, a core bug (see the report): strbuf_init(&sb, SIZE_MAX)
- * makes "sb->max + 1" wrap to 0 in strbuf_append(), which then allocates
- * one byte and copies the whole append into it (heap overflow).
  */
 #include "strbuf.h"
 
@@ -112,6 +108,20 @@ test_huge_len_does_not_wrap(void **state)
 	assert_int_equal(strbuf_append(&sb, "x", SIZE_MAX), -1);
 	assert_int_equal(strbuf_append(&sb, "x", SIZE_MAX - 2), -1);
 	sb_expect(&sb, "abc", 3);
+	strbuf_free(&sb);
+}
+
+/* test_unbounded_max_is_safe - max SIZE_MAX must not wrap max + 1 */
+static void
+test_unbounded_max_is_safe(void **state)
+{
+	struct strbuf sb;
+
+	(void)state;
+	strbuf_init(&sb, SIZE_MAX);
+	assert_int_equal(strbuf_append(&sb, "hello", 5), 0);
+	assert_int_equal(strbuf_append(&sb, " world", 6), 0);
+	sb_expect(&sb, "hello world", 11);
 	strbuf_free(&sb);
 }
 
@@ -299,6 +309,8 @@ main(void)
 	rg_case_add(&c, "single_append_larger_than_max",
 		    test_single_append_larger_than_max, NULL);
 	rg_case_add(&c, "huge_len_does_not_wrap", test_huge_len_does_not_wrap,
+		    NULL);
+	rg_case_add(&c, "unbounded_max_is_safe", test_unbounded_max_is_safe,
 		    NULL);
 	rg_case_add(&c, "binary_with_nuls", test_binary_with_nuls, NULL);
 	rg_case_add(&c, "empty_append_makes_empty_string",
