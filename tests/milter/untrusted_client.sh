@@ -1,0 +1,27 @@
+#!/bin/bash
+# untrusted_client - client 192.0.2.7 without login: MAIL answered with
+# accept, log "not signed: untrusted client" once per message.  The same
+# by IPv6 (raw client): 2001:db8::1 is untrusted, ::1 (in the default
+# internal_hosts) is trusted.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+rg_setup untrusted_client
+rg_start
+rg_miltertest untrusted_client.lua
+for q in UNTR0001 UNTR0002; do
+	rg_expect_log "^relayguard\[[0-9]+\]: $q: not signed: untrusted client; conn=[0-9]+ client=mx\.example\.net\[192\.0\.2\.7\] from=<bob@example\.com>$" \
+		"log: $q not signed: untrusted client"
+	rg_expect_log_count "$q: " 1 "exactly one log line for $q"
+done
+rg_expect_no_log ': signed: ' "nothing signed"
+rg_client v6out --qid UNTR0006 --client-ip 2001:db8::1 \
+	--client-name mx6.example.net -H 'From: User <user@example.com>' >/dev/null
+rg_expect_out v6out '^mail: a$' "IPv6 client 2001:db8::1: MAIL accept"
+rg_expect_log "UNTR0006: not signed: untrusted client; conn=[0-9]+ client=mx6\.example\.net\[2001:db8::1\] " \
+	"log: UNTR0006 not signed: untrusted client"
+rg_client v6in --qid UNTR0007 --client-ip ::1 \
+	-H 'From: User <user@example.com>' >/dev/null
+rg_expect_out v6in '^summary final=a signatures=2 ' "IPv6 client ::1: signed"
+rg_expect_log "UNTR0007: signed: .* client=localhost\[::1\] " \
+	"log: UNTR0007 signed"
+rg_finish
