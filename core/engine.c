@@ -31,6 +31,33 @@ engine_trust_name(enum engine_trust tr)
 	}
 }
 
+/* engine_list_has - is name (any case) in the list? */
+static bool
+engine_list_has(const struct conf_list *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		if (str_eq_nocase(l->items[i], name))
+			return true;
+	return false;
+}
+
+/* engine_header_is_signed - does a signature cover this field name?
+ * Only those fields go to the signer: the others cannot change a
+ * signature, and some (a malformed old DKIM-Signature, a name with ';')
+ * make libopendkim refuse the whole message. */
+bool
+engine_header_is_signed(const struct config *cfg, const char *name)
+{
+	const struct conf *c = cfg->conf;
+
+	if (c->sign_headers.count == 0)
+		return true;	/* empty list: the library's default, all */
+	return engine_list_has(&c->sign_headers, name) ||
+	       engine_list_has(&c->oversign_headers, name);
+}
+
 /* engine_sign_plan - the signatures for this message, or why none */
 size_t
 engine_sign_plan(const struct config *cfg, const struct txn *t,
@@ -50,6 +77,11 @@ engine_sign_plan(const struct config *cfg, const struct txn *t,
 	if (t->headers_truncated) {
 		(void)str_copy(why, whylen, "header larger than "
 					    "max_header_bytes");
+		return 0;
+	}
+	if (t->long_field[0] != '\0') {
+		(void)str_format(why, whylen, "%s header field longer than %d "
+				 "bytes", t->long_field, ENGINE_FIELD_MAX);
 		return 0;
 	}
 	if (t->from_count == 0) {

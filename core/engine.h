@@ -28,6 +28,11 @@ enum engine_trust {
 enum engine_trust engine_trust(const struct config *cfg,
 			       const struct txn *t);
 const char *engine_trust_name(enum engine_trust tr);
+/* Longest header field (name, colon, value) libopendkim signs whole:
+ * it copies each field into a 65,536-byte buffer and drops the rest. */
+#define ENGINE_FIELD_MAX 65535
+
+bool engine_header_is_signed(const struct config *cfg, const char *name);
 size_t engine_sign_plan(const struct config *cfg, const struct txn *t,
 			struct keytable_req *reqs, size_t max, char *why,
 			size_t whylen);

@@ -14,4 +14,5 @@ txn_reset_message(struct txn *t)
 	memset(&t->from, 0, sizeof(t->from));
 	t->from_why[0] = '\0';
 	t->headers_truncated = false;
+	t->long_field[0] = '\0';
 }

@@ -31,6 +31,7 @@ struct txn {
 	struct addr from;
 	char from_why[128];		/* reason when from_status != OK */
 	bool headers_truncated;		/* over max_header_bytes */
+	char long_field[64];		/* a signed field over the limit */
 };
 
 void txn_reset_message(struct txn *t);

@@ -325,8 +325,14 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 			(void)str_copy(c->txn.from_why,
 				       sizeof(c->txn.from_why), e.text);
 	}
-	if (c->txn.headers_truncated)
+	if (c->txn.headers_truncated || !engine_header_is_signed(c->cfg, name))
 		return milter_noreply(c, SMFIP_NR_HDR);
+	if (strlen(name) + 1 + strlen(value) > ENGINE_FIELD_MAX) {
+		if (c->txn.long_field[0] == '\0')
+			log_safe(c->txn.long_field, sizeof(c->txn.long_field),
+				 name, strlen(name));
+		return milter_noreply(c, SMFIP_NR_HDR);
+	}
 	/* Without HDR_LEADSPC libmilter strips the space after the colon:
 	 * put the conventional one back. */
 	if (strbuf_append_str(&m->hdrs, name) < 0 ||

@@ -2,10 +2,12 @@
 """sign_error.py MODE - driver for sign_error.sh; MODE is the configured
 on_sign_error (tempfail, accept or reject).
 
-A run-time signing failure caused from outside: a header field whose name
-contains ';'.  RFC 5322 allows it (ftext is any printable but ':'), and
-Postfix passes such a field to milters, but libopendkim's dkim_header()
-refuses it (DKIM_STAT_SYNTAX), so the signature cannot be made.  The
+A run-time signing failure caused from outside: a signed header field
+whose name contains ';' (sign_headers lists "x;semi" in this test's
+config).  RFC 5322 allows such a name (ftext is any printable but ':') and
+Postfix passes it to milters, but libopendkim's dkim_header() refuses it
+(DKIM_STAT_SYNTAX), so the signature cannot be made.  Fields that are not
+signed never reach libopendkim, so they cannot cause this.  The
 filter must apply on_sign_error at EOH and log "signing failed"; the same
 connection must then sign a normal message.
 """
