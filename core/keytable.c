@@ -210,6 +210,8 @@ keytable_check_key(struct keytable_key *k, unsigned min_bits, struct err *e)
 		err_set(e, "%s: key type is neither RSA nor Ed25519", k->path);
 		goto out;
 	}
+	k->pkey = pk;
+	pk = NULL;
 	rc = 0;
 out:
 	EVP_PKEY_free(pk);
@@ -485,6 +487,7 @@ keytable_free(struct keytable *kt)
 
 		if (k->pem != NULL)
 			explicit_bzero(k->pem, k->pem_len);
+		EVP_PKEY_free(k->pkey);
 		free(k->pem);
 		free(k->name);
 		free(k->domain);

@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <openssl/evp.h>
+
 #include "addr.h"
 #include "err.h"
 
@@ -51,6 +53,7 @@ struct keytable_key {
 	size_t pem_len;
 	enum keytable_alg alg;
 	unsigned bits;
+	EVP_PKEY *pkey;		/* parsed once; shared read-only */
 	unsigned line;
 };
 
