@@ -18,7 +18,11 @@ MANDIR ?= $(PREFIX)/share/man
 WERROR ?= 1
 SAN ?= 0
 
-B := build
+ifeq ($(SAN),1)
+B ?= build-san
+else
+B ?= build
+endif
 PKGS := milter opendkim libcrypto
 
 RG_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
@@ -86,16 +90,16 @@ deps:
 
 check: deps
 	$(MAKE) all $(UNIT_BIN)
-	@sh tests/run.sh
+	@RG_BUILD=$(B) sh tests/run.sh
 
 check-unit: $(UNIT_BIN)
-	@sh tests/run.sh unit
+	@RG_BUILD=$(B) sh tests/run.sh unit
 
 check-milter: $(PROG)
-	@sh tests/run.sh milter
+	@RG_BUILD=$(B) sh tests/run.sh milter
 
 check-integration: $(PROG)
-	@sh tests/run.sh integration
+	@RG_BUILD=$(B) sh tests/run.sh integration
 
 lint:
 	@sh tests/lint.sh
@@ -132,6 +136,6 @@ fmt:
 	clang-format -i core/*.[ch] filter/*.[ch] tests/unit/*.[ch]
 
 clean:
-	rm -rf $(B)/*.a $(B)/core $(B)/filter $(B)/tests $(PROG) $(B)/fuzz
+	rm -rf build build-san
 
 -include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(UNIT_BIN:=.d)

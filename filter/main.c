@@ -229,6 +229,9 @@ main(int argc, char **argv)
 
 	rc = milter_run();
 	log_info("stopping relayguard%s", rc == 0 ? "" : " after an error");
+	/* drop the running generation (keys wiped); a connection libmilter
+	 * did not close keeps its own reference, which is fine at exit */
+	milter_config_set(NULL);
 	if (pid_path[0] != '\0')
 		(void)unlink(pid_path); /* may fail after dropping root: ok */
 	return rc == 0 ? 0 : 1;

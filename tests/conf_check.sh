@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 rc=0
-defaults=$(build/relayguard -d) || { echo "relayguard -d failed"; exit 1; }
+defaults=$("${RG_BIN:-build/relayguard}" -d) || { echo "relayguard -d failed"; exit 1; }
 keys=$(echo "$defaults" | sed 's/ = .*//')
 for key in $keys; do
 	def=$(echo "$defaults" | sed -n "s/^$key = //p" | cut -c1-40)

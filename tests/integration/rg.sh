@@ -12,7 +12,7 @@
 # RG_SOCKET defaults to inet:PORT@127.0.0.1 on a free port; RG_MILTER is
 # the same socket in Postfix's syntax (inet:127.0.0.1:PORT or unix:PATH).
 
-RG_BIN=$RG_TOP/build/relayguard
+RG_BIN=${RG_BIN:-$RG_TOP/build/relayguard}
 
 # rg_socket_inet - choose an inet socket on a free port
 rg_socket_inet() {

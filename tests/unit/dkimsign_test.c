@@ -70,7 +70,7 @@ sign_both(enum conf_canon hc, enum conf_canon bc, const char **hdrs,
 	struct keytable_req reqs[KEYTABLE_MAX_SIGS];
 	struct addr from;
 	struct dkimsign *s;
-	unsigned char *b = (unsigned char *)strndup(body, blen);
+	unsigned char *b = malloc(blen + 1);
 	struct err e;
 	size_t n;
 	size_t i;
@@ -163,7 +163,7 @@ test_same_hashes(void **state)
 	int bc;
 
 	if (strcmp(r->name, "nul_and_8bit") == 0)
-		blen = 17;
+		blen = 13;	/* the row holds a NUL */
 	for (hc = 0; hc < 2; hc++) {
 		for (bc = 0; bc < 2; bc++) {
 			for (split = 0; split <= blen; split++) {

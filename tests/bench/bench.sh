@@ -1,0 +1,466 @@
+#!/usr/bin/env bash
+# bench.sh - "make bench": messages per second through one private Postfix
+# instance (the integration rig, tests/integration/lib.sh), bare and with a
+# DKIM-signing milter in front of it:
+#
+#   bare         Postfix alone, no milter
+#   rg-inet      Postfix + relayguard   over inet:127.0.0.1:PORT
+#   rg-unix      Postfix + relayguard   over a unix socket
+#   odkim-inet   Postfix + opendkim     over inet:127.0.0.1:PORT
+#   odkim-unix   Postfix + opendkim     over a unix socket
+#
+# Both filters sign with the same RSA-2048 key only (the rig's SigningTable
+# is cut down to its RSA entry), relaxed/relaxed.  Load: smtp-source from
+# 127.0.0.1 (an internal client, so mail is signed), BENCH_SESSIONS (20)
+# parallel sessions, BENCH_MSGS (2000) messages of BENCH_SIZE (4096) bytes,
+# one message per SMTP session (smtp-source's default).  Postfix relays
+# everything to an smtp-sink on loopback that keeps nothing (no -d).
+#
+# Per configuration: a few sample messages go to a second, dumping sink
+# (the rig's) and are checked with dkimverify.py (signed with a milter,
+# unsigned bare) before and after the measured run; a warm-up batch; then
+# the measured run.  Time = from the start of smtp-source to the moment
+# the maillog shows the run's last "status=sent" (followed with tail -F:
+# the maillog itself has whole seconds only).  CPU per message is taken from /proc: the filter process
+# (all threads), Postfix (master + children, live and reaped), smtp-sink,
+# smtp-source, and the whole machine (/proc/stat; includes anything else
+# that runs on it).
+#
+# Environment:
+#   BENCH_MSGS (2000)  BENCH_SESSIONS (20)  BENCH_SIZE (4096)
+#   BENCH_WARMUP (N/10, 50..200)  BENCH_SAMPLE (3)
+#   BENCH_CONFIGS ("bare rg-inet rg-unix odkim-inet odkim-unix")
+#   BENCH_FILTER_ENV  extra environment for both filters, e.g.
+#                     "LD_PRELOAD=/path/x.so" (for experiments)
+#   BENCH_PROBE       a command run in the background during each measured
+#                     run of a milter configuration, with $FILTER_PID,
+#                     $BENCH_CONF and $RUN set, stopped with SIGINT after
+#                     it (e.g. 'strace -c -f -p $FILTER_PID'); its output
+#                     is in $RUN/bench/probe.CONF.log (RG_KEEP=1 keeps it)
+#   RG_KEEP=1         keep the run directory
+#
+# Timings never fail the run: the exit status is 1 only when the rig broke
+# (a filter or Postfix did not come up, mail was not all delivered in time)
+# or mail that should be signed was not.
+set -eu
+# shellcheck source-path=SCRIPTDIR source=../integration/lib.sh
+. "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../integration/rg.sh
+. "$(dirname "$0")/../integration/rg.sh"
+
+N=${BENCH_MSGS:-2000}
+SESSIONS=${BENCH_SESSIONS:-20}
+SIZE=${BENCH_SIZE:-4096}
+WARM=${BENCH_WARMUP:-$((N / 10 < 50 ? 50 : (N / 10 > 200 ? 200 : N / 10)))}
+SAMPLE=${BENCH_SAMPLE:-3}
+CONFIGS=${BENCH_CONFIGS:-"bare rg-inet rg-unix odkim-inet odkim-unix"}
+ODKIM=/usr/sbin/opendkim
+D=bench.test
+FROM=sender@$D
+RCPT=rcpt@example.net
+SAMPLE_RCPT=rcpt@sample.example.net	# routed to the dumping sink
+HZ=$(getconf CLK_TCK)
+# mail must arrive at >= 5 msg/s or the rig is considered broken
+TIMEOUT=$((N / 5 < 60 ? 60 : N / 5))
+
+for c in smtp-source /usr/bin/time "$ODKIM"; do
+	command -v "$c" > /dev/null ||
+		{ echo "FAIL: bench: $c missing (make deps)"; exit 1; }
+done
+case $N in '' | *[!0-9]* | 0) echo "FAIL: bench: BENCH_MSGS=$N"; exit 1 ;; esac
+
+rig_init bench
+B=$RUN/bench
+mkdir -p "$B"
+BROKEN=0
+
+# broken MSG - the rig (not the speed) failed: note it, go on
+broken() {
+	echo "FAIL: $*"
+	BROKEN=$((BROKEN + 1))
+}
+
+# --- DNS (for the sample checks) ------------------------------------------
+
+# Other test runs may hold the default rig DNS address: try a few.
+if [ -z "${BENCH_DNS_FIXED:-}" ]; then
+	for ip in "$RG_DNS_IP" 127.0.31.153 127.0.32.153 127.0.33.153; do
+		RG_DNS_IP=$ip
+		rig_dns_start 2> "$B/dns.err" && break
+		RG_DNS_IP=""
+	done
+	[ -n "$RG_DNS_IP" ] || { cat "$B/dns.err"; exit 1; }
+else
+	rig_dns_start
+fi
+rig_keys "$D"
+# RSA-2048 only, in both filters
+grep " rsa\._domainkey\.$D\$" "$RUN/keys/SigningTable" > "$B/SigningTable"
+cat "$B/SigningTable" > "$RUN/keys/SigningTable"
+
+# --- sinks and Postfix ----------------------------------------------------
+
+# The rig's sink (-d, one file per message) takes the samples; a second
+# smtp-sink that keeps nothing takes the load.
+rig_sink_start
+DUMP_PORT=$SINK_PORT
+FAST_PORT=$(rig_free_port)
+mkdir -p "$B/fastsink"
+smtp-sink -u postfix -4 -h sink.test "127.0.0.1:$FAST_PORT" 256 \
+	< /dev/null > "$B/fastsink.log" 2>&1 &
+SINK_PID=$!
+rig_track_pid "$SINK_PID" smtp-sink-fast
+rig_wait_listen "127.0.0.1:$FAST_PORT" 5
+
+rig_postfix_start ""
+PF_LOG=$RUN/postfix/maillog
+# The same tuning for every configuration: room for 20+ smtpd and 20
+# deliveries at once, no ramp-up towards the sink, cached connections to
+# it.  Samples (rcpt@sample.example.net) go to the dumping sink.
+rig_postconf \
+	"relayhost = [127.0.0.1]:$FAST_PORT" \
+	"transport_maps = inline:{ {sample.example.net = smtp:[127.0.0.1]:$DUMP_PORT} }" \
+	"default_process_limit = 200" \
+	"smtpd_client_connection_count_limit = 0" \
+	"default_destination_concurrency_limit = 20" \
+	"initial_destination_concurrency = 20" \
+	"smtp_connection_cache_on_demand = yes" \
+	"smtp_connection_cache_destinations = [127.0.0.1]:$FAST_PORT" \
+	"smtpd_peername_lookup = no" \
+	"milter_default_action = tempfail"
+rig_postfix_reload
+MASTER_PID=$(rig__postfix_master_pid)
+
+# --- filters --------------------------------------------------------------
+
+FILTER_PID=""
+MILTER=""
+FILTER_LOG=""
+
+# start_relayguard inet|unix - rg.sh's relayguard, RSA-only table
+start_relayguard() {
+	if [ "$1" = inet ]; then
+		rg_socket_inet
+	else
+		rg_socket_unix
+	fi
+	rg_conf "socket_group = postfix" "socket_mode = 0660" \
+		"internal_hosts = 127.0.0.0/8"
+	# shellcheck disable=SC2086
+	env ${BENCH_FILTER_ENV:-} "$RG_BIN" -f -c "$RUN/relayguard.conf" \
+		>> "$RUN/relayguard.log" 2>&1 &
+	RG_PID=$!
+	rig_track_pid "$RG_PID" relayguard
+	rig_wait_listen "$RG_SOCKET" 10 || { tail "$RUN/relayguard.log"; return 1; }
+	FILTER_PID=$RG_PID
+	MILTER=$RG_MILTER
+	FILTER_LOG=$RUN/relayguard.log
+}
+
+# start_opendkim inet|unix - Debian's opendkim with its own config file,
+# in the foreground, same key and table, never /etc/opendkim.conf
+start_opendkim() {
+	local dir=$RUN/opendkim-$1 port sock
+	mkdir -p "$dir"
+	if [ "$1" = inet ]; then
+		port=$(rig_free_port)
+		sock=inet:$port@127.0.0.1
+		MILTER=inet:127.0.0.1:$port
+	else
+		sock=unix:$dir/opendkim.sock
+		MILTER=$sock
+	fi
+	cat > "$dir/opendkim.conf" <<-EOF
+	# generated by tests/bench/bench.sh
+	Mode			s
+	Syslog			no
+	Background		no
+	PidFile			$dir/opendkim.pid
+	Socket			$sock
+	KeyTable		file:$RUN/keys/KeyTable
+	SigningTable		refile:$RUN/keys/SigningTable
+	SignatureAlgorithm	rsa-sha256
+	Canonicalization	relaxed/relaxed
+	InternalHosts		127.0.0.0/8
+	# the socket must be reachable by smtpd (user postfix)
+	UMask			000
+	EOF
+	# shellcheck disable=SC2086
+	env ${BENCH_FILTER_ENV:-} "$ODKIM" -f -x "$dir/opendkim.conf" \
+		< /dev/null > "$dir/stderr.log" 2>&1 &
+	FILTER_PID=$!
+	rig_track_pid "$FILTER_PID" opendkim
+	rig_wait_listen "$sock" 10 || { cat "$dir/stderr.log"; return 1; }
+	FILTER_LOG=$dir/stderr.log
+}
+
+# --- measuring helpers ----------------------------------------------------
+
+# ticks PID - utime+stime of a process (all its threads), clock ticks
+ticks() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	echo $(( ${12} + ${13} ))
+}
+
+# postfix_ticks - the master, its reaped children, its live children
+postfix_ticks() {
+	local s t p
+	s=$(cat "/proc/$MASTER_PID/stat") || { echo 0; return; }
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	t=$(( ${12} + ${13} + ${14} + ${15} ))
+	for p in $(ps -o pid= --ppid "$MASTER_PID"); do
+		t=$((t + $(ticks "$p")))
+	done
+	echo "$t"
+}
+
+# machine_ticks - "busy total" from /proc/stat (all CPUs)
+machine_ticks() {
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i;
+		print t - $5 - $6, t; exit }' /proc/stat
+}
+
+# log_since OFFSET - the maillog from byte OFFSET on
+log_since() {
+	tail -c "+$(($1 + 1))" "$PF_LOG"
+}
+
+SENT_RE="relay=127\.0\.0\.1\[127\.0\.0\.1\]:$FAST_PORT,.*status=sent"
+
+# sent_since OFFSET - deliveries to the fast sink since OFFSET
+sent_since() {
+	log_since "$1" | grep -c "$SENT_RE" || true
+}
+
+# wait_sent OFFSET N - wait until N deliveries to the fast sink
+wait_sent() {
+	local off=$1 n=$2 c=0 t0=$SECONDS
+	while [ $((SECONDS - t0)) -lt "$TIMEOUT" ]; do
+		c=$(sent_since "$off")
+		[ "$c" -ge "$n" ] && return 0
+		sleep 0.2
+	done
+	echo "timeout after ${TIMEOUT}s: $c of $n delivered" >&2
+	postqueue -c "$RUN/postfix/etc" -p 2>&1 | tail -n 5 | sed 's/^/    | /' >&2
+	log_since "$off" | grep -vE 'status=sent|: (connect|disconnect) from|client=|message-id=|from=<|removed$' |
+		tail -n 10 | sed 's/^/    | /' >&2
+	return 1
+}
+
+# watch_end OFFSET N FILE - (run in the background) when the maillog shows
+# N deliveries to the fast sink after OFFSET, write the time to FILE.
+# The maillog has whole seconds only; tail -F (inotify) sees each line as
+# it is written, so this is the moment of the last delivery to a few ms.
+watch_end() {
+	local fifo=$B/watch.fifo tp
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	tail -c "+$(($1 + 1))" -F "$PF_LOG" > "$fifo" 2> /dev/null &
+	tp=$!
+	grep -m "$2" "$SENT_RE" < "$fifo" > /dev/null
+	date +%s.%N > "$3"
+	kill "$tp" 2> /dev/null
+	wait "$tp" 2> /dev/null || true
+	rm -f "$fifo"
+}
+
+# source COUNT RCPT [SESSIONS] - smtp-source into Postfix
+source_mail() {
+	smtp-source -s "${3:-$SESSIONS}" -m "$1" -l "$SIZE" -f "$FROM" -t "$2" \
+		-M client.test "127.0.0.1:$SMTP_PORT"
+}
+
+SAMPLES_SENT=0
+# check_samples CONF WHEN - send BENCH_SAMPLE messages to the dumping sink,
+# verify them: signed (milter) or unsigned (bare)
+check_samples() {
+	local conf=$1 when=$2 before=$SAMPLES_SENT files out
+	source_mail "$SAMPLE" "$SAMPLE_RCPT" 1 > "$B/sample.log" 2>&1 ||
+		{ broken "$conf: smtp-source (sample $when) failed"; cat "$B/sample.log"; return 1; }
+	SAMPLES_SENT=$((SAMPLES_SENT + SAMPLE))
+	rig_wait_delivered "$SAMPLES_SENT" 60 > /dev/null ||
+		{ broken "$conf: samples $when not delivered"; return 1; }
+	files=$(find "$RUN/sink" -maxdepth 1 -type f | sort | tail -n +$((before + 1)))
+	if [ "$conf" = bare ]; then
+		# shellcheck disable=SC2086
+		if out=$(rig_verify --expect-unsigned $files 2>&1); then
+			echo "  $when: $SAMPLE sampled messages unsigned (as expected bare)"
+		else
+			broken "$conf: bare Postfix delivered signed mail?"; echo "$out"
+		fi
+		return 0
+	fi
+	# shellcheck disable=SC2086
+	if out=$(rig_verify $files 2>&1) &&
+		[ "$(echo "$out" | grep -c 'a=rsa-sha256: signature ok$')" = "$SAMPLE" ]; then
+		echo "  $when: $SAMPLE sampled messages signed, rsa-sha256, verify ok"
+	else
+		broken "$conf: sampled messages not (correctly) signed ($when)"
+		echo "$out" | sed 's/^/    | /'
+	fi
+}
+
+# --- one configuration ----------------------------------------------------
+
+RESULTS=$B/results	# CONF N SECONDS FILTER_MS PF_MS SINK_MS SRC_MS BUSY_MS WALL_S ADELAY
+
+run_config() {
+	local conf=$1 off loff=0 f0 f1 p0 p1 s0 s1 m0 m1 w0 w1 t1 probe=""
+	local line secs start watcher adelay
+	FILTER_PID=""
+	MILTER=""
+	FILTER_LOG=""
+	echo "== $conf"
+	case $conf in
+	bare) ;;
+	rg-inet) start_relayguard inet ;;
+	rg-unix) start_relayguard unix ;;
+	odkim-inet) start_opendkim inet ;;
+	odkim-unix) start_opendkim unix ;;
+	*) broken "unknown configuration $conf"; return 0 ;;
+	esac || { broken "$conf: filter did not start"; return 0; }
+	rig_postconf "smtpd_milters = $MILTER" "non_smtpd_milters = $MILTER"
+	rig_postfix_reload || { broken "$conf: postfix reload"; return 0; }
+	echo "  milter: ${MILTER:-none}${FILTER_PID:+, filter pid $FILTER_PID}"
+
+	check_samples "$conf" before || true
+
+	# warm-up: new smtpd processes, milter threads, caches
+	off=$(stat -c %s "$PF_LOG")
+	if ! source_mail "$WARM" "$RCPT" > "$B/warm.log" 2>&1 || ! wait_sent "$off" "$WARM"; then
+		broken "$conf: warm-up failed"; cat "$B/warm.log"
+		stop_filter; return 0
+	fi
+	sleep 0.5
+
+	# the measured run
+	off=$(stat -c %s "$PF_LOG")
+	[ -n "$FILTER_LOG" ] && loff=$(stat -c %s "$FILTER_LOG")
+	if [ -n "${BENCH_PROBE:-}" ] && [ -n "$FILTER_PID" ]; then
+		BENCH_CONF=$conf FILTER_PID=$FILTER_PID RUN=$RUN \
+			bash -c "$BENCH_PROBE" > "$B/probe.$conf.log" 2>&1 &
+		probe=$!
+		sleep 1
+	fi
+	rm -f "$B/end.$conf"
+	watch_end "$off" "$N" "$B/end.$conf" &
+	watcher=$!
+	f0=$( [ -n "$FILTER_PID" ] && ticks "$FILTER_PID" || echo 0)
+	p0=$(postfix_ticks); s0=$(ticks "$SINK_PID"); read -r m0 w0 < <(machine_ticks)
+	start=$(date +%s.%N)
+	/usr/bin/time -f '%U %S' -o "$B/time.$conf" \
+		smtp-source -s "$SESSIONS" -m "$N" -l "$SIZE" -f "$FROM" -t "$RCPT" \
+		-M client.test "127.0.0.1:$SMTP_PORT" > "$B/source.$conf.log" 2>&1 ||
+		{ broken "$conf: smtp-source failed"; sed 's/^/    | /' "$B/source.$conf.log"; }
+	for _ in $(seq $((TIMEOUT * 20))); do
+		[ -s "$B/end.$conf" ] && break
+		sleep 0.05
+	done
+	if [ ! -s "$B/end.$conf" ]; then
+		wait_sent "$off" "$N" ||
+			broken "$conf: not all $N messages delivered"
+		kill "$watcher" 2> /dev/null || true
+		echo "$start" > "$B/end.$conf"
+	fi
+	wait "$watcher" 2> /dev/null || true
+	f1=$( [ -n "$FILTER_PID" ] && ticks "$FILTER_PID" || echo 0)
+	p1=$(postfix_ticks); s1=$(ticks "$SINK_PID"); read -r m1 w1 < <(machine_ticks)
+	if [ -n "$probe" ]; then
+		kill -INT "$probe" 2>/dev/null || true
+		# strace/perf run as the probe's children: interrupt them too
+		for p in $(ps -o pid= --ppid "$probe"); do
+			kill -INT "$p" 2>/dev/null || true
+		done
+		wait "$probe" 2>/dev/null || true
+	fi
+	t1=$(awk '{ printf "%d\n", ($1 + $2) * 1000 }' "$B/time.$conf")
+
+	log_since "$off" > "$B/maillog.$conf"
+	secs=$(awk -v a="$start" -v b="$(cat "$B/end.$conf")" 'BEGIN { printf "%.3f", b - a }')
+	# mean Postfix "delays=a/..": arrival until queued (includes the milter)
+	adelay=$(grep -o "relay=127\.0\.0\.1\[127\.0\.0\.1\]:$FAST_PORT, .*delays=[0-9.]*" "$B/maillog.$conf" |
+		awk -F'delays=' '{ s += $2; n++ } END { printf "%.1f", n ? s / n * 1000 : 0 }')
+
+	# signing check over the whole run (relayguard logs every decision)
+	if [ "${conf#rg-}" != "$conf" ]; then
+		line=$(tail -c "+$((loff + 1))" "$FILTER_LOG" | grep -c ': signed: d=bench.test s=rsa a=rsa-sha256;' || true)
+		if [ "$line" -ge "$N" ]; then
+			echo "  relayguard logged $line \"signed:\" lines for $N messages"
+		else
+			broken "$conf: relayguard logged $line \"signed:\" lines for $N messages"
+			tail -c "+$((loff + 1))" "$FILTER_LOG" | grep -v ': signed: ' | tail -n 5 | sed 's/^/    | /'
+		fi
+	fi
+	check_samples "$conf" after || true
+	echo "$conf $N $secs $(( (f1 - f0) * 1000 / HZ )) $(( (p1 - p0) * 1000 / HZ ))" \
+		"$(( (s1 - s0) * 1000 / HZ )) $t1 $(( (m1 - m0) * 1000 / HZ ))" \
+		"$(( (w1 - w0) * 1000 / HZ )) $adelay" >> "$RESULTS"
+	awk -v s="$secs" -v n="$N" 'BEGIN { printf "  %d messages in %.3f s: %.1f msg/s\n", n, s, (s > 0) ? n / s : 0 }'
+	stop_filter
+}
+
+# stop_filter - stop the configuration's filter (SIGTERM, by pid)
+stop_filter() {
+	[ -n "$FILTER_PID" ] || return 0
+	rig_postconf "smtpd_milters =" "non_smtpd_milters ="
+	rig_postfix_reload || true
+	rig_stop_pid "$FILTER_PID"
+	FILTER_PID=""
+}
+
+# --- main -----------------------------------------------------------------
+
+: > "$RESULTS"
+echo "bench: $N messages of $SIZE bytes, $SESSIONS sessions, warm-up $WARM," \
+	"$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench: Postfix 127.0.0.1:$SMTP_PORT -> smtp-sink 127.0.0.1:$FAST_PORT" \
+	"(samples -> 127.0.0.1:$DUMP_PORT), RSA-2048 key, relaxed/relaxed"
+for conf in $CONFIGS; do
+	run_config "$conf"
+done
+
+echo
+echo "bench: load average after the runs $(cut -d' ' -f1-3 /proc/loadavg)"
+awk -v sess="$SESSIONS" '
+	{ conf[NR] = $1; n[NR] = $2; s[NR] = $3; fms[NR] = $4; pms[NR] = $5
+	  sms[NR] = $6; src[NR] = $7; busy[NR] = $8; wall[NR] = $9; ad[NR] = $10
+	  r[$1] = ($3 > 0) ? $2 / $3 : 0 }
+	END {
+	  bare = r["bare"]
+	  printf "%-11s %6s %8s %8s %6s %9s\n", "config", "msgs", "seconds", "msg/s", "x bare", "session"
+	  for (i = 1; i <= NR; i++) {
+		printf "%-11s %6d %8.3f %8.1f %6s %7.1fms\n", conf[i], n[i], s[i], r[conf[i]],
+			(bare > 0) ? sprintf("%.2f", r[conf[i]] / bare) : "-",
+			(r[conf[i]] > 0) ? sess / r[conf[i]] * 1000 : 0
+	  }
+	  print ""
+	  print "CPU per message, ms (filter = all its threads; postfix = master and"
+	  print "children; machine = all CPUs from /proc/stat, other load included;"
+	  print "Postfix a-delay = mean arrival-to-queued time, includes the milter)"
+	  printf "%-11s %7s %8s %6s %7s %8s %9s %9s\n", "config", "filter", "postfix", "sink",
+		"source", "machine", "busy %", "a-delay"
+	  for (i = 1; i <= NR; i++)
+		printf "%-11s %7.3f %8.3f %6.3f %7.3f %8.3f %8.0f%% %7.1fms\n", conf[i],
+			fms[i] / n[i], pms[i] / n[i], sms[i] / n[i], src[i] / n[i],
+			busy[i] / n[i], (wall[i] > 0) ? busy[i] * 100 / wall[i] : 0, ad[i]
+	  print ""
+	  for (t = 1; t <= 2; t++) {
+		k = (t == 1) ? "inet" : "unix"
+		rg = r["rg-" k]; od = r["odkim-" k]
+		printf "relayguard/bare %s: %s   relayguard/opendkim %s: %s\n", k,
+			(rg > 0 && bare > 0) ? sprintf("%.2f", rg / bare) : "-", k,
+			(rg > 0 && od > 0) ? sprintf("%.2f", rg / od) : "-"
+	  }
+	}' "$RESULTS"
+
+if [ "$BROKEN" != 0 ]; then
+	echo "bench: $BROKEN problem(s) with the rig or with signing (see FAIL: lines)"
+	exit 1
+fi
+echo "bench: done (timings are information, not pass/fail)"
