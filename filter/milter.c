@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,14 +32,17 @@
 #define MILTER_QID_MAX 64
 
 /*
- * Steps we ask the MTA to leave out or not wait for: no HELO, RCPT, DATA or
+ * Steps we ask the MTA to leave out or not wait for: no HELO, RCPT or
  * unknown commands; no reply to connect, header or body chunks.  Each one
- * saves a round trip per message (headers: one per field).  HDR_LEADSPC
- * gives header values exactly as sent, needed for simple canonicalization.
+ * saves a round trip per message (headers: one per field).  DATA is kept
+ * on purpose: answering it acknowledges the MTA's packets, which over TCP
+ * spares Postfix a 40 ms delayed-ACK stall on its first header packet
+ * (measured: tests/bench).  HDR_LEADSPC gives header values exactly as
+ * sent, needed for simple canonicalization.
  */
 #define MILTER_WANT_STEPS                                                      \
-	(SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |        \
-	 SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC)
+	(SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NR_CONN |       \
+	 SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC)
 
 struct msg {
 	char qid[MILTER_QID_MAX];
@@ -305,6 +309,13 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+/* milter_data - DATA: nothing to decide, but answered (see above) */
+static sfsistat
+milter_data(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx) == NULL ? SMFIS_TEMPFAIL : SMFIS_CONTINUE;
+}
+
 /* milter_header - keep the field for the signer; note From */
 static sfsistat
 milter_header(SMFICTX *ctx, char *name, char *value)
@@ -566,11 +577,42 @@ static struct smfiDesc milter_desc = {
 	.xxfi_header = milter_header,
 	.xxfi_eoh = milter_eoh,
 	.xxfi_body = milter_body,
+	.xxfi_data = milter_data,
 	.xxfi_eom = milter_eom,
 	.xxfi_abort = milter_abort,
 	.xxfi_close = milter_close,
 	.xxfi_negotiate = milter_negotiate,
 };
+
+/*
+ * milter_nodelay - TCP_NODELAY on libmilter's listening TCP socket, which
+ * accepted sockets inherit.  libmilter sends the header insert and the
+ * reply at end of message as two writes; without it the second waits for
+ * Postfix's delayed ACK (40 ms per message, measured in tests/bench).
+ * libmilter does not expose its socket, so find the listening one.
+ */
+static void
+milter_nodelay(void)
+{
+	int one = 1;
+	int fd;
+
+	for (fd = 3; fd < 1024; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int acc = 0;
+		socklen_t al = sizeof(acc);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &al) < 0 ||
+		    !acc || getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			       sizeof(one)) < 0)
+			log_warn("TCP_NODELAY on the milter socket: %s",
+				 strerror(errno));
+	}
+}
 
 /* milter_open - register and open the listening socket (as root) */
 int
@@ -603,6 +645,7 @@ milter_open(struct config *cfg)
 	}
 	if (milter_unix_socket(cfg) < 0)
 		goto out;
+	milter_nodelay();
 	rc = 0;
 out:
 	/* libmilter keeps its own copy of the connection string */

@@ -8,6 +8,9 @@
 #   rg-unix      Postfix + relayguard   over a unix socket
 #   odkim-inet   Postfix + opendkim     over inet:127.0.0.1:PORT
 #   odkim-unix   Postfix + opendkim     over a unix socket
+#   null-inet, null-unix (only when asked for in BENCH_CONFIGS): Postfix +
+#                tests/bench/nullmilter.c, a milter that sends relayguard's
+#                packets but does no work (the protocol's own cost)
 #
 # Both filters sign with the same RSA-2048 key only (the rig's SigningTable
 # is cut down to its RSA entry), relaxed/relaxed.  Load: smtp-source from
@@ -21,17 +24,23 @@
 # unsigned bare) before and after the measured run; a warm-up batch; then
 # the measured run.  Time = from the start of smtp-source to the moment
 # the maillog shows the run's last "status=sent" (followed with tail -F:
-# the maillog itself has whole seconds only).  CPU per message is taken from /proc: the filter process
-# (all threads), Postfix (master + children, live and reaped), smtp-sink,
-# smtp-source, and the whole machine (/proc/stat; includes anything else
-# that runs on it).
+# the maillog itself has whole seconds only).  CPU per message is taken
+# from /proc: the filter process (all threads), Postfix (master + its
+# children, live and reaped), smtp-sink, smtp-source, and the whole
+# machine (/proc/uptime; includes anything else that runs on it).
 #
 # Environment:
 #   BENCH_MSGS (2000)  BENCH_SESSIONS (20)  BENCH_SIZE (4096)
 #   BENCH_WARMUP (N/10, 50..200)  BENCH_SAMPLE (3)
 #   BENCH_CONFIGS ("bare rg-inet rg-unix odkim-inet odkim-unix")
-#   BENCH_FILTER_ENV  extra environment for both filters, e.g.
-#                     "LD_PRELOAD=/path/x.so" (for experiments)
+#   BENCH_POSTCONF    more main.cf settings for all configurations,
+#                     ';'-separated (experiments with the Postfix tuning)
+#   BENCH_RG_BIN      another relayguard binary (a patched build to compare)
+#   BENCH_NULL_ARGS   options for nullmilter (-n TCP_NODELAY, -s STEPS)
+#   BENCH_PRELOAD     comma-separated names from tests/bench/preload/
+#                     (nodelay, keycache): built and preloaded into the
+#                     filters, to measure a change without making it
+#   BENCH_FILTER_ENV  more environment for the filters ("NAME=value ...")
 #   BENCH_PROBE       a command run in the background during each measured
 #                     run of a milter configuration, with $FILTER_PID,
 #                     $BENCH_CONF and $RUN set, stopped with SIGINT after
@@ -105,7 +114,6 @@ cat "$B/SigningTable" > "$RUN/keys/SigningTable"
 rig_sink_start
 DUMP_PORT=$SINK_PORT
 FAST_PORT=$(rig_free_port)
-mkdir -p "$B/fastsink"
 smtp-sink -u postfix -4 -h sink.test "127.0.0.1:$FAST_PORT" 256 \
 	< /dev/null > "$B/fastsink.log" 2>&1 &
 SINK_PID=$!
@@ -128,10 +136,35 @@ rig_postconf \
 	"smtp_connection_cache_destinations = [127.0.0.1]:$FAST_PORT" \
 	"smtpd_peername_lookup = no" \
 	"milter_default_action = tempfail"
-rig_postfix_reload
+# BENCH_POSTCONF: more 'name = value' settings, ';'-separated (experiments)
+if [ -n "${BENCH_POSTCONF:-}" ]; then
+	IFS=';' read -r -a extra <<< "$BENCH_POSTCONF"
+	rig_postconf "${extra[@]}"
+fi
+# a restart, not a reload: every setting (import_environment too) holds
+rig_postfix_stop
+rig__postfix start
+RG_POSTFIX_STARTED=1
+rig_wait_listen "127.0.0.1:$SMTP_PORT" 10
 MASTER_PID=$(rig__postfix_master_pid)
 
+# bench_reload - rig_postfix_reload (which waits for the old generation)
+bench_reload() {
+	rig_postfix_reload
+}
+
 # --- filters --------------------------------------------------------------
+
+# BENCH_PRELOAD=nodelay,keycache: build tests/bench/preload/NAME.c and
+# preload them into the filters (experiments; see those files)
+PRELOAD=""
+for x in $(echo "${BENCH_PRELOAD:-}" | tr ',' ' '); do
+	cc -O2 -Wall -Wextra -shared -fPIC -o "$B/$x.so" \
+		"$RG_TOP/tests/bench/preload/$x.c" -ldl -lcrypto ||
+		{ echo "FAIL: bench: cannot build preload/$x.c"; exit 1; }
+	PRELOAD=${PRELOAD:+$PRELOAD:}$B/$x.so
+done
+FILTER_ENV="${BENCH_FILTER_ENV:-}${PRELOAD:+ LD_PRELOAD=$PRELOAD NODELAY_LISTEN=1}"
 
 FILTER_PID=""
 MILTER=""
@@ -147,7 +180,7 @@ start_relayguard() {
 	rg_conf "socket_group = postfix" "socket_mode = 0660" \
 		"internal_hosts = 127.0.0.0/8"
 	# shellcheck disable=SC2086
-	env ${BENCH_FILTER_ENV:-} "$RG_BIN" -f -c "$RUN/relayguard.conf" \
+	env $FILTER_ENV "${BENCH_RG_BIN:-$RG_BIN}" -f -c "$RUN/relayguard.conf" \
 		>> "$RUN/relayguard.log" 2>&1 &
 	RG_PID=$!
 	rig_track_pid "$RG_PID" relayguard
@@ -186,12 +219,39 @@ start_opendkim() {
 	UMask			000
 	EOF
 	# shellcheck disable=SC2086
-	env ${BENCH_FILTER_ENV:-} "$ODKIM" -f -x "$dir/opendkim.conf" \
+	env $FILTER_ENV "$ODKIM" -f -x "$dir/opendkim.conf" \
 		< /dev/null > "$dir/stderr.log" 2>&1 &
 	FILTER_PID=$!
 	rig_track_pid "$FILTER_PID" opendkim
 	rig_wait_listen "$sock" 10 || { cat "$dir/stderr.log"; return 1; }
 	FILTER_LOG=$dir/stderr.log
+}
+
+# start_nullmilter inet|unix - tests/bench/nullmilter.c: a filter that
+# does no work but sends what relayguard sends (the protocol's floor).
+# BENCH_NULL_ARGS: more options for it (-n: TCP_NODELAY, -s STEPS).
+start_nullmilter() {
+	local src=$RG_TOP/tests/bench/nullmilter.c bin=$B/nullmilter port sock
+	if [ ! -x "$bin" ]; then
+		cc -O2 -Wall -Wextra -o "$bin" "$src" -lmilter ||
+			{ echo "bench: cannot build $src" >&2; return 1; }
+	fi
+	if [ "$1" = inet ]; then
+		port=$(rig_free_port)
+		sock=inet:$port@127.0.0.1
+		MILTER=inet:127.0.0.1:$port
+	else
+		sock=unix:$B/nullmilter.sock
+		MILTER=$sock
+	fi
+	# shellcheck disable=SC2086
+	env $FILTER_ENV "$bin" -p "$sock" ${BENCH_NULL_ARGS:-} \
+		< /dev/null > "$B/nullmilter-$1.log" 2>&1 &
+	FILTER_PID=$!
+	rig_track_pid "$FILTER_PID" nullmilter
+	rig_wait_listen "$sock" 10 || { cat "$B/nullmilter-$1.log"; return 1; }
+	[ "$1" = inet ] || chmod 666 "$B/nullmilter.sock"
+	FILTER_LOG=$B/nullmilter-$1.log
 }
 
 # --- measuring helpers ----------------------------------------------------
@@ -220,10 +280,14 @@ postfix_ticks() {
 	echo "$t"
 }
 
-# machine_ticks - "busy total" from /proc/stat (all CPUs)
-machine_ticks() {
-	awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i;
-		print t - $5 - $6, t; exit }' /proc/stat
+# machine_ms - "busy total" CPU milliseconds of the machine, all CPUs:
+# total = CPUs x uptime, busy = total - idle (/proc/uptime).  Not the busy
+# fields of /proc/stat: those are tick samples and, on this kind of VM,
+# miss 10-25 % of the time when many short bursts run (checked against the
+# wall clock), while idle time is measured exactly.
+NCPU=$(nproc)
+machine_ms() {
+	awk -v n="$NCPU" '{ printf "%d %d\n", (n * $1 - $2) * 1000, n * $1 * 1000 }' /proc/uptime
 }
 
 # log_since OFFSET - the maillog from byte OFFSET on
@@ -263,7 +327,8 @@ watch_end() {
 	mkfifo "$fifo"
 	tail -c "+$(($1 + 1))" -F "$PF_LOG" > "$fifo" 2> /dev/null &
 	tp=$!
-	grep -m "$2" "$SENT_RE" < "$fifo" > /dev/null
+	# (not > /dev/null: GNU grep then reads to EOF despite -m)
+	grep -m "$2" "$SENT_RE" < "$fifo" > "$3.lines"
 	date +%s.%N > "$3"
 	kill "$tp" 2> /dev/null
 	wait "$tp" 2> /dev/null || true
@@ -280,39 +345,60 @@ SAMPLES_SENT=0
 # check_samples CONF WHEN - send BENCH_SAMPLE messages to the dumping sink,
 # verify them: signed (milter) or unsigned (bare)
 check_samples() {
-	local conf=$1 when=$2 before=$SAMPLES_SENT files out
+	local conf=$1 when=$2 files out
+	find "$RUN/sink" -maxdepth 1 -type f | sort > "$B/sink.before"
 	source_mail "$SAMPLE" "$SAMPLE_RCPT" 1 > "$B/sample.log" 2>&1 ||
 		{ broken "$conf: smtp-source (sample $when) failed"; cat "$B/sample.log"; return 1; }
 	SAMPLES_SENT=$((SAMPLES_SENT + SAMPLE))
 	rig_wait_delivered "$SAMPLES_SENT" 60 > /dev/null ||
 		{ broken "$conf: samples $when not delivered"; return 1; }
-	files=$(find "$RUN/sink" -maxdepth 1 -type f | sort | tail -n +$((before + 1)))
-	if [ "$conf" = bare ]; then
+	# the new files (names sort by second only, not by arrival)
+	files=$(find "$RUN/sink" -maxdepth 1 -type f | sort | comm -13 "$B/sink.before" -)
+	case $conf in
+	bare | null-*)
 		# shellcheck disable=SC2086
 		if out=$(rig_verify --expect-unsigned $files 2>&1); then
-			echo "  $when: $SAMPLE sampled messages unsigned (as expected bare)"
+			echo "  $when: $SAMPLE sampled messages unsigned (as expected)"
 		else
-			broken "$conf: bare Postfix delivered signed mail?"; echo "$out"
+			broken "$conf: signed mail without a signing filter?"; echo "$out"
 		fi
 		return 0
-	fi
+		;;
+	esac
 	# shellcheck disable=SC2086
 	if out=$(rig_verify $files 2>&1) &&
 		[ "$(echo "$out" | grep -c 'a=rsa-sha256: signature ok$')" = "$SAMPLE" ]; then
 		echo "  $when: $SAMPLE sampled messages signed, rsa-sha256, verify ok"
 	else
 		broken "$conf: sampled messages not (correctly) signed ($when)"
-		echo "$out" | sed 's/^/    | /'
+		printf '%s\n' "$out" | sed 's/^/    | /'
 	fi
+}
+
+# stop_probe PID - SIGINT to the probe and its children (strace, perf
+# print their summaries on it); SIGTERM after 10 s (a background shell
+# script ignores SIGINT), SIGKILL after 15 s.
+stop_probe() {
+	local pid=$1 p i
+	for p in "$pid" $(ps -o pid= --ppid "$pid"); do
+		kill -INT "$p" 2> /dev/null || true
+	done
+	for i in $(seq 150); do
+		kill -0 "$pid" 2> /dev/null || break
+		[ "$i" = 100 ] && kill -TERM "$pid" 2> /dev/null
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2> /dev/null || true
+	wait "$pid" 2> /dev/null || true
 }
 
 # --- one configuration ----------------------------------------------------
 
-RESULTS=$B/results	# CONF N SECONDS FILTER_MS PF_MS SINK_MS SRC_MS BUSY_MS WALL_S ADELAY
+RESULTS=$B/results	# CONF N SECONDS FILTER_MS PF_MS SINK_MS SRC_MS BUSY_MS ALL_MS
 
 run_config() {
 	local conf=$1 off loff=0 f0 f1 p0 p1 s0 s1 m0 m1 w0 w1 t1 probe=""
-	local line secs start watcher adelay
+	local line secs start watcher
 	FILTER_PID=""
 	MILTER=""
 	FILTER_LOG=""
@@ -323,10 +409,12 @@ run_config() {
 	rg-unix) start_relayguard unix ;;
 	odkim-inet) start_opendkim inet ;;
 	odkim-unix) start_opendkim unix ;;
+	null-inet) start_nullmilter inet ;;
+	null-unix) start_nullmilter unix ;;
 	*) broken "unknown configuration $conf"; return 0 ;;
 	esac || { broken "$conf: filter did not start"; return 0; }
 	rig_postconf "smtpd_milters = $MILTER" "non_smtpd_milters = $MILTER"
-	rig_postfix_reload || { broken "$conf: postfix reload"; return 0; }
+	bench_reload || { broken "$conf: postfix reload"; return 0; }
 	echo "  milter: ${MILTER:-none}${FILTER_PID:+, filter pid $FILTER_PID}"
 
 	check_samples "$conf" before || true
@@ -352,7 +440,7 @@ run_config() {
 	watch_end "$off" "$N" "$B/end.$conf" &
 	watcher=$!
 	f0=$( [ -n "$FILTER_PID" ] && ticks "$FILTER_PID" || echo 0)
-	p0=$(postfix_ticks); s0=$(ticks "$SINK_PID"); read -r m0 w0 < <(machine_ticks)
+	p0=$(postfix_ticks); s0=$(ticks "$SINK_PID"); read -r m0 w0 < <(machine_ms)
 	start=$(date +%s.%N)
 	/usr/bin/time -f '%U %S' -o "$B/time.$conf" \
 		smtp-source -s "$SESSIONS" -m "$N" -l "$SIZE" -f "$FROM" -t "$RCPT" \
@@ -370,22 +458,12 @@ run_config() {
 	fi
 	wait "$watcher" 2> /dev/null || true
 	f1=$( [ -n "$FILTER_PID" ] && ticks "$FILTER_PID" || echo 0)
-	p1=$(postfix_ticks); s1=$(ticks "$SINK_PID"); read -r m1 w1 < <(machine_ticks)
-	if [ -n "$probe" ]; then
-		kill -INT "$probe" 2>/dev/null || true
-		# strace/perf run as the probe's children: interrupt them too
-		for p in $(ps -o pid= --ppid "$probe"); do
-			kill -INT "$p" 2>/dev/null || true
-		done
-		wait "$probe" 2>/dev/null || true
-	fi
+	p1=$(postfix_ticks); s1=$(ticks "$SINK_PID"); read -r m1 w1 < <(machine_ms)
+	[ -z "$probe" ] || stop_probe "$probe"
 	t1=$(awk '{ printf "%d\n", ($1 + $2) * 1000 }' "$B/time.$conf")
 
 	log_since "$off" > "$B/maillog.$conf"
 	secs=$(awk -v a="$start" -v b="$(cat "$B/end.$conf")" 'BEGIN { printf "%.3f", b - a }')
-	# mean Postfix "delays=a/..": arrival until queued (includes the milter)
-	adelay=$(grep -o "relay=127\.0\.0\.1\[127\.0\.0\.1\]:$FAST_PORT, .*delays=[0-9.]*" "$B/maillog.$conf" |
-		awk -F'delays=' '{ s += $2; n++ } END { printf "%.1f", n ? s / n * 1000 : 0 }')
 
 	# signing check over the whole run (relayguard logs every decision)
 	if [ "${conf#rg-}" != "$conf" ]; then
@@ -399,18 +477,21 @@ run_config() {
 	fi
 	check_samples "$conf" after || true
 	echo "$conf $N $secs $(( (f1 - f0) * 1000 / HZ )) $(( (p1 - p0) * 1000 / HZ ))" \
-		"$(( (s1 - s0) * 1000 / HZ )) $t1 $(( (m1 - m0) * 1000 / HZ ))" \
-		"$(( (w1 - w0) * 1000 / HZ )) $adelay" >> "$RESULTS"
+		"$(( (s1 - s0) * 1000 / HZ )) $t1 $((m1 - m0)) $((w1 - w0))" >> "$RESULTS"
 	awk -v s="$secs" -v n="$N" 'BEGIN { printf "  %d messages in %.3f s: %.1f msg/s\n", n, s, (s > 0) ? n / s : 0 }'
 	stop_filter
 }
 
-# stop_filter - stop the configuration's filter (SIGTERM, by pid)
+# stop_filter - take the filter out of Postfix and send it SIGTERM (by
+# pid).  No waiting: a libmilter filter notices only within 5 s, idle; the
+# EXIT trap (rig_cleanup) waits for all of them at once and SIGKILLs what
+# is left.  Every filter has its own socket, so an old one that exits late
+# removes nothing of the next.
 stop_filter() {
 	[ -n "$FILTER_PID" ] || return 0
 	rig_postconf "smtpd_milters =" "non_smtpd_milters ="
-	rig_postfix_reload || true
-	rig_stop_pid "$FILTER_PID"
+	bench_reload || true
+	kill -TERM "$FILTER_PID" 2> /dev/null || true
 	FILTER_PID=""
 }
 
@@ -421,6 +502,9 @@ echo "bench: $N messages of $SIZE bytes, $SESSIONS sessions, warm-up $WARM," \
 	"$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "bench: Postfix 127.0.0.1:$SMTP_PORT -> smtp-sink 127.0.0.1:$FAST_PORT" \
 	"(samples -> 127.0.0.1:$DUMP_PORT), RSA-2048 key, relaxed/relaxed"
+for v in BENCH_PRELOAD BENCH_FILTER_ENV BENCH_RG_BIN BENCH_NULL_ARGS BENCH_POSTCONF; do
+	[ -z "${!v:-}" ] || echo "bench: experiment: $v=${!v}"
+done
 for conf in $CONFIGS; do
 	run_config "$conf"
 done
@@ -429,7 +513,7 @@ echo
 echo "bench: load average after the runs $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -v sess="$SESSIONS" '
 	{ conf[NR] = $1; n[NR] = $2; s[NR] = $3; fms[NR] = $4; pms[NR] = $5
-	  sms[NR] = $6; src[NR] = $7; busy[NR] = $8; wall[NR] = $9; ad[NR] = $10
+	  sms[NR] = $6; src[NR] = $7; busy[NR] = $8; wall[NR] = $9
 	  r[$1] = ($3 > 0) ? $2 / $3 : 0 }
 	END {
 	  bare = r["bare"]
@@ -439,16 +523,19 @@ awk -v sess="$SESSIONS" '
 			(bare > 0) ? sprintf("%.2f", r[conf[i]] / bare) : "-",
 			(r[conf[i]] > 0) ? sess / r[conf[i]] * 1000 : 0
 	  }
+	  print "(session: mean duration of one SMTP session, sessions / msg/s)"
 	  print ""
-	  print "CPU per message, ms (filter = all its threads; postfix = master and"
-	  print "children; machine = all CPUs from /proc/stat, other load included;"
-	  print "Postfix a-delay = mean arrival-to-queued time, includes the milter)"
-	  printf "%-11s %7s %8s %6s %7s %8s %9s %9s\n", "config", "filter", "postfix", "sink",
-		"source", "machine", "busy %", "a-delay"
+	  print "CPU per message in ms: the filter (all its threads), Postfix (master and"
+	  print "children), smtp-sink, smtp-source, the whole machine (/proc/uptime: also"
+	  print "the kernel and anything else running), other = machine - the rest;"
+	  print "busy = share of both CPUs used during the run"
+	  printf "%-11s %7s %8s %6s %7s %8s %7s %6s\n", "config", "filter", "postfix", "sink",
+		"source", "machine", "other", "busy"
 	  for (i = 1; i <= NR; i++)
-		printf "%-11s %7.3f %8.3f %6.3f %7.3f %8.3f %8.0f%% %7.1fms\n", conf[i],
+		printf "%-11s %7.3f %8.3f %6.3f %7.3f %8.3f %7.3f %5.0f%%\n", conf[i],
 			fms[i] / n[i], pms[i] / n[i], sms[i] / n[i], src[i] / n[i],
-			busy[i] / n[i], (wall[i] > 0) ? busy[i] * 100 / wall[i] : 0, ad[i]
+			busy[i] / n[i], (busy[i] - fms[i] - pms[i] - sms[i] - src[i]) / n[i],
+			(wall[i] > 0) ? busy[i] * 100 / wall[i] : 0
 	  print ""
 	  for (t = 1; t <= 2; t++) {
 		k = (t == 1) ? "inet" : "unix"

@@ -621,14 +621,27 @@ rig_postconf() {
 # rig_postfix_reload - reload the private instance; returns when the master
 # has logged the reload (new smtpd processes use the new settings).
 rig_postfix_reload() {
-	local log=$RUN/postfix/maillog n i
+	local log=$RUN/postfix/maillog n i master old p left
 	n=$(grep -c ': reload -- ' "$log" 2>/dev/null || true)
+	master=$(rig__postfix_master_pid)
+	old=$([ -n "$master" ] && ps -o pid= --ppid "$master" || true)
 	rig__postfix reload || return 1
 	for i in $(seq 50); do
-		[ "$(grep -c ': reload -- ' "$log" 2>/dev/null)" -gt "${n:-0}" ] && return 0
+		[ "$(grep -c ': reload -- ' "$log" 2>/dev/null)" -gt "${n:-0}" ] && break
 		sleep 0.1
 	done
-	rig__die "postfix reload not logged in $log after 5 s"
+	[ "$i" = 50 ] && { rig__die "postfix reload not logged in $log after 5 s"; return 1; }
+	# An idle smtpd of the old generation may still take one more session
+	# with the old settings: wait until all of them are gone.
+	for i in $(seq 100); do
+		left=0
+		for p in $old; do
+			[ -d "/proc/$p" ] && { left=1; break; }
+		done
+		[ "$left" = 0 ] && return 0
+		sleep 0.1
+	done
+	rig__log "warning: old Postfix processes still run 10 s after a reload"
 }
 
 # rig_postfix_stop - stop the private instance and wait for its master to
