@@ -51,7 +51,7 @@ rg_check "M3: a sample of 20 verifies" rig_verify $(ls "$RUN"/sink/* | shuf -n 2
 # --- M1: SIGKILL mid-load ----------------------------------------------------
 rm -f "$RUN"/sink/*
 before=$(grep -c ': signed: ' "$RUN/relayguard.log")
-smtp-source -A -s 5 -m 300 -l 2048 -f kill@sign.test -t r@example.net \
+smtp-source -A -s 5 -m 2000 -l 2048 -f kill@sign.test -t r@example.net \
 	"127.0.0.1:$SMTP_PORT" > "$RUN/source.out" 2>&1 &
 src=$!
 sleep 1
