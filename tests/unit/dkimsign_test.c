@@ -220,11 +220,9 @@ fixture_make(void **state)
 	if (rg_tmpdir_make("dkimsign", dir, sizeof(dir)) < 0)
 		return -1;
 	rg_pathf(cmd, sizeof(cmd),
-		 "openssl genpkey -algorithm ed25519 -out %s/ed.key && "
+		 "(openssl genpkey -algorithm ed25519 -out %s/ed.key && "
 		 "openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:1024"
 		 " -out %s/rsa.key) </dev/null 2>/dev/null", dir, dir);
-	memmove(cmd + 1, cmd, strlen(cmd) + 1);
-	cmd[0] = '(';
 	if (system(cmd) != 0)
 		return -1;
 	rg_pathf(kt, sizeof(kt), "%s/KeyTable", dir);
