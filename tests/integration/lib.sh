@@ -121,6 +121,12 @@ rig_init() {
 			base=$RG_SAFE_TMPDIR/run
 			mkdir -p "$base"
 			chmod 0755 "$base"
+		elif [ "$(id -u)" = 0 ] && rig__dir_safe /run; then
+			# e.g. "make demo" in a clone under /tmp: a base of
+			# our own under /run, removed again in rig_cleanup
+			RG_MADE_BASE=$(mktemp -d /run/relayguard-rig.XXXXXX)
+			chmod 0755 "$RG_MADE_BASE"
+			base=$RG_MADE_BASE
 		else
 			rig__die "$base: a parent is writable by others or not" \
 				"searchable: set RG_RUN_BASE to a safe directory"
@@ -236,6 +242,7 @@ rig_cleanup() {
 	else
 		rm -rf "$RUN"
 		[ "$rc" != 0 ] && rig__log "removed $RUN (RG_KEEP=1 keeps it)"
+		[ -n "${RG_MADE_BASE:-}" ] && rmdir "$RG_MADE_BASE" 2>/dev/null
 	fi
 	return "$rc"
 }
