@@ -42,6 +42,7 @@ struct dkimsign {
 	DKIM *dkim[KEYTABLE_MAX_SIGS];		/* RSA: libopendkim */
 	struct dkimcanon body[KEYTABLE_MAX_SIGS]; /* Ed25519: our own */
 	bool own[KEYTABLE_MAX_SIGS];
+	bool any_own;			/* keep fields only if needed */
 	struct keytable_req reqs[KEYTABLE_MAX_SIGS];
 	size_t n;
 	struct strbuf fields;		/* own signer: "Name:value\0"... */
@@ -176,6 +177,7 @@ dkimsign_new(struct dkimsign_lib *l, const char *id,
 		s->reqs[i] = reqs[i];
 		if (alg == DKIM_SIGN_ED25519SHA256) {
 			s->own[i] = true;
+			s->any_own = true;
 			s->n = i + 1;
 			if (dkimcanon_body_init(&s->body[i], l->bcanon ==
 					DKIM_CANON_RELAXED ? CONF_CANON_RELAXED
@@ -219,12 +221,14 @@ dkimsign_header(struct dkimsign *s, char *field, size_t len, struct err *e)
 {
 	size_t i;
 
-	if (strbuf_append(&s->fields, field, len) < 0 ||
-	    strbuf_append(&s->fields, "", 1) < 0) {
-		err_set(e, "header too large");
-		return -1;
+	if (s->any_own) {
+		if (strbuf_append(&s->fields, field, len) < 0 ||
+		    strbuf_append(&s->fields, "", 1) < 0) {
+			err_set(e, "header too large");
+			return -1;
+		}
+		s->nfields++;
 	}
-	s->nfields++;
 	for (i = 0; i < s->n; i++) {
 		DKIM_STAT st;
 
