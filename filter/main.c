@@ -77,17 +77,28 @@ main_reload(void)
 		 cfg->generation, sum);
 }
 
-/* main_daemonize - detach from the terminal */
-static void
+/* main_daemonize - detach from the terminal; returns the fd on which the
+ * child says "ready", so the parent exits only once the pid file exists
+ * (init scripts read it right after the start command returns) */
+static int
 main_daemonize(void)
 {
-	pid_t pid = fork();
+	int ready[2];
+	pid_t pid;
+	char c;
 	int fd;
 
+	if (pipe(ready) < 0)
+		log_fatal("pipe: %s", strerror(errno));
+	pid = fork();
 	if (pid < 0)
 		log_fatal("fork: %s", strerror(errno));
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		(void)close(ready[1]);
+		/* EOF without a byte: the child died during startup */
+		_exit(read(ready[0], &c, 1) == 1 ? 0 : 1);
+	}
+	(void)close(ready[0]);
 	if (setsid() < 0)
 		log_fatal("setsid: %s", strerror(errno));
 	if (chdir("/") < 0)
@@ -100,6 +111,18 @@ main_daemonize(void)
 	(void)dup2(fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		(void)close(fd);
+	return ready[1];
+}
+
+/* main_ready - tell the waiting parent that startup is complete */
+static void
+main_ready(int fd)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, "r", 1) != 1)
+		log_warn("cannot tell the parent process we are ready");
+	(void)close(fd);
 }
 
 /* main_pid_file - write our pid; exclusive of nothing, like Postfix */
@@ -163,6 +186,7 @@ main(int argc, char **argv)
 	struct err e;
 	char sum[512];
 	char pid_path[4096];
+	int ready_fd = -1;
 	int ch;
 	int rc;
 
@@ -218,7 +242,7 @@ main(int argc, char **argv)
 	if (milter_open(cfg) < 0)
 		log_fatal("cannot start the milter");
 	if (!foreground)
-		main_daemonize();
+		ready_fd = main_daemonize();
 	main_pid_file(cfg->conf->pid_file);
 	/* cfg may be replaced by a reload: keep what exit needs */
 	snprintf(pid_path, sizeof(pid_path), "%s", cfg->conf->pid_file);
@@ -226,6 +250,7 @@ main(int argc, char **argv)
 	milter_config_set(cfg);
 	sigwait_set_hup_hook(main_reload);
 	log_info("starting relayguard %s: %s", RELAYGUARD_VERSION, sum);
+	main_ready(ready_fd);
 
 	rc = milter_run();
 	log_info("stopping relayguard%s", rc == 0 ? "" : " after an error");
