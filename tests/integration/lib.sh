@@ -72,6 +72,19 @@ rig_fail() {
 
 rig__log() { echo "rig: $*" >&2; }
 
+# rig_check DESC CMD... - run CMD, print ok:/FAIL: DESC (CMD's output
+# indented below a failure), count failures; never ends the script
+rig_check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		rig_pass "$desc"
+	else
+		rig_fail "$desc" || true
+		[ -z "$out" ] || echo "$out" | sed 's/^/    | /'
+	fi
+}
+
 # rig__die MSG - a rig function cannot go on: say why, return 1.
 rig__die() {
 	echo "FAIL: rig: $*" >&2

@@ -8,6 +8,7 @@
 #   rg_stop			SIGTERM it and wait (rig_stop_pid)
 #   rg_log_count PATTERN	lines of the relayguard log matching PATTERN
 #   rg_expect_log PATTERN DESC	ok/FAIL on the presence of PATTERN
+#   rg_rig NAME			the whole usual rig in one call
 #
 # RG_SOCKET defaults to inet:PORT@127.0.0.1 on a free port; RG_MILTER is
 # the same socket in Postfix's syntax (inet:127.0.0.1:PORT or unix:PATH).
@@ -74,16 +75,18 @@ rg_expect_log() {
 	fi
 }
 
-# rg_check DESC CMD... - run CMD, pass or fail DESC (output on failure)
-rg_check() {
-	local desc=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		rig_pass "$desc"
-	else
-		rig_fail "$desc" || true
-		[ -z "$out" ] || echo "$out" | sed 's/^/    | /'
-	fi
+# rg_rig NAME - the usual rig: DNS, keys for sign.test, sink, relayguard
+# on an inet socket, Postfix with it as milter (rig_init installs the
+# EXIT trap that stops it all)
+rg_rig() {
+	rig_init "$1" || return 1
+	rig_dns_start || return 1
+	rig_keys sign.test || return 1
+	rig_sink_start || return 1
+	rg_socket_inet || return 1
+	rg_conf || return 1
+	rg_start || return 1
+	rig_postfix_start "$RG_MILTER"
 }
 
 # rg_finish - exit status from the failures counted by rig_fail

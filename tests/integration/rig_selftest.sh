@@ -29,33 +29,20 @@ D=sign.test
 
 indent() { sed "s/^/    ${1:-}/"; }
 
-# check DESC CMD... - run CMD, print ok:/FAIL: DESC (CMD's output
-# indented below a failure), count failures
-check() {
-	local desc=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		rig_pass "$desc"
-	else
-		rig_fail "$desc" || true
-		[ -z "$out" ] || echo "$out" | indent '| '
-	fi
-}
-
-# not CMD... - succeeds when CMD fails (for check)
+# not CMD... - succeeds when CMD fails (for rig_check)
 not() { ! "$@"; }
 
 # --- DNS and keys --------------------------------------------------------
 rig_dns_start
 rig_keys "$D"
-check "rig DNS serves the RSA key (split TXT strings)" \
+rig_check "rig DNS serves the RSA key (split TXT strings)" \
 	test "$(dig +short @"$RG_DNS_IP" "rsa._domainkey.$D" TXT | grep -c 'k=rsa')" = 1
-check "rig DNS serves the Ed25519 key" \
+rig_check "rig DNS serves the Ed25519 key" \
 	test "$(dig +short @"$RG_DNS_IP" "ed._domainkey.$D" TXT | grep -c 'k=ed25519')" = 1
 rig_dns_add 'live.test. 60 TXT "added at run time"'
-check "rig_dns_add is seen at once" \
+rig_check "rig_dns_add is seen at once" \
 	test "$(dig +short @"$RG_DNS_IP" live.test TXT)" = '"added at run time"'
-check "unknown names under test. are NXDOMAIN" \
+rig_check "unknown names under test. are NXDOMAIN" \
 	bash -c "dig @$RG_DNS_IP nosuch.test TXT | grep -q 'status: NXDOMAIN'"
 
 # --- sink and milters ----------------------------------------------------
@@ -113,56 +100,56 @@ fi
 
 out=$(rig_verify "$RUN"/sink/* 2>&1) && rc=0 || rc=$?
 echo "$out" | indent
-check "rig_verify: every signature verifies" test "$rc" = 0
-check "rig_verify: 6 signatures ok (RSA + Ed25519 on each)" \
+rig_check "rig_verify: every signature verifies" test "$rc" = 0
+rig_check "rig_verify: 6 signatures ok (RSA + Ed25519 on each)" \
 	test "$(echo "$out" | grep -c ': signature ok$')" = 6
-check "Ed25519 signatures present (a=ed25519-sha256)" \
+rig_check "Ed25519 signatures present (a=ed25519-sha256)" \
 	test "$(echo "$out" | grep -c 'a=ed25519-sha256: signature ok')" = 3
-check "dot-stuffed body line arrived unstuffed" \
+rig_check "dot-stuffed body line arrived unstuffed" \
 	grep -qx '.a line that starts with a dot' "$RUN"/sink/*
 
 # --- negative: tampered Subject ------------------------------------------
 first=$(find "$RUN/sink" -maxdepth 1 -type f | sort | head -n 1)
 mkdir -p "$RUN/tampered"
 sed 's/^Subject: rig test/Subject: rig tesT/' "$first" > "$RUN/tampered/msg"
-check "tampering really changed the copy" not cmp -s "$first" "$RUN/tampered/msg"
+rig_check "tampering really changed the copy" not cmp -s "$first" "$RUN/tampered/msg"
 out=$(rig_verify "$RUN/tampered/msg" 2>&1) && rc=0 || rc=$?
 echo "$out" | indent
-check "rig_verify fails on a tampered Subject (exit $rc)" test "$rc" = 1
-check "both signatures reported FAILED" \
+rig_check "rig_verify fails on a tampered Subject (exit $rc)" test "$rc" = 1
+rig_check "both signatures reported FAILED" \
 	test "$(echo "$out" | grep -c 'signature FAILED')" = 2
-check "--expect-unsigned fails on a signed file" \
+rig_check "--expect-unsigned fails on a signed file" \
 	not rig_verify --expect-unsigned "$first"
 
 # --- negative: a domain without keys stays unsigned ----------------------
 rig_send --from carol@nokeys.test --to bob@example.net --header 'Subject: unsigned'
 rig_wait_delivered 4 30
 unsigned=$(grep -l '^Subject: unsigned' "$RUN"/sink/*)
-check "rig_verify --expect-unsigned passes for nokeys.test" \
+rig_check "rig_verify --expect-unsigned passes for nokeys.test" \
 	rig_verify --expect-unsigned "$unsigned"
-check "rig_verify fails for an unsigned message" \
+rig_check "rig_verify fails for an unsigned message" \
 	not rig_verify "$unsigned"
 
 # --- sendmail(1): the non_smtpd_milters path -----------------------------
 printf 'From: alice@%s\nTo: bob@example.net\nSubject: via sendmail\n\nbody\n' "$D" |
 	rig_sendmail -f "alice@$D" bob@example.net
 rig_wait_delivered 5 30
-check "sendmail(1) mail signed by non_smtpd_milters" \
+rig_check "sendmail(1) mail signed by non_smtpd_milters" \
 	rig_verify "$(grep -l '^Subject: via sendmail' "$RUN"/sink/*)"
 
 # --- milter down: tempfail -----------------------------------------------
 rig_stop_pid "$ED_PID" KILL		# a crash: no graceful shutdown
 RG_SEND_QUIET=1 rig_send --from "alice@$D" --to bob@example.net \
 	--header 'Subject: milter down' && rc=0 || rc=$?
-check "milter down: swaks fails (exit $rc)" test "$rc" != 0
-check "milter down: Postfix answered 4xx" grep -q '^<\*\* *4[0-9][0-9]' "$RUN/send.last"
+rig_check "milter down: swaks fails (exit $rc)" test "$rc" != 0
+rig_check "milter down: Postfix answered 4xx" grep -q '^<\*\* *4[0-9][0-9]' "$RUN/send.last"
 
 # --- reload without milters ----------------------------------------------
 rig_postconf 'smtpd_milters =' 'non_smtpd_milters ='
 rig_postfix_reload
 rig_send --from "alice@$D" --to bob@example.net --header 'Subject: after reload'
 rig_wait_delivered 6 30
-check "after reload without milters: delivered unsigned" \
+rig_check "after reload without milters: delivered unsigned" \
 	rig_verify --expect-unsigned "$(grep -l '^Subject: after reload' "$RUN"/sink/*)"
 
 echo "rig self-test: $RG_FAILS failed, $((SECONDS - t0)) s"

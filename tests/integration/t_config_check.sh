@@ -28,8 +28,8 @@ expect_bad() {
 }
 
 out=$("$RG_BIN" -n -c "$conf")
-rg_check "good config: exit 0, one line" test "$(echo "$out" | wc -l)" = 1
-rg_check "summary counts keys and entries" \
+rig_check "good config: exit 0, one line" test "$(echo "$out" | wc -l)" = 1
+rig_check "summary counts keys and entries" \
 	grep -q '2 keys, 2 signing table entries' <<< "$out"
 
 cp "$conf" "$conf.good"
@@ -59,7 +59,7 @@ expect_bad "K2 key below a world-writable (sticky) directory" "directory .*/stic
 sed -i "s#$RUN/sticky/rsa.private#$keys/rsa.private#" "$keys/KeyTable"
 echo "require_safe_keys = no" >> "$conf"
 chmod 0644 "$keys/rsa.private"
-rg_check "require_safe_keys = no accepts a 0644 key" "$RG_BIN" -n -c "$conf"
+rig_check "require_safe_keys = no accepts a 0644 key" "$RG_BIN" -n -c "$conf"
 chmod 0600 "$keys/rsa.private"
 cp "$conf.good" "$conf"
 
@@ -96,14 +96,14 @@ cp "$conf.good" "$conf"
 # startup refuses what -n refuses, with the same status
 chmod 0644 "$keys/rsa.private"
 rc=0; "$RG_BIN" -f -c "$conf" > "$RUN/start.out" 2>&1 || rc=$?
-rg_check "startup with an unsafe key exits 78" test "$rc" = 78
-rg_check "startup names the key" grep -q 'rsa.private: mode 0644' "$RUN/start.out"
+rig_check "startup with an unsafe key exits 78" test "$rc" = 78
+rig_check "startup names the key" grep -q 'rsa.private: mode 0644' "$RUN/start.out"
 chmod 0600 "$keys/rsa.private"
 
 # K4: key removed while running - still signs (keys are in memory)
 rg_start
 mv "$keys/rsa.private" "$keys/rsa.gone"
-rg_check "K4 running daemon unaffected by a removed key file" kill -0 "$RG_PID"
+rig_check "K4 running daemon unaffected by a removed key file" kill -0 "$RG_PID"
 kill -HUP "$RG_PID"
 for _ in $(seq 50); do
 	[ "$(rg_log_count 'reload failed')" = 1 ] && break
@@ -111,6 +111,6 @@ for _ in $(seq 50); do
 done
 rg_expect_log "reload failed, keeping the running configuration: .*rsa.private: No such file" \
 	"K4 reload with the key gone keeps the running configuration"
-rg_check "daemon still runs after the failed reload" kill -0 "$RG_PID"
+rig_check "daemon still runs after the failed reload" kill -0 "$RG_PID"
 mv "$keys/rsa.gone" "$keys/rsa.private"
 rg_finish

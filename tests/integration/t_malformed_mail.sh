@@ -11,14 +11,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rg.sh"
 
-rig_init malformed
-rig_dns_start
-rig_keys sign.test
-rig_sink_start
-rg_socket_inet
-rg_conf
-rg_start
-rig_postfix_start "$RG_MILTER"
+rg_rig malformed
 # local_header_rewrite_clients empty: Postfix would otherwise add a missing
 # From for clients on 127.0.0.1 before the milter sees the header.
 rig_postconf "message_size_limit = 80000000" "header_size_limit = 102400" \
@@ -72,11 +65,11 @@ rig_wait_delivered 10 180
 file_of() { grep -l "^Subject: $1" "$RUN"/sink/* | head -n 1; }
 for m in long big many nul "gr" empty huge; do
 	f=$(file_of "$m")
-	rg_check "$m: delivered, signed, verifies" rig_verify "$f"
+	rig_check "$m: delivered, signed, verifies" rig_verify "$f"
 done
 for m in nofrom twofrom twoaddr; do
 	f=$(file_of "$m")
-	rg_check "$m: delivered unsigned" rig_verify --expect-unsigned "$f"
+	rig_check "$m: delivered unsigned" rig_verify --expect-unsigned "$f"
 done
 rg_expect_log ': not signed: no From header;' "log: no From header"
 rg_expect_log ': not signed: several From headers;' "log: several From headers"
@@ -85,7 +78,7 @@ grow=$(( (rss_after - rss_before) / 1024 ))
 if [ "${RG_SAN:-0}" = 1 ]; then
 	echo "note: RSS growth ${grow} MB not judged under ASan (quarantine)"
 else
-	rg_check "50 MB body: filter RSS grew ${grow} MB (< 16 MB)" test "$grow" -lt 16
+	rig_check "50 MB body: filter RSS grew ${grow} MB (< 16 MB)" test "$grow" -lt 16
 fi
-rg_check "filter still running" kill -0 "$RG_PID"
+rig_check "filter still running" kill -0 "$RG_PID"
 rg_finish

@@ -38,15 +38,15 @@ smtp-source -s 10 -m 400 -l 2048 -f load@sign.test -t r@example.net \
 	"127.0.0.1:$SMTP_PORT" || rig_fail "smtp-source saw an error reply" || true
 wait "$hup" || true
 rig_wait_delivered 400 120
-rg_check "M3: reloads happened" test "$(rg_log_count 'reloaded configuration')" -ge 20
-rg_check "M3: bad reloads were refused" test "$(rg_log_count 'reload failed')" -ge 20
-rg_check "M3: 400 signed" test "$(rg_log_count ': signed: ')" = 400
+rig_check "M3: reloads happened" test "$(rg_log_count 'reloaded configuration')" -ge 20
+rig_check "M3: bad reloads were refused" test "$(rg_log_count 'reload failed')" -ge 20
+rig_check "M3: 400 signed" test "$(rg_log_count ': signed: ')" = 400
 unsigned=$(grep -L '^DKIM-Signature:' "$RUN"/sink/* | wc -l)
-rg_check "M3: no delivered message unsigned" test "$unsigned" = 0
-rg_check "M3: no milter tempfail in the maillog" \
+rig_check "M3: no delivered message unsigned" test "$unsigned" = 0
+rig_check "M3: no milter tempfail in the maillog" \
 	test "$(grep -c 'milter-reject' "$RUN/postfix/maillog" || true)" = 0
 # shellcheck disable=SC2046
-rg_check "M3: a sample of 20 verifies" rig_verify $(ls "$RUN"/sink/* | shuf -n 20)
+rig_check "M3: a sample of 20 verifies" rig_verify $(ls "$RUN"/sink/* | shuf -n 20)
 
 # --- M1: SIGKILL mid-load ----------------------------------------------------
 rm -f "$RUN"/sink/*
@@ -64,11 +64,11 @@ accepted=$(grep -c 'postfix/qmgr.*from=<kill@sign.test>' "$RUN/postfix/maillog" 
 refused=$(grep -c 'milter-reject.*451 4.7.1' "$RUN/postfix/maillog" || true)
 rig_wait_delivered "$accepted" 120
 delivered=$(rig_sink_count)
-rg_check "M1: Postfix refused some with 451 4.7.1 ($refused)" test "$refused" -gt 0
-rg_check "M1: every accepted message delivered ($delivered of $accepted)" \
+rig_check "M1: Postfix refused some with 451 4.7.1 ($refused)" test "$refused" -gt 0
+rig_check "M1: every accepted message delivered ($delivered of $accepted)" \
 	test "$delivered" = "$accepted"
-rg_check "M1: none delivered unsigned" \
+rig_check "M1: none delivered unsigned" \
 	test "$(grep -L '^DKIM-Signature:' "$RUN"/sink/* | wc -l)" = 0
 after=$(grep -c ': signed: ' "$RUN/relayguard.log")
-rg_check "M1: signed lines match deliveries" test $((after - before)) -ge "$delivered"
+rig_check "M1: signed lines match deliveries" test $((after - before)) -ge "$delivered"
 rg_finish

@@ -9,14 +9,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rg.sh"
 
-rig_init sign_postfix
-rig_dns_start
-rig_keys sign.test
-rig_sink_start
-rg_socket_inet
-rg_conf
-rg_start
-rig_postfix_start "$RG_MILTER"
+rg_rig sign_postfix
 
 for i in 1 2 3; do
 	rig_send --from "user$i@sign.test" --to "rcpt@example.net" \
@@ -30,20 +23,20 @@ rig_wait_delivered 5 60
 
 signed=$(grep -l '^DKIM-Signature:' "$RUN"/sink/* | sort)
 unsigned=$(grep -L '^DKIM-Signature:' "$RUN"/sink/* | sort)
-rg_check "4 messages signed, 1 unsigned" \
+rig_check "4 messages signed, 1 unsigned" \
 	test "$(echo "$signed" | wc -w) $(echo "$unsigned" | wc -w)" = "4 1"
 # shellcheck disable=SC2086
-rg_check "every signed message verifies (RSA and Ed25519)" rig_verify $signed
+rig_check "every signed message verifies (RSA and Ed25519)" rig_verify $signed
 for f in $signed; do
-	rg_check "$(basename "$f"): one rsa-sha256 and one ed25519-sha256 signature" \
+	rig_check "$(basename "$f"): one rsa-sha256 and one ed25519-sha256 signature" \
 		test "$(grep -c 'a=rsa-sha256' "$f") $(grep -c 'a=ed25519-sha256' "$f")" = "1 1"
 done
 # shellcheck disable=SC2086
 n_over=$(cat $signed | awk '/^[ \t]/ { printf "%s", $0; next } { printf "\n%s", $0 }' |
 	grep '^DKIM-Signature:' | tr -d ' \t' | grep -ciE 'h=([^;]*:)?from:[^;]*:from;')
-rg_check "From oversigned in all 8 signatures (h=from:...:from)" test "$n_over" = 8
+rig_check "From oversigned in all 8 signatures (h=from:...:from)" test "$n_over" = 8
 # shellcheck disable=SC2086
-rg_check "the unsigned message is the one without a key" \
+rig_check "the unsigned message is the one without a key" \
 	grep -q 'Subject: no key' $unsigned
 rg_expect_log '[0-9A-F]{6,}: not signed: no key for domain nokey.test' \
 	"log: not signed, reason, queue id"
@@ -51,5 +44,5 @@ qid=$(sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \([0-9A-F]*\): message-id=.*/\1/p'
 	"$RUN/postfix/maillog" | head -n 1)
 rg_expect_log "^relayguard\\[[0-9]+\\]: $qid: signed: d=sign.test s=rsa a=rsa-sha256, d=sign.test s=ed a=ed25519-sha256; conn=[0-9]+ client=localhost\\[127.0.0.1\\]" \
 	"log: signed line starts with Postfix's queue id $qid"
-rg_check "4 signed lines in the log" test "$(rg_log_count ': signed: ')" = 4
+rig_check "4 signed lines in the log" test "$(rg_log_count ': signed: ')" = 4
 rg_finish

@@ -18,9 +18,9 @@ rg_start
 rig_postfix_start "$RG_MILTER"
 
 sock=$RUN/relayguard.sock
-rg_check "socket is group postfix, mode 660" \
+rig_check "socket is group postfix, mode 660" \
 	test "$(stat -c '%G %a' "$sock")" = "postfix 660"
-rg_check "daemon runs as nobody" \
+rig_check "daemon runs as nobody" \
 	test "$(ps -o user= -p "$RG_PID" | tr -d ' ')" = nobody
 rig_send --from a@sign.test --to b@example.net --header "Subject: unix 1"
 kill -HUP "$RG_PID"
@@ -32,6 +32,6 @@ rg_expect_log 'reloaded configuration \(generation 2\)' \
 	"reload as nobody re-reads the keys"
 rig_send --from a@sign.test --to b@example.net --header "Subject: unix 2"
 rig_wait_delivered 2 60
-rg_check "both messages verify" rig_verify "$RUN"/sink/*
-rg_check "the reload did not stop the daemon" kill -0 "$RG_PID"
+rig_check "both messages verify" rig_verify "$RUN"/sink/*
+rig_check "the reload did not stop the daemon" kill -0 "$RG_PID"
 rg_finish

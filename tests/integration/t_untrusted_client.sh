@@ -8,14 +8,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rg.sh"
 
-rig_init untrusted
-rig_dns_start
-rig_keys sign.test
-rig_sink_start
-rg_socket_inet
-rg_conf
-rg_start
-rig_postfix_start "$RG_MILTER"
+rg_rig untrusted
 rig_postconf "smtpd_authorized_xclient_hosts = 127.0.0.0/8" \
 	"relay_domains = example.net" \
 	"smtpd_sasl_auth_enable = yes" \
@@ -30,10 +23,10 @@ rig_wait_delivered 2 60
 
 outside=$(grep -l '^Subject: outside' "$RUN"/sink/*)
 sasl=$(grep -l '^Subject: sasl' "$RUN"/sink/*)
-rg_check "outside client: delivered unsigned" rig_verify --expect-unsigned "$outside"
+rig_check "outside client: delivered unsigned" rig_verify --expect-unsigned "$outside"
 rg_expect_log 'NOQUEUE: not signed: untrusted client; conn=[0-9]+ client=mx.outside.example\[192.0.2.7\] from=<spoof@sign.test>' \
 	"log: not signed: untrusted client, with client and sender"
-rg_check "SASL login from outside: signed and verified" rig_verify "$sasl"
+rig_check "SASL login from outside: signed and verified" rig_verify "$sasl"
 rg_expect_log ': signed: .* client=unknown\[192.0.2.8\] from=<alice@sign.test> sasl_username=alice' \
 	"log: signed, with sasl_username"
 rg_finish
