@@ -104,3 +104,49 @@ engine_sign_plan(const struct config *cfg, const struct txn *t,
 				 t->from.domain);
 	return n;
 }
+
+/* engine_mail - MAIL FROM: the envelope sender */
+void
+engine_mail(const struct config *cfg, struct txn *t, struct verdict *v)
+{
+	(void)cfg;
+	(void)t;
+	verdict_init(v);
+}
+
+/* engine_rcpt - RCPT TO: one recipient */
+void
+engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
+	    struct verdict *v)
+{
+	(void)cfg;
+	(void)t;
+	(void)rcpt;
+	verdict_init(v);
+}
+
+/* engine_eoh - end of header: the header From and Sender */
+void
+engine_eoh(const struct config *cfg, struct txn *t, struct verdict *v)
+{
+	(void)cfg;
+	(void)t;
+	verdict_init(v);
+}
+
+/* engine_eom - end of message */
+void
+engine_eom(const struct config *cfg, struct txn *t, struct verdict *v)
+{
+	(void)cfg;
+	(void)t;
+	verdict_init(v);
+}
+
+/* engine_abort - the transaction ended without a message */
+void
+engine_abort(const struct config *cfg, struct txn *t)
+{
+	(void)cfg;
+	(void)t;
+}

@@ -37,4 +37,21 @@ size_t engine_sign_plan(const struct config *cfg, const struct txn *t,
 			struct keytable_req *reqs, size_t max, char *why,
 			size_t whylen);
 
+/*
+ * Decision stages, in SMTP order.  Each reads the txn (and may note facts
+ * in it for later stages, e.g. the SPF result) and writes a verdict;
+ * VERDICT_CONTINUE means nothing against the message at this stage.
+ * engine_mail: envelope sender (ownership, SPF, blocks); engine_rcpt: one
+ * recipient (limits, per-message caps); engine_eoh: header From/Sender;
+ * engine_eom: the whole message (commit counts); engine_abort: the
+ * transaction ended without a message (release what was reserved).
+ * Thread-safe; the config is read-only.
+ */
+void engine_mail(const struct config *cfg, struct txn *t, struct verdict *v);
+void engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
+		 struct verdict *v);
+void engine_eoh(const struct config *cfg, struct txn *t, struct verdict *v);
+void engine_eom(const struct config *cfg, struct txn *t, struct verdict *v);
+void engine_abort(const struct config *cfg, struct txn *t);
+
 #endif

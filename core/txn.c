@@ -1,18 +1,94 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "txn.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "str.h"
 
 /* txn_reset_message - forget the message, keep the connection facts */
 void
 txn_reset_message(struct txn *t)
 {
+	t->id[0] = '\0';
+	t->qid[0] = '\0';
 	t->login[0] = '\0';
 	t->sender[0] = '\0';
+	t->nrcpt = 0;
+	t->size = 0;
 	t->from_count = 0;
 	t->from_status = ADDR_NONE;
 	memset(&t->from, 0, sizeof(t->from));
 	t->from_why[0] = '\0';
 	t->headers_truncated = false;
 	t->long_field[0] = '\0';
+}
+
+/* verdict_init - "nothing against it" */
+void
+verdict_init(struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->action = VERDICT_CONTINUE;
+}
+
+/* verdict_set - action, reply codes, reason tag and reply text; the text
+ * is cut (marked "...") when it does not fit */
+void
+verdict_set(struct verdict *v, enum verdict_action a, const char *code,
+	    const char *xcode, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	v->action = a;
+	(void)str_copy(v->code, sizeof(v->code), code ? code : "");
+	(void)str_copy(v->xcode, sizeof(v->xcode), xcode ? xcode : "");
+	(void)str_copy(v->reason, sizeof(v->reason), reason ? reason : "");
+	va_start(ap, fmt);
+	n = vsnprintf(v->text, sizeof(v->text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		v->text[0] = '\0';
+	else if ((size_t)n >= sizeof(v->text))
+		memcpy(v->text + sizeof(v->text) - 4, "...", 4);
+}
+
+/* verdict_add_header - one more header to prepend; -1 when full or too
+ * long (the caller decides whether that matters) */
+int
+verdict_add_header(struct verdict *v, const char *name, const char *value)
+{
+	struct verdict_header *h;
+
+	if (v->nhdrs >= VERDICT_HDR_MAX)
+		return -1;
+	h = &v->hdrs[v->nhdrs];
+	if (str_copy(h->name, sizeof(h->name), name) < 0 ||
+	    str_copy(h->value, sizeof(h->value), value) < 0)
+		return -1;
+	v->nhdrs++;
+	return 0;
+}
+
+/* verdict_action_name - for log lines and the audit trail */
+const char *
+verdict_action_name(enum verdict_action a)
+{
+	switch (a) {
+	case VERDICT_CONTINUE:
+		return "continue";
+	case VERDICT_ACCEPT:
+		return "accept";
+	case VERDICT_TEMPFAIL:
+		return "tempfail";
+	case VERDICT_REJECT:
+		return "reject";
+	case VERDICT_HOLD:
+		return "hold";
+	case VERDICT_DISCARD:
+		return "discard";
+	}
+	return "?";
 }

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * txn - what the engine knows about one message, independent of the
- * protocol it arrived by (milter now, policy delegation later).
+ * protocol it arrived by (milter or policy delegation), and the verdict
+ * the engine gives back.
  *
- * Front ends fill a struct txn from their protocol; engine_*() decide.
+ * Front ends fill a struct txn from their protocol; engine_*() decide and
+ * write a struct verdict, which the front end turns back into its protocol
+ * (SMFIS_* and smfi_setreply, or "action=..." for the policy service).
  * Strings are bounded copies owned by the struct; nothing points into
  * protocol buffers.  One thread at a time.
  */
@@ -12,6 +15,7 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "addr.h"
@@ -19,12 +23,33 @@
 #define TXN_LOGIN_MAX 256
 #define TXN_PATH_MAX 256	/* RFC 5321 4.5.3.1.3 */
 #define TXN_HOST_MAX 256
+#define TXN_ID_MAX 128
+
+/* Which front end built the txn: the policy service never hears of an
+ * aborted transaction, so it counts at END-OF-MESSAGE and only checks at
+ * RCPT; the milter reserves at RCPT and releases on abort. */
+enum txn_via {
+	TXN_VIA_MILTER,
+	TXN_VIA_POLICY,
+};
 
 struct txn {
+	enum txn_via via;
+
+	/* the connection */
 	char client_addr[INET6_ADDRSTRLEN];	/* "" when not IP */
 	char client_name[TXN_HOST_MAX];
+	char helo[TXN_HOST_MAX];	/* "" when not (yet) known */
+
+	/* the message */
+	char id[TXN_ID_MAX];		/* unique per message transaction:
+					 * policy "instance", milter
+					 * node+conn+message number */
+	char qid[64];			/* MTA queue id, "" until known */
 	char login[TXN_LOGIN_MAX];	/* SASL login, "" if none */
 	char sender[TXN_PATH_MAX];	/* MAIL FROM without <> */
+	unsigned long nrcpt;		/* recipients accepted so far */
+	unsigned long size;		/* bytes: SIZE= estimate, then actual */
 
 	unsigned from_count;		/* From: fields seen */
 	enum addr_status from_status;	/* of the first From */
@@ -35,5 +60,51 @@ struct txn {
 };
 
 void txn_reset_message(struct txn *t);
+
+/*
+ * A verdict.  VERDICT_CONTINUE means "nothing against it at this stage":
+ * the front end goes on (milter SMFIS_CONTINUE, policy DUNNO).  code and
+ * xcode are set for TEMPFAIL and REJECT ("451" "4.7.1", "550" "5.7.23");
+ * text is the human part of the reply, without the codes.  reason is a
+ * short fixed tag for logs, audit and metrics ("spf-fail",
+ * "sender-not-owned", "quota").  Headers are prepended to the message by
+ * the milter (the policy service can PREPEND one).
+ */
+enum verdict_action {
+	VERDICT_CONTINUE = 0,
+	VERDICT_ACCEPT,		/* accept now, no further checks */
+	VERDICT_TEMPFAIL,
+	VERDICT_REJECT,
+	VERDICT_HOLD,		/* accept into the MTA's hold queue */
+	VERDICT_DISCARD,
+};
+
+#define VERDICT_TEXT_MAX 400
+#define VERDICT_HDR_MAX 4
+#define VERDICT_HDR_NAME_MAX 64
+#define VERDICT_HDR_VALUE_MAX 1024
+
+struct verdict_header {
+	char name[VERDICT_HDR_NAME_MAX];
+	char value[VERDICT_HDR_VALUE_MAX];	/* unfolded, no CRLF */
+};
+
+struct verdict {
+	enum verdict_action action;
+	char code[4];
+	char xcode[16];
+	char text[VERDICT_TEXT_MAX];
+	char reason[64];
+	size_t nhdrs;
+	struct verdict_header hdrs[VERDICT_HDR_MAX];
+};
+
+void verdict_init(struct verdict *v);
+void verdict_set(struct verdict *v, enum verdict_action a, const char *code,
+		 const char *xcode, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+int verdict_add_header(struct verdict *v, const char *name,
+		       const char *value);
+const char *verdict_action_name(enum verdict_action a);
 
 #endif
