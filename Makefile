@@ -23,7 +23,7 @@ B ?= build-san
 else
 B ?= build
 endif
-PKGS := milter opendkim libcrypto
+PKGS := milter opendkim libcrypto libidn2
 
 RG_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla
@@ -123,6 +123,8 @@ install: $(PROG)
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/sbin/relayguard
 	install -m 644 filter/relayguard.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 conf/relayguard.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	test -e $(DESTDIR)$(SYSCONFDIR)/relayguard/senders || \
+		install -m 644 conf/senders $(DESTDIR)$(SYSCONFDIR)/relayguard/senders
 	test -e $(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf || \
 		install -m 644 conf/relayguard.conf \
 			$(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf

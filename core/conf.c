@@ -28,6 +28,7 @@ enum conf_type {
 	CONF_ACTION,
 	CONF_LIST,
 	CONF_CIDRS,
+	CONF_REPLY,
 };
 
 struct conf_key {
@@ -97,6 +98,37 @@ static const struct conf_key conf_keys[] = {
 	{"max_header_bytes", CONF_SIZE, "1M", 1024, 64UL << 20,
 	 F(max_header_bytes),
 	 "header bytes kept per message; larger headers are not signed"},
+
+	/* sender authentication: login ownership and own domains */
+	{"sender_login_check", CONF_BOOL, "yes", 0, 0, F(sender_login_check),
+	 "SASL logins may only send as addresses they own (MAIL FROM, "
+	 "From, Sender)"},
+	{"sender_login_map", CONF_PATH, "", 0, 0, F(sender_login_map),
+	 "file: login, then the addresses and @domains it may send as"},
+	{"sender_login_self", CONF_BOOL, "yes", 0, 0, F(sender_login_self),
+	 "a login that is an address may always send as itself"},
+	{"sender_login_case_sensitive", CONF_BOOL, "no", 0, 0,
+	 F(sender_login_case_sensitive),
+	 "compare local parts with their case (domains never)"},
+	{"sender_login_delimiter", CONF_STRING, "", 0, 0,
+	 F(sender_login_delimiter),
+	 "address extension delimiter, e.g. +: a+tag@x counts as a@x"},
+	{"sender_login_null_sender", CONF_BOOL, "no", 0, 0,
+	 F(sender_login_null_sender),
+	 "SASL logins may use the null sender <>"},
+	{"sender_login_reply", CONF_REPLY,
+	 "553 5.7.1 <%a>: sender address not owned by login %u", 0, 0,
+	 F(sender_login_reply),
+	 "reply when a login uses an address it does not own"},
+	{"own_domains", CONF_LIST, "", 0, 0, F(own_domains),
+	 "our domains; empty: the domains named in the SigningTable"},
+	{"own_domain_action", CONF_ACTION, "reject", 0, 0,
+	 F(own_domain_action),
+	 "outside client using one of our domains: reject, tempfail, accept"},
+	{"own_domain_reply", CONF_REPLY,
+	 "550 5.7.1 <%a>: %d is a local domain, authenticate to send as it",
+	 0, 0, F(own_domain_reply),
+	 "reply to an outside client using one of our domains"},
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -114,6 +146,94 @@ conf_action_name(enum conf_action a)
 		return "reject";
 	}
 	return "?";
+}
+
+/* conf_reply_parse - "CODE X.Y.Z text": a 4xx or 5xx code, an enhanced
+ * status of the same class (RFC 3463), printable text with only the %a
+ * %d %u %% escapes */
+int
+conf_reply_parse(const char *v, struct conf_reply *r, struct err *e)
+{
+	const char *p = v;
+	const char *t;
+	size_t xl;
+	int dots = 0;
+	size_t i;
+
+	if (!(p[0] == '4' || p[0] == '5') || p[1] < '0' || p[1] > '9' ||
+	    p[2] < '0' || p[2] > '9' || p[3] != ' ')
+		goto bad;
+	memcpy(r->code, p, 3);
+	r->code[3] = '\0';
+	p += 4;
+	xl = strcspn(p, " ");
+	if (xl >= sizeof(r->xcode) || xl < 5 || p[0] != r->code[0] ||
+	    p[1] != '.')
+		goto bad;
+	for (i = 1; i < xl; i++) {
+		if (p[i] == '.' && p[i - 1] != '.')
+			dots++;
+		else if (p[i] < '0' || p[i] > '9')
+			goto bad;
+	}
+	if (dots != 2 || p[xl - 1] == '.')
+		goto bad;
+	memcpy(r->xcode, p, xl);
+	r->xcode[xl] = '\0';
+	t = p + xl;
+	t += strspn(t, " ");
+	if (*t == '\0' || str_copy(r->text, sizeof(r->text), t) < 0)
+		goto bad;
+	for (i = 0; t[i] != '\0'; i++) {
+		if ((unsigned char)t[i] < 0x20 || (unsigned char)t[i] > 0x7e)
+			goto bad;
+		if (t[i] == '%' && (t[i + 1] == '\0' ||
+				    strchr("adu%", t[i + 1]) == NULL)) {
+			err_set(e, "\"%s\": unknown escape %%%c (%%a address, "
+				   "%%d domain, %%u login, %%%% a percent sign)",
+				v, t[i + 1] ? t[i + 1] : ' ');
+			return -1;
+		}
+		if (t[i] == '%')
+			i++;
+	}
+	return 0;
+bad:
+	err_set(e, "\"%s\" is not an SMTP reply (example: 553 5.7.1 <%%a>: "
+		   "sender address not owned by login %%u)", v);
+	return -1;
+}
+
+/* conf_reply_expand - the reply text with its escapes replaced; address,
+ * domain and login pass through as given (the caller makes them safe for
+ * an SMTP reply line) */
+void
+conf_reply_expand(const struct conf_reply *r, char *out, size_t size,
+		  const char *addr, const char *login)
+{
+	const char *t = r->text;
+	const char *at = strrchr(addr, '@');
+	const char *dom = at ? at + 1 : "";
+	size_t o = 0;
+
+	if (size == 0)
+		return;
+	for (; *t && o + 1 < size; t++) {
+		const char *ins = NULL;
+
+		if (*t == '%' && t[1] != '\0') {
+			t++;
+			ins = *t == 'a' ? addr : *t == 'd' ? dom :
+			      *t == 'u' ? login : "%";
+		}
+		if (ins == NULL) {
+			out[o++] = *t;
+			continue;
+		}
+		while (*ins && o + 1 < size)
+			out[o++] = *ins++;
+	}
+	out[o] = '\0';
 }
 
 /* conf_list_free - release a list */
@@ -377,6 +497,8 @@ bad_canon_long:
 				return -1;
 		return 0;
 	}
+	case CONF_REPLY:
+		return conf_reply_parse(v, (struct conf_reply *)field, e);
 	}
 bad:
 	switch (k->type) {

@@ -35,6 +35,16 @@ enum conf_action {
 	CONF_ACTION_REJECT,
 };
 
+/* An SMTP reply: "553 5.7.1 <%a>: text"; the text may hold %a (address),
+ * %d (its domain), %u (login) and %% escapes, see conf_reply_expand(). */
+#define CONF_REPLY_TEXT_MAX 256
+
+struct conf_reply {
+	char code[4];
+	char xcode[16];
+	char text[CONF_REPLY_TEXT_MAX];
+};
+
 struct conf_list {
 	char **items;
 	size_t count;
@@ -69,6 +79,18 @@ struct conf {
 	unsigned long min_key_bits;
 	enum conf_action on_sign_error;
 	size_t max_header_bytes;
+
+	/* sender authentication: login ownership, own domains */
+	bool sender_login_check;
+	char *sender_login_map;
+	bool sender_login_self;
+	bool sender_login_case_sensitive;
+	char *sender_login_delimiter;
+	bool sender_login_null_sender;
+	struct conf_reply sender_login_reply;
+	struct conf_list own_domains;
+	enum conf_action own_domain_action;
+	struct conf_reply own_domain_reply;
 };
 
 int conf_load(const char *path, struct conf **out, struct err *e);
@@ -78,5 +100,8 @@ struct conf *conf_defaults(void);
 void conf_free(struct conf *c);
 void conf_print_defaults(FILE *fp);
 const char *conf_action_name(enum conf_action a);
+int conf_reply_parse(const char *v, struct conf_reply *r, struct err *e);
+void conf_reply_expand(const struct conf_reply *r, char *out, size_t size,
+		       const char *addr, const char *login);
 
 #endif

@@ -36,6 +36,26 @@ config_user(struct config *cfg, struct err *e)
 	return 0;
 }
 
+/* config_owners - the sender login map and how to compare addresses */
+static int
+config_owners(struct config *cfg, struct err *e)
+{
+	const struct conf *c = cfg->conf;
+
+	if (strlen(c->sender_login_delimiter) > 1) {
+		err_set(e, "%s: sender_login_delimiter: \"%s\" is not one "
+			   "character (example: +)", c->path,
+			c->sender_login_delimiter);
+		return -1;
+	}
+	cfg->owner_opts.self = c->sender_login_self;
+	cfg->owner_opts.exact_local = c->sender_login_case_sensitive;
+	cfg->owner_opts.delimiter = c->sender_login_delimiter[0];
+	if (c->sender_login_map[0] == '\0')
+		return 0;
+	return owner_map_load(c->sender_login_map, &cfg->owners, e);
+}
+
 /* config_load - build a complete generation from a file */
 int
 config_load(const char *path, struct config **out, struct err *e)
@@ -62,6 +82,8 @@ config_load(const char *path, struct config **out, struct err *e)
 				  e) < 0)
 			goto fail;
 	}
+	if (config_owners(cfg, e) < 0)
+		goto fail;
 	cfg->dkim = dkimsign_lib_new(cfg->conf, e);
 	if (cfg->dkim == NULL)
 		goto fail;
@@ -89,6 +111,7 @@ config_unref(struct config *c)
 		return;
 	dkimsign_lib_free(c->dkim);
 	keytable_free(c->keys);
+	owner_map_free(c->owners);
 	conf_free(c->conf);
 	free(c);
 }

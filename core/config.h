@@ -20,6 +20,7 @@
 #include "dkimsign.h"
 #include "err.h"
 #include "keytable.h"
+#include "owner.h"
 
 struct config {
 	atomic_uint refs;
@@ -27,6 +28,8 @@ struct config {
 	struct conf *conf;
 	struct keytable *keys;		/* NULL when no key_table is set */
 	struct dkimsign_lib *dkim;
+	struct owner_map *owners;	/* NULL when no sender_login_map */
+	struct owner_opts owner_opts;
 	uid_t user_uid;			/* (uid_t)-1 when no user is set */
 	gid_t user_gid;
 };

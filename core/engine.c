@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "str.h"
 
@@ -97,6 +98,14 @@ engine_sign_plan(const struct config *cfg, const struct txn *t,
 		(void)str_format(why, whylen, "%s", t->from_why);
 		return 0;
 	}
+	if (engine_trust(cfg, t) == ENGINE_TRUST_SASL &&
+	    !owner_may_send_as(cfg->owners, &cfg->owner_opts, t->login,
+			       &t->from)) {
+		/* never sign another tenant's domain, even when the
+		 * ownership check itself is turned off */
+		(void)str_copy(why, whylen, "From not owned by the login");
+		return 0;
+	}
 	n = keytable_lookup(cfg->keys, &t->from,
 			    cfg->conf->multiple_signatures, reqs, max);
 	if (n == 0)
@@ -105,13 +114,131 @@ engine_sign_plan(const struct config *cfg, const struct txn *t,
 	return n;
 }
 
+
+/* engine_reply_safe - wire text made fit for an SMTP reply line: printable
+ * ASCII only, no '%' (libmilter and MTAs treat it specially) */
+static void
+engine_reply_safe(char *dst, size_t size, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < size; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[i] = (c < 0x20 || c > 0x7e || c == '%') ? '?' : (char)c;
+	}
+	if (size > 0)
+		dst[i] = '\0';
+}
+
+/* engine_refuse - a verdict from a configured reply; a tempfail turns a
+ * 5xx reply into its 4xx twin (550 5.7.1 -> 451 4.7.1) */
+static void
+engine_refuse(struct verdict *v, enum conf_action act,
+	      const struct conf_reply *r, const char *reason,
+	      const char *addr, const char *login)
+{
+	char a[TXN_PATH_MAX];
+	char u[TXN_LOGIN_MAX];
+	char text[VERDICT_TEXT_MAX];
+	char code[4];
+	char xcode[16];
+
+	engine_reply_safe(a, sizeof(a), addr);
+	engine_reply_safe(u, sizeof(u), login);
+	conf_reply_expand(r, text, sizeof(text), a, u);
+	(void)str_copy(code, sizeof(code), r->code);
+	(void)str_copy(xcode, sizeof(xcode), r->xcode);
+	if (act == CONF_ACTION_TEMPFAIL && code[0] == '5') {
+		(void)str_copy(code, sizeof(code), "451");
+		xcode[0] = '4';
+	}
+	verdict_set(v, act == CONF_ACTION_TEMPFAIL ? VERDICT_TEMPFAIL
+						   : VERDICT_REJECT,
+		    code, xcode, reason, "%s", text);
+}
+
+/* engine_is_own_domain - one of ours: own_domains, or when that is empty
+ * a domain the SigningTable names */
+static bool
+engine_is_own_domain(const struct config *cfg, const char *domain)
+{
+	const struct conf_list *l = &cfg->conf->own_domains;
+	size_t i;
+
+	if (l->count == 0)
+		return keytable_names_domain(cfg->keys, domain);
+	for (i = 0; i < l->count; i++)
+		if (str_eq_nocase(l->items[i], domain))
+			return true;
+	return false;
+}
+
+/* engine_own_domain_check - an outside client using one of our domains */
+static bool
+engine_own_domain_check(const struct config *cfg, const struct addr *a,
+			struct verdict *v)
+{
+	char text[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
+
+	if (cfg->conf->own_domain_action == CONF_ACTION_ACCEPT ||
+	    !engine_is_own_domain(cfg, a->domain))
+		return false;
+	(void)str_format(text, sizeof(text), "%s@%s", a->local, a->domain);
+	engine_refuse(v, cfg->conf->own_domain_action,
+		      &cfg->conf->own_domain_reply, "own-domain-spoof", text,
+		      "");
+	return true;
+}
+
+/* engine_login_refuses - refuse unless the login owns the address */
+static bool
+engine_login_refuses(const struct config *cfg, const struct txn *t,
+		     const struct addr *a, const char *text,
+		     struct verdict *v)
+{
+	if (a != NULL &&
+	    owner_may_send_as(cfg->owners, &cfg->owner_opts, t->login, a))
+		return false;
+	engine_refuse(v, CONF_ACTION_REJECT, &cfg->conf->sender_login_reply,
+		      "sender-not-owned", text, t->login);
+	return true;
+}
+
 /* engine_mail - MAIL FROM: the envelope sender */
 void
 engine_mail(const struct config *cfg, struct txn *t, struct verdict *v)
 {
-	(void)cfg;
-	(void)t;
+	enum engine_trust tr = engine_trust(cfg, t);
+	struct addr a;
+	struct err e;
+	enum addr_status st;
+
 	verdict_init(v);
+	st = addr_path_parse(t->sender, &a, &e);
+	if (tr == ENGINE_TRUST_SASL && cfg->conf->sender_login_check) {
+		if (st == ADDR_NONE && cfg->conf->sender_login_null_sender)
+			return;
+		(void)engine_login_refuses(cfg, t, st == ADDR_OK ? &a : NULL,
+					   t->sender, v);
+		return;
+	}
+	if (tr == ENGINE_UNTRUSTED && st == ADDR_OK &&
+	    engine_own_domain_check(cfg, &a, v))
+		return;
+}
+
+/* engine_wants_message - after MAIL FROM, is anything left to check or
+ * sign?  When not, the milter accepts at once and the MTA keeps the
+ * header and body to itself. */
+bool
+engine_wants_message(const struct config *cfg, const struct txn *t)
+{
+	if (engine_trust(cfg, t) != ENGINE_UNTRUSTED)
+		return true;
+	/* an outside client: only the header From check of our domains */
+	return cfg->conf->own_domain_action != CONF_ACTION_ACCEPT &&
+	       (cfg->conf->own_domains.count > 0 || cfg->keys != NULL);
 }
 
 /* engine_rcpt - RCPT TO: one recipient */
@@ -125,13 +252,43 @@ engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
 	verdict_init(v);
 }
 
-/* engine_eoh - end of header: the header From and Sender */
+/* engine_eoh - end of header: every From and Sender address */
 void
 engine_eoh(const struct config *cfg, struct txn *t, struct verdict *v)
 {
-	(void)cfg;
-	(void)t;
+	enum engine_trust tr = engine_trust(cfg, t);
+	char text[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
+	size_t i;
+
 	verdict_init(v);
+	if (tr == ENGINE_TRUST_SASL && cfg->conf->sender_login_check) {
+		if (t->hdr_addr_error[0] != '\0') {
+			/* what we cannot read, we cannot call owned */
+			const struct conf_reply *r =
+				&cfg->conf->sender_login_reply;
+
+			engine_reply_safe(text, sizeof(text),
+					  t->hdr_addr_error);
+			verdict_set(v, VERDICT_REJECT, r->code, r->xcode,
+				    "sender-unreadable", "%s: the author "
+				    "cannot be checked", text);
+			return;
+		}
+		for (i = 0; i < t->nhdr_addrs; i++) {
+			const struct addr *a = &t->hdr_addrs[i];
+
+			(void)str_format(text, sizeof(text), "%s@%s",
+					 a->local, a->domain);
+			if (engine_login_refuses(cfg, t, a, text, v))
+				return;
+		}
+		return;
+	}
+	if (tr == ENGINE_UNTRUSTED) {
+		for (i = 0; i < t->nhdr_addrs; i++)
+			if (engine_own_domain_check(cfg, &t->hdr_addrs[i], v))
+				return;
+	}
 }
 
 /* engine_eom - end of message */

@@ -48,6 +48,7 @@ size_t engine_sign_plan(const struct config *cfg, const struct txn *t,
  * Thread-safe; the config is read-only.
  */
 void engine_mail(const struct config *cfg, struct txn *t, struct verdict *v);
+bool engine_wants_message(const struct config *cfg, const struct txn *t);
 void engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
 		 struct verdict *v);
 void engine_eoh(const struct config *cfg, struct txn *t, struct verdict *v);

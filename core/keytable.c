@@ -658,3 +658,40 @@ next_step:;
 	}
 	return n;
 }
+
+/* keytable_pattern_names - does one SigningTable key name this domain
+ * explicitly?  "user@example.com", "example.com", "*@example.com" and,
+ * for subdomains, ".example.com" or "*.example.com" do; catch-alls such
+ * as "*" or "*@*" name no domain. */
+static bool
+keytable_pattern_names(const char *pat, const char *domain)
+{
+	const char *at = strrchr(pat, '@');
+	const char *d = at ? at + 1 : pat;
+	size_t dl = strlen(domain);
+	size_t sl;
+
+	if (*d == '*' && d[1] == '.')
+		d++;		/* "*.example.com": subdomains */
+	if (*d == '\0' || strchr(d, '*') != NULL)
+		return false;
+	if (*d != '.')
+		return strcasecmp(d, domain) == 0;
+	sl = strlen(d);		/* ".example.com" */
+	return dl > sl && strcasecmp(domain + dl - sl, d) == 0;
+}
+
+/* keytable_names_domain - is the domain one of ours by the SigningTable?
+ * (own_domains defaults to these) */
+bool
+keytable_names_domain(const struct keytable *kt, const char *domain)
+{
+	size_t i;
+
+	if (kt == NULL)
+		return false;
+	for (i = 0; i < kt->nsigns; i++)
+		if (keytable_pattern_names(kt->signs[i].pattern, domain))
+			return true;
+	return false;
+}

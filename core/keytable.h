@@ -84,6 +84,7 @@ size_t keytable_lookup(const struct keytable *kt, const struct addr *from,
 		       bool multiple, struct keytable_req *reqs, size_t max);
 int keytable_file_is_safe(const char *path, uid_t owner_uid, struct err *e);
 bool keytable_glob_match(const char *pattern, const char *text);
+bool keytable_names_domain(const struct keytable *kt, const char *domain);
 const char *keytable_alg_name(enum keytable_alg alg);
 
 #endif

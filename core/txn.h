@@ -24,6 +24,7 @@
 #define TXN_PATH_MAX 256	/* RFC 5321 4.5.3.1.3 */
 #define TXN_HOST_MAX 256
 #define TXN_ID_MAX 128
+#define TXN_HDR_ADDRS_MAX 16
 
 /* Which front end built the txn: the policy service never hears of an
  * aborted transaction, so it counts at END-OF-MESSAGE and only checks at
@@ -51,6 +52,12 @@ struct txn {
 	unsigned long nrcpt;		/* recipients accepted so far */
 	unsigned long size;		/* bytes: SIZE= estimate, then actual */
 
+	/* every mailbox of every From: and Sender: field, for ownership */
+	struct addr hdr_addrs[TXN_HDR_ADDRS_MAX];
+	const char *hdr_fields[TXN_HDR_ADDRS_MAX];	/* "From", "Sender" */
+	size_t nhdr_addrs;
+	char hdr_addr_error[160];	/* a From/Sender we could not read */
+
 	unsigned from_count;		/* From: fields seen */
 	enum addr_status from_status;	/* of the first From */
 	struct addr from;
@@ -60,6 +67,8 @@ struct txn {
 };
 
 void txn_reset_message(struct txn *t);
+void txn_add_header_addrs(struct txn *t, const char *field,
+			  const char *value, size_t len);
 
 /*
  * A verdict.  VERDICT_CONTINUE means "nothing against it at this stage":

@@ -50,10 +50,14 @@ main_summary(const struct config *cfg, char *buf, size_t size)
 	size_t nk = cfg->keys ? keytable_key_count(cfg->keys) : 0;
 	size_t ns = cfg->keys ? keytable_sign_count(cfg->keys) : 0;
 
+	size_t no = owner_map_count(cfg->owners);
+
 	snprintf(buf, size,
-		 "%s: %zu key%s, %zu signing table entr%s, socket %s%s",
+		 "%s: %zu key%s, %zu signing table entr%s, %zu sender login "
+		 "map entr%s, socket %s%s",
 		 cfg->conf->path, nk, nk == 1 ? "" : "s", ns,
-		 ns == 1 ? "y" : "ies", cfg->conf->socket,
+		 ns == 1 ? "y" : "ies", no, no == 1 ? "y" : "ies",
+		 cfg->conf->socket,
 		 dkimsign_lib_has_ed25519(cfg->dkim) ? ", ed25519 available"
 						     : "");
 }

@@ -32,17 +32,18 @@
 #define MILTER_QID_MAX 64
 
 /*
- * Steps we ask the MTA to leave out or not wait for: no HELO, RCPT or
- * unknown commands; no reply to connect, header or body chunks.  Each one
- * saves a round trip per message (headers: one per field).  DATA is kept
+ * Steps we ask the MTA to leave out or not wait for: no unknown commands;
+ * no reply to connect, HELO, header or body chunks.  Each one saves a
+ * round trip per message (headers: one per field).  RCPT is answered: a
+ * recipient may be refused alone (quotas).  DATA is kept
  * on purpose: answering it acknowledges the MTA's packets, which over TCP
  * spares Postfix a 40 ms delayed-ACK stall on its first header packet
  * (measured: tests/bench).  HDR_LEADSPC gives header values exactly as
  * sent, needed for simple canonicalization.
  */
 #define MILTER_WANT_STEPS                                                      \
-	(SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NR_CONN |       \
-	 SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC)
+	(SMFIP_NOUNKNOWN | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR |      \
+	 SMFIP_NR_BODY | SMFIP_HDR_LEADSPC)
 
 struct msg {
 	char qid[MILTER_QID_MAX];
@@ -56,6 +57,7 @@ struct msg {
 
 struct conn {
 	unsigned long id;
+	unsigned long nmsg;		/* messages begun on this connection */
 	struct config *cfg;		/* pinned for the connection */
 	unsigned long steps;		/* negotiated protocol steps */
 	bool overloaded;
@@ -67,6 +69,9 @@ static pthread_mutex_t milter_cfg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct config *milter_cfg;	/* guarded by milter_cfg_lock */
 static atomic_ulong milter_conn_ids;
 static atomic_ulong milter_active;
+/* "host.pid": with conn and message numbers, a transaction id unique
+ * across the nodes that share a Redis */
+static char milter_node[TXN_HOST_MAX + 32];
 
 /* milter_config_set - install a new generation; the old one is dropped
  * when its last connection closes */
@@ -203,6 +208,51 @@ milter_log_msg(SMFICTX *ctx, struct conn *c, bool warn, const char *what,
 		hfrom[0] ? " header_from=<" : "", hfrom, hfrom[0] ? ">" : "");
 }
 
+/* milter_verdict - apply the engine's verdict at one stage: reply code
+ * and text for refusals, one log line for every refusal */
+static sfsistat
+milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
+	       const char *stage, const char *rcpt)
+{
+	char detail[VERDICT_TEXT_MAX + 256];
+	char to[LOG_SAFE_MAX];
+	char code[4];
+	char xcode[16];
+	char text[VERDICT_TEXT_MAX];
+	int rc;
+
+	switch (v->action) {
+	case VERDICT_CONTINUE:
+		return SMFIS_CONTINUE;
+	case VERDICT_ACCEPT:
+		return SMFIS_ACCEPT;
+	case VERDICT_DISCARD:
+		milter_log_msg(ctx, c, false, "discard", stage);
+		return SMFIS_DISCARD;
+	case VERDICT_HOLD:	/* handled at EOM by the caller */
+		return SMFIS_CONTINUE;
+	case VERDICT_TEMPFAIL:
+	case VERDICT_REJECT:
+		break;
+	}
+	log_safe(to, sizeof(to), rcpt ? rcpt : "", rcpt ? strlen(rcpt) : 0);
+	(void)str_format(detail, sizeof(detail), "%s: %s %s %s%s%s%s; "
+			 "reason=%s", stage, v->code, v->xcode, v->text,
+			 rcpt ? " to=<" : "", to, rcpt ? ">" : "", v->reason);
+	milter_log_msg(ctx, c, false,
+		       v->action == VERDICT_REJECT ? "reject" : "tempfail",
+		       detail);
+	/* smfi_setreply wants writable strings */
+	(void)str_copy(code, sizeof(code), v->code);
+	(void)str_copy(xcode, sizeof(xcode), v->xcode);
+	(void)str_copy(text, sizeof(text), v->text);
+	rc = smfi_setreply(ctx, code, xcode[0] ? xcode : NULL, text);
+	if (rc != MI_SUCCESS)
+		log_warn("%s: smfi_setreply \"%s %s\" failed: the MTA's default "
+			 "reply is used", milter_qid(ctx, c), code, xcode);
+	return v->action == VERDICT_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
 /* milter_negotiate - ask only for the steps and macros we use */
 static sfsistat
 milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
@@ -210,6 +260,7 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		 unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	char mail_macros[] = "i {auth_authen}";
+	char rcpt_macros[] = "i";
 	char eoh_macros[] = "i";
 	char eom_macros[] = "i";
 	char conn_macros[] = "j";
@@ -230,6 +281,7 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		/* Failing here only means the MTA sends its default macros. */
 		(void)smfi_setsymlist(ctx, SMFIM_CONNECT, conn_macros);
 		(void)smfi_setsymlist(ctx, SMFIM_ENVFROM, mail_macros);
+		(void)smfi_setsymlist(ctx, SMFIM_ENVRCPT, rcpt_macros);
 		(void)smfi_setsymlist(ctx, SMFIM_EOH, eoh_macros);
 		(void)smfi_setsymlist(ctx, SMFIM_EOM, eom_macros);
 	}
@@ -274,12 +326,41 @@ milter_connect(SMFICTX *ctx, char *hostname, struct sockaddr *sa)
 	return milter_noreply(c, SMFIP_NR_CONN);
 }
 
-/* milter_envfrom - a new message: sender, login, and whether to look */
+/* milter_helo - remember the HELO name (no reply) */
+static sfsistat
+milter_helo(SMFICTX *ctx, char *helohost)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (helohost == NULL ||
+	    str_copy(c->txn.helo, sizeof(c->txn.helo), helohost) < 0)
+		c->txn.helo[0] = '\0';	/* over 255 bytes: no HELO name */
+	return milter_noreply(c, SMFIP_NR_HELO);
+}
+
+/* milter_esmtp_size - the SIZE= estimate of MAIL FROM, 0 when absent */
+static unsigned long
+milter_esmtp_size(char **argv)
+{
+	unsigned long n;
+	int i;
+
+	for (i = 1; argv != NULL && argv[0] != NULL && argv[i] != NULL; i++)
+		if (strncasecmp(argv[i], "SIZE=", 5) == 0 &&
+		    str_to_ulong(argv[i] + 5, 10, ULONG_MAX, &n) == 0)
+			return n;
+	return 0;
+}
+
+/* milter_envfrom - a new message: sender, login, the MAIL FROM checks */
 static sfsistat
 milter_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = smfi_getpriv(ctx);
 	char authname[] = "{auth_authen}";
+	struct verdict v;
 	const char *login;
 	const char *s;
 	size_t len;
@@ -287,6 +368,9 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	msg_reset(c);	/* xxfi_abort is not called after our own replies */
+	c->txn.via = TXN_VIA_MILTER;
+	(void)str_format(c->txn.id, sizeof(c->txn.id), "%s.%lu.%lu",
+			 milter_node, c->id, ++c->nmsg);
 	s = argv != NULL && argv[0] != NULL ? argv[0] : "";
 	len = strlen(s);
 	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
@@ -296,17 +380,46 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	if (str_copyn(c->txn.sender, sizeof(c->txn.sender), s, len) < 0)
 		(void)str_copy(c->txn.sender, sizeof(c->txn.sender),
 			       "(too long)");
+	c->txn.size = milter_esmtp_size(argv);
 	login = smfi_getsymval(ctx, authname);
 	if (login != NULL &&
 	    str_copy(c->txn.login, sizeof(c->txn.login), login) < 0)
 		c->txn.login[0] = '\0';
-	if (engine_trust(c->cfg, &c->txn) == ENGINE_UNTRUSTED) {
+	engine_mail(c->cfg, &c->txn, &v);
+	if (v.action != VERDICT_CONTINUE) {
+		sfsistat r = milter_verdict(ctx, c, &v, "MAIL", NULL);
+
+		if (r != SMFIS_CONTINUE)
+			msg_reset(c);
+		return r;
+	}
+	if (!engine_wants_message(c->cfg, &c->txn)) {
 		/* Nothing more to do for this message: let it go now, so
 		 * the MTA does not send us its header and body. */
 		milter_log_msg(ctx, c, false, "not signed", "untrusted client");
+		msg_reset(c);
 		return SMFIS_ACCEPT;
 	}
 	return SMFIS_CONTINUE;
+}
+
+/* milter_envrcpt - one recipient: limits and per-message caps */
+static sfsistat
+milter_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	const char *rcpt = argv != NULL && argv[0] != NULL ? argv[0] : "";
+	struct verdict v;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	engine_rcpt(c->cfg, &c->txn, rcpt, &v);
+	if (v.action == VERDICT_CONTINUE) {
+		c->txn.nrcpt++;
+		return SMFIS_CONTINUE;
+	}
+	/* a refused recipient is refused alone: the message goes on */
+	return milter_verdict(ctx, c, &v, "RCPT", rcpt);
 }
 
 /* milter_data - DATA: nothing to decide, but answered (see above) */
@@ -329,6 +442,10 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	m = &c->msg;
 	if (name == NULL || value == NULL)
 		return milter_noreply(c, SMFIP_NR_HDR);
+	if (strcasecmp(name, "From") == 0)
+		txn_add_header_addrs(&c->txn, "From", value, strlen(value));
+	else if (strcasecmp(name, "Sender") == 0)
+		txn_add_header_addrs(&c->txn, "Sender", value, strlen(value));
 	if (strcasecmp(name, "From") == 0 && ++c->txn.from_count == 1) {
 		c->txn.from_status =
 			addr_from_header(value, strlen(value), &c->txn.from, &e);
@@ -391,6 +508,7 @@ static sfsistat
 milter_eoh(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
+	struct verdict v;
 	struct msg *m;
 	char why[256];
 	struct err e;
@@ -401,6 +519,16 @@ milter_eoh(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	m = &c->msg;
 	(void)milter_qid(ctx, c);
+	engine_eoh(c->cfg, &c->txn, &v);
+	if (v.action != VERDICT_CONTINUE) {
+		sfsistat r = milter_verdict(ctx, c, &v, "END-OF-HEADER", NULL);
+
+		if (r != SMFIS_CONTINUE) {
+			engine_abort(c->cfg, &c->txn);
+			msg_reset(c);
+			return r;
+		}
+	}
 	m->nreqs = engine_sign_plan(c->cfg, &c->txn, m->reqs,
 				    KEYTABLE_MAX_SIGS, why, sizeof(why));
 	if (m->nreqs == 0) {
@@ -509,8 +637,10 @@ milter_abort(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
-	if (c != NULL)
+	if (c != NULL) {
+		engine_abort(c->cfg, &c->txn);
 		msg_reset(c);
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -573,7 +703,9 @@ static struct smfiDesc milter_desc = {
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS,
 	.xxfi_connect = milter_connect,
+	.xxfi_helo = milter_helo,
 	.xxfi_envfrom = milter_envfrom,
+	.xxfi_envrcpt = milter_envrcpt,
 	.xxfi_header = milter_header,
 	.xxfi_eoh = milter_eoh,
 	.xxfi_body = milter_body,
@@ -657,5 +789,13 @@ out:
 int
 milter_run(void)
 {
+	char host[TXN_HOST_MAX];
+
+	/* after daemonizing: the pid is the one that serves */
+	if (gethostname(host, sizeof(host)) < 0)
+		(void)str_copy(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	(void)str_format(milter_node, sizeof(milter_node), "%s.%ld", host,
+			 (long)getpid());
 	return smfi_main() == MI_SUCCESS ? 0 : -1;
 }

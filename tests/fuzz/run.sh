@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh [TARGET...] - build the libFuzzer targets in tests/fuzz/ and run
 # each for FUZZ_TIME seconds (default 20; FUZZ_TIME=5 is the quick mode
-# make check uses).  Targets: addr conf keytable (default: all).
+# make check uses).  Targets: addr conf keytable owner (default: all).
 #
 # Each target links the core sources directly, built with clang-14 and
 # ASan + UBSan, into build/fuzz/.  The committed seeds in
@@ -14,7 +14,7 @@ cd "$top" || exit 1
 
 FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_CC=${FUZZ_CC:-clang-14}
-targets=${*:-"addr conf keytable"}
+targets=${*:-"addr conf keytable owner"}
 out=build/fuzz
 
 case $FUZZ_TIME in
@@ -24,7 +24,7 @@ if ! command -v "$FUZZ_CC" >/dev/null 2>&1; then
 	echo "run.sh: $FUZZ_CC not found (Debian: clang-14 libclang-rt-14-dev)"
 	exit 1
 fi
-if ! libs=$(pkg-config --cflags --libs milter opendkim libcrypto); then
+if ! libs=$(pkg-config --cflags --libs milter opendkim libcrypto libidn2); then
 	echo "run.sh: pkg-config cannot find milter, opendkim or libcrypto"
 	exit 1
 fi

@@ -37,6 +37,8 @@
 #   rig_postconf 'k = v'...	change the private main.cf (then reload)
 #   rig_postfix_reload		postfix reload, wait until it is done
 #   rig_postfix_stop		postfix stop, wait for the master to exit
+#   rig_sasl_user USER PASS	add a SASL login (Cyrus sasldb in $RUN/sasl);
+#				the first call turns SASL AUTH on in Postfix
 #   rig_wait_delivered N [T]	N messages in the sink, Postfix queue empty
 #   rig_send SWAKS-ARGS...	swaks to 127.0.0.1:$SMTP_PORT, quiet if ok
 #   rig_sendmail ARGS... <MSG	sendmail(1) of the private instance
@@ -630,6 +632,45 @@ rig_postfix_start() {
 	SMTP_PORT=$port
 	export SMTP_PORT
 	rig_wait_listen "127.0.0.1:$port" 10 || return 1
+}
+
+# rig_sasl_user USER PASS - a SASL login for the private Postfix: Cyrus
+# SASL with its own sasldb in $RUN/sasl, PLAIN
+# and LOGIN over plain text (a loopback test rig).  USER may be an address
+# (alice@example.com: user alice, realm example.com) or a bare name.  The
+# first call sets smtpd_sasl_auth_enable and reloads Postfix; clients then
+# authenticate with swaks --auth-user USER --auth-password PASS, and the
+# milter sees the login in {auth_authen}.
+rig_sasl_user() {
+	local user=${1:?usage: rig_sasl_user USER PASS} pass=${2:?PASS}
+	local dir=$RUN/sasl name=$1 realm=relay.test conf=$RUN/postfix/etc/sasl
+	# a bare name lives in the realm of the server name (myhostname)
+	case $user in *@*) name=${user%@*}; realm=${user##*@} ;; esac
+	mkdir -p "$dir" "$conf"
+	# Debian's Postfix reads $config_directory/sasl/smtpd.conf (it did
+	# not honour cyrus_sasl_config_path here)
+	if [ ! -f "$conf/smtpd.conf" ]; then
+		cat > "$conf/smtpd.conf" <<-EOF
+		pwcheck_method: auxprop
+		auxprop_plugin: sasldb
+		sasldb_path: $dir/sasldb2
+		mech_list: PLAIN LOGIN
+		EOF
+	fi
+	# -p: password on stdin; -u: the realm
+	echo "$pass" | saslpasswd2 -p -c -f "$dir/sasldb2" -u "$realm" "$name" ||
+		{ rig__die "saslpasswd2 $user failed"; return 1; }
+	chown postfix "$dir/sasldb2"
+	chmod 0600 "$dir/sasldb2"
+	if [ "$(postconf -c "$RUN/postfix/etc" -h smtpd_sasl_auth_enable)" != yes ]; then
+		rig_postconf "smtpd_sasl_auth_enable = yes" \
+			"smtpd_sasl_type = cyrus" \
+			"smtpd_sasl_path = smtpd" \
+			"smtpd_sasl_security_options = noanonymous" \
+			"smtpd_sasl_local_domain =" \
+			"smtpd_relay_restrictions = permit_sasl_authenticated, permit_mynetworks, reject_unauth_destination" || return 1
+		rig_postfix_reload || return 1
+	fi
 }
 
 # rig_postconf 'name = value'... - edit the private main.cf (postconf -e);

@@ -40,7 +40,7 @@ mt.disconnect(conn)
 
 local conn2 = open_conn("192.0.2.7", "mx.example.net")
 send_msg(conn2, {label = "untrusted, no macros", sender =
-    "<nomacro2@example.com>", headers = std_headers(),
-    want_mail = SMFIR_ACCEPT})
+    "<nomacro2@example.net>", headers = std_headers("N <nomacro2@example.net>"),
+    want_eoh = SMFIR_ACCEPT})
 mt.disconnect(conn2)
 done()

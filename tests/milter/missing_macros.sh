@@ -13,7 +13,7 @@ rg_expect_log "${L}EOHQID01: signed: .* from=<eohqid@example\.com> " \
 	"queue id given at EOH is logged"
 rg_expect_log "${L}EOMQID01: signed: .* from=<eomqid@example\.com> " \
 	"queue id given at EOM is logged"
-rg_expect_log "${L}NOQUEUE: not signed: untrusted client; conn=[0-9]+ client=mx\.example\.net\[192\.0\.2\.7\] from=<nomacro2@example\.com>\$" \
+rg_expect_log "${L}NOQUEUE: not signed: untrusted client; conn=[0-9]+ client=mx\.example\.net\[192\.0\.2\.7\] from=<nomacro2@example\.net> header_from=<nomacro2@example\.net>\$" \
 	"untrusted without macros: NOQUEUE: not signed"
 rg_expect_log_count ': (signed|not signed): ' 4 "one decision per message"
 rg_finish

@@ -1,12 +1,15 @@
 -- sasl_login_outside.lua - client 192.0.2.7 outside internal_hosts but
--- SASL-authenticated ({auth_authen} at MAIL): signed with both keys.
--- Then the same connection, next message without a login: not trusted
--- (the login is per message, it must not stick to the connection).
+-- SASL-authenticated ({auth_authen} at MAIL) as an address it sends as:
+-- signed with both keys.  A login that does not own the sender is refused
+-- at MAIL (553).  Then the same connection, next message without a login:
+-- not trusted (the login is per message, it must not stick to the
+-- connection), so our domain in MAIL FROM is refused as a spoof.
+-- An outside sender without login passes, unsigned.
 dofile(LIB)
 
 local conn = open_conn("192.0.2.7", "mx.example.net")
-send_msg(conn, {label = "login", qid = "SASL0001", login = "alice",
-    headers = std_headers()})
+send_msg(conn, {label = "login", qid = "SASL0001",
+    login = "user@example.com", headers = std_headers()})
 local sigs = signatures(conn)
 check(#sigs == 2, "two DKIM-Signature fields (got " .. #sigs .. ")")
 for i, sig in ipairs(sigs) do
@@ -15,7 +18,13 @@ for i, sig in ipairs(sigs) do
 	    t.a == "ed25519-sha256"), "signature " .. i .. ": d=" ..
 	    tostring(t.d) .. " a=" .. tostring(t.a))
 end
+send_msg(conn, {label = "other login", qid = "SASL0003",
+    login = "alice@example.com", headers = std_headers(),
+    want_mail = SMFIR_REPLYCODE})
 send_msg(conn, {label = "no login", qid = "SASL0002",
-    headers = std_headers(), want_mail = SMFIR_ACCEPT})
+    headers = std_headers(), want_mail = SMFIR_REPLYCODE})
+send_msg(conn, {label = "no login, outside sender", qid = "SASL0004",
+    sender = "<x@example.net>", headers = std_headers("X <x@example.net>"),
+    want_eoh = SMFIR_ACCEPT})
 mt.disconnect(conn)
 done()

@@ -155,8 +155,16 @@ static const struct row rows[] = {
 	 ADDR_BAD, NULL, NULL, "NUL byte in From"},
 	{"only_len_bytes_are_read", "a@b.example, c@d.example", 11, ADDR_OK,
 	 "a", "b.example", NULL},
-	{"utf8_domain_accepted", "a@b\xc3\xbc" "cher.example", 0, ADDR_OK, "a",
-	 "b\xc3\xbc" "cher.example", NULL},
+	{"utf8_domain_becomes_a_label", "a@B\xc3\xbc" "cher.example", 0, ADDR_OK,
+	 "a", "xn--bcher-kva.example", NULL},
+	{"a_label_domain_lower_cased", "a@XN--BCHER-KVA.example", 0, ADDR_OK,
+	 "a", "xn--bcher-kva.example", NULL},
+	{"invalid_utf8_domain_is_bad", "a@b\xff.example", 0, ADDR_BAD, NULL,
+	 NULL, "not a valid internationalised name"},
+	{"needless_quotes_dropped", "\"alice\"@example.com", 0, ADDR_OK,
+	 "alice", "example.com", NULL},
+	{"quoted_dot_atom_unquoted", "<\"a.b\"@example.com>", 0, ADDR_OK,
+	 "a.b", "example.com", NULL},
 	{"utf8_local_part_accepted", "j\xc3\xb6rg@example.de", 0, ADDR_OK,
 	 "j\xc3\xb6rg", "example.de", NULL},
 };
@@ -207,6 +215,142 @@ test_row(void **state)
 	}
 }
 
+/* --- addr_list_parse ---------------------------------------------------- */
+
+struct list_row {
+	const char *name;
+	const char *value;
+	size_t max;
+	enum addr_status want;
+	const char *addrs;	/* "l@d l@d" when ADDR_OK */
+	const char *why;
+};
+
+static const struct list_row list_rows[] = {
+	{"list_two_mailboxes", "a@example.com, B <b@Example.ORG>", 4, ADDR_OK,
+	 "a@example.com b@example.org", NULL},
+	{"list_group_members_counted", "team: a@x.example, b@y.example;, c@z.example",
+	 4, ADDR_OK, "a@x.example b@y.example c@z.example", NULL},
+	{"list_empty_group_alone_is_none", "undisclosed-recipients:;", 4,
+	 ADDR_NONE, NULL, "no address in Sender"},
+	{"list_over_max_is_several", "a@x.example, b@x.example, c@x.example", 2,
+	 ADDR_SEVERAL, NULL, "several addresses in Sender"},
+	{"list_one_bad_mailbox_spoils_it", "a@x.example, b@", 4, ADDR_BAD, NULL,
+	 "Sender address has no domain"},
+	{"list_comments_hide_addresses", "(c@evil.example) a@x.example", 4,
+	 ADDR_OK, "a@x.example", NULL},
+	{"list_display_name_spoof_ignored",
+	 "\"ceo@bank.example\" <x@attacker.example>", 4, ADDR_OK,
+	 "x@attacker.example", NULL},
+};
+
+/* test_list - one addr_list_parse() row */
+static void
+test_list(void **state)
+{
+	const struct list_row *r = *state;
+	struct addr a[4];
+	char got[1400] = "";
+	size_t n = 0;
+	size_t i;
+	struct err e;
+	enum addr_status st;
+
+	st = addr_list_parse("Sender", r->value, strlen(r->value), a, r->max,
+			     &n, &e);
+	if (st != r->want)
+		fail_msg("status %d, want %d (%s)", st, r->want, e.text);
+	if (st != ADDR_OK) {
+		assert_true(rg_has(e.text, r->why));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(got);
+
+		snprintf(got + l, sizeof(got) - l, "%s%s@%s", i ? " " : "",
+			 a[i].local, a[i].domain);
+	}
+	assert_string_equal(got, r->addrs);
+}
+
+/* --- addr_path_parse ---------------------------------------------------- */
+
+static const struct row path_rows[] = {
+	{"path_angle", "<alice@Example.COM>", 0, ADDR_OK, "alice",
+	 "example.com", NULL},
+	{"path_bare", "alice@example.com", 0, ADDR_OK, "alice", "example.com",
+	 NULL},
+	{"path_null_sender", "<>", 0, ADDR_NONE, NULL, NULL, "null sender"},
+	{"path_empty", "", 0, ADDR_NONE, NULL, NULL, "null sender"},
+	{"path_source_route", "<@relay.example:bob@example.org>", 0, ADDR_OK,
+	 "bob", "example.org", NULL},
+	{"path_quoted_space", "<\"john doe\"@example.com>", 0, ADDR_OK,
+	 "\"john doe\"", "example.com", NULL},
+	{"path_quoted_at", "<\"a@b\"@example.com>", 0, ADDR_OK, "\"a@b\"",
+	 "example.com", NULL},
+	{"path_needless_quotes", "<\"alice\"@example.com>", 0, ADDR_OK,
+	 "alice", "example.com", NULL},
+	{"path_postmaster_without_domain", "<postmaster>", 0, ADDR_BAD, NULL,
+	 NULL, "sender address has no domain"},
+	{"path_two_unquoted_at_signs_refused", "<a@b@example.com>", 0,
+	 ADDR_BAD, NULL, NULL, "malformed address"},
+	{"path_quote_then_text_refused", "<\"a\"b@example.com>", 0, ADDR_BAD,
+	 NULL, NULL, "malformed address"},
+	{"path_space_refused", "<a b@example.com>", 0, ADDR_BAD, NULL, NULL,
+	 "malformed address"},
+	{"path_control_refused", "<a\x01@example.com>", 0, ADDR_BAD, NULL,
+	 NULL, "control character"},
+	{"path_unterminated_quote", "<\"ab@example.com>", 0, ADDR_BAD, NULL,
+	 NULL, "malformed address"},
+	{"path_utf8_local_and_idn_domain",
+	 "<\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe6\xb5\x8b\xe8\xaf\x95>",
+	 0, ADDR_OK, "\xe7\x94\xa8\xe6\x88\xb7", "xn--fsqu00a.xn--0zwm56d", NULL},
+	{"path_domain_literal_refused", "<a@[192.0.2.1]>", 0, ADDR_BAD, NULL,
+	 NULL, "not a domain name"},
+	{"path_local_65_refused", "<" L64 "x@example.com>", 0, ADDR_BAD, NULL,
+	 NULL, "length limits"},
+};
+
+/* test_path - one addr_path_parse() row */
+static void
+test_path(void **state)
+{
+	const struct row *r = *state;
+	struct addr a;
+	struct err e;
+	enum addr_status st;
+
+	memset(&a, 0, sizeof(a));
+	st = addr_path_parse(r->value, &a, &e);
+	if (st != r->want)
+		fail_msg("status %d, want %d (%s)", st, r->want, e.text);
+	if (r->want == ADDR_OK) {
+		assert_string_equal(a.local, r->local);
+		assert_string_equal(a.domain, r->domain);
+	} else {
+		assert_true(rg_has(e.text, r->why));
+	}
+}
+
+/* test_equal_forms - U-label and A-label, quoted and plain, case */
+static void
+test_equal_forms(void **state)
+{
+	struct addr a;
+	struct addr b;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(addr_path_parse("<\"Alice\"@B\xc3\xbc" "cher.example>",
+					 &a, &e), ADDR_OK);
+	assert_int_equal(addr_path_parse("alice@xn--bcher-kva.EXAMPLE", &b, &e),
+			 ADDR_OK);
+	assert_true(addr_equal(&a, &b, false));
+	assert_false(addr_equal(&a, &b, true));
+	assert_int_equal(addr_path_parse("alice@other.example", &b, &e), ADDR_OK);
+	assert_false(addr_equal(&a, &b, false));
+}
+
 /* --- addr_domain_is_valid ------------------------------------------------ */
 
 struct domain_row {
@@ -248,5 +392,8 @@ main(void)
 	rg_case_add(&c, "long_display_name_is_fine",
 		    test_long_display_name_is_fine, NULL);
 	RG_ADD_ROWS(&c, domain_rows, test_domain);
+	RG_ADD_ROWS(&c, list_rows, test_list);
+	RG_ADD_ROWS(&c, path_rows, test_path);
+	rg_case_add(&c, "equal_forms", test_equal_forms, NULL);
 	return rg_cases_run(&c, "addr", NULL, NULL);
 }

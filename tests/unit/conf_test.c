@@ -147,6 +147,33 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 		rc = strbuf_append_str(sb, conf_action_name(c->on_sign_error));
 	else if (IS("max_header_bytes"))
 		rc = strbuf_printf(sb, "%zu", c->max_header_bytes);
+	else if (IS("sender_login_check"))
+		rc = strbuf_append_str(sb, c->sender_login_check ? "yes" : "no");
+	else if (IS("sender_login_map"))
+		rc = strbuf_append_str(sb, c->sender_login_map);
+	else if (IS("sender_login_self"))
+		rc = strbuf_append_str(sb, c->sender_login_self ? "yes" : "no");
+	else if (IS("sender_login_case_sensitive"))
+		rc = strbuf_append_str(sb, c->sender_login_case_sensitive
+						   ? "yes" : "no");
+	else if (IS("sender_login_delimiter"))
+		rc = strbuf_append_str(sb, c->sender_login_delimiter);
+	else if (IS("sender_login_null_sender"))
+		rc = strbuf_append_str(sb, c->sender_login_null_sender ? "yes"
+									: "no");
+	else if (IS("sender_login_reply"))
+		rc = strbuf_printf(sb, "%s %s %s", c->sender_login_reply.code,
+				   c->sender_login_reply.xcode,
+				   c->sender_login_reply.text);
+	else if (IS("own_domains"))
+		put_list(sb, &c->own_domains);
+	else if (IS("own_domain_action"))
+		rc = strbuf_append_str(sb,
+				       conf_action_name(c->own_domain_action));
+	else if (IS("own_domain_reply"))
+		rc = strbuf_printf(sb, "%s %s %s", c->own_domain_reply.code,
+				   c->own_domain_reply.xcode,
+				   c->own_domain_reply.text);
 	else
 		return -1;
 #undef IS
@@ -160,7 +187,11 @@ static const char *const all_keys[] = {
 	"internal_hosts", "key_table", "signing_table", "canonicalization",
 	"sign_headers", "oversign_headers", "multiple_signatures",
 	"require_safe_keys", "min_key_bits", "on_sign_error",
-	"max_header_bytes",
+	"max_header_bytes", "sender_login_check", "sender_login_map",
+	"sender_login_self", "sender_login_case_sensitive",
+	"sender_login_delimiter", "sender_login_null_sender",
+	"sender_login_reply", "own_domains", "own_domain_action",
+	"own_domain_reply",
 };
 
 /* render_all - "key = value" (or "key =") per setting, in table order */

@@ -57,6 +57,14 @@ fixture_make(void)
 		fprintf(stderr, "engine_test: %s\n", e.text);
 		return -1;
 	}
+	rg_pathf(kt, sizeof(kt), "%s/senders", dir);
+	if (rg_write_file(kt, "alice  alice@example.com, sales@example.com\n"
+			      "bob    @example.org\n", 0644) < 0 ||
+	    owner_map_load(kt, &cfg.owners, &e) < 0) {
+		fprintf(stderr, "engine_test: %s\n", e.text);
+		return -1;
+	}
+	cfg.owner_opts.self = true;
 	return 0;
 }
 
@@ -65,6 +73,7 @@ static void
 fixture_free(void)
 {
 	keytable_free(cfg.keys);
+	owner_map_free(cfg.owners);
 	conf_free(cfg.conf);
 	rg_tmpdir_remove(dir);
 }
@@ -96,11 +105,23 @@ static const struct row rows[] = {
 	 false, false, false, 8, "why: untrusted client"},
 	{"no_ip_client_is_untrusted", "", "", 1, "a@example.com", false, false,
 	 false, 8, "why: untrusted client"},
-	{"sasl_login_trusts_outside_client", "192.0.2.1", "alice", 1,
+	{"sasl_login_trusts_outside_client", "192.0.2.1", "a@example.com", 1,
 	 "a@example.com", false, false, false, 8,
 	 "ed:example.com ed2:example.com"},
-	{"sasl_login_trusts_unix_socket_client", "", "alice", 1,
+	{"sasl_login_trusts_unix_socket_client", "", "a@example.com", 1,
 	 "a@example.com", false, false, false, 8,
+	 "ed:example.com ed2:example.com"},
+	{"sasl_login_from_map_is_signed", "192.0.2.1", "alice", 1,
+	 "sales@example.com", false, false, false, 8,
+	 "ed:example.com ed2:example.com"},
+	{"sasl_other_tenant_never_signed", "192.0.2.1", "b@example.org", 1,
+	 "a@example.com", false, false, false, 8,
+	 "why: From not owned by the login"},
+	{"sasl_unlisted_login_never_signed", "192.0.2.1", "mallory", 1,
+	 "a@example.com", false, false, false, 8,
+	 "why: From not owned by the login"},
+	{"internal_host_signs_without_login", "127.0.0.1", "", 1,
+	 "anyone@example.com", false, false, false, 8,
 	 "ed:example.com ed2:example.com"},
 	{"untrusted_is_said_before_missing_from", "192.0.2.1", "", 0, "",
 	 false, false, false, 8, "why: untrusted client"},
@@ -198,11 +219,194 @@ test_row(void **state)
 
 	c.conf = cfg.conf;
 	c.keys = r->no_keys ? NULL : cfg.keys;
+	c.owners = cfg.owners;
+	c.owner_opts = cfg.owner_opts;
 	cfg.conf->multiple_signatures = !r->single;
 	make_txn(&t, r->client, r->login, r->from_count, r->from,
 		 r->truncated);
 	run_plan(&c, &t, r->max, got, sizeof(got));
 	cfg.conf->multiple_signatures = true;
+	assert_string_equal(got, r->want);
+}
+
+/* --- decisions: login ownership and own domains ------------------------ */
+
+struct dec_row {
+	const char *name;
+	const char *client;
+	const char *login;
+	const char *sender;	/* MAIL FROM as the MTA passes it */
+	const char *hdrs;	/* "From:v|Sender:v|..." for engine_eoh */
+	const char *tweak;	/* "null", "tempfail", "accept", "ours" */
+	const char *want;	/* "continue" or "ACTION CODE XCODE TEXT" */
+};
+
+static const struct dec_row dec_rows[] = {
+	/* envelope, authenticated */
+	{"mail_login_owns_sender", "192.0.2.9", "alice", "sales@example.com",
+	 NULL, NULL, "continue"},
+	{"mail_login_self_address", "192.0.2.9", "zed@example.com",
+	 "zed@example.com", NULL, NULL, "continue"},
+	{"mail_login_other_tenant_refused", "192.0.2.9", "alice",
+	 "boss@example.org", NULL, NULL,
+	 "reject 553 5.7.1 <boss@example.org>: sender address not owned by "
+	 "login alice"},
+	{"mail_unlisted_login_refused", "127.0.0.1", "mallory",
+	 "mallory@example.com", NULL, NULL,
+	 "reject 553 5.7.1 <mallory@example.com>: sender address not owned by "
+	 "login mallory"},
+	{"mail_null_sender_refused_by_default", "192.0.2.9", "alice", "",
+	 NULL, NULL, "reject 553 5.7.1 <>: sender address not owned by login "
+	 "alice"},
+	{"mail_null_sender_allowed_when_set", "192.0.2.9", "alice", "", NULL,
+	 "null", "continue"},
+	{"mail_postmaster_without_domain_refused", "192.0.2.9", "alice",
+	 "postmaster", NULL, NULL, "reject 553 5.7.1 <postmaster>: sender "
+	 "address not owned by login alice"},
+	{"mail_8bit_login_made_safe_in_reply", "192.0.2.9", "al\xc3\xaf" "ce%x",
+	 "a@example.org", NULL, NULL, "reject 553 5.7.1 <a@example.org>: "
+	 "sender address not owned by login al??ce?x"},
+	{"mail_check_off_accepts", "192.0.2.9", "alice", "boss@example.org",
+	 NULL, "off", "continue"},
+	/* envelope, outside clients and our domains */
+	{"mail_outside_own_domain_refused", "192.0.2.9", "",
+	 "ceo@example.com", NULL, NULL, "reject 550 5.7.1 <ceo@example.com>: "
+	 "example.com is a local domain, authenticate to send as it"},
+	{"mail_outside_own_subdomain_refused", "192.0.2.9", "",
+	 "x@mx.example.org", NULL, NULL, "reject 550 5.7.1 "
+	 "<x@mx.example.org>: mx.example.org is a local domain, authenticate "
+	 "to send as it"},
+	{"mail_outside_parent_of_subdomain_pattern_ok", "192.0.2.9", "",
+	 "x@example.org", NULL, NULL, "continue"},
+	{"mail_outside_foreign_domain_ok", "192.0.2.9", "",
+	 "x@example.net", NULL, NULL, "continue"},
+	{"mail_outside_own_domain_tempfail", "192.0.2.9", "",
+	 "ceo@example.com", NULL, "tempfail", "tempfail 451 4.7.1 "
+	 "<ceo@example.com>: example.com is a local domain, authenticate to "
+	 "send as it"},
+	{"mail_outside_own_domain_check_off", "192.0.2.9", "",
+	 "ceo@example.com", NULL, "accept", "continue"},
+	{"mail_outside_listed_own_domains", "192.0.2.9", "", "a@ours.example",
+	 NULL, "ours", "reject 550 5.7.1 <a@ours.example>: ours.example is a "
+	 "local domain, authenticate to send as it"},
+	{"mail_outside_listed_replaces_table", "192.0.2.9", "",
+	 "ceo@example.com", NULL, "ours", "continue"},
+	{"mail_internal_host_own_domain_ok", "127.0.0.1", "",
+	 "ceo@example.com", NULL, NULL, "continue"},
+	/* header, authenticated */
+	{"eoh_owned_from", "192.0.2.9", "alice", "alice@example.com",
+	 "From:Alice <alice@example.com>", NULL, "continue"},
+	{"eoh_forged_from_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:\"Alice\" <ceo@example.org>", NULL,
+	 "reject 553 5.7.1 <ceo@example.org>: sender address not owned by "
+	 "login alice"},
+	{"eoh_display_name_does_not_count", "192.0.2.9", "alice",
+	 "alice@example.com", "From:\"ceo@example.org\" <alice@example.com>",
+	 NULL, "continue"},
+	{"eoh_second_from_address_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:alice@example.com, ceo@example.org",
+	 NULL, "reject 553 5.7.1 <ceo@example.org>: sender address not owned "
+	 "by login alice"},
+	{"eoh_second_from_field_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:alice@example.com|From:ceo@example.org",
+	 NULL, "reject 553 5.7.1 <ceo@example.org>: sender address not owned "
+	 "by login alice"},
+	{"eoh_sender_field_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:sales@example.com|Sender:x@example.org",
+	 NULL, "reject 553 5.7.1 <x@example.org>: sender address not owned "
+	 "by login alice"},
+	{"eoh_group_members_checked", "192.0.2.9", "bob", "bob@example.org",
+	 "From:team: a@example.org, b@example.org;", NULL, "continue"},
+	{"eoh_empty_group_names_nobody", "192.0.2.9", "bob",
+	 "bob@example.org", "From:undisclosed-recipients:;", NULL,
+	 "continue"},
+	{"eoh_malformed_from_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:alice@", NULL, "reject 553 5.7.1 From "
+	 "address has no domain: the author cannot be checked"},
+	{"eoh_comment_hides_nothing", "192.0.2.9", "alice",
+	 "alice@example.com", "From:(alice@example.com) ceo@example.org",
+	 NULL, "reject 553 5.7.1 <ceo@example.org>: sender address not owned "
+	 "by login alice"},
+	{"eoh_no_from_nothing_to_check", "192.0.2.9", "alice",
+	 "alice@example.com", "", NULL, "continue"},
+	/* header, outside clients */
+	{"eoh_outside_own_domain_from_refused", "192.0.2.9", "",
+	 "x@example.net", "From:Boss <ceo@example.com>", NULL,
+	 "reject 550 5.7.1 <ceo@example.com>: example.com is a local domain, "
+	 "authenticate to send as it"},
+	{"eoh_outside_foreign_from_ok", "192.0.2.9", "", "x@example.net",
+	 "From:x@example.net", NULL, "continue"},
+	{"eoh_internal_host_not_checked", "127.0.0.1", "", "x@example.net",
+	 "From:ceo@example.org", NULL, "continue"},
+};
+
+/* verdict_text - "continue" or "ACTION CODE XCODE TEXT" */
+static void
+verdict_text(const struct verdict *v, char *buf, size_t size)
+{
+	if (v->action == VERDICT_CONTINUE)
+		snprintf(buf, size, "continue");
+	else
+		snprintf(buf, size, "%s %s %s %s",
+			 verdict_action_name(v->action), v->code, v->xcode,
+			 v->text);
+}
+
+/* test_dec - one decision at MAIL FROM (hdrs NULL) or end of header */
+static void
+test_dec(void **state)
+{
+	const struct dec_row *r = *state;
+	struct config c = cfg;
+	struct conf *cf = conf_defaults();
+	struct txn t;
+	struct verdict v;
+	char got[VERDICT_TEXT_MAX + 64];
+	char hdrs[1024];
+	char *p;
+	char *field;
+	struct err e;
+
+	c.conf = cf;
+	if (r->tweak != NULL && strcmp(r->tweak, "null") == 0)
+		cf->sender_login_null_sender = true;
+	if (r->tweak != NULL && strcmp(r->tweak, "off") == 0)
+		cf->sender_login_check = false;
+	if (r->tweak != NULL && strcmp(r->tweak, "tempfail") == 0)
+		cf->own_domain_action = CONF_ACTION_TEMPFAIL;
+	if (r->tweak != NULL && strcmp(r->tweak, "accept") == 0)
+		cf->own_domain_action = CONF_ACTION_ACCEPT;
+	if (r->tweak != NULL && strcmp(r->tweak, "ours") == 0) {
+		char list[] = "ours.example";
+
+		assert_int_equal(conf_reply_parse("550 5.7.1 <%a>: %d is a "
+			"local domain, authenticate to send as it",
+			&cf->own_domain_reply, &e), 0);
+		cf->own_domains.items = malloc(sizeof(char *));
+		assert_non_null(cf->own_domains.items);
+		cf->own_domains.items[0] = strdup(list);
+		cf->own_domains.count = 1;
+	}
+	make_txn(&t, r->client, r->login, 0, "", false);
+	(void)str_copy(t.sender, sizeof(t.sender), r->sender);
+	if (r->hdrs == NULL) {
+		engine_mail(&c, &t, &v);
+	} else {
+		(void)str_copy(hdrs, sizeof(hdrs), r->hdrs);
+		for (p = hdrs; (field = strsep(&p, "|")) != NULL;) {
+			char *colon = strchr(field, ':');
+
+			if (colon == NULL)
+				continue;
+			*colon = '\0';
+			txn_add_header_addrs(&t, strcmp(field, "From") == 0
+						     ? "From" : "Sender",
+					     colon + 1, strlen(colon + 1));
+		}
+		engine_eoh(&c, &t, &v);
+	}
+	verdict_text(&v, got, sizeof(got));
+	conf_free(cf);
 	assert_string_equal(got, r->want);
 }
 
@@ -302,6 +506,7 @@ main(void)
 		return 1;
 	}
 	RG_ADD_ROWS(&c, rows, test_row);
+	RG_ADD_ROWS(&c, dec_rows, test_dec);
 	rg_case_add(&c, "trust_kinds", test_trust_kinds, NULL);
 	rg_case_add(&c, "internal_hosts_setting_is_used",
 		    test_internal_hosts_setting_is_used, NULL);
