@@ -1,7 +1,8 @@
 -- sasl_login_outside.lua - client 192.0.2.7 outside internal_hosts but
 -- SASL-authenticated ({auth_authen} at MAIL): signed with both keys.
 -- Then the same connection, next message without a login: not trusted
--- (the login is per message, it must not stick to the connection).
+-- (the login is per message, it must not stick to the connection; the
+-- MTA's MAIL macros of that message replace the first one's).
 dofile(LIB)
 
 local conn = open_conn("192.0.2.7", "mx.example.net")
@@ -16,6 +17,7 @@ for i, sig in ipairs(sigs) do
 	    tostring(t.d) .. " a=" .. tostring(t.a))
 end
 send_msg(conn, {label = "no login", qid = "SASL0002",
+    sender = "<nologin" .. QSFX .. "@example.com>",
     headers = std_headers(), want_mail = SMFIR_ACCEPT})
 mt.disconnect(conn)
 done()

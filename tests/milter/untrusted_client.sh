@@ -1,17 +1,23 @@
 #!/bin/bash
 # untrusted_client - client 192.0.2.7 without login: MAIL answered with
-# accept, log "not signed: untrusted client" once per message.  The same
-# by IPv6 (raw client): 2001:db8::1 is untrusted, ::1 (in the default
-# internal_hosts) is trusted.
+# accept, log "not signed: untrusted client" once per message, with the
+# queue id under Sendmail's macro timing (known at MAIL FROM) and NOQUEUE
+# under Postfix's.  The same by IPv6 (raw client): 2001:db8::1 is
+# untrusted, ::1 (in the default internal_hosts) is trusted.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 rg_setup untrusted_client
 rg_start
-rg_miltertest untrusted_client.lua
-for q in UNTR0001 UNTR0002; do
-	rg_expect_log "^relayguard\[[0-9]+\]: $q: not signed: untrusted client; conn=[0-9]+ client=mx\.example\.net\[192\.0\.2\.7\] from=<bob@example\.com>$" \
-		"log: $q not signed: untrusted client"
-	rg_expect_log_count "$q: " 1 "exactly one log line for $q"
+for mta in $RG_MTAS; do
+	s=$(rg_qsfx "$mta")
+	rg_miltertest untrusted_client.lua "MTA=$mta"
+	for n in 1 2; do
+		id=$(rg_mail_qid "UNTR000$n" "$mta")
+		rg_expect_log "^relayguard\[[0-9]+\]: $id: not signed: untrusted client; conn=[0-9]+ client=mx\.example\.net\[192\.0\.2\.7\] from=<bob$n$s@example\.com>\$" \
+			"$mta: log: message $n logged as $id: not signed: untrusted client"
+		rg_expect_log_count "from=<bob$n$s@" 1 \
+			"$mta: exactly one log line for message $n"
+	done
 done
 rg_expect_no_log ': signed: ' "nothing signed"
 rg_client v6out --qid UNTR0006 --client-ip 2001:db8::1 \
