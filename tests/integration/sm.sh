@@ -14,6 +14,8 @@
 #				relayguard snippet; sets SM_PID
 #   sm_stop			SIGTERM it and wait
 #   sm_send SWAKS-ARGS...	rig_send to Sendmail's port
+#   sm_send_bs SWAKS-ARGS...	the same over "sendmail -bs" (stdin, no
+#				network peer: what the milter sees as client)
 #   sm_wait_delivered N [T]	N messages in the sink, Sendmail queue empty
 #   sm_qid			the queue id of the last sm_send (from
 #				Sendmail's "250 2.0.0 QID Message accepted")
@@ -79,6 +81,11 @@ sm__fetch() {
 # sm_unpack - sendmail-bin and sendmail-cf unpacked below $RUN/sendmail
 sm_unpack() {
 	local root=$RUN/sendmail/root p c
+	[ "$(id -u)" = 0 ] || {
+		rig__die "sm.sh needs root: Sendmail runs in its own mount" \
+			"and UTS namespaces"
+		return 1
+	}
 	for c in m4 dpkg unshare mount hostname swaks saslpasswd2; do
 		command -v "$c" > /dev/null ||
 			{ rig__die "sm_unpack: missing $c"; return 1; }
@@ -167,6 +174,19 @@ sm__mc() {
 	echo "MAILER(\`smtp')dnl"
 }
 
+# sm__run ARGS... - exec this Sendmail with ARGS in its namespaces
+sm__run() {
+	local d=$RUN/sendmail
+	unshare -m -u sh -c '
+		hostname relay.test &&
+		mount --bind "$1" /etc/hosts &&
+		mount --bind "$2" /etc/resolv.conf &&
+		mount --bind "$3" /etc/sasldb2 &&
+		shift 3 && exec "$@"' sm "$d/hosts" "$RUN/dns/resolv.conf" \
+		"$d/sasldb2" "$SM_BIN" "$@" -C "$d/sendmail.cf" \
+		-D "$d/maillog" -d89.8
+}
+
 # sm_start [MC-LINE...] - build sendmail.cf, start Sendmail, wait for it
 sm_start() {
 	local d=$RUN/sendmail out
@@ -198,14 +218,7 @@ sm_start() {
 	chmod 0644 "$d/sendmail.cf"
 	touch "$d/maillog"
 	# -D before -d; -d89.8 turns syslog lines into debug output
-	unshare -m -u sh -c '
-		hostname relay.test &&
-		mount --bind "$1" /etc/hosts &&
-		mount --bind "$2" /etc/resolv.conf &&
-		mount --bind "$3" /etc/sasldb2 &&
-		shift 3 && exec "$@"' sm "$d/hosts" "$RUN/dns/resolv.conf" \
-		"$d/sasldb2" "$SM_BIN" -bD -C "$d/sendmail.cf" \
-		-D "$d/maillog" -d89.8 < /dev/null > "$d/stderr.log" 2>&1 &
+	sm__run -bD < /dev/null > "$d/stderr.log" 2>&1 &
 	SM_PID=$!
 	rig_track_pid "$SM_PID" sendmail || return 1
 	rig_wait_listen "127.0.0.1:$SM_PORT" 20 || {
@@ -222,6 +235,24 @@ sm_stop() {
 # sm_send SWAKS-ARGS... - swaks to Sendmail (see rig_send)
 sm_send() {
 	SMTP_PORT=$SM_PORT rig_send "$@"
+}
+
+# sm_send_bs SWAKS-ARGS... - one SMTP session with "sendmail -bs" (the
+# way a local program may submit), transcript as for sm_send
+sm_send_bs() {
+	local rc=0 pipe=$RUN/sendmail/bs-session
+	# shellcheck disable=SC2016
+	printf '#!/bin/bash\n. "%s"\nRUN="%s" SM_BIN="%s"\nsm__run -bs\n' \
+		"$RG_LIB_DIR/sm.sh" "$RUN" "$SM_BIN" > "$pipe"
+	chmod 0755 "$pipe"
+	swaks --pipe "$pipe" --helo client.test --timeout 30 "$@" \
+		> "$RUN/send.last" 2>&1 || rc=$?
+	cat "$RUN/send.last" >> "$RUN/send.log"
+	if [ "$rc" != 0 ]; then
+		echo "sm_send_bs: swaks exited $rc:" >&2
+		sed 's/^/    | /' "$RUN/send.last" >&2
+	fi
+	return "$rc"
 }
 
 # sm__queue_empty - no queued message left (qf/df files)

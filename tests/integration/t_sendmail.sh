@@ -8,6 +8,7 @@
 #   - relayguard logs Sendmail's own queue id, for the untrusted client too
 #     (Sendmail knows it at MAIL FROM), and the right one for each of two
 #     messages sent over one SMTP session;
+#   - a "sendmail -bs" session (no network peer) is not trusted by address;
 #   - the macros also arrive when Sendmail's global macro lists leave them
 #     out: relayguard asks for them itself (smfi_setsymlist);
 #   - with relayguard gone, F=T makes Sendmail answer 451: nothing passes
@@ -104,6 +105,18 @@ rig_check "one session, two messages: relayguard logs the same two ids" \
 # shellcheck disable=SC2046
 rig_check "one session, two messages: both signed and verified" \
 	rig_verify $(grep -l '^From: <twice@sign.test>' "$RUN"/sink/*)
+
+# --- "sendmail -bs": no network peer, so no client address ----------------
+# (Local mail normally goes through Sendmail's MSP, which hands it to the
+# daemon over SMTP from 127.0.0.1; a -bs session run against sendmail.cf
+# itself reaches the milter with an unknown address family.)
+before=$(rig_sink_count)
+sm_send_bs --from local@sign.test --to rcpt@example.net \
+	--header "Subject: sendmail -bs"
+qid_bs=$(sm_qid)
+sm_wait_delivered $((before + 1)) 30
+rg_expect_log "^relayguard\\[[0-9]+\\]: $qid_bs: not signed: untrusted client; conn=[0-9]+ client=localhost\\[unknown\\] from=<local@sign.test>\$" \
+	"sendmail -bs: no client address, not trusted without a login"
 
 # --- READY TO ENABLE (issue 4, limit engine): a login over quota ----------
 # Set SM_CHECK_QUOTA=1 once the limit engine is merged and SM_QUOTA_CONF
