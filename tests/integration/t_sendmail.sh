@@ -145,7 +145,7 @@ check_quota_tempfail() {
 	fi
 	rig_check "login over quota: 451 4.7.1 from Sendmail" \
 		grep -qE '^<[-*]+ +451 4\.7\.1 ' "$RUN/send.last"
-	sm_wait_delivered $((before + 2)) 30
+	sm_wait_delivered $((before + 2)) 30 || true
 	rg_expect_log ': tempfail: .* sasl_username=alice' \
 		"log: login over quota tempfailed"
 }
@@ -176,8 +176,9 @@ check_forged_sender() {
 	fi
 	rig_check "forged sender: 5xx 5.7.1 from Sendmail" \
 		grep -qE '^<[-*]+ +5[0-9][0-9] 5\.7\.1 ' "$RUN/send.last"
-	rig_check "forged sender: nothing delivered" \
-		test "$(rig_sink_count)" = "$before"
+	sm_wait_delivered "$before" 30 &&
+		rig_pass "forged sender: nothing delivered" ||
+		rig_fail "forged sender: something was delivered" || true
 	rg_expect_log ': reject: .* from=<boss@sign.test> sasl_username=alice' \
 		"log: forged sender refused"
 }
@@ -219,8 +220,9 @@ fi
 # Sendmail 8.17 answers MAIL FROM with "451 4.3.2 Please try again later"
 rig_check "relayguard stopped: Sendmail answers 451 (F=T)" \
 	grep -qE '^<[-*]+ +451 4\.[0-9]\.[0-9] ' "$RUN/send.last"
-rig_check "relayguard stopped: nothing delivered" \
-	test "$(rig_sink_count)" = "$before"
+# (a queued message would be seen: the wait needs an empty queue)
+sm_wait_delivered "$before" 30 && rig_pass "relayguard stopped: nothing delivered" ||
+	rig_fail "relayguard stopped: something was delivered" || true
 sm_log_has 'Milter \(relayguard\): error connecting to filter' \
 	"Sendmail's log: the filter could not be reached"
 sm_log_has 'Milter: initialization failed, temp failing commands' \
