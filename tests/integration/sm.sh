@@ -102,8 +102,10 @@ sm_unpack() {
 		[ -x "$SM_BIN" ] && break
 	done
 	SM_CF_DIR=$root/usr/share/sendmail/cf
-	[ -n "$SM_BIN" ] && [ -f "$SM_CF_DIR/m4/cf.m4" ] ||
-		{ rig__die "no sendmail binary or cf.m4 in the .debs"; return 1; }
+	if [ -z "$SM_BIN" ] || [ ! -f "$SM_CF_DIR/m4/cf.m4" ]; then
+		rig__die "no sendmail binary or cf.m4 in the .debs"
+		return 1
+	fi
 	SM_VERSION=$(basename "$(sm__deb sendmail-bin)" .deb)
 	export SM_BIN SM_CF_DIR SM_VERSION
 	if ldd "$SM_BIN" | grep -q 'not found'; then
@@ -177,6 +179,7 @@ sm__mc() {
 # sm__run ARGS... - exec this Sendmail with ARGS in its namespaces
 sm__run() {
 	local d=$RUN/sendmail
+	# shellcheck disable=SC2016 # expanded by the inner sh
 	unshare -m -u sh -c '
 		hostname relay.test &&
 		mount --bind "$1" /etc/hosts &&
@@ -267,8 +270,8 @@ sm__queue_empty() {
 # Sendmail removes its queue files only after that reply: both conditions
 # together mean every file is complete.  More than N fails at once.
 sm_wait_delivered() {
-	local n=${1:?usage: sm_wait_delivered N [TIMEOUT]} t=${2:-30} c i
-	for i in $(seq $((t * 10))); do
+	local n=${1:?usage: sm_wait_delivered N [TIMEOUT]} t=${2:-30} c _i
+	for _i in $(seq $((t * 10))); do
 		c=$(rig_sink_count)
 		if [ "$c" -gt "$n" ]; then
 			rig_fail "sink holds $c messages, expected $n"
@@ -278,7 +281,7 @@ sm_wait_delivered() {
 		sleep 0.1
 	done
 	rig_fail "timeout after ${t}s: $c of $n messages delivered to the sink"
-	ls -l "$RUN/sendmail/queue" | sed 's/^/    | /'
+	find "$RUN/sendmail/queue" -maxdepth 1 -type f | sed 's/^/    | /'
 	sm_show_log 10
 	return 1
 }
