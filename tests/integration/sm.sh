@@ -176,11 +176,14 @@ sm__mc() {
 	echo "MAILER(\`smtp')dnl"
 }
 
-# sm__run ARGS... - exec this Sendmail with ARGS in its namespaces
+# sm__run ARGS... - exec this Sendmail with ARGS in its namespaces.  It
+# replaces the calling shell: "sm__run -bD &" makes $! Sendmail's own pid
+# (a function run in the background is a subshell, and without exec that
+# subshell, not Sendmail, would get the signal that is meant to stop it).
 sm__run() {
 	local d=$RUN/sendmail
 	# shellcheck disable=SC2016 # expanded by the inner sh
-	unshare -m -u sh -c '
+	exec unshare -m -u sh -c '
 		hostname relay.test &&
 		mount --bind "$1" /etc/hosts &&
 		mount --bind "$2" /etc/resolv.conf &&
@@ -230,9 +233,16 @@ sm_start() {
 	}
 }
 
-# sm_stop - stop Sendmail (SIGTERM, SIGKILL after the grace period)
+# sm_stop - stop Sendmail (SIGTERM, SIGKILL after the grace period) and
+# make sure nothing listens on its port any more
 sm_stop() {
-	rig_stop_pid "$SM_PID"
+	local _i
+	rig_stop_pid "$SM_PID" || return 1
+	for _i in $(seq 50); do
+		rig__tcp_listening 127.0.0.1 "$SM_PORT" || return 0
+		sleep 0.1
+	done
+	rig_fail "Sendmail still listens on 127.0.0.1:$SM_PORT after sm_stop"
 }
 
 # sm_send SWAKS-ARGS... - swaks to Sendmail (see rig_send)

@@ -192,7 +192,7 @@ fi
 # Only the INPUT_MAIL_FILTER line of the snippet, and global lists without
 # i and {auth_authen}: what relayguard logs proves that Sendmail sent the
 # macros relayguard asked for when it connected.
-sm_stop
+sm_stop || true
 filter_line=$(sm_milter_snippet "$RG_SOCKET" | grep '^INPUT_MAIL_FILTER(')
 sm_start "$filter_line" \
 	"define(\`confMILTER_MACROS_CONNECT', \`j')dnl" \
@@ -228,5 +228,6 @@ sm_log_has 'Milter \(relayguard\): error connecting to filter' \
 sm_log_has 'Milter: initialization failed, temp failing commands' \
 	"Sendmail's log: temp failing commands (F=T)"
 
+sm_stop && rig_pass "Sendmail stopped, its port is free" || true
 [ "$RG_FAILS" = 0 ] || sm_show_log 30
 rg_finish
