@@ -29,7 +29,6 @@
 /* Postfix sends a 100 kB header (header_size_limit) in one packet: more
  * than libmilter's default 65,535 bytes, which would drop the session. */
 #define MILTER_MAX_DATA (1024 * 1024)
-#define MILTER_QID_MAX 64
 
 /*
  * Steps we ask the MTA to leave out or not wait for: no unknown commands;
@@ -46,7 +45,6 @@
 	 SMFIP_NR_BODY | SMFIP_HDR_LEADSPC)
 
 struct msg {
-	char qid[MILTER_QID_MAX];
 	struct strbuf hdrs;		/* "Name:value\0" fields until EOH */
 	size_t nhdrs;
 	struct dkimsign *sign;
@@ -72,6 +70,32 @@ static atomic_ulong milter_active;
 /* "host.pid": with conn and message numbers, a transaction id unique
  * across the nodes that share a Redis */
 static char milter_node[TXN_HOST_MAX + 32];
+static atomic_bool milter_warned_qid;	/* "no queue id" said once */
+
+/*
+ * The macros we read, asked for by stage when the MTA connects
+ * (smfi_setsymlist; Sendmail 8.14 and Postfix 2.6 and later then send
+ * these lists to us, whatever their global lists hold).  The two MTAs know
+ * the values at different times: Sendmail has the queue id "i" from MAIL
+ * FROM on, Postfix only once a recipient is accepted (RCPT, DATA), so "i"
+ * is asked for at every stage from MAIL on and milter_qid() takes the
+ * first value that comes.  {client_addr} (a fallback for the connect
+ * address) is "IPv6:2001:db8::1" on Sendmail, "2001:db8::1" on Postfix.
+ * The same lists, for an MTA that cannot negotiate them, are in
+ * contrib/sendmail/relayguard.mc and contrib/postfix/main.cf.snippet;
+ * tests/milter/lib.lua plays either MTA's timing.
+ */
+static const struct {
+	int stage;
+	const char *macros;
+} milter_macros[] = {
+	{SMFIM_CONNECT, "j _ {daemon_name} {client_addr}"},
+	{SMFIM_ENVFROM, "i {auth_authen}"},
+	{SMFIM_ENVRCPT, "i {rcpt_addr}"},
+	{SMFIM_DATA, "i"},
+	{SMFIM_EOH, "i"},
+	{SMFIM_EOM, "i"},
+};
 
 /* milter_config_set - install a new generation; the old one is dropped
  * when its last connection closes */
@@ -114,7 +138,6 @@ msg_reset(struct conn *c)
 		strbuf_reset(&m->hdrs);
 	m->nhdrs = 0;
 	m->nreqs = 0;
-	m->qid[0] = '\0';
 	m->sign_error[0] = '\0';
 	txn_reset_message(&c->txn);
 }
@@ -155,19 +178,40 @@ milter_noreply(const struct conn *c, unsigned long flag)
 	return (c->steps & flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
-/* milter_qid - the queue id, or NOQUEUE before the MTA knows one */
+/*
+ * milter_qid - the queue id, or NOQUEUE before the MTA knows one.  Looked
+ * up at each stage until found, then kept in txn.qid for the rest of the
+ * message (msg_reset clears it): libmilter keeps the MAIL stage's macros
+ * until the next MAIL, and both MTAs send that stage's list (maybe empty)
+ * with every MAIL, so a value never leaks into the next message.
+ */
 static const char *
 milter_qid(SMFICTX *ctx, struct conn *c)
 {
 	char name[] = "i";
 	const char *v;
 
-	if (c->msg.qid[0] == '\0') {
+	if (c->txn.qid[0] == '\0') {
 		v = smfi_getsymval(ctx, name);
-		if (v != NULL && *v != '\0')
-			(void)str_copy(c->msg.qid, sizeof(c->msg.qid), v);
+		if (v != NULL && *v != '\0' &&
+		    str_copy(c->txn.qid, sizeof(c->txn.qid), v) < 0)
+			c->txn.qid[0] = '\0';	/* not a queue id: too long */
 	}
-	return c->msg.qid[0] ? c->msg.qid : "NOQUEUE";
+	return c->txn.qid[0] ? c->txn.qid : "NOQUEUE";
+}
+
+/* milter_qid_check - at end of message: say once per process when the
+ * MTA never sends the queue id, and how to fix that */
+static void
+milter_qid_check(SMFICTX *ctx, struct conn *c)
+{
+	if (strcmp(milter_qid(ctx, c), "NOQUEUE") != 0 ||
+	    atomic_exchange(&milter_warned_qid, true))
+		return;
+	log_warn("the MTA sent no queue id (macro i) up to the end of a "
+		 "message: log lines say NOQUEUE.  Postfix: "
+		 "milter_end_of_data_macros = i; Sendmail: "
+		 "define(`confMILTER_MACROS_EOM', `i, {msg_id}')");
 }
 
 /* milter_client - "name[addr]" for log lines, made printable */
@@ -259,12 +303,9 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		 unsigned long f2, unsigned long f3, unsigned long *pf0,
 		 unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	char mail_macros[] = "i {auth_authen}";
-	char rcpt_macros[] = "i";
-	char eoh_macros[] = "i";
-	char eom_macros[] = "i";
-	char conn_macros[] = "j";
 	struct conn *c = conn_new();
+	char list[128];
+	size_t i;
 
 	(void)f2;
 	(void)f3;
@@ -278,12 +319,14 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf3 = 0;
 	c->steps = *pf1;
 	if (f0 & SMFIF_SETSYMLIST) {
-		/* Failing here only means the MTA sends its default macros. */
-		(void)smfi_setsymlist(ctx, SMFIM_CONNECT, conn_macros);
-		(void)smfi_setsymlist(ctx, SMFIM_ENVFROM, mail_macros);
-		(void)smfi_setsymlist(ctx, SMFIM_ENVRCPT, rcpt_macros);
-		(void)smfi_setsymlist(ctx, SMFIM_EOH, eoh_macros);
-		(void)smfi_setsymlist(ctx, SMFIM_EOM, eom_macros);
+		/* Failing here only means the MTA sends its own lists. */
+		for (i = 0; i < sizeof(milter_macros) / sizeof(milter_macros[0]);
+		     i++)
+			if (str_copy(list, sizeof(list),
+				     milter_macros[i].macros) == 0)
+				(void)smfi_setsymlist(ctx,
+						      milter_macros[i].stage,
+						      list);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -413,6 +456,7 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
+	(void)milter_qid(ctx, c);	/* Postfix: known from the 2nd RCPT */
 	engine_rcpt(c->cfg, &c->txn, rcpt, &v);
 	if (v.action == VERDICT_CONTINUE) {
 		c->txn.nrcpt++;
@@ -426,7 +470,12 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat
 milter_data(SMFICTX *ctx)
 {
-	return smfi_getpriv(ctx) == NULL ? SMFIS_TEMPFAIL : SMFIS_CONTINUE;
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	(void)milter_qid(ctx, c);	/* Postfix: known from here on */
+	return SMFIS_CONTINUE;
 }
 
 /* milter_header - keep the field for the signer; note From */
@@ -536,8 +585,8 @@ milter_eoh(SMFICTX *ctx)
 		msg_reset(c);
 		return SMFIS_ACCEPT;
 	}
-	m->sign = dkimsign_new(c->cfg->dkim, m->qid[0] ? m->qid : "NOQUEUE",
-			       m->reqs, m->nreqs, &e);
+	m->sign = dkimsign_new(c->cfg->dkim, milter_qid(ctx, c), m->reqs,
+			       m->nreqs, &e);
 	if (m->sign == NULL)
 		return milter_sign_failed(ctx, c, e.text);
 	for (i = 0, off = 0; i < m->nhdrs; i++) {
@@ -611,7 +660,7 @@ milter_eom(SMFICTX *ctx)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	(void)milter_qid(ctx, c);
+	milter_qid_check(ctx, c);
 	if (c->msg.sign == NULL) {
 		msg_reset(c);
 		return SMFIS_ACCEPT;

@@ -12,13 +12,36 @@
 -- header and body (NR_CONN/NR_HELO/NR_HDR/NR_BODY).  miltertest honours
 -- that: after those steps it does not read, and mt.getreply() then returns
 -- SMFIR_CONTINUE as a placeholder.  So MAIL, RCPT, DATA, EOH and EOM have
--- replies worth checking.  open_conn sends HELO at once: miltertest sends
--- a missing HELO by itself before MAIL, after the MAIL macros, and
--- libmilter then forgets those macros (a new HELO starts over).
+-- replies worth checking.  miltertest fills in a skipped step itself (DATA before
+-- the first header); open_conn and send_msg send HELO and RCPT only when
+-- the filter negotiated them (mt.helo/mt.rcptto fail otherwise), HELO
+-- before any MAIL macro: libmilter clears the later stages' macros at HELO.
+--
+-- MTA (-D MTA=postfix or MTA=sendmail; default postfix) picks whose macro
+-- timing open_conn and send_msg play.  Both MTAs send the lists relayguard
+-- asks for (smfi_setsymlist), but know the values at different times:
+--   i (queue id)   Sendmail: from MAIL FROM on, at every stage.
+--                  Postfix: not at MAIL nor at the first RCPT (its queue
+--                  file opens once a recipient is accepted), then at DATA,
+--                  end of header and end of message.
+--   {auth_authen}  both at MAIL FROM.
+--   {client_addr}  at connect; an IPv6 client is "IPv6:2001:db8::1" on
+--                  Sendmail, "2001:db8::1" on Postfix.
+--   {daemon_name}  Sendmail: the listener's Name= ("MTA"); Postfix:
+--                  milter_macro_daemon_name ($myhostname).
+-- QSFX (-D, default "") is appended to every queue id send_msg sends, so
+-- that two runs against one filter log different ids (lib.sh: rg_qsfx).
 
 nfail = 0
 SMFIC_EOH = string.byte("N")
 SMFIC_BODYEOB = string.byte("E")
+SMFIC_DATA = string.byte("T")
+MTA = MTA or "postfix"
+QSFX = QSFX or ""
+if MTA ~= "postfix" and MTA ~= "sendmail" then
+	print("FAIL: MTA must be postfix or sendmail, not " .. tostring(MTA))
+	os.exit(1)
+end
 
 function fail(msg)
 	print("FAIL: " .. msg)
@@ -80,57 +103,141 @@ function call(what, res)
 	return true
 end
 
--- open_conn IP HOST - connect to the filter and send the client's address
-function open_conn(ip, host)
+-- qid BASE - the queue id of this run: BASE .. QSFX (nil stays nil)
+function qid(base)
+	if base == nil then
+		return nil
+	end
+	return base .. QSFX
+end
+
+-- connect_macros CONN IP HOST - the connect-stage macros, as MTA sends them
+function connect_macros(conn, ip, host)
+	local addr = ip
+	local daemon = "relay.example"
+	if MTA == "sendmail" then
+		daemon = "MTA"
+		if ip:find(":", 1, true) then
+			addr = "IPv6:" .. ip
+		end
+	end
+	return call("connect macros", mt.macro(conn, SMFIC_CONNECT,
+	    "j", "relay.example", "_", host .. " [" .. ip .. "]",
+	    "{daemon_name}", daemon, "{client_addr}", addr))
+end
+
+-- open_conn IP HOST [OPTS] - connect to the filter, send the connect
+-- macros (unless OPTS.no_macros), the client's address, and HELO when the
+-- filter wants it
+function open_conn(ip, host, opts)
 	local conn = mt.connect(SOCK, 40, 0.25)
+	opts = opts or {}
+	host = host or "client.example"
 	if conn == nil then
 		abort_test("mt.connect(" .. SOCK .. ") failed")
 	end
-	if not call("conninfo " .. ip, mt.conninfo(conn, host or "client.example",
-	    ip)) then
+	if not opts.no_macros and not connect_macros(conn, ip, host) then
 		done()
 	end
-	if not call("helo", mt.helo(conn, HELO or "client.example")) then
+	if not call("conninfo " .. ip, mt.conninfo(conn, host, ip)) then
+		done()
+	end
+	if not mt.test_option(conn, SMFIP_NOHELO) and
+	    not call("HELO", mt.helo(conn, opts.helo or "client.example")) then
 		done()
 	end
 	return conn
 end
 
--- mail_macros CONN QID LOGIN - the MAIL-stage macros (either may be nil)
-function mail_macros(conn, qid, login)
-	if qid ~= nil and login ~= nil then
-		return call("macro", mt.macro(conn, SMFIC_MAIL, "i", qid,
-		    "{auth_authen}", login))
-	elseif qid ~= nil then
-		return call("macro", mt.macro(conn, SMFIC_MAIL, "i", qid))
-	elseif login ~= nil then
-		return call("macro", mt.macro(conn, SMFIC_MAIL, "{auth_authen}",
-		    login))
+-- mail_macros CONN QID LOGIN [SENDER] - the MAIL-stage macros as MTA sends
+-- them: i (Sendmail only; QID as given, may be nil) and {auth_authen} (if
+-- LOGIN).  A real MTA sends this stage's list with every MAIL, even when
+-- empty, and that drops the previous message's values in libmilter;
+-- miltertest cannot send an empty list, so {mail_addr} is always added.
+function mail_macros(conn, qid, login, sender)
+	local addr = (sender or "user@example.com"):gsub("[<>]", "")
+	local args = {"{mail_addr}", addr}
+	if qid ~= nil and MTA == "sendmail" then
+		args[#args + 1] = "i"
+		args[#args + 1] = qid
 	end
-	return true
+	if login ~= nil then
+		args[#args + 1] = "{auth_authen}"
+		args[#args + 1] = login
+	end
+	return call("MAIL macros", mt.macro(conn, SMFIC_MAIL,
+	    table.unpack(args)))
 end
 
--- send_msg CONN M - one message; M has: label, qid, login, sender,
--- headers = {{name, value}, ...}, body, want_mail, want_eoh, want_eom
--- (SMFIR_* codes).  Stops after the first reply that ends the message.
--- Returns the last reply.
+-- stage_qid CONN STAGE QID - "i" at a stage where both MTAs send it (DATA,
+-- end of header, end of message); nothing when QID is nil
+function stage_qid(conn, stage, qid)
+	if qid == nil then
+		return true
+	end
+	return call("macro i", mt.macro(conn, stage, "i", qid))
+end
+
+-- rcpt CONN LABEL QID RCPT WANT - the RCPT stage: its macros (i only on
+-- Sendmail: for Postfix this is the first recipient), then RCPT itself
+-- when the filter negotiated it, with its reply checked against WANT
+function rcpt(conn, label, qid, to, want)
+	local addr = to:gsub("[<>]", "")
+	if qid ~= nil and MTA == "sendmail" then
+		call("RCPT macros", mt.macro(conn, SMFIC_RCPT, "i", qid,
+		    "{rcpt_addr}", addr))
+	else
+		call("RCPT macros", mt.macro(conn, SMFIC_RCPT, "{rcpt_addr}",
+		    addr))
+	end
+	if mt.test_option(conn, SMFIP_NORCPT) then
+		return SMFIR_CONTINUE
+	end
+	if not call(label .. " RCPT", mt.rcptto(conn, to)) then
+		return nil
+	end
+	expect_reply(conn, want or SMFIR_CONTINUE, label .. " RCPT")
+	return mt.getreply(conn)
+end
+
+-- send_msg CONN M - one message; M has: label, qid (QSFX is added),
+-- login, sender, rcpt, headers = {{name, value}, ...}, body, want_mail,
+-- want_rcpt, want_eoh, want_eom (SMFIR_* codes), no_macros (send none).
+-- The macros come at the stages MTA sends them.  Stops after the first
+-- reply that ends the message.  Returns the last reply.
 function send_msg(conn, m)
 	local label = m.label or "message"
-	mail_macros(conn, m.qid, m.login)
-	if not call(label .. " MAIL", mt.mailfrom(conn,
-	    m.sender or "<user@example.com>")) then
+	local q = qid(m.qid)
+	local sender = m.sender or "<user@example.com>"
+	local r
+
+	if m.no_macros then
+		q = nil
+	else
+		mail_macros(conn, q, m.login, sender)
+	end
+	if not call(label .. " MAIL", mt.mailfrom(conn, sender)) then
 		return nil
 	end
 	expect_reply(conn, m.want_mail or SMFIR_CONTINUE, label .. " MAIL")
 	if mt.getreply(conn) ~= SMFIR_CONTINUE then
 		return mt.getreply(conn)
 	end
+	if not m.no_macros then
+		r = rcpt(conn, label, q, m.rcpt or "<rcpt@example.net>",
+		    m.want_rcpt)
+		if r ~= SMFIR_CONTINUE then
+			return r
+		end
+	end
+	stage_qid(conn, SMFIC_DATA, q)
 	for _, h in ipairs(m.headers or {}) do
 		if not call(label .. " header " .. h[1], mt.header(conn, h[1],
 		    h[2])) then
 			return nil
 		end
 	end
+	stage_qid(conn, SMFIC_EOH, q)
 	if not call(label .. " EOH", mt.eoh(conn)) then
 		return nil
 	end
@@ -142,6 +249,7 @@ function send_msg(conn, m)
 	    m.body or "hello world\r\n")) then
 		return nil
 	end
+	stage_qid(conn, SMFIC_BODYEOB, q)
 	if not call(label .. " EOM", mt.eom(conn)) then
 		return nil
 	end

@@ -339,25 +339,54 @@ rg_expect_alive() {
 	fi
 }
 
+# The MTAs whose macro timing lib.lua plays (MTA=postfix|sendmail): the
+# scenarios that depend on it run once for each.
+RG_MTAS="postfix sendmail"
+
+# rg_qsfx MTA - what lib.lua appends to queue ids in a run for MTA
+rg_qsfx() {
+	case $1 in
+	sendmail) echo S ;;
+	*) echo P ;;
+	esac
+}
+
+# rg_mail_qid BASE MTA - the id a decision at MAIL FROM is logged with:
+# Sendmail knows the queue id then, Postfix does not yet (NOQUEUE)
+rg_mail_qid() {
+	case $2 in
+	sendmail) echo "$1$(rg_qsfx "$2")" ;;
+	*) echo NOQUEUE ;;
+	esac
+}
+
 # rg_miltertest LUA [NAME=VALUE...] - run a miltertest script against
 # $SOCK; output goes to stdout and $RUN/LUA.out; every "FAIL:" line it
-# prints counts.  miltertest crashes (it has a few) count too.
+# prints counts.  miltertest crashes (it has a few) count too.  With
+# MTA=NAME among the definitions the output is $RUN/LUA-NAME.out and QSFX
+# is defined to rg_qsfx NAME.
 rg_miltertest() {
 	local lua=$1 out rc n
 	shift
-	out=$RUN/$(basename "$lua" .lua).out
+	out=$RUN/$(basename "$lua" .lua)
 	local defs=(-D "SOCK=$SOCK" -D "LIB=$HERE/lib.lua")
 	local d
 	for d in "$@"; do
 		defs+=(-D "$d")
+		case $d in
+		MTA=*)
+			out=$out-${d#MTA=}
+			defs+=(-D "QSFX=$(rg_qsfx "${d#MTA=}")") ;;
+		esac
 	done
+	out=$out.out
 	timeout -k 5 60 stdbuf -oL miltertest "${defs[@]}" -s "$HERE/$lua" \
 		>"$out" 2>&1
 	rc=$?
 	sed 's/^/  | /' "$out"
 	n=$(grep -c '^FAIL' "$out")
 	if [ "$rc" != 0 ] || [ "$n" != 0 ]; then
-		fail "miltertest $lua: exit status $rc, $n failed checks"
+		fail "miltertest $lua ${out##*/}: exit status $rc, $n failed checks"
 		return 1
 	fi
 	if ! grep -q '^DONE' "$out"; then

@@ -1,10 +1,11 @@
 -- sasl_login_outside.lua - client 192.0.2.7 outside internal_hosts but
--- SASL-authenticated ({auth_authen} at MAIL) as an address it sends as:
--- signed with both keys.  A login that does not own the sender is refused
--- at MAIL (553).  Then the same connection, next message without a login:
+-- SASL-authenticated ({auth_authen} at MAIL) as the address it sends as:
+-- signed with both keys.  Another login using that sender is refused at
+-- MAIL (553).  Then the same connection, next message without a login:
 -- not trusted (the login is per message, it must not stick to the
--- connection), so our domain in MAIL FROM is refused as a spoof.
--- An outside sender without login passes, unsigned.
+-- connection; the MTA's MAIL macros of that message replace the first
+-- one's), so our domain in MAIL FROM is refused as a spoof, and a
+-- foreign sender passes unsigned.
 dofile(LIB)
 
 local conn = open_conn("192.0.2.7", "mx.example.net")
@@ -22,9 +23,11 @@ send_msg(conn, {label = "other login", qid = "SASL0003",
     login = "alice@example.com", headers = std_headers(),
     want_mail = SMFIR_REPLYCODE})
 send_msg(conn, {label = "no login", qid = "SASL0002",
+    sender = "<nologin" .. QSFX .. "@example.com>",
     headers = std_headers(), want_mail = SMFIR_REPLYCODE})
 send_msg(conn, {label = "no login, outside sender", qid = "SASL0004",
-    sender = "<x@example.net>", headers = std_headers("X <x@example.net>"),
+    sender = "<x" .. QSFX .. "@example.net>",
+    headers = std_headers("X <x" .. QSFX .. "@example.net>"),
     want_eoh = SMFIR_ACCEPT})
 mt.disconnect(conn)
 done()
