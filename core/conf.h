@@ -35,6 +35,21 @@ enum conf_action {
 	CONF_ACTION_REJECT,
 };
 
+/* SPF (spfcheck.h): what to do with a result */
+enum conf_spf_action {
+	CONF_SPF_ACCEPT,
+	CONF_SPF_HEADER,	/* accept, add Received-SPF */
+	CONF_SPF_TEMPFAIL,
+	CONF_SPF_REJECT,
+};
+
+/* SPF: when to check the HELO identity */
+enum conf_spf_helo {
+	CONF_SPF_HELO_NULL_SENDER,
+	CONF_SPF_HELO_ALWAYS,
+	CONF_SPF_HELO_NO,
+};
+
 struct conf_list {
 	char **items;
 	size_t count;
@@ -69,6 +84,24 @@ struct conf {
 	unsigned long min_key_bits;
 	enum conf_action on_sign_error;
 	size_t max_header_bytes;
+
+	/* SPF (issue 3) */
+	bool spf_check;
+	enum conf_spf_helo spf_helo_check;
+	unsigned long spf_timeout;	/* seconds, whole evaluation */
+	unsigned long spf_dns_timeout;	/* seconds, one query */
+	char *spf_user;
+	unsigned long spf_max_concurrent;
+	size_t spf_memory_limit;
+	enum conf_spf_action spf_action_pass;
+	enum conf_spf_action spf_action_fail;
+	enum conf_spf_action spf_action_softfail;
+	enum conf_spf_action spf_action_neutral;
+	enum conf_spf_action spf_action_none;
+	enum conf_spf_action spf_action_temperror;
+	enum conf_spf_action spf_action_permerror;
+	bool spf_received_header;
+	char *authserv_id;
 };
 
 int conf_load(const char *path, struct conf **out, struct err *e);
