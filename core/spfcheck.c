@@ -440,6 +440,7 @@ spfcheck_term(struct spfcheck_ctx *x, const struct spfrec_term *t,
 		case SPFCHECK_NEUTRAL:
 			return 0;
 		case SPFCHECK_TEMPERROR:
+		case SPFCHECK_PERMERROR:
 			*r = ir;
 			return -1;
 		default:	/* none is permerror here (RFC 7208 5.2) */

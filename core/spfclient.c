@@ -238,6 +238,7 @@ spfclient_check(struct spfclient *client, const struct spfcheck_req *req,
 	else
 		(void)str_format(why, sizeof(why), "malformed SPF answer");
 	spfcheck_res_error(req, res, SPFCHECK_TEMPERROR, why);
+	res->ms = (unsigned long)(spfclient_now_ms() - (deadline - (long long)tmo));
 	return -1;
 }
 

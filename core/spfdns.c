@@ -195,9 +195,10 @@ spfdns_res_lookup(struct spfdns *d, const char *name, enum spfdns_type type,
 	int len;
 	int i;
 
-	/* glibc counts in whole seconds: round up, the caller's deadline
-	 * is enforced above us anyway */
-	d->rs.retrans = (int)((timeout_ms + 999) / 1000);
+	/* glibc counts in whole seconds: round down so that a query ends
+	 * before the evaluation's deadline, but wait at least 1 s (the
+	 * client's own deadline still bounds the whole evaluation) */
+	d->rs.retrans = timeout_ms < 1000 ? 1 : (int)(timeout_ms / 1000);
 	d->rs.retry = 1;
 	len = res_nquery(&d->rs, name, ns_c_in, (int)type, d->msg,
 			 SPFDNS_MSG_MAX);
@@ -212,8 +213,8 @@ spfdns_res_lookup(struct spfdns *d, const char *name, enum spfdns_type type,
 		default:
 			err_set(e, "DNS lookup failed (%s)",
 				d->rs.res_h_errno == TRY_AGAIN
-					? "timeout or SERVFAIL"
-					: "REFUSED or server error");
+					? "timeout, SERVFAIL or REFUSED"
+					: "server error");
 			return SPFDNS_TEMP;
 		}
 	}
