@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "authres.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -120,20 +121,20 @@ authres_put_comment(struct strbuf *sb, const char *s)
 	return rc == 0 ? strbuf_append(sb, ")", 1) : -1;
 }
 
-/* authres_comment - the human part for a result */
+/* authres_comment - the human part for a result; long text is cut here
+ * and marked when it is written (authres_put_comment) */
 static void
 authres_comment(const struct authres_spf_info *in, char *out, size_t size)
 {
 	if (in->problem[0] != '\0')
-		(void)str_format(out, size, "%s", in->problem);
+		(void)snprintf(out, size, "%s", in->problem);
 	else if (strcmp(in->mechanism, "default") == 0)
-		(void)str_format(out, size, "no mechanism matched %s",
-				 in->ip);
+		(void)snprintf(out, size, "no mechanism matched %s", in->ip);
 	else if (in->mechanism[0] != '\0')
-		(void)str_format(out, size, "%s matched %s", in->mechanism,
-				 in->ip);
+		(void)snprintf(out, size, "%s matched %s", in->mechanism,
+			       in->ip);
 	else
-		(void)str_format(out, size, "%s", in->ip);
+		(void)snprintf(out, size, "%s", in->ip);
 }
 
 /* authres_finish - copy the built value out */
@@ -205,7 +206,7 @@ authres_received_spf_value(const char *servid,
 
 	strbuf_init(&sb, size);
 	authres_comment(in, what, sizeof(what));
-	(void)str_format(comment, sizeof(comment), "%s: %s", servid, what);
+	(void)snprintf(comment, sizeof(comment), "%s: %s", servid, what);
 	rc = strbuf_printf(&sb, "%s ", in->result);
 	if (rc == 0)
 		rc = authres_put_comment(&sb, comment);
