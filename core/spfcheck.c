@@ -218,15 +218,15 @@ spfcheck_cidr_match(const struct spfcheck_ctx *x, const unsigned char *addr,
  * 1 match, 0 none, -1 when *r holds an error result */
 static int
 spfcheck_addr_match(struct spfcheck_ctx *x, const char *name, int prefix,
-		    enum spfcheck_result *r)
+		    bool count_void, enum spfcheck_result *r)
 {
 	struct spfdns_answer ans;
 	enum spfdns_status st;
 	int match = 0;
 	size_t i;
 
-	st = spfcheck_query(x, name, x->v6 ? SPFDNS_AAAA : SPFDNS_A, true,
-			    &ans, r);
+	st = spfcheck_query(x, name, x->v6 ? SPFDNS_AAAA : SPFDNS_A,
+			    count_void, &ans, r);
 	if (*r != SPFCHECK_NONE)
 		return -1;
 	for (i = 0; st == SPFDNS_OK && i < ans.n && !match; i++)
@@ -261,16 +261,19 @@ spfcheck_macros(struct spfcheck_ctx *x, const char *domain,
 
 /* spfcheck_validated_names - RFC 7208 5.5: PTR names of the client whose
  * own addresses include it; calls fn(name) for each until fn returns
- * true.  DNS errors only drop names. */
-static bool
+ * true: 1 when it did, 0 not.  DNS errors only drop names.  For the ptr
+ * mechanism (perr set) void lookups count, and going over the limit is
+ * -1 with *perr permerror; for %{p} (perr NULL) they do not. */
+static int
 spfcheck_validated_names(struct spfcheck_ctx *x,
 			 bool (*fn)(const char *name, const void *arg),
-			 const void *arg)
+			 const void *arg, enum spfcheck_result *perr)
 {
 	struct spfdns_answer ptr;
 	enum spfcheck_result r;
+	bool count = perr != NULL;
 	char rev[80];
-	bool found = false;
+	int found = 0;
 	size_t i;
 
 	if (x->v6) {
@@ -281,21 +284,32 @@ spfcheck_validated_names(struct spfcheck_ctx *x,
 			rev[i] = x->mi[n - 1 - i];
 		rev[n] = '\0';
 		if (str_format(rev + n, sizeof(rev) - n, ".ip6.arpa") < 0)
-			return false;
+			return 0;
 	} else if (str_format(rev, sizeof(rev), "%u.%u.%u.%u.in-addr.arpa",
 			      x->ip[3], x->ip[2], x->ip[1], x->ip[0]) < 0) {
-		return false;
+		return 0;
 	}
-	if (spfcheck_query(x, rev, SPFDNS_PTR, true, &ptr, &r) != SPFDNS_OK)
-		return false;
+	if (spfcheck_query(x, rev, SPFDNS_PTR, count, &ptr, &r) !=
+	    SPFDNS_OK) {
+		if (r != SPFCHECK_PERMERROR)
+			return 0;
+		*perr = r;
+		return -1;
+	}
 	for (i = 0; i < ptr.n && i < SPFCHECK_MAX_NAMES && !found; i++) {
 		char *name = ptr.rr[i].text;
 		size_t len = strlen(name);
 
 		if (len > 0 && name[len - 1] == '.')
 			name[len - 1] = '\0';
-		if (spfcheck_addr_match(x, name, x->v6 ? 128 : 32, &r) == 1)
-			found = fn(name, arg);
+		if (spfcheck_addr_match(x, name, x->v6 ? 128 : 32, count,
+					&r) == 1)
+			found = fn(name, arg) ? 1 : 0;
+		if (r == SPFCHECK_PERMERROR) {
+			*perr = r;
+			found = -1;
+			break;
+		}
 		if (r == SPFCHECK_TEMPERROR && spfcheck_ms_left(x) <= 0)
 			break;
 	}
@@ -335,7 +349,8 @@ spfcheck_macro_p(void *arg)
 
 	if (!x->pdone) {
 		x->pdone = true;
-		if (!spfcheck_validated_names(x, spfcheck_take_p, x))
+		if (spfcheck_validated_names(x, spfcheck_take_p, x, NULL) !=
+		    1)
 			(void)str_copy(x->pname, sizeof(x->pname), "unknown");
 	}
 	return x->pname;
@@ -392,7 +407,7 @@ spfcheck_mx(struct spfcheck_ctx *x, const char *target, int prefix,
 			name[--len] = '\0';
 		if (len == 0)
 			continue;	/* null MX (RFC 7505) */
-		match = spfcheck_addr_match(x, name, prefix, r);
+		match = spfcheck_addr_match(x, name, prefix, true, r);
 	}
 	spfdns_answer_free(&mx);
 	return match;
@@ -450,12 +465,12 @@ spfcheck_term(struct spfcheck_ctx *x, const struct spfrec_term *t,
 			return -1;
 		}
 	case SPFREC_A:
-		return spfcheck_addr_match(x, target, prefix, r);
+		return spfcheck_addr_match(x, target, prefix, true, r);
 	case SPFREC_MX:
 		return spfcheck_mx(x, target, prefix, r);
 	case SPFREC_PTR:
 		return spfcheck_validated_names(x, spfcheck_is_within,
-						target) ? 1 : 0;
+						target, r);
 	case SPFREC_EXISTS:
 		/* always an A query, whatever the client (RFC 7208 5.7) */
 		st = spfcheck_query(x, target, SPFDNS_A, true, &ans, r);

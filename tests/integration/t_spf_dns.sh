@@ -168,6 +168,8 @@ expect 22 pass "ip4 prefix /0 (libspf2: permerror)"
 expect 23 permerror "numeric top label (libspf2 looks it up)" 'top label'
 expect 24 fail "exp= explanation expanded" 'verdict=reject 550 5.7.23 .*: 192.0.2.10|198.51.100.1 may not send for exp.test'
 expect 25 temperror "sender's own record times out" 'verdict=tempfail 451 4.7.24'
+expect 25 temperror "the worker's own deadline gives the DNS reason" \
+	'^reason=x.timeout.test: DNS lookup failed'
 expect 26 temperror "include: lookup times out"
 expect 27 temperror "include: SERVFAIL"
 expect 28 temperror "REFUSED"
