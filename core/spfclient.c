@@ -75,6 +75,8 @@ spfclient_start(const struct conf *c, bool log_stderr, struct err *e)
 	char facility[32];
 	char level[32];
 	char *argv[9];
+	char exe[4096];
+	ssize_t elen;
 	int sv[2];
 	pid_t pid;
 	ssize_t n = -1;
@@ -93,6 +95,12 @@ spfclient_start(const struct conf *c, bool log_stderr, struct err *e)
 	argv[6] = facility;
 	argv[7] = level;
 	argv[8] = NULL;
+	/* the running program by name, which is also what valgrind shows
+	 * (its /proc/self/exe is valgrind itself); /proc/self/exe when the
+	 * file is gone (replaced by an upgrade) */
+	elen = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (elen <= 0 || (exe[elen] = '\0', access(exe, X_OK) < 0))
+		(void)str_copy(exe, sizeof(exe), "/proc/self/exe");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		err_set(e, "spf: socketpair: %s", strerror(errno));
 		return NULL;
@@ -115,7 +123,7 @@ spfclient_start(const struct conf *c, bool log_stderr, struct err *e)
 		(void)close_range(SPFWORKER_FD + 1, ~0U, 0);
 		sigemptyset(&none);
 		(void)sigprocmask(SIG_SETMASK, &none, NULL);
-		execv("/proc/self/exe", argv);
+		execv(exe, argv);
 		_exit(127);
 	}
 	(void)close(sv[1]);

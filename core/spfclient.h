@@ -5,9 +5,9 @@
  * spfclient_start() must be called before the front end drops its
  * privileges and before it starts threads: it forks, closes every
  * descriptor but the control socket, and re-executes the running program
- * (/proc/self/exe) with SPFWORKER_ARG, so the SPF process starts with
- * nothing of ours in memory.  It waits (a few seconds at most) for the
- * process to report that it runs as spf_user, and fails with the
+ * (the file /proc/self/exe names) with SPFWORKER_ARG, so the SPF process
+ * starts with nothing of ours in memory.  It waits (a few seconds at most)
+ * for the process to report that it runs as spf_user, and fails with the
  * reason otherwise.
  *
  * spfclient_check() is blocking, bounded and thread-safe: it sends one

@@ -222,6 +222,7 @@ static int
 spfworker_supervise(const struct spfworker_args *a)
 {
 	time_t started = 0;
+	pid_t self = getpid();
 	pid_t pid;
 	int status;
 
@@ -236,8 +237,13 @@ spfworker_supervise(const struct spfworker_args *a)
 			sleep(1);
 			continue;
 		}
-		if (pid == 0)
+		if (pid == 0) {
+			/* the worker must not outlive us, even stopped */
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
+			    getppid() != self)
+				_exit(1);
 			spfworker_serve(a);
+		}
 		while (waitpid(pid, &status, 0) < 0)
 			if (errno != EINTR)
 				return 1;

@@ -249,6 +249,44 @@ test_killed_worker_is_replaced(void **state)
 	conf_free(c);
 }
 
+/* test_stopped_worker_is_temperror - a worker that does not answer
+ * (SIGSTOP) costs the caller its deadline, not more: temperror */
+static void
+test_stopped_worker_is_temperror(void **state)
+{
+	struct conf *c = make_conf("nobody");
+	struct spfcheck_req req;
+	struct spfcheck_res res;
+	struct spfclient *cl;
+	struct err e;
+	pid_t w;
+	int i;
+
+	(void)state;
+	cl = spfclient_start(c, true, &e);
+	if (cl == NULL)
+		fail_msg("%s", e.text);
+	for (i = 0; i < 100 && (w = worker_pid(spfclient_pid(cl))) == 0; i++)
+		usleep(50000);
+	assert_true(w > 0);
+	/* a client that waited forever would hang here: SIGALRM ends it */
+	alarm(20);
+	assert_int_equal(kill(w, SIGSTOP), 0);
+	no_dns_req(&req, "not-an-address");
+	req.timeout_ms = 300;
+	assert_int_equal(spfclient_check(cl, &req, &res), -1);
+	assert_int_equal(res.result, SPFCHECK_TEMPERROR);
+	assert_true(rg_has(res.reason, "no SPF answer within 300 ms"));
+	assert_int_equal(kill(w, SIGCONT), 0);
+	/* the stale request is dropped, the next one answered */
+	req.timeout_ms = 5000;
+	assert_int_equal(spfclient_check(cl, &req, &res), 0);
+	assert_int_equal(res.result, SPFCHECK_NONE);
+	alarm(0);
+	spfclient_stop(cl);
+	conf_free(c);
+}
+
 /* test_no_client_is_temperror - a front end whose SPF process could not
  * start answers temperror, never pass */
 static void
@@ -308,6 +346,8 @@ main(int argc, char **argv)
 	rg_case_add(&c, "many_threads_at_once", test_many_threads, NULL);
 	rg_case_add(&c, "killed_worker_is_replaced",
 		    test_killed_worker_is_replaced, NULL);
+	rg_case_add(&c, "stopped_worker_is_temperror_at_the_deadline",
+		    test_stopped_worker_is_temperror, NULL);
 	rg_case_add(&c, "no_spf_process_is_temperror",
 		    test_no_client_is_temperror, NULL);
 	rg_case_add(&c, "stop_ends_the_process", test_stop_ends_the_process,
