@@ -145,6 +145,11 @@ static const struct conf_key conf_keys[] = {
 	 F(spf_received_header), "add Received-SPF to every checked message"},
 	{"authserv_id", CONF_STRING, "", 0, 0, F(authserv_id),
 	 "authserv-id of Authentication-Results; empty: the host name"},
+	{"own_domains", CONF_LIST, "", 0, 0, F(own_domains),
+	 "domains outside clients may not send as; empty: the SigningTable's"},
+	{"own_domain_action", CONF_ACTION, "reject", 0, 0,
+	 F(own_domain_action),
+	 "outside client claiming an own domain: reject, tempfail, accept"},
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))

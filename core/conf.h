@@ -102,6 +102,8 @@ struct conf {
 	enum conf_spf_action spf_action_permerror;
 	bool spf_received_header;
 	char *authserv_id;
+	struct conf_list own_domains;	/* empty: the SigningTable's */
+	enum conf_action own_domain_action;
 };
 
 int conf_load(const char *path, struct conf **out, struct err *e);

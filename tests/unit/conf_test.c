@@ -204,6 +204,11 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 								  : "no");
 	else if (IS("authserv_id"))
 		rc = strbuf_append_str(sb, c->authserv_id);
+	else if (IS("own_domains"))
+		put_list(sb, &c->own_domains);
+	else if (IS("own_domain_action"))
+		rc = strbuf_append_str(sb,
+				       conf_action_name(c->own_domain_action));
 	else
 		return -1;
 #undef IS
@@ -224,6 +229,7 @@ static const char *const all_keys[] = {
 	"spf_action_pass", "spf_action_fail", "spf_action_softfail",
 	"spf_action_neutral", "spf_action_none", "spf_action_temperror",
 	"spf_action_permerror", "spf_received_header", "authserv_id",
+	"own_domains", "own_domain_action",
 };
 
 /* render_all - "key = value" (or "key =") per setting, in table order */
