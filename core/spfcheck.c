@@ -96,7 +96,8 @@ spfcheck_want_helo(const struct conf *c, const char *sender,
 	}
 }
 
-/* spfcheck_req_init - fill a request from a transaction's values */
+/* spfcheck_req_init - fill a request from a transaction's values; -1
+ * when the address or MAIL FROM does not fit (no valid one is that long) */
 int
 spfcheck_req_init(struct spfcheck_req *req, const struct conf *c,
 		  const char *ip, const char *helo, const char *sender,
@@ -109,8 +110,11 @@ spfcheck_req_init(struct spfcheck_req *req, const struct conf *c,
 	if (authres_serv_id(c, req->receiver, sizeof(req->receiver)) < 0)
 		(void)str_copy(req->receiver, sizeof(req->receiver),
 			       "unknown");	/* fits */
+	/* a HELO too long to be a domain name is not checked (D10): keep
+	 * it empty rather than refuse the request */
+	if (str_copy(req->helo, sizeof(req->helo), helo) < 0)
+		req->helo[0] = '\0';
 	if (str_copy(req->ip, sizeof(req->ip), ip) < 0 ||
-	    str_copy(req->helo, sizeof(req->helo), helo) < 0 ||
 	    str_copy(req->sender, sizeof(req->sender), sender) < 0)
 		return -1;
 	return 0;

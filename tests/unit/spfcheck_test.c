@@ -443,6 +443,35 @@ test_want_helo(void **state)
 	conf_free(c);
 }
 
+/* test_req_init - a request from a transaction; an over-long HELO is
+ * dropped (D10), an over-long MAIL FROM refused */
+static void
+test_req_init(void **state)
+{
+	struct conf *c = conf_defaults();
+	struct spfcheck_req req;
+	char helo[400];
+	char sender[400];
+
+	(void)state;
+	memset(helo, 'h', sizeof(helo) - 1);
+	helo[sizeof(helo) - 1] = '\0';
+	assert_int_equal(spfcheck_req_init(&req, c, "192.0.2.1", helo,
+					   "a@example.com",
+					   SPFCHECK_ID_MAILFROM),
+			 0);
+	assert_string_equal(req.helo, "");
+	assert_int_equal(req.timeout_ms, 10000);
+	assert_int_equal(req.dns_timeout_ms, 3000);
+	assert_true(req.receiver[0] != '\0');
+	memset(sender, 's', sizeof(sender) - 1);
+	sender[sizeof(sender) - 1] = '\0';
+	assert_int_equal(spfcheck_req_init(&req, c, "192.0.2.1", "h.example",
+					   sender, SPFCHECK_ID_MAILFROM),
+			 -1);
+	conf_free(c);
+}
+
 /* test_sanitize - an answer from the worker cannot smuggle bytes */
 static void
 test_sanitize(void **state)
@@ -507,5 +536,7 @@ main(void)
 	RG_ADD_ROWS(&c, verdict_rows, test_verdict);
 	rg_case_add(&c, "helo_is_checked_as_configured", test_want_helo, NULL);
 	rg_case_add(&c, "sanitize_makes_answers_safe", test_sanitize, NULL);
+	rg_case_add(&c, "request_from_transaction_values", test_req_init,
+		    NULL);
 	return rg_cases_run(&c, "spfcheck", zone_setup, zone_teardown);
 }
