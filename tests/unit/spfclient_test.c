@@ -12,6 +12,7 @@
  */
 #include "spfclient.h"
 
+#include <glob.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -65,6 +66,37 @@ worker_pid(pid_t sup)
 		pid = 0;
 	fclose(fp);
 	return (pid_t)pid;
+}
+
+/* all_stopped - every thread of pid in state T (stopped)? */
+static int
+all_stopped(pid_t pid)
+{
+	char path[128];
+	char buf[512];
+	int n = 0;
+	int stopped = 0;
+	glob_t g;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/*/stat", (long)pid);
+	if (glob(path, 0, NULL, &g) != 0)
+		return 0;
+	for (i = 0; i < g.gl_pathc; i++) {
+		FILE *fp = fopen(g.gl_pathv[i], "r");
+		char *p;
+
+		if (fp == NULL)
+			continue;
+		n++;
+		if (fgets(buf, sizeof(buf), fp) != NULL &&
+		    (p = strrchr(buf, ')')) != NULL && p[1] == ' ' &&
+		    (p[2] == 'T' || p[2] == 't'))
+			stopped++;
+		fclose(fp);
+	}
+	globfree(&g);
+	return n > 0 && n == stopped;
 }
 
 /* test_round_trip - a request crosses to the worker and back */
@@ -272,6 +304,11 @@ test_stopped_worker_is_temperror(void **state)
 	/* a client that waited forever would hang here: SIGALRM ends it */
 	alarm(20);
 	assert_int_equal(kill(w, SIGSTOP), 0);
+	/* kill() returns before every thread has stopped: a thread still
+	 * running could take the request */
+	for (i = 0; i < 200 && !all_stopped(w); i++)
+		usleep(10000);
+	assert_true(all_stopped(w));
 	no_dns_req(&req, "not-an-address");
 	req.timeout_ms = 300;
 	assert_int_equal(spfclient_check(cl, &req, &res), -1);
