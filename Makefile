@@ -40,7 +40,7 @@ RG_HARDEN += -D_FORTIFY_SOURCE=2
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lresolv
 
 RG_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Icore -Ifilter \
 	$(RG_WARN) $(RG_HARDEN) $(RG_SAN) -MMD -MP
@@ -56,6 +56,8 @@ UNIT_SRC := $(wildcard tests/unit/*_test.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 PROG := $(B)/relayguard
+# test drivers used by the integration tests
+TEST_BIN := $(B)/tests/spfq
 
 .PHONY: all check check-unit check-milter check-integration check-conf \
 	lint deps demo bench fuzz install uninstall fmt clean
@@ -73,6 +75,10 @@ $(B)/libcore.a: $(CORE_OBJ)
 	rm -f $@
 	ar rcs $@ $(CORE_OBJ)
 
+$(B)/tests/spfq: tests/spfq.c $(B)/libcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libcore.a $(PKG_LIBS)
+
 $(B)/tests/%_test: tests/unit/%_test.c $(B)/libcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< \
@@ -89,7 +95,7 @@ deps:
 # --- tests ----------------------------------------------------------------
 
 check: deps
-	$(MAKE) all $(UNIT_BIN)
+	$(MAKE) all $(UNIT_BIN) $(TEST_BIN)
 	@RG_BUILD=$(B) sh tests/run.sh
 
 check-unit: $(UNIT_BIN)
@@ -98,7 +104,7 @@ check-unit: $(UNIT_BIN)
 check-milter: $(PROG)
 	@RG_BUILD=$(B) sh tests/run.sh milter
 
-check-integration: $(PROG)
+check-integration: $(PROG) $(TEST_BIN)
 	@RG_BUILD=$(B) sh tests/run.sh integration
 
 lint:

@@ -29,6 +29,8 @@ enum conf_type {
 	CONF_LIST,
 	CONF_CIDRS,
 	CONF_REPLY,
+	CONF_SPF_ACTION,	/* enum conf_spf_action */
+	CONF_SPF_HELO,		/* enum conf_spf_helo */
 };
 
 struct conf_key {
@@ -39,6 +41,14 @@ struct conf_key {
 	unsigned long max;
 	size_t offset;
 	const char *help;
+};
+
+/* Names of enum values, in the order of their C enum. */
+static const char *const conf_spf_actions[] = {
+	"accept", "header", "tempfail", "reject", NULL,
+};
+static const char *const conf_spf_helo_modes[] = {
+	"null_sender", "always", "no", NULL,
 };
 
 #define F(field) offsetof(struct conf, field)
@@ -129,6 +139,43 @@ static const struct conf_key conf_keys[] = {
 	 "550 5.7.1 <%a>: %d is a local domain, authenticate to send as it",
 	 0, 0, F(own_domain_reply),
 	 "reply to an outside client using one of our domains"},
+	/* SPF for unauthenticated clients (issue 3, spfcheck.h) */
+	{"spf_check", CONF_BOOL, "yes", 0, 0, F(spf_check),
+	 "check SPF for clients neither authenticated nor internal"},
+	{"spf_helo_check", CONF_SPF_HELO, "null_sender", 0, 0,
+	 F(spf_helo_check), "check the HELO identity: null_sender, always, no"},
+	{"spf_timeout", CONF_TIME, "10s", 1, 25, F(spf_timeout),
+	 "time for one whole SPF evaluation; then temperror"},
+	{"spf_dns_timeout", CONF_TIME, "3s", 1, 25, F(spf_dns_timeout),
+	 "time for one DNS query of an SPF evaluation"},
+	{"spf_user", CONF_STRING, "nobody", 0, 0, F(spf_user),
+	 "user the SPF process runs as (started as root)"},
+	{"spf_max_concurrent", CONF_UINT, "16", 1, 256,
+	 F(spf_max_concurrent), "SPF evaluations running at once"},
+	{"spf_memory_limit", CONF_SIZE, "256M", 16UL << 20, 4UL << 30,
+	 F(spf_memory_limit), "address space of the SPF process"},
+	{"spf_action_pass", CONF_SPF_ACTION, "accept", 0, 0, F(spf_action_pass),
+	 "SPF pass: accept, header, tempfail or reject"},
+	{"spf_action_fail", CONF_SPF_ACTION, "reject", 0, 0, F(spf_action_fail),
+	 "SPF fail: accept, header, tempfail or reject"},
+	{"spf_action_softfail", CONF_SPF_ACTION, "accept", 0, 0,
+	 F(spf_action_softfail),
+	 "SPF softfail: accept, header, tempfail or reject"},
+	{"spf_action_neutral", CONF_SPF_ACTION, "accept", 0, 0,
+	 F(spf_action_neutral),
+	 "SPF neutral: accept, header, tempfail or reject"},
+	{"spf_action_none", CONF_SPF_ACTION, "accept", 0, 0, F(spf_action_none),
+	 "SPF none: accept, header, tempfail or reject"},
+	{"spf_action_temperror", CONF_SPF_ACTION, "tempfail", 0, 0,
+	 F(spf_action_temperror),
+	 "SPF temperror: accept, header, tempfail or reject"},
+	{"spf_action_permerror", CONF_SPF_ACTION, "accept", 0, 0,
+	 F(spf_action_permerror),
+	 "SPF permerror: accept, header, tempfail or reject"},
+	{"spf_received_header", CONF_BOOL, "no", 0, 0,
+	 F(spf_received_header), "add Received-SPF to every checked message"},
+	{"authserv_id", CONF_STRING, "", 0, 0, F(authserv_id),
+	 "authserv-id of Authentication-Results; empty: the host name"},
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -342,6 +389,32 @@ conf_parse_time_ms(const char *v, unsigned long *out)
 	return -1;
 }
 
+/* conf_set_enum - one of the key's names, stored as its index */
+static int
+conf_set_enum(const char *const *names, int *field, const char *v,
+	      struct err *e)
+{
+	char list[256];
+	size_t used = 0;
+	int i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if (strcasecmp(v, names[i]) == 0) {
+			*field = i;
+			return 0;
+		}
+	}
+	list[0] = '\0';
+	for (i = 0; names[i] != NULL; i++) {
+		if (str_format(list + used, sizeof(list) - used, "%s%s",
+			       i ? ", " : "", names[i]) < 0)
+			break;
+		used += strlen(list + used);
+	}
+	err_set(e, "\"%s\" is not one of: %s", v, list);
+	return -1;
+}
+
 /* conf_set - parse value v of key k into c; on error fill e (no prefix) */
 static int
 conf_set(struct conf *c, const struct conf_key *k, char *v, struct err *e)
@@ -499,6 +572,10 @@ bad_canon_long:
 	}
 	case CONF_REPLY:
 		return conf_reply_parse(v, (struct conf_reply *)field, e);
+	case CONF_SPF_ACTION:
+		return conf_set_enum(conf_spf_actions, (int *)field, v, e);
+	case CONF_SPF_HELO:
+		return conf_set_enum(conf_spf_helo_modes, (int *)field, v, e);
 	}
 bad:
 	switch (k->type) {

@@ -45,6 +45,21 @@ struct conf_reply {
 	char text[CONF_REPLY_TEXT_MAX];
 };
 
+/* SPF (spfcheck.h): what to do with a result */
+enum conf_spf_action {
+	CONF_SPF_ACCEPT,
+	CONF_SPF_HEADER,	/* accept, add Received-SPF */
+	CONF_SPF_TEMPFAIL,
+	CONF_SPF_REJECT,
+};
+
+/* SPF: when to check the HELO identity */
+enum conf_spf_helo {
+	CONF_SPF_HELO_NULL_SENDER,
+	CONF_SPF_HELO_ALWAYS,
+	CONF_SPF_HELO_NO,
+};
+
 struct conf_list {
 	char **items;
 	size_t count;
@@ -91,6 +106,23 @@ struct conf {
 	struct conf_list own_domains;
 	enum conf_action own_domain_action;
 	struct conf_reply own_domain_reply;
+	/* SPF (issue 3) */
+	bool spf_check;
+	enum conf_spf_helo spf_helo_check;
+	unsigned long spf_timeout;	/* seconds, whole evaluation */
+	unsigned long spf_dns_timeout;	/* seconds, one query */
+	char *spf_user;
+	unsigned long spf_max_concurrent;
+	size_t spf_memory_limit;
+	enum conf_spf_action spf_action_pass;
+	enum conf_spf_action spf_action_fail;
+	enum conf_spf_action spf_action_softfail;
+	enum conf_spf_action spf_action_neutral;
+	enum conf_spf_action spf_action_none;
+	enum conf_spf_action spf_action_temperror;
+	enum conf_spf_action spf_action_permerror;
+	bool spf_received_header;
+	char *authserv_id;
 };
 
 int conf_load(const char *path, struct conf **out, struct err *e);

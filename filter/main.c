@@ -24,6 +24,8 @@
 #include "log.h"
 #include "milter.h"
 #include "sigwait.h"
+#include "spfclient.h"
+#include "spfworker.h"
 
 #define RELAYGUARD_VERSION "0.1.0"
 #define DEFAULT_CONF "/etc/relayguard/relayguard.conf"
@@ -187,6 +189,7 @@ main(int argc, char **argv)
 	bool foreground = false;
 	bool check = false;
 	struct config *cfg = NULL;
+	struct spfclient *spf = NULL;
 	struct err e;
 	char sum[512];
 	char pid_path[4096];
@@ -194,6 +197,9 @@ main(int argc, char **argv)
 	int ch;
 	int rc;
 
+	/* the SPF process: this program re-executed (spfworker.h) */
+	if (argc > 1 && strcmp(argv[1], SPFWORKER_ARG) == 0)
+		return spfworker_main(argc, argv);
 	while ((ch = getopt(argc, argv, "c:dfhnV")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -250,6 +256,11 @@ main(int argc, char **argv)
 	main_pid_file(cfg->conf->pid_file);
 	/* cfg may be replaced by a reload: keep what exit needs */
 	snprintf(pid_path, sizeof(pid_path), "%s", cfg->conf->pid_file);
+	/* SPF runs in its own unprivileged process, started while we are
+	 * still root and before any thread exists (spfclient.h) */
+	if (cfg->conf->spf_check &&
+	    (spf = spfclient_start(cfg->conf, foreground, &e)) == NULL)
+		log_fatal("%s", e.text);
 	main_drop_privileges(cfg);
 	milter_config_set(cfg);
 	sigwait_set_hup_hook(main_reload);
@@ -261,6 +272,7 @@ main(int argc, char **argv)
 	/* drop the running generation (keys wiped); a connection libmilter
 	 * did not close keeps its own reference, which is fine at exit */
 	milter_config_set(NULL);
+	spfclient_stop(spf);
 	if (pid_path[0] != '\0')
 		(void)unlink(pid_path); /* may fail after dropping root: ok */
 	return rc == 0 ? 0 : 1;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # run.sh [TARGET...] - build the libFuzzer targets in tests/fuzz/ and run
 # each for FUZZ_TIME seconds (default 20; FUZZ_TIME=5 is the quick mode
-# make check uses).  Targets: addr conf keytable owner (default: all).
+# make check uses).  Targets: addr conf keytable owner spfrec authres spfcheck
+# (default: all).
 #
 # Each target links the core sources directly, built with clang-14 and
 # ASan + UBSan, into build/fuzz/.  The committed seeds in
@@ -14,7 +15,7 @@ cd "$top" || exit 1
 
 FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_CC=${FUZZ_CC:-clang-14}
-targets=${*:-"addr conf keytable owner"}
+targets=${*:-"addr conf keytable owner spfrec authres spfcheck"}
 out=build/fuzz
 
 case $FUZZ_TIME in
@@ -28,14 +29,15 @@ if ! libs=$(pkg-config --cflags --libs milter opendkim libcrypto libidn2); then
 	echo "run.sh: pkg-config cannot find milter, opendkim or libcrypto"
 	exit 1
 fi
+libs="$libs -lresolv"	# core/spfdns.c
 mkdir -p "$out/artifacts" || exit 1
 
 # max_len per target: room for the limits each parser enforces
 # (a 512-byte mailbox, an 8 KiB config line, a 4 KiB table line).
 max_len() {
 	case $1 in
-	addr) echo 2048 ;;
-	conf) echo 10000 ;;
+	addr|authres) echo 2048 ;;
+	conf|spfrec|spfcheck) echo 10000 ;;
 	*) echo 6000 ;;
 	esac
 }

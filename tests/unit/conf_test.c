@@ -97,6 +97,25 @@ put_cidrs(struct strbuf *sb, const struct cidr_list *l)
 	}
 }
 
+/* spf_action_name - an SPF action back to its name */
+static const char *
+spf_action_name(enum conf_spf_action a)
+{
+	static const char *const names[] = {"accept", "header", "tempfail",
+					    "reject"};
+
+	return (size_t)a < 4 ? names[a] : "?";
+}
+
+/* spf_helo_name - an spf_helo_check mode back to its name */
+static const char *
+spf_helo_name(enum conf_spf_helo h)
+{
+	static const char *const names[] = {"null_sender", "always", "no"};
+
+	return (size_t)h < 3 ? names[h] : "?";
+}
+
 /* render_key - one setting as text; -1 for a key this test does not know */
 static int
 render_key(const struct conf *c, const char *key, struct strbuf *sb)
@@ -165,6 +184,44 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 		rc = strbuf_printf(sb, "%s %s %s", c->sender_login_reply.code,
 				   c->sender_login_reply.xcode,
 				   c->sender_login_reply.text);
+	/* SPF (issue 3) */
+	else if (IS("spf_check"))
+		rc = strbuf_append_str(sb, c->spf_check ? "yes" : "no");
+	else if (IS("spf_helo_check"))
+		rc = strbuf_append_str(sb, spf_helo_name(c->spf_helo_check));
+	else if (IS("spf_timeout"))
+		rc = strbuf_printf(sb, "%lu", c->spf_timeout);
+	else if (IS("spf_dns_timeout"))
+		rc = strbuf_printf(sb, "%lu", c->spf_dns_timeout);
+	else if (IS("spf_user"))
+		rc = strbuf_append_str(sb, c->spf_user);
+	else if (IS("spf_max_concurrent"))
+		rc = strbuf_printf(sb, "%lu", c->spf_max_concurrent);
+	else if (IS("spf_memory_limit"))
+		rc = strbuf_printf(sb, "%zu", c->spf_memory_limit);
+	else if (IS("spf_action_pass"))
+		rc = strbuf_append_str(sb, spf_action_name(c->spf_action_pass));
+	else if (IS("spf_action_fail"))
+		rc = strbuf_append_str(sb, spf_action_name(c->spf_action_fail));
+	else if (IS("spf_action_softfail"))
+		rc = strbuf_append_str(sb,
+				       spf_action_name(c->spf_action_softfail));
+	else if (IS("spf_action_neutral"))
+		rc = strbuf_append_str(sb,
+				       spf_action_name(c->spf_action_neutral));
+	else if (IS("spf_action_none"))
+		rc = strbuf_append_str(sb, spf_action_name(c->spf_action_none));
+	else if (IS("spf_action_temperror"))
+		rc = strbuf_append_str(
+			sb, spf_action_name(c->spf_action_temperror));
+	else if (IS("spf_action_permerror"))
+		rc = strbuf_append_str(
+			sb, spf_action_name(c->spf_action_permerror));
+	else if (IS("spf_received_header"))
+		rc = strbuf_append_str(sb, c->spf_received_header ? "yes"
+								  : "no");
+	else if (IS("authserv_id"))
+		rc = strbuf_append_str(sb, c->authserv_id);
 	else if (IS("own_domains"))
 		put_list(sb, &c->own_domains);
 	else if (IS("own_domain_action"))
@@ -192,6 +249,12 @@ static const char *const all_keys[] = {
 	"sender_login_delimiter", "sender_login_null_sender",
 	"sender_login_reply", "own_domains", "own_domain_action",
 	"own_domain_reply",
+	/* SPF (issue 3) */
+	"spf_check", "spf_helo_check", "spf_timeout", "spf_dns_timeout",
+	"spf_user", "spf_max_concurrent", "spf_memory_limit",
+	"spf_action_pass", "spf_action_fail", "spf_action_softfail",
+	"spf_action_neutral", "spf_action_none", "spf_action_temperror",
+	"spf_action_permerror", "spf_received_header", "authserv_id",
 };
 
 /* render_all - "key = value" (or "key =") per setting, in table order */
