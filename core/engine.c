@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "spfcheck.h"
+#include "spfclient.h"
 #include "str.h"
 
 /* engine_trust - may this client have its mail signed? */
@@ -115,6 +117,57 @@ engine_sign_plan(const struct config *cfg, const struct txn *t,
 }
 
 
+/* The SPF process, set once before threads start (engine_set_spf). */
+static struct spfclient *engine_spf_proc;
+
+/* engine_set_spf - the SPF process the checks go to; NULL: none */
+void
+engine_set_spf(struct spfclient *spf)
+{
+	engine_spf_proc = spf;
+}
+
+/* engine_spf_one - one SPF identity checked; the verdict for its result */
+static void
+engine_spf_one(const struct config *cfg, struct txn *t,
+	       enum spfcheck_identity id, struct verdict *v)
+{
+	struct spfcheck_req req;
+	struct spfcheck_res res;
+
+	if (spfcheck_req_init(&req, cfg->conf, t->client_addr, t->helo,
+			      t->sender, id) < 0)
+		spfcheck_res_error(&req, &res, SPFCHECK_PERMERROR,
+				   "MAIL FROM address too long");
+	else if (engine_spf_proc == NULL)
+		spfcheck_res_error(&req, &res, SPFCHECK_TEMPERROR,
+				   "the SPF process is not running");
+	else
+		(void)spfclient_check(engine_spf_proc, &req, &res); /* fills res */
+	(void)str_copy(t->spf_result, sizeof(t->spf_result),
+		       spfcheck_result_name(res.result));
+	(void)str_copy(t->spf_domain, sizeof(t->spf_domain), res.domain);
+	/* a header that does not fit is no reason to refuse the message */
+	(void)spfcheck_verdict(cfg->conf, &res, v);
+}
+
+/* engine_spf - RFC 7208 for an outside client: the HELO identity when
+ * configured (or for <>, inside the MAIL FROM check), then MAIL FROM;
+ * the headers of an accepted result are kept for the end of message */
+static void
+engine_spf(const struct config *cfg, struct txn *t, struct verdict *v)
+{
+	if (spfcheck_want_helo(cfg->conf, t->sender, t->helo)) {
+		engine_spf_one(cfg, t, SPFCHECK_ID_HELO, v);
+		if (v->action != VERDICT_CONTINUE)
+			return;
+		txn_keep_headers(t, v);
+	}
+	engine_spf_one(cfg, t, SPFCHECK_ID_MAILFROM, v);
+	if (v->action == VERDICT_CONTINUE)
+		txn_keep_headers(t, v);
+}
+
 /* engine_reply_safe - wire text made fit for an SMTP reply line: printable
  * ASCII only, no '%' (libmilter and MTAs treat it specially) */
 static void
@@ -223,9 +276,14 @@ engine_mail(const struct config *cfg, struct txn *t, struct verdict *v)
 					   t->sender, v);
 		return;
 	}
-	if (tr == ENGINE_UNTRUSTED && st == ADDR_OK &&
-	    engine_own_domain_check(cfg, &a, v))
+	if (tr != ENGINE_UNTRUSTED)
 		return;
+	if (st == ADDR_OK && engine_own_domain_check(cfg, &a, v))
+		return;
+	/* SPF needs the client's IP address (RFC 7208 4.1); a session with
+	 * none (e.g. "sendmail -bs") has nothing to check */
+	if (cfg->conf->spf_check && t->client_addr[0] != '\0')
+		engine_spf(cfg, t, v);
 }
 
 /* engine_wants_message - after MAIL FROM, is anything left to check or
@@ -234,7 +292,7 @@ engine_mail(const struct config *cfg, struct txn *t, struct verdict *v)
 bool
 engine_wants_message(const struct config *cfg, const struct txn *t)
 {
-	if (engine_trust(cfg, t) != ENGINE_UNTRUSTED)
+	if (engine_trust(cfg, t) != ENGINE_UNTRUSTED || t->nadd_hdrs > 0)
 		return true;
 	/* an outside client: only the header From check of our domains */
 	return cfg->conf->own_domain_action != CONF_ACTION_ACCEPT &&

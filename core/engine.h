@@ -45,9 +45,13 @@ size_t engine_sign_plan(const struct config *cfg, const struct txn *t,
  * recipient (limits, per-message caps); engine_eoh: header From/Sender;
  * engine_eom: the whole message (commit counts); engine_abort: the
  * transaction ended without a message (release what was reserved).
- * Thread-safe; the config is read-only.
+ * Thread-safe; the config is read-only.  engine_set_spf() names the SPF
+ * process (spfclient.h) once, before any thread starts; without one, SPF
+ * checks answer temperror.
  */
 void engine_mail(const struct config *cfg, struct txn *t, struct verdict *v);
+struct spfclient;
+void engine_set_spf(struct spfclient *spf);
 bool engine_wants_message(const struct config *cfg, const struct txn *t);
 void engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
 		 struct verdict *v);

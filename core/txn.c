@@ -17,6 +17,9 @@ txn_reset_message(struct txn *t)
 	t->sender[0] = '\0';
 	t->nrcpt = 0;
 	t->size = 0;
+	t->spf_result[0] = '\0';
+	t->spf_domain[0] = '\0';
+	t->nadd_hdrs = 0;
 	t->nhdr_addrs = 0;
 	t->hdr_addr_error[0] = '\0';
 	t->from_count = 0;
@@ -61,6 +64,17 @@ txn_add_header_addrs(struct txn *t, const char *field, const char *value,
 	if (t->hdr_addr_error[0] == '\0')
 		(void)str_copy(t->hdr_addr_error, sizeof(t->hdr_addr_error),
 			       e.text);
+}
+
+/* txn_keep_headers - a verdict's headers, to be added at end of message
+ * (milters may change headers only then); what does not fit is dropped */
+void
+txn_keep_headers(struct txn *t, const struct verdict *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nhdrs && t->nadd_hdrs < TXN_ADD_HDRS_MAX; i++)
+		t->add_hdrs[t->nadd_hdrs++] = v->hdrs[i];
 }
 
 /* verdict_init - "nothing against it" */

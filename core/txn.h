@@ -25,6 +25,15 @@
 #define TXN_HOST_MAX 256
 #define TXN_ID_MAX 128
 #define TXN_HDR_ADDRS_MAX 16
+#define TXN_ADD_HDRS_MAX 4
+
+#define VERDICT_HDR_NAME_MAX 64
+#define VERDICT_HDR_VALUE_MAX 1024
+
+struct verdict_header {
+	char name[VERDICT_HDR_NAME_MAX];
+	char value[VERDICT_HDR_VALUE_MAX];	/* unfolded, no CRLF */
+};
 
 /* Which front end built the txn: the policy service never hears of an
  * aborted transaction, so it counts at END-OF-MESSAGE and only checks at
@@ -58,6 +67,12 @@ struct txn {
 	size_t nhdr_addrs;
 	char hdr_addr_error[160];	/* a From/Sender we could not read */
 
+	/* what the checks found, for EOM, logs and the audit trail */
+	char spf_result[16];		/* "pass", ... or "" when unchecked */
+	char spf_domain[256];
+	struct verdict_header add_hdrs[TXN_ADD_HDRS_MAX];	/* at EOM */
+	size_t nadd_hdrs;
+
 	unsigned from_count;		/* From: fields seen */
 	enum addr_status from_status;	/* of the first From */
 	struct addr from;
@@ -69,6 +84,8 @@ struct txn {
 void txn_reset_message(struct txn *t);
 void txn_add_header_addrs(struct txn *t, const char *field,
 			  const char *value, size_t len);
+struct verdict;
+void txn_keep_headers(struct txn *t, const struct verdict *v);
 
 /*
  * A verdict.  VERDICT_CONTINUE means "nothing against it at this stage":
@@ -90,13 +107,6 @@ enum verdict_action {
 
 #define VERDICT_TEXT_MAX 400
 #define VERDICT_HDR_MAX 4
-#define VERDICT_HDR_NAME_MAX 64
-#define VERDICT_HDR_VALUE_MAX 1024
-
-struct verdict_header {
-	char name[VERDICT_HDR_NAME_MAX];
-	char value[VERDICT_HDR_VALUE_MAX];	/* unfolded, no CRLF */
-};
 
 struct verdict {
 	enum verdict_action action;

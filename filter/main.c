@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "engine.h"
 #include "log.h"
 #include "milter.h"
 #include "sigwait.h"
@@ -261,6 +262,7 @@ main(int argc, char **argv)
 	if (cfg->conf->spf_check &&
 	    (spf = spfclient_start(cfg->conf, foreground, &e)) == NULL)
 		log_fatal("%s", e.text);
+	engine_set_spf(spf);
 	main_drop_privileges(cfg);
 	milter_config_set(cfg);
 	sigwait_set_hup_hook(main_reload);

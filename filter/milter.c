@@ -18,6 +18,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "authres.h"
 #include "dkimsign.h"
 #include "engine.h"
 #include "log.h"
@@ -45,6 +46,10 @@
 	 SMFIP_NR_BODY | SMFIP_HDR_LEADSPC)
 
 struct msg {
+	unsigned nar;			/* Authentication-Results seen */
+	unsigned *ar_forged;		/* their indexes (1-based) to remove */
+	size_t nar_forged;
+	size_t ar_cap;
 	struct strbuf hdrs;		/* "Name:value\0" fields until EOH */
 	size_t nhdrs;
 	struct dkimsign *sign;
@@ -55,6 +60,7 @@ struct msg {
 
 struct conn {
 	unsigned long id;
+	char servid[256];		/* our authserv-id (authres.h) */
 	unsigned long nmsg;		/* messages begun on this connection */
 	struct config *cfg;		/* pinned for the connection */
 	unsigned long steps;		/* negotiated protocol steps */
@@ -138,6 +144,8 @@ msg_reset(struct conn *c)
 		strbuf_reset(&m->hdrs);
 	m->nhdrs = 0;
 	m->nreqs = 0;
+	m->nar = 0;
+	m->nar_forged = 0;
 	m->sign_error[0] = '\0';
 	txn_reset_message(&c->txn);
 }
@@ -150,6 +158,7 @@ conn_free(struct conn *c)
 		return;
 	msg_reset(c);
 	strbuf_free(&c->msg.hdrs);
+	free(c->msg.ar_forged);
 	config_unref(c->cfg);
 	atomic_fetch_sub(&milter_active, 1);
 	free(c);
@@ -164,6 +173,8 @@ conn_new(void)
 	c->id = atomic_fetch_add(&milter_conn_ids, 1) + 1;
 	c->cfg = milter_config_get();
 	strbuf_init(&c->msg.hdrs, c->cfg->conf->max_header_bytes);
+	if (authres_serv_id(c->cfg->conf, c->servid, sizeof(c->servid)) < 0)
+		(void)str_copy(c->servid, sizeof(c->servid), "localhost");
 	txn_reset_message(&c->txn);
 	if (atomic_fetch_add(&milter_active, 1) >=
 	    c->cfg->conf->max_connections)
@@ -246,10 +257,11 @@ milter_log_msg(SMFICTX *ctx, struct conn *c, bool warn, const char *what,
 				 c->txn.from.domain);
 	log_safe(hfrom, sizeof(hfrom), hf, strlen(hf));
 	(warn ? log_warn : log_info)(
-		"%s: %s: %s; conn=%lu client=%s from=<%s>%s%s%s%s%s",
+		"%s: %s: %s; conn=%lu client=%s from=<%s>%s%s%s%s%s%s%s",
 		milter_qid(ctx, c), what, detail, c->id, client, from,
 		login[0] ? " sasl_username=" : "", login,
-		hfrom[0] ? " header_from=<" : "", hfrom, hfrom[0] ? ">" : "");
+		hfrom[0] ? " header_from=<" : "", hfrom, hfrom[0] ? ">" : "",
+		c->txn.spf_result[0] ? " spf=" : "", c->txn.spf_result);
 }
 
 /* milter_verdict - apply the engine's verdict at one stage: reply code
@@ -310,7 +322,7 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f2;
 	(void)f3;
 	smfi_setpriv(ctx, c);
-	*pf0 = SMFIF_ADDHDRS | (f0 & SMFIF_SETSYMLIST);
+	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | (f0 & SMFIF_SETSYMLIST);
 	*pf1 = MILTER_WANT_STEPS & f1;
 	/* An overloaded filter must be able to answer at connect. */
 	if (c->overloaded)
@@ -478,6 +490,25 @@ milter_data(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/* milter_note_authres - an Authentication-Results field that claims our
+ * authserv-id (or whose id cannot be read) is a forgery: note its index
+ * for removal at the end of the message */
+static void
+milter_note_authres(struct conn *c, const char *value)
+{
+	struct msg *m = &c->msg;
+
+	m->nar++;
+	if (authres_claims(value, strlen(value), c->servid) == AUTHRES_OTHER)
+		return;
+	if (m->nar_forged == m->ar_cap) {
+		m->ar_cap = m->ar_cap ? m->ar_cap * 2 : 4;
+		m->ar_forged = xreallocarray(m->ar_forged, m->ar_cap,
+					     sizeof(*m->ar_forged));
+	}
+	m->ar_forged[m->nar_forged++] = m->nar;
+}
+
 /* milter_header - keep the field for the signer; note From */
 static sfsistat
 milter_header(SMFICTX *ctx, char *name, char *value)
@@ -491,6 +522,8 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	m = &c->msg;
 	if (name == NULL || value == NULL)
 		return milter_noreply(c, SMFIP_NR_HDR);
+	if (strcasecmp(name, "Authentication-Results") == 0)
+		milter_note_authres(c, value);
 	if (strcasecmp(name, "From") == 0)
 		txn_add_header_addrs(&c->txn, "From", value, strlen(value));
 	else if (strcasecmp(name, "Sender") == 0)
@@ -582,6 +615,8 @@ milter_eoh(SMFICTX *ctx)
 				    KEYTABLE_MAX_SIGS, why, sizeof(why));
 	if (m->nreqs == 0) {
 		milter_log_msg(ctx, c, false, "not signed", why);
+		if (c->txn.nadd_hdrs > 0 || m->nar_forged > 0)
+			return SMFIS_CONTINUE;	/* headers to change at EOM */
 		msg_reset(c);
 		return SMFIS_ACCEPT;
 	}
@@ -649,6 +684,40 @@ milter_add_sig(void *arg, const struct keytable_req *req, const char *value)
 	return 0;
 }
 
+/* milter_change_headers - remove forged Authentication-Results fields,
+ * from the last index down so that the indexes of the others do not move
+ * (CVE-2022-48521), then prepend the fields the checks asked for */
+static int
+milter_change_headers(SMFICTX *ctx, struct conn *c)
+{
+	char arname[] = "Authentication-Results";
+	size_t i;
+
+	for (i = c->msg.nar_forged; i > 0; i--) {
+		if (smfi_chgheader(ctx, arname, (int)c->msg.ar_forged[i - 1],
+				   NULL) != MI_SUCCESS)
+			return -1;
+	}
+	if (c->msg.nar_forged > 0)
+		log_info("%s: removed %zu Authentication-Results field%s "
+			 "claiming authserv-id %s; conn=%lu",
+			 milter_qid(ctx, c), c->msg.nar_forged,
+			 c->msg.nar_forged == 1 ? "" : "s", c->servid, c->id);
+	/* inserted at the top one by one: the last kept ends up first */
+	for (i = c->txn.nadd_hdrs; i > 0; i--) {
+		struct verdict_header *h = &c->txn.add_hdrs[i - 1];
+		char value[VERDICT_HDR_VALUE_MAX + 2];
+
+		/* with HDR_LEADSPC the MTA takes the value as is */
+		if (str_format(value, sizeof(value), "%s%s",
+			       (c->steps & SMFIP_HDR_LEADSPC) ? " " : "",
+			       h->value) < 0 ||
+		    smfi_insheader(ctx, 0, h->name, value) != MI_SUCCESS)
+			return -1;
+	}
+	return 0;
+}
+
 /* milter_eom - compute and add the signatures */
 static sfsistat
 milter_eom(SMFICTX *ctx)
@@ -661,6 +730,15 @@ milter_eom(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	milter_qid_check(ctx, c);
+	if (milter_change_headers(ctx, c) < 0) {
+		/* our results could not be recorded, or a forged one stays:
+		 * not a message to pass on */
+		milter_log_msg(ctx, c, true, "tempfail",
+			       "cannot change the header (smfi_chgheader/"
+			       "smfi_insheader failed)");
+		msg_reset(c);
+		return SMFIS_TEMPFAIL;
+	}
 	if (c->msg.sign == NULL) {
 		msg_reset(c);
 		return SMFIS_ACCEPT;
@@ -750,7 +828,7 @@ static char milter_name[] = "relayguard";
 static struct smfiDesc milter_desc = {
 	.xxfi_name = milter_name,
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
 	.xxfi_connect = milter_connect,
 	.xxfi_helo = milter_helo,
 	.xxfi_envfrom = milter_envfrom,

@@ -363,7 +363,10 @@ rig_dns_start() {
 	    outbound-msg-retry: 1
 	    infra-host-ttl: 1
 	    outgoing-range: 64
-	    # unknown names below test. answer NXDOMAIN, no recursion ever
+	    # unknown names answer NXDOMAIN, below test. and everywhere else:
+	    # no query ever leaves loopback (only servfail.test is forwarded,
+	    # to a dead address on 127.0.0.9)
+	    local-zone: "." static
 	    local-zone: "test." static
 	    local-zone: "timeout.test." deny
 	    local-zone: "refused.test." refuse

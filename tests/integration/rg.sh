@@ -4,7 +4,9 @@
 #   rg_conf [KEY = VALUE]...	write $RUN/relayguard.conf: the rig's keys and
 #				tables, socket $RG_SOCKET, plus the lines given
 #   rg_start [ARGS]		run build/relayguard -f in the background,
-#				stderr to $RUN/relayguard.log; sets RG_PID
+#				stderr to $RUN/relayguard.log; sets RG_PID;
+#				with the rig DNS as resolver when it runs
+#				(RG_RESOLV=0: never, 1: always)
 #   rg_stop			SIGTERM it and wait (rig_stop_pid)
 #   rg_log_count PATTERN	lines of the relayguard log matching PATTERN
 #   rg_expect_log PATTERN DESC	ok/FAIL on the presence of PATTERN
@@ -44,9 +46,20 @@ rg_conf() {
 	} > "$RUN/relayguard.conf"
 }
 
-# rg_start [ARGS] - start the milter in the foreground, wait for its socket
+# rg_start [ARGS] - start the milter in the foreground, wait for its socket.
+# With RG_RESOLV=1 it runs in a private mount namespace with the rig DNS's
+# resolv.conf over /etc/resolv.conf (SPF lookups reach the rig DNS; the
+# machine's resolver is not touched); the pid is relayguard's own (exec).
 rg_start() {
-	"$RG_BIN" -f -c "$RUN/relayguard.conf" "$@" >> "$RUN/relayguard.log" 2>&1 &
+	# with the rig DNS running, relayguard (SPF) uses it and nothing else
+	if [ "${RG_RESOLV:-0}" = 1 ] ||
+		{ [ -z "${RG_RESOLV:-}" ] && [ -s "$RUN/dns/resolv.conf" ]; }; then
+		unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
+			"$RUN/dns/resolv.conf" "$RG_BIN" -f -c "$RUN/relayguard.conf" "$@" \
+			>> "$RUN/relayguard.log" 2>&1 &
+	else
+		"$RG_BIN" -f -c "$RUN/relayguard.conf" "$@" >> "$RUN/relayguard.log" 2>&1 &
+	fi
 	RG_PID=$!
 	rig_track_pid "$RG_PID" relayguard || return 1
 	rig_wait_listen "$RG_SOCKET" 10 || {

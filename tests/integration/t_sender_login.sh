@@ -98,12 +98,12 @@ refused "outside client using our domain in MAIL FROM: 550" \
 refused "outside client using our domain in From: 550" \
 	'550 5\.7\.1 <ceo@sign\.test>: sign\.test is a local domain' \
 	rig_send --xclient "ADDR=192.0.2.7 NAME=mx.outside.example" \
-	--from x@outside.example --to rcpt@example.net \
+	--from x@outside.test --to rcpt@example.net \
 	--header "From: CEO <ceo@sign.test>" --header "Subject: spoof hdr"
 rig_check "outside client with its own domain: accepted" \
 	rig_send --xclient "ADDR=192.0.2.7 NAME=mx.outside.example" \
-	--from x@outside.example --to rcpt@example.net \
-	--header "From: X <x@outside.example>" --header "Subject: outside ok"
+	--from x@outside.test --to rcpt@example.net \
+	--header "From: X <x@outside.test>" --header "Subject: outside ok"
 
 rig_wait_delivered 4 60
 signed=$(grep -l '^DKIM-Signature:' "$RUN"/sink/* | sort)

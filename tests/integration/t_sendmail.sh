@@ -90,7 +90,7 @@ rg_expect_log "^relayguard\\[[0-9]+\\]: $qid_sasl: signed: .* client=unknown\\[1
 	"log: SASL login signed, {auth_authen} from Sendmail"
 rig_check "outside client without login: delivered unsigned" \
 	rig_verify --expect-unsigned "$f_out"
-rg_expect_log "^relayguard\\[[0-9]+\\]: $qid_out: not signed: untrusted client; conn=[0-9]+ client=unknown\\[127.0.0.2\\] from=<outside@outside.test> header_from=<outside@outside.test>\$" \
+rg_expect_log "^relayguard\\[[0-9]+\\]: $qid_out: not signed: untrusted client; conn=[0-9]+ client=unknown\\[127.0.0.2\\] from=<outside@outside.test> header_from=<outside@outside.test> spf=none\$" \
 	"log: untrusted client, with Sendmail's queue id ($qid_out)"
 before=$(rig_sink_count)
 if RG_SEND_QUIET=1 sm_send -li 127.0.0.2 --from spoof@sign.test \

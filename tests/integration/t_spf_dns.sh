@@ -15,7 +15,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 SPFQ=$RG_TOP/${RG_BUILD:-build}/tests/spfq
-[ -x "$SPFQ" ] || { echo "FAIL: $SPFQ not built (make $RG_BUILD/tests/spfq)"; exit 1; }
+[ -x "$SPFQ" ] || { echo "FAIL: $SPFQ not built (make ${RG_BUILD:-build}/tests/spfq)"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (mount namespace, spf_user)"; exit 1; }
 
 rig_init spf_dns

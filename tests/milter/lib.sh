@@ -136,6 +136,9 @@ rg_write_conf() {
 		echo "socket = $SOCK"
 		echo "key_table = file:$RUN/KeyTable"
 		echo "signing_table = refile:$RUN/SigningTable"
+		# SPF needs a DNS server; the milter tests have none (the
+		# integration tests check SPF with the rig's)
+		case " $* " in *" spf_check "*) ;; *) echo "spf_check = no" ;; esac
 		for line in "$@"; do
 			echo "$line"
 		done

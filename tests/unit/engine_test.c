@@ -368,6 +368,7 @@ test_dec(void **state)
 	struct err e;
 
 	c.conf = cf;
+	cf->spf_check = false;	/* SPF has tests of its own */
 	if (r->tweak != NULL && strcmp(r->tweak, "null") == 0)
 		cf->sender_login_null_sender = true;
 	if (r->tweak != NULL && strcmp(r->tweak, "off") == 0)
