@@ -23,7 +23,7 @@ B ?= build-san
 else
 B ?= build
 endif
-PKGS := milter opendkim libcrypto
+PKGS := milter opendkim libcrypto hiredis
 
 RG_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla
@@ -76,7 +76,10 @@ $(B)/libcore.a: $(CORE_OBJ)
 $(B)/tests/%_test: tests/unit/%_test.c $(B)/libcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< \
-		$(B)/libcore.a $(PKG_LIBS) -lcmocka
+		$(B)/libcore.a $(PKG_LIBS) -lcmocka $(UNIT_LDEXTRA)
+
+# audit_test makes writev(2) block or fail on purpose
+$(B)/tests/audit_test: UNIT_LDEXTRA = -Wl,--wrap=writev
 
 # --- packages -------------------------------------------------------------
 

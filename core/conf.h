@@ -69,6 +69,16 @@ struct conf {
 	unsigned long min_key_bits;
 	enum conf_action on_sign_error;
 	size_t max_header_bytes;
+
+	/* audit trail and metrics (issue 6) */
+	char *audit_file;
+	char *audit_redis_server;
+	char *audit_redis_password;
+	char *audit_redis_stream;
+	unsigned long audit_stream_maxlen;
+	unsigned long audit_queue_size;
+	unsigned long audit_redis_timeout;	/* seconds */
+	char *metrics_listen;
 };
 
 int conf_load(const char *path, struct conf **out, struct err *e);
