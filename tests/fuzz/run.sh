@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh [TARGET...] - build the libFuzzer targets in tests/fuzz/ and run
 # each for FUZZ_TIME seconds (default 20; FUZZ_TIME=5 is the quick mode
-# make check uses).  Targets: addr conf keytable json metrics_http
+# make check uses).  Targets: addr conf keytable json metrics_http dkimrec
 # (default: all).
 #
 # Each target links the core sources directly, built with clang-14 and
@@ -15,7 +15,7 @@ cd "$top" || exit 1
 
 FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_CC=${FUZZ_CC:-clang-14}
-targets=${*:-"addr conf keytable json metrics_http"}
+targets=${*:-"addr conf keytable json metrics_http dkimrec"}
 out=build/fuzz
 
 case $FUZZ_TIME in
