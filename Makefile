@@ -49,18 +49,24 @@ ALL_LDFLAGS = $(LDFLAGS) $(RG_LDHARDEN) $(RG_SAN) -pthread
 
 CORE_SRC := $(wildcard core/*.c)
 FILTER_SRC := $(wildcard filter/*.c)
+CTL_SRC := $(wildcard ctl/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 FILTER_OBJ := $(FILTER_SRC:%.c=$(B)/%.o)
+CTL_OBJ := $(CTL_SRC:%.c=$(B)/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/*_test.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# small programs the shell tests drive (tests/tools/NAME.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/%)
 
 PROG := $(B)/relayguard
+CTL := $(B)/relayguardctl
 
 .PHONY: all check check-unit check-milter check-integration check-conf \
 	lint deps demo bench fuzz install uninstall fmt clean
 
-all: $(PROG)
+all: $(PROG) $(CTL)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -68,6 +74,9 @@ $(B)/%.o: %.c
 
 $(PROG): $(FILTER_OBJ) $(B)/libcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(FILTER_OBJ) $(B)/libcore.a $(PKG_LIBS)
+
+$(CTL): $(CTL_OBJ) $(B)/libcore.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libcore.a $(PKG_LIBS) -lresolv
 
 $(B)/libcore.a: $(CORE_OBJ)
 	rm -f $@
@@ -77,6 +86,10 @@ $(B)/tests/%_test: tests/unit/%_test.c $(B)/libcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< \
 		$(B)/libcore.a $(PKG_LIBS) -lcmocka $(UNIT_LDEXTRA)
+
+$(B)/tests/%: tests/tools/%.c $(B)/libcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libcore.a $(PKG_LIBS)
 
 # audit_test makes writev(2) block or fail on purpose
 $(B)/tests/audit_test: UNIT_LDEXTRA = -Wl,--wrap=writev
@@ -92,7 +105,7 @@ deps:
 # --- tests ----------------------------------------------------------------
 
 check: deps
-	$(MAKE) all $(UNIT_BIN)
+	$(MAKE) all $(UNIT_BIN) $(TOOL_BIN)
 	@RG_BUILD=$(B) sh tests/run.sh
 
 check-unit: $(UNIT_BIN)
@@ -101,7 +114,7 @@ check-unit: $(UNIT_BIN)
 check-milter: $(PROG)
 	@RG_BUILD=$(B) sh tests/run.sh milter
 
-check-integration: $(PROG)
+check-integration: $(PROG) $(CTL) $(TOOL_BIN)
 	@RG_BUILD=$(B) sh tests/run.sh integration
 
 lint:
@@ -120,7 +133,7 @@ fuzz:
 
 # --- install --------------------------------------------------------------
 
-install: $(PROG)
+install: $(PROG) $(CTL)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/relayguard
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/sbin/relayguard
@@ -132,13 +145,16 @@ install: $(PROG)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/relayguard \
+		$(DESTDIR)$(PREFIX)/sbin/relayguardctl \
 		$(DESTDIR)$(MANDIR)/man8/relayguard.8 \
+		$(DESTDIR)$(MANDIR)/man8/relayguardctl.8 \
 		$(DESTDIR)$(MANDIR)/man5/relayguard.conf.5
 
 fmt:
-	clang-format -i core/*.[ch] filter/*.[ch] tests/unit/*.[ch]
+	clang-format -i core/*.[ch] filter/*.[ch] ctl/*.[ch] tests/unit/*.[ch]
 
 clean:
 	rm -rf build build-san
 
--include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(CTL_OBJ:.o=.d) \
+	$(UNIT_BIN:=.d) $(TOOL_BIN:=.d)
