@@ -356,6 +356,11 @@ dkim_txt_fetch(res_state rs, const char *name, struct strbuf *first,
 			*st = DKIM_MISSING;
 			err_set(e, "the name has no TXT record");
 			break;
+		case TRY_AGAIN:
+			*st = DKIM_DNSERROR;
+			err_set(e, "no answer from DNS (timeout or SERVFAIL): "
+				   "try again later");
+			break;
 		default:
 			*st = DKIM_DNSERROR;
 			err_set(e, "DNS lookup failed: %s",
