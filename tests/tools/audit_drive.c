@@ -117,7 +117,7 @@ drive_record(struct audit_rec *r, const char *kind, unsigned long i)
 		(void)snprintf(buf, sizeof(buf), "198.51.100.%lu", 1 + i % 200);
 		drive_set(r->client_addr, sizeof(r->client_addr), buf);
 		(void)audit_rec_add_signal(r, AUDIT_SIGNAL_STOLEN_CREDENTIALS,
-					   "login:dave", "tempfail", i % 2);
+					   "login:dave", "tempfail", (i / 8) % 2);
 		drive_set(r->action, sizeof(r->action), "tempfail");
 		drive_set(r->reason, sizeof(r->reason), "stolen-credentials");
 		drive_set(r->reply, sizeof(r->reply),
