@@ -45,6 +45,17 @@ rig_check "the audit writer of the daemon reports its file sink up" \
 	grep -qx 'relayguard_audit_sink_up{sink="file"} 1' "$RUN/metrics.txt"
 rig_check "the latency histogram ends with +Inf and _count" \
 	sh -c 'grep -q "^relayguard_redis_roundtrip_seconds_bucket{le=\"+Inf\"} 0$" "$0" && grep -q "^relayguard_redis_roundtrip_seconds_count 0$" "$0"' "$RUN/metrics.txt"
+rig_check "every metric the Grafana dashboard queries is served" "$RG_PY" -c '
+import json, re, sys
+dash = json.load(open(sys.argv[1]))
+served = set(re.findall(r"^# TYPE (\S+) ", open(sys.argv[2]).read(), re.M))
+used = set()
+for p in dash["panels"]:
+    for t in p["targets"]:
+        used |= {m if m in served else m.rsplit("_", 1)[0]
+                 for m in re.findall(r"relayguard_[a-z_]+", t["expr"])}
+missing = used - served
+assert used and not missing, missing' "$RG_TOP/contrib/grafana/relayguard.json" "$RUN/metrics.txt"
 rig_check "HEAD /metrics: 200 without a body" \
 	test "$(curl -s -I -o /dev/null -w '%{http_code} %{size_download}' "$url/metrics")" = "200 0"
 rig_check "GET /: 404" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/")" = 404
