@@ -49,6 +49,7 @@ strings_of() {
 keygen rsa1 sign.test
 keygen ed1 sign.test -a ed25519
 keygen old1 sign.test
+keygen old2 sign.test -a ed25519
 keygen rev1 sign.test
 keygen bad1 sign.test -a ed25519
 keygen none1 sign.test
@@ -86,6 +87,7 @@ rig_check "relayguard -n accepts the generated keys" \
 publish rsa1._domainkey.sign.test "$(strings_of rsa1)"
 publish ed1._domainkey.sign.test "$(strings_of ed1)"
 publish old1._domainkey.sign.test "$(strings_of rsa1)"	# another key's
+publish old2._domainkey.sign.test "$(strings_of ed1)"	# another key's
 publish rev1._domainkey.sign.test '"v=DKIM1; k=rsa; p="'
 publish bad1._domainkey.sign.test '"v=DKIM1; k=ed25519; p=not*base64"'
 publish two1._domainkey.sign.test "$(strings_of two1)"
@@ -120,7 +122,8 @@ echo "$res" | sed 's/^/    | /'
 row() { echo "$res" | awk -v k="$1._domainkey.$2" '$1 == k { print $4 }'; }
 rig_check "check: rsa1 ok" test "$(row rsa1 sign.test)" = ok
 rig_check "check: ed1 ok" test "$(row ed1 sign.test)" = ok
-rig_check "check: old1 mismatch (another key published)" test "$(row old1 sign.test)" = mismatch
+rig_check "check: old1 mismatch (another RSA key published)" test "$(row old1 sign.test)" = mismatch
+rig_check "check: old2 mismatch (another Ed25519 key published)" test "$(row old2 sign.test)" = mismatch
 rig_check "check: rev1 revoked" test "$(row rev1 sign.test)" = revoked
 rig_check "check: bad1 malformed" test "$(row bad1 sign.test)" = malformed
 rig_check "check: none1 missing" test "$(row none1 sign.test)" = missing
@@ -139,9 +142,10 @@ rig_check "check: unknown key name: exit 1" test "$rc" = 1
 
 res=$(in_dns "$AU_CTL" -c "$RUN/rg.conf" --json dkim check 2>/dev/null) || true
 rig_check "check --json: one object per key, statuses as in the table" \
-	jq -e 'length == 8 and (map({(.key): .status}) | add) == {
+	jq -e 'length == 9 and (map({(.key): .status}) | add) == {
 	  "rsa1._domainkey.sign.test": "ok", "ed1._domainkey.sign.test": "ok",
 	  "old1._domainkey.sign.test": "mismatch",
+	  "old2._domainkey.sign.test": "mismatch",
 	  "rev1._domainkey.sign.test": "revoked",
 	  "bad1._domainkey.sign.test": "malformed",
 	  "none1._domainkey.sign.test": "missing",

@@ -35,6 +35,7 @@ static pthread_mutex_t wv_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wv_cond = PTHREAD_COND_INITIALIZER;
 static enum wv_mode wv_mode = WV_PASS;
 static int wv_blocked;		/* the writer is waiting inside writev */
+static int wv_failed;		/* writes failed on purpose */
 
 ssize_t __real_writev(int fd, const struct iovec *iov, int n);
 ssize_t __wrap_writev(int fd, const struct iovec *iov, int n);
@@ -51,6 +52,7 @@ __wrap_writev(int fd, const struct iovec *iov, int n)
 	}
 	wv_blocked = 0;
 	if (wv_mode == WV_FAIL) {
+		wv_failed++;
 		pthread_mutex_unlock(&wv_lock);
 		errno = ENOSPC;
 		return -1;
@@ -67,6 +69,18 @@ wv_set(enum wv_mode m)
 	wv_mode = m;
 	pthread_cond_broadcast(&wv_cond);
 	pthread_mutex_unlock(&wv_lock);
+}
+
+/* wv_failures - writes failed on purpose so far */
+static int
+wv_failures(void)
+{
+	int n;
+
+	pthread_mutex_lock(&wv_lock);
+	n = wv_failed;
+	pthread_mutex_unlock(&wv_lock);
+	return n;
 }
 
 /* wv_wait_blocked - until the writer sits in a blocked writev */
@@ -519,6 +533,14 @@ test_failing_disk_warns_once_and_recovers(void **state)
 	audit_get_stats(&st);
 	assert_true(st.file_failing);
 	assert_int_equal(st.file_dropped, 60);
+	/* until the sink has been retried (after its 1 s backoff) and
+	 * failed again: still one warning */
+	for (i = 0; i < 400 && wv_failures() < 2; i++) {
+		submit(1);
+		assert_int_equal(audit_flush(10000), 0);
+		usleep(20000);
+	}
+	assert_true(wv_failures() >= 2);
 	assert_int_equal(count_in_file(f->log, "warning: audit: "), 1);
 	assert_int_equal(count_in_file(f->log, "write failed: No space left "
 						"on device; dropping audit "

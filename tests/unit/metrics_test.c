@@ -195,15 +195,19 @@ test_too_many_series_go_to_other(void **state)
 }
 
 #define THREADS 4
-#define PER_THREAD 50000
+#define PER_THREAD 200000
 
-/* bump - one thread's share of updates */
+static pthread_barrier_t start_line;
+
+/* bump - one thread's share of updates, all threads starting together
+ * so that their updates really overlap */
 static void *
 bump(void *arg)
 {
 	int i;
 
 	(void)arg;
+	pthread_barrier_wait(&start_line);
 	for (i = 0; i < PER_THREAD; i++) {
 		metrics_message("accept", i % 2 ? "a" : "b");
 		metrics_redis_latency(100);
@@ -221,10 +225,12 @@ test_concurrent_updates_are_exact(void **state)
 	int i;
 
 	(void)state;
+	assert_int_equal(pthread_barrier_init(&start_line, NULL, THREADS), 0);
 	for (i = 0; i < THREADS; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, bump, NULL), 0);
 	for (i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&start_line);
 	render(&sb);
 	snprintf(want, sizeof(want), "reason=\"a\"} %d\n",
 		 THREADS * PER_THREAD / 2);
