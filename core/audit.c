@@ -266,6 +266,10 @@ struct audit_cfg {
 	unsigned long timeout_ms;
 };
 
+/* audit_ctl_lock serializes audit_start/reload/stop (main thread and the
+ * SIGHUP hook may meet at shutdown); it is taken before audit_lock. */
+static pthread_mutex_t audit_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* audit_lock guards everything from here to audit_outs (whose sinks only
  * the writer touches; its counters are copied out under the lock). */
 static pthread_mutex_t audit_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -547,10 +551,9 @@ audit_resize(size_t cap)
 	return dropped;
 }
 
-/* audit_start - start the writer with these settings; nothing happens
- * (0) when neither a file nor a stream is configured */
-int
-audit_start(const struct audit_opts *o, struct err *e)
+/* audit_start_locked - audit_start() under audit_ctl_lock */
+static int
+audit_start_locked(const struct audit_opts *o, struct err *e)
 {
 	struct audit_cfg *c = audit_cfg_new(o);
 	int rc;
@@ -589,10 +592,9 @@ audit_start(const struct audit_opts *o, struct err *e)
 	return 0;
 }
 
-/* audit_reload - new settings (SIGHUP): the writer switches after the
- * batch in hand; the file is opened again by name either way */
-void
-audit_reload(const struct audit_opts *o)
+/* audit_reload_locked - audit_reload() under audit_ctl_lock */
+static void
+audit_reload_locked(const struct audit_opts *o)
 {
 	struct audit_cfg *c = audit_cfg_new(o);
 	unsigned long dropped;
@@ -600,7 +602,7 @@ audit_reload(const struct audit_opts *o)
 
 	if (!audit_running) {
 		audit_cfg_free(c);
-		if (audit_start(o, &e) < 0)
+		if (audit_start_locked(o, &e) < 0)
 			log_warn("%s", e.text);
 		return;
 	}
@@ -614,6 +616,29 @@ audit_reload(const struct audit_opts *o)
 	if (dropped > 0)
 		log_warn("audit: queue made smaller: %lu records dropped",
 			 dropped);
+}
+
+/* audit_start - start the writer with these settings; nothing happens
+ * (0) when neither a file nor a stream is configured */
+int
+audit_start(const struct audit_opts *o, struct err *e)
+{
+	int rc;
+
+	pthread_mutex_lock(&audit_ctl_lock);
+	rc = audit_start_locked(o, e);
+	pthread_mutex_unlock(&audit_ctl_lock);
+	return rc;
+}
+
+/* audit_reload - new settings (SIGHUP): the writer switches after the
+ * batch in hand; the file is opened again by name either way */
+void
+audit_reload(const struct audit_opts *o)
+{
+	pthread_mutex_lock(&audit_ctl_lock);
+	audit_reload_locked(o);
+	pthread_mutex_unlock(&audit_ctl_lock);
 }
 
 /* audit_reopen - open the file by name again at the next write */
@@ -716,10 +741,9 @@ audit_flush(unsigned long timeout_ms)
 	return rc;
 }
 
-/* audit_stop - write what is queued (at most timeout_ms), stop the
- * writer; records still queued then are counted and logged as lost */
-void
-audit_stop(unsigned long timeout_ms)
+/* audit_stop_locked - audit_stop() under audit_ctl_lock */
+static void
+audit_stop_locked(unsigned long timeout_ms)
 {
 	unsigned long left;
 	size_t i;
@@ -751,6 +775,16 @@ audit_stop(unsigned long timeout_ms)
 	audit_cap = 0;
 	audit_head = 0;
 	pthread_mutex_unlock(&audit_lock);
+}
+
+/* audit_stop - write what is queued (at most timeout_ms), stop the
+ * writer; records still queued then are counted and logged as lost */
+void
+audit_stop(unsigned long timeout_ms)
+{
+	pthread_mutex_lock(&audit_ctl_lock);
+	audit_stop_locked(timeout_ms);
+	pthread_mutex_unlock(&audit_ctl_lock);
 }
 
 /* audit_get_stats - counters so far */

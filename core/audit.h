@@ -35,9 +35,9 @@
  * subject, used, limit, over}], signals [{name, subject, action,
  * dry_run}], action, reason, reply.  Wire text is escaped as json.h says.
  *
- * Thread-safe: audit_submit() may be called from any thread; the
- * start/reload/stop calls from one control thread.  The queue and the
- * settings are guarded by one mutex inside audit.c (audit_lock).
+ * Thread-safe: audit_submit() may be called from any thread, and so may
+ * the start/reload/stop calls (serialized by audit_ctl_lock in audit.c);
+ * the queue and the settings are guarded by audit_lock.
  */
 #ifndef RG_AUDIT_H
 #define RG_AUDIT_H
