@@ -23,7 +23,7 @@ B ?= build-san
 else
 B ?= build
 endif
-PKGS := milter opendkim libcrypto libidn2
+PKGS := milter opendkim libcrypto libidn2 hiredis
 
 RG_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla
@@ -49,20 +49,26 @@ ALL_LDFLAGS = $(LDFLAGS) $(RG_LDHARDEN) $(RG_SAN) -pthread
 
 CORE_SRC := $(wildcard core/*.c)
 FILTER_SRC := $(wildcard filter/*.c)
+CTL_SRC := $(wildcard ctl/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 FILTER_OBJ := $(FILTER_SRC:%.c=$(B)/%.o)
+CTL_OBJ := $(CTL_SRC:%.c=$(B)/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/*_test.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# small programs the shell tests drive (tests/tools/NAME.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/%)
 
 PROG := $(B)/relayguard
 # test drivers used by the integration tests
 TEST_BIN := $(B)/tests/spfq
+CTL := $(B)/relayguardctl
 
 .PHONY: all check check-unit check-milter check-integration check-conf \
 	lint deps demo bench fuzz install uninstall fmt clean
 
-all: $(PROG)
+all: $(PROG) $(CTL)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -70,6 +76,9 @@ $(B)/%.o: %.c
 
 $(PROG): $(FILTER_OBJ) $(B)/libcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(FILTER_OBJ) $(B)/libcore.a $(PKG_LIBS)
+
+$(CTL): $(CTL_OBJ) $(B)/libcore.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libcore.a $(PKG_LIBS) -lresolv
 
 $(B)/libcore.a: $(CORE_OBJ)
 	rm -f $@
@@ -82,7 +91,14 @@ $(B)/tests/spfq: tests/spfq.c $(B)/libcore.a
 $(B)/tests/%_test: tests/unit/%_test.c $(B)/libcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< \
-		$(B)/libcore.a $(PKG_LIBS) -lcmocka
+		$(B)/libcore.a $(PKG_LIBS) -lcmocka $(UNIT_LDEXTRA)
+
+$(B)/tests/%: tests/tools/%.c $(B)/libcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libcore.a $(PKG_LIBS)
+
+# audit_test makes writev(2) block or fail on purpose
+$(B)/tests/audit_test: UNIT_LDEXTRA = -Wl,--wrap=writev
 
 # --- packages -------------------------------------------------------------
 
@@ -95,7 +111,7 @@ deps:
 # --- tests ----------------------------------------------------------------
 
 check: deps
-	$(MAKE) all $(UNIT_BIN) $(TEST_BIN)
+	$(MAKE) all $(UNIT_BIN) $(TEST_BIN) $(TOOL_BIN)
 	@RG_BUILD=$(B) sh tests/run.sh
 
 check-unit: $(UNIT_BIN)
@@ -104,7 +120,7 @@ check-unit: $(UNIT_BIN)
 check-milter: $(PROG)
 	@RG_BUILD=$(B) sh tests/run.sh milter
 
-check-integration: $(PROG) $(TEST_BIN)
+check-integration: $(PROG) $(CTL) $(TEST_BIN) $(TOOL_BIN)
 	@RG_BUILD=$(B) sh tests/run.sh integration
 
 lint:
@@ -123,7 +139,7 @@ fuzz:
 
 # --- install --------------------------------------------------------------
 
-install: $(PROG)
+install: $(PROG) $(CTL)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/relayguard
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/sbin/relayguard
@@ -137,13 +153,16 @@ install: $(PROG)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/relayguard \
+		$(DESTDIR)$(PREFIX)/sbin/relayguardctl \
 		$(DESTDIR)$(MANDIR)/man8/relayguard.8 \
+		$(DESTDIR)$(MANDIR)/man8/relayguardctl.8 \
 		$(DESTDIR)$(MANDIR)/man5/relayguard.conf.5
 
 fmt:
-	clang-format -i core/*.[ch] filter/*.[ch] tests/unit/*.[ch]
+	clang-format -i core/*.[ch] filter/*.[ch] ctl/*.[ch] tests/unit/*.[ch]
 
 clean:
 	rm -rf build build-san
 
--include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(CTL_OBJ:.o=.d) \
+	$(UNIT_BIN:=.d) $(TOOL_BIN:=.d)

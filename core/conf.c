@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hostport.h"
 #include "str.h"
 #include "xalloc.h"
 
@@ -31,6 +32,7 @@ enum conf_type {
 	CONF_REPLY,
 	CONF_SPF_ACTION,	/* enum conf_spf_action */
 	CONF_SPF_HELO,		/* enum conf_spf_helo */
+	CONF_ENDPOINT,	/* hostport.h; min 1: unix:/PATH allowed; "" = off */
 };
 
 struct conf_key {
@@ -176,6 +178,27 @@ static const struct conf_key conf_keys[] = {
 	 F(spf_received_header), "add Received-SPF to every checked message"},
 	{"authserv_id", CONF_STRING, "", 0, 0, F(authserv_id),
 	 "authserv-id of Authentication-Results; empty: the host name"},
+	/* audit trail and metrics (issue 6) */
+	{"audit_file", CONF_PATH, "", 0, 0, F(audit_file),
+	 "JSON-lines audit trail, one object per decision; empty: none"},
+	{"audit_redis_server", CONF_ENDPOINT, "127.0.0.1:6379", 1, 0,
+	 F(audit_redis_server),
+	 "Redis for the audit stream: HOST:PORT or unix:PATH"},
+	{"audit_redis_password", CONF_STRING, "", 0, 0,
+	 F(audit_redis_password), "AUTH password for audit_redis_server"},
+	{"audit_redis_stream", CONF_STRING, "", 0, 0, F(audit_redis_stream),
+	 "Redis stream key for audit records (XADD); empty: none"},
+	{"audit_stream_maxlen", CONF_UINT, "100000", 0, 1000000000UL,
+	 F(audit_stream_maxlen),
+	 "trim the stream to about this many records; 0: never"},
+	{"audit_queue_size", CONF_UINT, "10000", 1, 1000000,
+	 F(audit_queue_size),
+	 "audit records waiting for the writer; more are dropped"},
+	{"audit_redis_timeout", CONF_TIME, "1s", 1, 60,
+	 F(audit_redis_timeout), "limit on each audit stream call"},
+	{"metrics_listen", CONF_ENDPOINT, "", 0, 0, F(metrics_listen),
+	 "Prometheus /metrics on HOST:PORT (a bare PORT: 127.0.0.1); "
+	 "empty: off"},
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -560,6 +583,16 @@ bad_canon_long:
 		}
 		return 0;
 	}
+	case CONF_ENDPOINT: {
+		struct hostport hp;
+
+		if (*v != '\0' &&
+		    hostport_parse(v, "127.0.0.1", k->min == 1, &hp, e) < 0)
+			return -1;
+		free(*(char **)field);
+		*(char **)field = xstrdup(v);
+		return 0;
+	}
 	case CONF_CIDRS: {
 		struct cidr_list *l = (struct cidr_list *)field;
 		char *w;
@@ -844,6 +877,7 @@ conf_free(struct conf *c)
 		switch (conf_keys[i].type) {
 		case CONF_STRING:
 		case CONF_PATH:
+		case CONF_ENDPOINT:
 			free(*(char **)field);
 			break;
 		case CONF_LIST:

@@ -123,6 +123,15 @@ struct conf {
 	enum conf_spf_action spf_action_permerror;
 	bool spf_received_header;
 	char *authserv_id;
+	/* audit trail and metrics (issue 6) */
+	char *audit_file;
+	char *audit_redis_server;
+	char *audit_redis_password;
+	char *audit_redis_stream;
+	unsigned long audit_stream_maxlen;
+	unsigned long audit_queue_size;
+	unsigned long audit_redis_timeout;	/* seconds */
+	char *metrics_listen;
 };
 
 int conf_load(const char *path, struct conf **out, struct err *e);

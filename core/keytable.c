@@ -511,6 +511,13 @@ keytable_key_count(const struct keytable *kt)
 	return kt->nkeys;
 }
 
+/* keytable_key_at - the i-th key in KeyTable order (relayguardctl) */
+const struct keytable_key *
+keytable_key_at(const struct keytable *kt, size_t i)
+{
+	return i < kt->nkeys ? &kt->keys[i] : NULL;
+}
+
 /* keytable_sign_count - SigningTable entries */
 size_t
 keytable_sign_count(const struct keytable *kt)

@@ -79,6 +79,8 @@ int keytable_load(const char *keyspec, const char *signspec,
 		  struct err *e);
 void keytable_free(struct keytable *kt);
 size_t keytable_key_count(const struct keytable *kt);
+const struct keytable_key *keytable_key_at(const struct keytable *kt,
+					   size_t i);
 size_t keytable_sign_count(const struct keytable *kt);
 size_t keytable_lookup(const struct keytable *kt, const struct addr *from,
 		       bool multiple, struct keytable_req *reqs, size_t max);

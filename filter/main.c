@@ -20,9 +20,12 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "config.h"
 #include "engine.h"
+#include "hostport.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "milter.h"
 #include "sigwait.h"
 #include "spfclient.h"
@@ -33,6 +36,8 @@
 #define EX_CONFIG_STATUS 78	/* sysexits.h EX_CONFIG, as OpenDKIM */
 
 static const char *main_conf_path = DEFAULT_CONF;
+/* metrics_listen as started: a change needs a restart */
+static char main_metrics_listen[512];
 
 /* usage - print the synopsis and exit */
 static void
@@ -70,15 +75,22 @@ static void
 main_reload(void)
 {
 	struct config *cfg = NULL;
+	struct audit_opts ao;
 	struct err e;
 	char sum[512];
 
 	if (config_load(main_conf_path, &cfg, &e) < 0) {
 		log_error("reload failed, keeping the running configuration: %s",
 			  e.text);
+		audit_reopen();	/* SIGHUP after log rotation still counts */
 		return;
 	}
 	main_summary(cfg, sum, sizeof(sum));
+	audit_opts_from_conf(&ao, cfg->conf);
+	audit_reload(&ao);
+	if (strcmp(cfg->conf->metrics_listen, main_metrics_listen) != 0)
+		log_warn("metrics_listen changed to \"%s\": it takes effect "
+			 "at the next restart", cfg->conf->metrics_listen);
 	milter_config_set(cfg);
 	log_info("reloaded configuration (generation %u): %s",
 		 cfg->generation, sum);
@@ -167,6 +179,37 @@ main_drop_privileges(const struct config *cfg)
 			  strerror(errno));
 	if (setuid(0) == 0)
 		log_fatal("privileges were not dropped");
+}
+
+/* main_metrics_start - the /metrics endpoint, when configured; bound
+ * before privileges are dropped (a port below 1024 is allowed) */
+static void
+main_metrics_start(const struct conf *c)
+{
+	struct hostport hp;
+	struct err e;
+
+	(void)snprintf(main_metrics_listen, sizeof(main_metrics_listen), "%s",
+		       c->metrics_listen);
+	if (c->metrics_listen[0] == '\0')
+		return;
+	if (hostport_parse(c->metrics_listen, "127.0.0.1", false, &hp, &e) <
+		    0 ||
+	    metrics_http_start(&hp, METRICS_HTTP_TIMEOUT_MS, &e) < 0)
+		log_fatal("%s", e.text);
+}
+
+/* main_audit_start - the audit writer, when configured (after the
+ * privilege drop: the file is created as the run-time user) */
+static void
+main_audit_start(const struct conf *c)
+{
+	struct audit_opts ao;
+	struct err e;
+
+	audit_opts_from_conf(&ao, c);
+	if (audit_start(&ao, &e) < 0)
+		log_fatal("%s", e.text);
 }
 
 /* main_block_signals - see main() */
@@ -263,7 +306,9 @@ main(int argc, char **argv)
 	    (spf = spfclient_start(cfg->conf, foreground, &e)) == NULL)
 		log_fatal("%s", e.text);
 	engine_set_spf(spf);
+	main_metrics_start(cfg->conf);
 	main_drop_privileges(cfg);
+	main_audit_start(cfg->conf);
 	milter_config_set(cfg);
 	sigwait_set_hup_hook(main_reload);
 	log_info("starting relayguard %s: %s", RELAYGUARD_VERSION, sum);
@@ -271,6 +316,8 @@ main(int argc, char **argv)
 
 	rc = milter_run();
 	log_info("stopping relayguard%s", rc == 0 ? "" : " after an error");
+	audit_stop(5000);	/* what is queued, bounded by its sinks */
+	metrics_http_stop();
 	/* drop the running generation (keys wiped); a connection libmilter
 	 * did not close keeps its own reference, which is fine at exit */
 	milter_config_set(NULL);

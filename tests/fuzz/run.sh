@@ -2,6 +2,7 @@
 # run.sh [TARGET...] - build the libFuzzer targets in tests/fuzz/ and run
 # each for FUZZ_TIME seconds (default 20; FUZZ_TIME=5 is the quick mode
 # make check uses).  Targets: addr conf keytable owner spfrec authres spfcheck
+# json metrics_http dkimrec
 # (default: all).
 #
 # Each target links the core sources directly, built with clang-14 and
@@ -15,7 +16,7 @@ cd "$top" || exit 1
 
 FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_CC=${FUZZ_CC:-clang-14}
-targets=${*:-"addr conf keytable owner spfrec authres spfcheck"}
+targets=${*:-"addr conf keytable owner spfrec authres spfcheck json metrics_http dkimrec"}
 out=build/fuzz
 
 case $FUZZ_TIME in
@@ -25,8 +26,8 @@ if ! command -v "$FUZZ_CC" >/dev/null 2>&1; then
 	echo "run.sh: $FUZZ_CC not found (Debian: clang-14 libclang-rt-14-dev)"
 	exit 1
 fi
-if ! libs=$(pkg-config --cflags --libs milter opendkim libcrypto libidn2); then
-	echo "run.sh: pkg-config cannot find milter, opendkim or libcrypto"
+if ! libs=$(pkg-config --cflags --libs milter opendkim libcrypto libidn2 hiredis); then
+	echo "run.sh: pkg-config cannot find milter, opendkim, libcrypto or hiredis"
 	exit 1
 fi
 libs="$libs -lresolv"	# core/spfdns.c
@@ -38,6 +39,8 @@ max_len() {
 	case $1 in
 	addr|authres) echo 2048 ;;
 	conf|spfrec|spfcheck) echo 10000 ;;
+	json) echo 16384 ;;
+	metrics_http) echo 4200 ;;
 	*) echo 6000 ;;
 	esac
 }

@@ -231,6 +231,22 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 		rc = strbuf_printf(sb, "%s %s %s", c->own_domain_reply.code,
 				   c->own_domain_reply.xcode,
 				   c->own_domain_reply.text);
+	else if (IS("audit_file"))
+		rc = strbuf_append_str(sb, c->audit_file);
+	else if (IS("audit_redis_server"))
+		rc = strbuf_append_str(sb, c->audit_redis_server);
+	else if (IS("audit_redis_password"))
+		rc = strbuf_append_str(sb, c->audit_redis_password);
+	else if (IS("audit_redis_stream"))
+		rc = strbuf_append_str(sb, c->audit_redis_stream);
+	else if (IS("audit_stream_maxlen"))
+		rc = strbuf_printf(sb, "%lu", c->audit_stream_maxlen);
+	else if (IS("audit_queue_size"))
+		rc = strbuf_printf(sb, "%lu", c->audit_queue_size);
+	else if (IS("audit_redis_timeout"))
+		rc = strbuf_printf(sb, "%lu", c->audit_redis_timeout);
+	else if (IS("metrics_listen"))
+		rc = strbuf_append_str(sb, c->metrics_listen);
 	else
 		return -1;
 #undef IS
@@ -255,6 +271,10 @@ static const char *const all_keys[] = {
 	"spf_action_pass", "spf_action_fail", "spf_action_softfail",
 	"spf_action_neutral", "spf_action_none", "spf_action_temperror",
 	"spf_action_permerror", "spf_received_header", "authserv_id",
+	/* audit trail and metrics */
+	"audit_file", "audit_redis_server", "audit_redis_password",
+	"audit_redis_stream", "audit_stream_maxlen", "audit_queue_size",
+	"audit_redis_timeout", "metrics_listen",
 };
 
 /* render_all - "key = value" (or "key =") per setting, in table order */
@@ -517,6 +537,29 @@ static const struct row rows[] = {
 	 "max_header_bytes = 18446744073709551615k\n", NULL,
 	 "t.conf:1: max_header_bytes: \"18446744073709551615k\" is not a "
 	 "size (examples: 65536, 64k, 10M)"},
+	/* address and port (audit_redis_server, metrics_listen) */
+	{"endpoint_host_port", "metrics_listen = 127.0.0.1:9187\n",
+	 "metrics_listen", "127.0.0.1:9187"},
+	{"endpoint_bare_port", "metrics_listen = 9187\n", "metrics_listen",
+	 "9187"},
+	{"endpoint_empty_is_off", "metrics_listen =\n", "metrics_listen", ""},
+	{"endpoint_unix_for_redis", "audit_redis_server = unix:/run/r.sock\n",
+	 "audit_redis_server", "unix:/run/r.sock"},
+	{"endpoint_unix_refused_for_metrics",
+	 "metrics_listen = unix:/run/m.sock\n", NULL,
+	 "t.conf:1: metrics_listen: \"unix:/run/m.sock\" is not an address "
+	 "and port (examples: 127.0.0.1:9187, [::1]:9187, 9187)"},
+	{"endpoint_bad_port",
+	 "audit_redis_server = 127.0.0.1:http\n", NULL,
+	 "t.conf:1: audit_redis_server: \"127.0.0.1:http\" is not an address "
+	 "and port (examples: 127.0.0.1:9187, [::1]:9187, 9187, "
+	 "unix:/run/redis/redis.sock)"},
+	{"audit_file_must_be_absolute", "audit_file = audit.log\n", NULL,
+	 "t.conf:1: audit_file: \"audit.log\" is not an absolute path "
+	 "(example: /run/relayguard/relayguard.pid)"},
+	{"audit_queue_size_zero_refused", "audit_queue_size = 0\n", NULL,
+	 "t.conf:1: audit_queue_size: \"0\" is not a number from 1 to "
+	 "1000000"},
 	/* time (milter_timeout is whole seconds, 1s to 1d) */
 	{"time_2s", "milter_timeout = 2s\n", "milter_timeout", "2"},
 	{"time_5m", "milter_timeout = 5m\n", "milter_timeout", "300"},
