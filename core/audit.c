@@ -61,6 +61,7 @@ audit_rec_from_txn(struct audit_rec *r, const char *stage,
 	audit_copy(r->sender, sizeof(r->sender), t->sender);
 	r->recipients = t->nrcpt;
 	r->size = t->size;
+	audit_copy(r->spf, sizeof(r->spf), t->spf_result);
 	if (v == NULL)
 		return;
 	audit_copy(r->action, sizeof(r->action),

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "spfcheck.h"
 #include "spfclient.h"
 #include "str.h"
@@ -146,6 +147,7 @@ engine_spf_one(const struct config *cfg, struct txn *t,
 		(void)spfclient_check(engine_spf_proc, &req, &res); /* fills res */
 	(void)str_copy(t->spf_result, sizeof(t->spf_result),
 		       spfcheck_result_name(res.result));
+	metrics_spf(t->spf_result);
 	(void)str_copy(t->spf_domain, sizeof(t->spf_domain), res.domain);
 	/* a header that does not fit is no reason to refuse the message */
 	(void)spfcheck_verdict(cfg->conf, &res, v);

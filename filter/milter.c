@@ -18,10 +18,12 @@
 
 #include <libmilter/mfapi.h>
 
+#include "audit.h"
 #include "authres.h"
 #include "dkimsign.h"
 #include "engine.h"
 #include "log.h"
+#include "metrics.h"
 #include "str.h"
 #include "strbuf.h"
 #include "txn.h"
@@ -56,6 +58,8 @@ struct msg {
 	struct keytable_req reqs[KEYTABLE_MAX_SIGS];
 	size_t nreqs;
 	char sign_error[ERR_TEXT_MAX];	/* failure seen in a no-reply step */
+	char unsigned_why[64];		/* why not signed, for the audit */
+	unsigned long bytes;		/* header and body as received */
 };
 
 struct conn {
@@ -146,6 +150,8 @@ msg_reset(struct conn *c)
 	m->nreqs = 0;
 	m->nar = 0;
 	m->nar_forged = 0;
+	m->unsigned_why[0] = '\0';
+	m->bytes = 0;
 	m->sign_error[0] = '\0';
 	txn_reset_message(&c->txn);
 }
@@ -264,6 +270,52 @@ milter_log_msg(SMFICTX *ctx, struct conn *c, bool warn, const char *what,
 		c->txn.spf_result[0] ? " spf=" : "", c->txn.spf_result);
 }
 
+/* milter_record - a final decision for the metrics and the audit trail;
+ * sigs: the signatures made (at EOM), else NULL */
+static void
+milter_record(struct conn *c, const char *stage, const struct verdict *v,
+	      const struct keytable_req *sigs, size_t nsigs)
+{
+	const char *act = v->action == VERDICT_CONTINUE
+				  ? "accept"
+				  : verdict_action_name(v->action);
+	struct audit_rec *r;
+	size_t i;
+
+	metrics_message(act, v->reason[0] ? v->reason : "none");
+	for (i = 0; i < nsigs; i++)
+		metrics_signature(sigs[i].key->alg == KEYTABLE_ALG_ED25519
+					  ? "ed25519-sha256"
+					  : "rsa-sha256");
+	if (!audit_enabled())
+		return;
+	r = xmalloc(sizeof(*r));	/* 14 kB: not on a thread's stack */
+	audit_rec_init(r);
+	audit_rec_from_txn(r, stage, &c->txn, v);
+	for (i = 0; i < nsigs; i++)
+		(void)audit_rec_add_sig(r, sigs[i].domain,
+					sigs[i].key->selector,
+					sigs[i].key->alg == KEYTABLE_ALG_ED25519
+						? "ed25519-sha256"
+						: "rsa-sha256");
+	audit_submit(r);
+	free(r);
+}
+
+/* milter_record_accept - an accepted message (reason: why unsigned, or
+ * "signed") */
+static void
+milter_record_accept(struct conn *c, const char *stage, const char *reason,
+		     const struct keytable_req *sigs, size_t nsigs)
+{
+	struct verdict v;
+
+	verdict_init(&v);
+	v.action = VERDICT_ACCEPT;
+	(void)str_copy(v.reason, sizeof(v.reason), reason);
+	milter_record(c, stage, &v, sigs, nsigs);
+}
+
 /* milter_verdict - apply the engine's verdict at one stage: reply code
  * and text for refusals, one log line for every refusal */
 static sfsistat
@@ -284,6 +336,7 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 		return SMFIS_ACCEPT;
 	case VERDICT_DISCARD:
 		milter_log_msg(ctx, c, false, "discard", stage);
+		milter_record(c, stage, v, NULL, 0);
 		return SMFIS_DISCARD;
 	case VERDICT_HOLD:	/* handled at EOM by the caller */
 		return SMFIS_CONTINUE;
@@ -298,6 +351,7 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 	milter_log_msg(ctx, c, false,
 		       v->action == VERDICT_REJECT ? "reject" : "tempfail",
 		       detail);
+	milter_record(c, stage, v, NULL, 0);
 	/* smfi_setreply wants writable strings */
 	(void)str_copy(code, sizeof(code), v->code);
 	(void)str_copy(xcode, sizeof(xcode), v->xcode);
@@ -452,6 +506,7 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 		/* Nothing more to do for this message: let it go now, so
 		 * the MTA does not send us its header and body. */
 		milter_log_msg(ctx, c, false, "not signed", "untrusted client");
+		milter_record_accept(c, "MAIL", "untrusted client", NULL, 0);
 		msg_reset(c);
 		return SMFIS_ACCEPT;
 	}
@@ -522,6 +577,7 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	m = &c->msg;
 	if (name == NULL || value == NULL)
 		return milter_noreply(c, SMFIP_NR_HDR);
+	m->bytes += strlen(name) + strlen(value) + 4;	/* ": " CRLF */
 	if (strcasecmp(name, "Authentication-Results") == 0)
 		milter_note_authres(c, value);
 	if (strcasecmp(name, "From") == 0)
@@ -568,10 +624,22 @@ milter_sign_failed(SMFICTX *ctx, struct conn *c, const char *why)
 	char t550[] = "message could not be DKIM-signed";
 	enum conf_action a = c->cfg->conf->on_sign_error;
 	char detail[ERR_TEXT_MAX + 64];
+	struct verdict v;
 
 	(void)str_format(detail, sizeof(detail), "%s (on_sign_error=%s)",
 			 why, conf_action_name(a));
 	milter_log_msg(ctx, c, true, "signing failed", detail);
+	verdict_init(&v);
+	if (a == CONF_ACTION_REJECT)
+		verdict_set(&v, VERDICT_REJECT, c550, x570, "sign-error", "%s",
+			    t550);
+	else if (a != CONF_ACTION_ACCEPT)
+		verdict_set(&v, VERDICT_TEMPFAIL, c451, x471, "sign-error",
+			    "%s", t451);
+	else
+		v.action = VERDICT_ACCEPT;
+	(void)str_copy(v.reason, sizeof(v.reason), "sign-error");
+	milter_record(c, "END-OF-MESSAGE", &v, NULL, 0);
 	msg_reset(c);
 	switch (a) {
 	case CONF_ACTION_ACCEPT:
@@ -615,8 +683,10 @@ milter_eoh(SMFICTX *ctx)
 				    KEYTABLE_MAX_SIGS, why, sizeof(why));
 	if (m->nreqs == 0) {
 		milter_log_msg(ctx, c, false, "not signed", why);
+		(void)str_copy(m->unsigned_why, sizeof(m->unsigned_why), why);
 		if (c->txn.nadd_hdrs > 0 || m->nar_forged > 0)
 			return SMFIS_CONTINUE;	/* headers to change at EOM */
+		milter_record_accept(c, "END-OF-HEADER", why, NULL, 0);
 		msg_reset(c);
 		return SMFIS_ACCEPT;
 	}
@@ -646,6 +716,7 @@ milter_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
+	c->msg.bytes += len;
 	if (c->msg.sign != NULL && c->msg.sign_error[0] == '\0' &&
 	    dkimsign_body(c->msg.sign, buf, len, &e) < 0)
 		(void)str_copy(c->msg.sign_error, sizeof(c->msg.sign_error),
@@ -730,6 +801,7 @@ milter_eom(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	milter_qid_check(ctx, c);
+	c->txn.size = c->msg.bytes + 2;	/* the empty line after the header */
 	if (milter_change_headers(ctx, c) < 0) {
 		/* our results could not be recorded, or a forged one stays:
 		 * not a message to pass on */
@@ -740,6 +812,8 @@ milter_eom(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	}
 	if (c->msg.sign == NULL) {
+		milter_record_accept(c, "END-OF-MESSAGE", c->msg.unsigned_why,
+				     NULL, 0);
 		msg_reset(c);
 		return SMFIS_ACCEPT;
 	}
@@ -750,9 +824,12 @@ milter_eom(SMFICTX *ctx)
 	strbuf_init(&s.done, 1024);
 	if (dkimsign_finish(c->msg.sign, milter_add_sig, &s, &e) < 0)
 		r = milter_sign_failed(ctx, c, e.text);
-	else
+	else {
 		milter_log_msg(ctx, c, false, "signed",
 			       s.done.data ? s.done.data : "");
+		milter_record_accept(c, "END-OF-MESSAGE", "signed",
+				     c->msg.reqs, c->msg.nreqs);
+	}
 	strbuf_free(&s.done);
 	msg_reset(c);
 	return r;

@@ -11,7 +11,8 @@
 #   - the null sender: the HELO identity (postmaster@HELO) is checked;
 #   - forged Authentication-Results fields claiming our authserv-id are
 #     removed (all of them), another server's field is kept;
-#   - internal and SASL clients are not SPF-checked.
+#   - internal and SASL clients are not SPF-checked;
+#   - every decision is in the audit trail (JSON lines) and the metrics.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rg.sh"
@@ -25,8 +26,10 @@ rig_dns_add 'spf.test. 60 TXT "v=spf1 ip4:192.0.2.0/24 -all"' \
 	'dnsfail.test. 60 TXT "v=spf1 include:x.timeout.test -all"'
 rig_sink_start
 rg_socket_inet
+mport=$(rig_free_port)
 rg_conf "authserv_id = mx.relay.test" "spf_timeout = 4s" \
-	"spf_dns_timeout = 1s" "spf_action_softfail = header"
+	"spf_dns_timeout = 1s" "spf_action_softfail = header" \
+	"audit_file = $RUN/audit.jsonl" "metrics_listen = 127.0.0.1:$mport"
 rg_start
 rig_postfix_start "$RG_MILTER"
 rig_postconf "smtpd_authorized_xclient_hosts = 127.0.0.0/8" \
@@ -111,4 +114,24 @@ rg_expect_log 'reject: MAIL: 550 5\.7\.23 SPF fail: .*reason=spf-fail; .* from=<
 	"log: the SPF refusal with the result"
 rg_expect_log 'tempfail: MAIL: 451 4\.7\.24 .*reason=spf-temperror' \
 	"log: the temperror"
+
+# the audit trail: one JSON object per decision, as the log says
+jqc() { jq -c "$1" "$RUN/audit.jsonl"; }
+for i in $(seq 50); do
+	[ "$(jq -s length "$RUN/audit.jsonl" 2>/dev/null)" -ge 8 ] && break
+	sleep 0.1
+done
+rig_check "audit: every line is JSON" jq -e . "$RUN/audit.jsonl"
+rig_check "audit: the SPF fail, rejected at MAIL with the reply" \
+	test "$(jqc 'select(.reason == "spf-fail" and .spf == "fail" and .action == "reject" and .client_addr == "198.51.100.7") | .reply' | head -n 1)" \
+	= '"550 5.7.23 SPF fail: 198.51.100.7 is not allowed to send mail for spf.test"'
+rig_check "audit: the temperror tempfailed" \
+	test -n "$(jqc 'select(.reason == "spf-temperror" and .action == "tempfail")')"
+rig_check "audit: the pass accepted with spf=pass and a queue id" \
+	test -n "$(jqc 'select(.spf == "pass" and .action == "accept" and (.queue_id | length) > 0)')"
+m=$(curl -s "http://127.0.0.1:$mport/metrics")
+rig_check "metrics: SPF results counted" \
+	grep -qE '^relayguard_spf_results_total\{result="fail"\} [1-9]' <<< "$m"
+rig_check "metrics: refusals by reason" \
+	grep -qE '^relayguard_messages_total\{verdict="reject",reason="spf-fail"\} [1-9]' <<< "$m"
 rg_finish
