@@ -23,7 +23,7 @@ B ?= build-san
 else
 B ?= build
 endif
-PKGS := milter opendkim libcrypto
+PKGS := milter opendkim libcrypto hiredis
 
 RG_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla

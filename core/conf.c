@@ -28,6 +28,8 @@ enum conf_type {
 	CONF_ACTION,
 	CONF_LIST,
 	CONF_CIDRS,
+	CONF_MSEC,	/* stored in milliseconds; min/max in ms */
+	CONF_ENUM,	/* one of conf_enum_names(); stored as int index */
 };
 
 struct conf_key {
@@ -97,6 +99,63 @@ static const struct conf_key conf_keys[] = {
 	{"max_header_bytes", CONF_SIZE, "1M", 1024, 64UL << 20,
 	 F(max_header_bytes),
 	 "header bytes kept per message; larger headers are not signed"},
+
+	/* rate limits and quotas (issue 4: limit, limitmap, limit_mem,
+	 * limit_redis, rconn) */
+	{"limits", CONF_BOOL, "no", 0, 0, F(limits),
+	 "apply the rate limits and quotas of limit_map"},
+	{"limit_map", CONF_PATH, "", 0, 0, F(limit_map),
+	 "plans, customers and assignments (relayguard-limits(5))"},
+	{"limit_backend", CONF_ENUM, "memory", 0, 0, F(limit_backend),
+	 "where counters live: memory (this process) or redis (shared)"},
+	{"limit_fail_mode", CONF_ENUM, "tempfail", 0, 0, F(limit_fail_mode),
+	 "when Redis cannot answer in time: tempfail, accept or local"},
+	{"limit_local_percent", CONF_UINT, "10", 1, 100,
+	 F(limit_local_percent),
+	 "fail mode local: each limit scaled to this share, in memory"},
+	{"limit_txn_ttl", CONF_TIME, "1h", 60, 7 * 86400, F(limit_txn_ttl),
+	 "how long reservations and counted queue ids are remembered"},
+	{"limit_tempfail_reply", CONF_STRING,
+	 "451 4.7.1 $limit quota exceeded for $subject, retry in $retry s",
+	 0, 0, F(limit_tempfail_reply), "reply when a limit is reached"},
+	{"limit_reject_reply", CONF_STRING,
+	 "550 5.7.1 $limit quota exceeded for $subject", 0, 0,
+	 F(limit_reject_reply), "reply when a hard limit is reached"},
+	{"limit_unavailable_reply", CONF_STRING,
+	 "451 4.7.1 rate limit store unavailable, try again later", 0, 0,
+	 F(limit_unavailable_reply),
+	 "reply when Redis cannot answer and limit_fail_mode = tempfail"},
+	{"redis_server", CONF_STRING, "127.0.0.1:6379", 0, 0, F(redis_server),
+	 "standalone Redis: HOST:PORT, [IPv6]:PORT or unix:/PATH"},
+	{"redis_password", CONF_STRING, "", 0, 0, F(redis_password),
+	 "AUTH password (never logged); empty: none"},
+	{"redis_user", CONF_STRING, "", 0, 0, F(redis_user),
+	 "ACL user name for AUTH (Redis 6+); empty: the default user"},
+	{"redis_db", CONF_UINT, "0", 0, 65535, F(redis_db),
+	 "database index (standalone and Sentinel; Cluster has only 0)"},
+	{"redis_connect_timeout", CONF_MSEC, "500ms", 1, 60000,
+	 F(redis_connect_timeout), "time to connect, AUTH and SELECT"},
+	{"redis_timeout", CONF_MSEC, "300ms", 1, 60000, F(redis_timeout),
+	 "time for one command's reply; then limit_fail_mode applies"},
+	{"redis_sentinels", CONF_LIST, "", 0, 0, F(redis_sentinels),
+	 "Sentinel addresses HOST:PORT; the master is asked of them"},
+	{"redis_sentinel_master", CONF_STRING, "", 0, 0,
+	 F(redis_sentinel_master), "master name the Sentinels monitor"},
+	{"redis_cluster", CONF_LIST, "", 0, 0, F(redis_cluster),
+	 "Redis Cluster seed nodes HOST:PORT; the slot map is read from them"},
+	{"redis_pool_size", CONF_UINT, "8", 1, 1024, F(redis_pool_size),
+	 "connections kept per Redis server (threads share them)"},
+	{"redis_key_prefix", CONF_STRING, "rg", 0, 0, F(redis_key_prefix),
+	 "first part of every key: PREFIX:{SUBJECT}:LIMIT"},
+};
+
+/* Names of the CONF_ENUM keys' values; the stored int is the index. */
+static const struct conf_enum {
+	const char *key;
+	const char *names[4];	/* NULL-terminated */
+} conf_enums[] = {
+	{"limit_backend", {"memory", "redis", NULL}},
+	{"limit_fail_mode", {"tempfail", "accept", "local", NULL}},
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -220,6 +279,32 @@ conf_parse_time_ms(const char *v, unsigned long *out)
 		}
 	}
 	return -1;
+}
+
+/* conf_set_enum - one of the names conf_enums lists for key */
+static int
+conf_set_enum(const char *key, int *field, const char *v, struct err *e)
+{
+	char list[128] = "";
+	size_t i;
+	size_t j;
+
+	for (i = 0; i < sizeof(conf_enums) / sizeof(conf_enums[0]); i++) {
+		if (strcmp(conf_enums[i].key, key) != 0)
+			continue;
+		for (j = 0; conf_enums[i].names[j] != NULL; j++) {
+			if (strcasecmp(v, conf_enums[i].names[j]) == 0) {
+				*field = (int)j;
+				return 0;
+			}
+			(void)str_format(list + strlen(list),
+					 sizeof(list) - strlen(list), "%s%s",
+					 j ? ", " : "", conf_enums[i].names[j]);
+		}
+		err_set(e, "\"%s\" is not one of: %s", v, list);
+		return -1;
+	}
+	log_panic("conf: enum key %s has no names", key);
 }
 
 /* conf_set - parse value v of key k into c; on error fill e (no prefix) */
@@ -377,6 +462,18 @@ bad_canon_long:
 				return -1;
 		return 0;
 	}
+	case CONF_MSEC:
+		if (conf_parse_time_ms(v, &n) < 0)
+			goto bad;
+		if (n < k->min || n > k->max) {
+			err_set(e, "\"%s\" is out of range (%lums to %lums)", v,
+				k->min, k->max);
+			return -1;
+		}
+		*(unsigned long *)field = n;
+		return 0;
+	case CONF_ENUM:
+		return conf_set_enum(k->name, (int *)field, v, e);
 	}
 bad:
 	switch (k->type) {
@@ -388,6 +485,7 @@ bad:
 			v);
 		break;
 	case CONF_TIME:
+	case CONF_MSEC:
 		err_set(e, "\"%s\" is not a time (examples: 500ms, 2s, 5m)", v);
 		break;
 	case CONF_MODE:
