@@ -56,9 +56,11 @@ UNIT_SRC := $(wildcard tests/unit/*_test.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 PROG := $(B)/relayguard
+# small driver programs the tests and benchmarks use
+TOOLS := $(B)/tests/limitq
 
 .PHONY: all check check-unit check-milter check-integration check-conf \
-	lint deps demo bench fuzz install uninstall fmt clean
+	lint deps demo bench fuzz install uninstall fmt clean tools
 
 all: $(PROG)
 
@@ -72,6 +74,12 @@ $(PROG): $(FILTER_OBJ) $(B)/libcore.a
 $(B)/libcore.a: $(CORE_OBJ)
 	rm -f $@
 	ar rcs $@ $(CORE_OBJ)
+
+$(B)/tests/limitq: tests/tools/limitq.c $(B)/libcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libcore.a $(PKG_LIBS)
+
+tools: $(TOOLS)
 
 $(B)/tests/%_test: tests/unit/%_test.c $(B)/libcore.a
 	@mkdir -p $(dir $@)
@@ -89,7 +97,7 @@ deps:
 # --- tests ----------------------------------------------------------------
 
 check: deps
-	$(MAKE) all $(UNIT_BIN)
+	$(MAKE) all $(UNIT_BIN) $(TOOLS)
 	@RG_BUILD=$(B) sh tests/run.sh
 
 check-unit: $(UNIT_BIN)
@@ -98,7 +106,7 @@ check-unit: $(UNIT_BIN)
 check-milter: $(PROG)
 	@RG_BUILD=$(B) sh tests/run.sh milter
 
-check-integration: $(PROG)
+check-integration: $(PROG) $(TOOLS)
 	@RG_BUILD=$(B) sh tests/run.sh integration
 
 lint:
@@ -138,4 +146,4 @@ fmt:
 clean:
 	rm -rf build build-san
 
--include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(UNIT_BIN:=.d) $(TOOLS:=.d)

@@ -20,6 +20,7 @@
 #include "dkimsign.h"
 #include "err.h"
 #include "keytable.h"
+#include "limit.h"
 
 struct config {
 	atomic_uint refs;
@@ -29,6 +30,7 @@ struct config {
 	struct dkimsign_lib *dkim;
 	uid_t user_uid;			/* (uid_t)-1 when no user is set */
 	gid_t user_gid;
+	struct limiter *limits;		/* NULL when limits = no */
 };
 
 int config_load(const char *path, struct config **out, struct err *e);

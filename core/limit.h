@@ -273,6 +273,7 @@ enum limit_mem_store {
 };
 
 struct limit_backend *limit_mem_new(enum limit_mem_store which);
+void limit_mem_clear(enum limit_mem_store which);
 int limit_redis_new(const struct conf *c, struct limit_backend **out,
 		    struct err *e);
 int limit_escape(const char *in, bool lower, char *out, size_t size);

@@ -806,6 +806,20 @@ mem_store_clear(struct mem_store *st)
 	st->count = 0;
 }
 
+/* limit_mem_clear - forget the counters of a process-wide store (tests) */
+void
+limit_mem_clear(enum limit_mem_store which)
+{
+	struct mem_store *st;
+
+	if (which == LIMIT_MEM_PRIVATE)
+		return;
+	st = &mem_stores[which == LIMIT_MEM_FALLBACK];
+	pthread_mutex_lock(&st->lock);
+	mem_store_clear(st);
+	pthread_mutex_unlock(&st->lock);
+}
+
 /* mem_free - limit_backend.free; a private store goes with it */
 static void
 mem_free(struct limit_backend *b)
