@@ -926,6 +926,13 @@ limitmap_plan_count(const struct limitmap *m)
 	return m->nplans;
 }
 
+/* limitmap_plan_at - the i-th plan, in file order; NULL past the end */
+const struct limit_plan *
+limitmap_plan_at(const struct limitmap *m, size_t i)
+{
+	return i < m->nplans ? &m->plans[i] : NULL;
+}
+
 /* limitmap_assign_count - assignments and defaults, for the summary */
 size_t
 limitmap_assign_count(const struct limitmap *m)

@@ -108,6 +108,8 @@ const struct limitmap_customer *limitmap_member_of(const struct limitmap *m,
 						   enum limit_kind kind,
 						   const char *value);
 size_t limitmap_plan_count(const struct limitmap *m);
+const struct limit_plan *limitmap_plan_at(const struct limitmap *m,
+					  size_t i);
 size_t limitmap_assign_count(const struct limitmap *m);
 
 const char *limit_kind_name(enum limit_kind k);
