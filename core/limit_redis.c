@@ -26,8 +26,14 @@
  * It is the C of limit_mem.c, line for line; numbers stay integers below
  * 2^53 (limit_def_set picks the quantum so), written with %d because
  * Redis would turn a Lua number into text with only 14 digits.
+ *
+ * The "#!lua" line (Redis 7.0 and later) makes Redis check for out of
+ * memory before the script starts: without it a script is refused at its
+ * first write, and one whose first subject was written already would be
+ * cut in the middle (found by t_limit_redis_faults.sh, R6).
  */
 const char limit_redis_lua[] =
+"#!lua\n"
 "local op=ARGV[1]\n"
 "local now=tonumber(ARGV[2])\n"
 "if now==0 then local t=redis.call('TIME') now=tonumber(t[1])*1000+"

@@ -18,6 +18,10 @@
  *             (I@RCPT's domain): prints "ok=N over=N unavailable=N local=N"
  *          -P PAUSE_MS between two decisions of one thread (fault tests)
  *          -v: with -N, one line per decision
+ *   limitq -c CONF [options] -
+ *          one decision per line read: "OP [TXN [RCPT [QID]]]", answered
+ *          "OUTCOME local=yes|no stale=yes|no duplicate=yes|no LOG" on one
+ *          line each (scripts drive decisions around faults this way)
  *
  * One decision prints "outcome=...", the verdict ("reply=..."), the log
  * fields and one "hit ..." line per limit.  Exit status: 0 ok (every
@@ -189,6 +193,63 @@ run_many(struct limitq *q)
 	return atomic_load(&q->n[LIMIT_OVER]) > 0 ? 1 : 0;
 }
 
+/* op_parse - "check" ... "release"; -1 when unknown */
+static int
+op_parse(const char *w, enum limit_op *op)
+{
+	static const char *const names[] = {"check", "reserve", "undo",
+					    "commit", "release"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(w, names[i]) == 0) {
+			*op = (enum limit_op)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* run_lines - decisions read from stdin, one answer line each */
+static int
+run_lines(struct limitq *q)
+{
+	struct limit_result *res = malloc(sizeof(*res));
+	char line[1024];
+	char log[1024];
+
+	if (res == NULL)
+		abort();
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		struct limit_req r = q->req;
+		char *w[4] = {NULL, NULL, NULL, NULL};
+		char *save = NULL;
+		int n = 0;
+		enum limit_outcome o;
+
+		for (w[0] = strtok_r(line, " \t\n", &save); w[n] && n < 3;)
+			w[++n] = strtok_r(NULL, " \t\n", &save);
+		if (w[0] == NULL || op_parse(w[0], &r.op) < 0) {
+			printf("error unknown operation\n");
+			fflush(stdout);
+			continue;
+		}
+		r.txn_id = w[1] ? w[1] : q->txn;
+		r.rcpt = w[2] ? w[2] : q->rcpt;
+		if (w[3] != NULL)
+			r.qid = w[3];
+		o = limit_decide(q->l, &r, res);
+		limit_result_log(res, log, sizeof(log));
+		printf("%s local=%s stale=%s duplicate=%s %s\n",
+		       limit_outcome_name(o), res->local ? "yes" : "no",
+		       res->stale ? "yes" : "no",
+		       res->duplicate ? "yes" : "no", log);
+		fflush(stdout);
+	}
+	free(res);
+	return 0;
+}
+
 /* admin - show, reset, override, unoverride, probe */
 static int
 admin(struct limiter *l, int argc, char **argv)
@@ -306,17 +367,11 @@ main(int argc, char **argv)
 		conf_free(c);
 		return 78;
 	}
-	if (strcmp(argv[0], "check") == 0)
-		q.req.op = LIMIT_CHECK;
-	else if (strcmp(argv[0], "reserve") == 0)
-		q.req.op = LIMIT_RESERVE;
-	else if (strcmp(argv[0], "undo") == 0)
-		q.req.op = LIMIT_UNDO;
-	else if (strcmp(argv[0], "commit") == 0)
-		q.req.op = LIMIT_COMMIT;
-	else if (strcmp(argv[0], "release") == 0)
-		q.req.op = LIMIT_RELEASE;
-	else {
+	if (strcmp(argv[0], "-") == 0) {
+		rc = run_lines(&q);
+		goto out;
+	}
+	if (op_parse(argv[0], &q.req.op) < 0) {
 		rc = admin(q.l, argc, argv);
 		goto out;
 	}
