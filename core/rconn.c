@@ -20,6 +20,7 @@
 #define RCONN_BACKOFF_MAX 2000
 #define RCONN_NODES_MAX 256
 #define RCONN_DISCOVER_GAP 100	/* ms between two Sentinel queries */
+#define RCONN_TRYAGAIN 3	/* retries of TRYAGAIN, 20 ms apart */
 
 /* One Redis server and its pool of idle connections. */
 struct rnode {
@@ -857,6 +858,7 @@ rconn_call(struct rconn *r, int slot, const struct rconn_script *script,
 	struct rnode *ask_node = NULL;
 	bool retried = false;
 	bool loaded = false;
+	int tryagain = 0;
 	int hops;
 
 	if (argc > RCONN_MAX_ARGS) {
@@ -936,6 +938,17 @@ rconn_call(struct rconn *r, int slot, const struct rconn_script *script,
 			continue;
 		}
 		err_set(e, "%s: %.200s", n->name, rep->str);
+		if (r->mode == RCONN_CLUSTER && tryagain < RCONN_TRYAGAIN &&
+		    strncmp(rep->str, "TRYAGAIN", 8) == 0) {
+			/* a multi-key command in a slot being migrated: wait a
+			 * little, start over from the slot's owner */
+			freeReplyObject(rep);
+			rnode_put(n, c, true, false, NULL);
+			tryagain++;
+			hops--;
+			(void)nanosleep(&(struct timespec){0, 20000000}, NULL);
+			continue;
+		}
 		if (r->mode == RCONN_SENTINEL &&
 		    strncmp(rep->str, "READONLY", 8) == 0 && !retried) {
 			/* the old master, now a replica: ask again */
