@@ -63,6 +63,12 @@ struct rconn {
 	pthread_mutex_t refresh;	/* one slot map refresh at a time */
 };
 
+/* Array elements one reply may still hold (reader privdata): with a cap
+ * per array only, each 8-byte "*65536" header would still cost 512 kB. */
+struct rconn_budget {
+	size_t left;
+};
+
 static redisReplyObjectFunctions rconn_fns;
 static void *(*rconn_create_array)(const redisReadTask *, int);
 static pthread_once_t rconn_fns_once = PTHREAD_ONCE_INIT;
@@ -95,8 +101,15 @@ rconn_tv(unsigned ms)
 static void *
 rconn_limited_array(const redisReadTask *task, int elements)
 {
+	struct rconn_budget *b = task->privdata;
+
 	if (elements < 0 || elements > RCONN_MAX_ELEMENTS)
 		return NULL;	/* the reader reports "Out of memory" */
+	if (b != NULL) {
+		if ((size_t)elements > b->left)
+			return NULL;
+		b->left -= (size_t)elements;
+	}
 	return rconn_create_array(task, elements);
 }
 
@@ -120,6 +133,19 @@ rconn_reader_limit(redisReader *rd)
 {
 	pthread_once(&rconn_fns_once, rconn_fns_init);
 	rd->fn = &rconn_fns;
+	if (rd->privdata == NULL)
+		rd->privdata = xcalloc(1, sizeof(struct rconn_budget));
+	rconn_reader_budget(rd);
+}
+
+/* rconn_reader_budget - a fresh element budget, before each reply */
+void
+rconn_reader_budget(redisReader *rd)
+{
+	struct rconn_budget *b = rd->privdata;
+
+	if (b != NULL)
+		b->left = RCONN_MAX_ELEMENTS;
 }
 
 /* rconn_reader_new - a reader with the cap (fuzzing, async callers) */
@@ -131,6 +157,30 @@ rconn_reader_new(void)
 	if (rd != NULL)
 		rconn_reader_limit(rd);
 	return rd;
+}
+
+/* rconn_reader_free - a reader made by rconn_reader_new */
+void
+rconn_reader_free(redisReader *rd)
+{
+	if (rd == NULL)
+		return;
+	free(rd->privdata);
+	rd->privdata = NULL;
+	redisReaderFree(rd);
+}
+
+/* rconn_ctx_free - close a context and its reader's budget */
+static void
+rconn_ctx_free(redisContext *c)
+{
+	if (c == NULL)
+		return;
+	if (c->reader != NULL) {
+		free(c->reader->privdata);
+		c->reader->privdata = NULL;
+	}
+	redisFree(c);
 }
 
 /* rconn_crc16 - CRC16-CCITT (XMODEM), as Redis Cluster's key slots */
@@ -267,7 +317,7 @@ rnode_free(struct rnode *n)
 	if (n == NULL)
 		return;
 	for (i = 0; i < n->nidle; i++)
-		redisFree(n->idle[i]);
+		rconn_ctx_free(n->idle[i]);
 	free(n->idle);
 	pthread_cond_destroy(&n->cond);
 	pthread_mutex_destroy(&n->lock);
@@ -299,8 +349,10 @@ static redisReply *
 rconn_simple(redisContext *c, const char *what, int argc, const char **argv,
 	     const size_t *lens, struct err *e)
 {
-	redisReply *rep = redisCommandArgv(c, argc, argv, lens);
+	redisReply *rep;
 
+	rconn_reader_budget(c->reader);
+	rep = redisCommandArgv(c, argc, argv, lens);
 	if (rep == NULL) {
 		err_set(e, "%s: %s", what, c->errstr[0] ? c->errstr :
 			"no reply");
@@ -386,21 +438,21 @@ rconn_open(struct rconn *r, struct rnode *n, bool is_sentinel,
 	}
 	if (c->err) {
 		err_set(e, "%s: %s", n->name, c->errstr);
-		redisFree(c);
+		rconn_ctx_free(c);
 		return NULL;
 	}
 	rconn_reader_limit(c->reader);
 	/* redisConnectWithTimeout covers the connect only */
 	if (redisSetTimeout(c, rconn_tv(r->timeout_ms)) != REDIS_OK) {
 		err_set(e, "%s: cannot set the command timeout", n->name);
-		redisFree(c);
+		rconn_ctx_free(c);
 		return NULL;
 	}
 	if (rconn_setup(r, c, is_sentinel, e) < 0) {
 		struct err inner = *e;
 
 		err_set(e, "%s: %s", n->name, inner.text);
-		redisFree(c);
+		rconn_ctx_free(c);
 		return NULL;
 	}
 	return c;
@@ -509,9 +561,9 @@ rnode_put(struct rnode *n, redisContext *c, bool ok, bool backoff,
 	pthread_cond_broadcast(&n->cond);
 	pthread_mutex_unlock(&n->lock);
 	if (c != NULL)
-		redisFree(c);
+		rconn_ctx_free(c);
 	for (i = 0; i < ndrop; i++)
-		redisFree(drop[i]);
+		rconn_ctx_free(drop[i]);
 	free(drop);
 }
 
@@ -552,7 +604,7 @@ rconn_ask_sentinel(struct rconn *r, struct rnode *s, char *host,
 out:
 	if (rep != NULL)
 		freeReplyObject(rep);
-	redisFree(c);
+	rconn_ctx_free(c);
 	return rc;
 }
 
@@ -813,6 +865,7 @@ rconn_exec(redisContext *c, const struct rconn_script *s, bool asking,
 		av[n] = argv[i];
 		al[n++] = lens[i];
 	}
+	rconn_reader_budget(c->reader);
 	if (asking) {
 		if (redisAppendCommand(c, "ASKING") != REDIS_OK ||
 		    redisGetReply(c, &rep) != REDIS_OK)

@@ -26,9 +26,11 @@
  *
  * Replies are checked before callers see them: error replies become -1
  * with the text in e (never a password), and no reply may hold more than
- * RCONN_MAX_ELEMENTS array elements (a hostile server's "*99999999999"
- * is refused by the reader before hiredis allocates; hiredis
- * CVE-2021-32765 class).  The caller owns a returned reply
+ * RCONN_MAX_ELEMENTS array elements in all (a hostile server's
+ * "*99999999999", or thousands of "*65536" headers, are refused by the
+ * reader before hiredis allocates; hiredis CVE-2021-32765 class).  An
+ * asynchronous caller installs the same cap with rconn_reader_limit() on
+ * its context's reader and rconn_reader_budget() before each reply.  The caller owns a returned reply
  * (freeReplyObject).  Thread-safe; changes of master are logged once.
  */
 #ifndef RG_RCONN_H
@@ -85,6 +87,8 @@ bool rconn_is_cluster(const struct rconn *r);
 int rconn_addr_parse(const char *text, int default_port, char *host,
 		     size_t hsize, int *port, bool *is_unix, struct err *e);
 redisReader *rconn_reader_new(void);
+void rconn_reader_free(redisReader *rd);
 void rconn_reader_limit(redisReader *rd);
+void rconn_reader_budget(redisReader *rd);
 
 #endif

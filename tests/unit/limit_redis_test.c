@@ -24,7 +24,7 @@ reply(const char *resp, size_t len)
 	assert_int_equal(redisReaderFeed(rd, resp, len), REDIS_OK);
 	if (redisReaderGetReply(rd, &r) != REDIS_OK)
 		r = NULL;
-	redisReaderFree(rd);
+	rconn_reader_free(rd);
 	return r;
 }
 

@@ -9,6 +9,7 @@
 #include "rconn.h"
 
 #include "rg_test.h"
+#include "strbuf.h"
 
 struct srow {
 	const char *name;
@@ -101,7 +102,7 @@ test_reader_ok(void **state)
 	assert_non_null(rep);
 	assert_int_equal(((redisReply *)rep)->elements, 3);
 	freeReplyObject(rep);
-	redisReaderFree(rd);
+	rconn_reader_free(rd);
 }
 
 /* reader_refuses_more_than_the_cap */
@@ -117,7 +118,45 @@ test_reader_cap(void **state)
 	assert_int_equal(redisReaderFeed(rd, in, strlen(in)), REDIS_OK);
 	assert_int_equal(redisReaderGetReply(rd, &rep), REDIS_ERR);
 	assert_null(rep);
-	redisReaderFree(rd);
+	rconn_reader_free(rd);
+}
+
+/* reader_budget_counts_every_array_of_a_reply */
+static void
+test_reader_budget(void **state)
+{
+	redisReader *rd = rconn_reader_new();
+	struct strbuf in;
+	void *rep = NULL;
+	int i;
+
+	(void)state;
+	/* two arrays of 40,000 each: each under the cap, together over it */
+	strbuf_init(&in, 1 << 20);
+	assert_int_equal(strbuf_append_str(&in, "*2\r\n*40000\r\n"), 0);
+	for (i = 0; i < 40000; i++)
+		assert_int_equal(strbuf_append_str(&in, ":1\r\n"), 0);
+	assert_int_equal(strbuf_append_str(&in, "*40000\r\n"), 0);
+	assert_int_equal(redisReaderFeed(rd, in.data, in.len), REDIS_OK);
+	assert_int_equal(redisReaderGetReply(rd, &rep), REDIS_ERR);
+	assert_null(rep);
+	rconn_reader_free(rd);
+	/* a fresh budget per reply: one array of 40,000 is fine */
+	rd = rconn_reader_new();
+	assert_int_equal(redisReaderFeed(rd, in.data + 4, in.len - 4 - 8),
+			 REDIS_OK);
+	assert_int_equal(redisReaderGetReply(rd, &rep), REDIS_OK);
+	assert_non_null(rep);
+	assert_int_equal(((redisReply *)rep)->elements, 40000);
+	freeReplyObject(rep);
+	rconn_reader_budget(rd);
+	assert_int_equal(redisReaderFeed(rd, in.data + 4, in.len - 4 - 8),
+			 REDIS_OK);
+	assert_int_equal(redisReaderGetReply(rd, &rep), REDIS_OK);
+	assert_non_null(rep);
+	freeReplyObject(rep);
+	rconn_reader_free(rd);
+	strbuf_free(&in);
 }
 
 int
@@ -130,5 +169,7 @@ main(void)
 	rg_case_add(&c, "reader_keeps_ordinary_arrays", test_reader_ok, NULL);
 	rg_case_add(&c, "reader_refuses_more_than_the_cap", test_reader_cap,
 		    NULL);
+	rg_case_add(&c, "reader_budget_counts_every_array_of_a_reply",
+		    test_reader_budget, NULL);
 	return rg_cases_run(&c, "rconn", NULL, NULL);
 }
