@@ -1,7 +1,8 @@
 #!/bin/bash
 # run.sh [TARGET...] - build the libFuzzer targets in tests/fuzz/ and run
 # each for FUZZ_TIME seconds (default 20; FUZZ_TIME=5 is the quick mode
-# make check uses).  Targets: addr conf keytable (default: all).
+# make check uses).  Targets: addr conf keytable limitmap redis_reply
+# (default: all).
 #
 # Each target links the core sources directly, built with clang-14 and
 # ASan + UBSan, into build/fuzz/.  The committed seeds in
@@ -14,7 +15,7 @@ cd "$top" || exit 1
 
 FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_CC=${FUZZ_CC:-clang-14}
-targets=${*:-"addr conf keytable"}
+targets=${*:-"addr conf keytable limitmap redis_reply"}
 out=build/fuzz
 
 case $FUZZ_TIME in
@@ -24,8 +25,8 @@ if ! command -v "$FUZZ_CC" >/dev/null 2>&1; then
 	echo "run.sh: $FUZZ_CC not found (Debian: clang-14 libclang-rt-14-dev)"
 	exit 1
 fi
-if ! libs=$(pkg-config --cflags --libs milter opendkim libcrypto); then
-	echo "run.sh: pkg-config cannot find milter, opendkim or libcrypto"
+if ! libs=$(pkg-config --cflags --libs milter opendkim libcrypto hiredis); then
+	echo "run.sh: pkg-config cannot find milter, opendkim, libcrypto or hiredis"
 	exit 1
 fi
 mkdir -p "$out/artifacts" || exit 1
@@ -36,6 +37,8 @@ max_len() {
 	case $1 in
 	addr) echo 2048 ;;
 	conf) echo 10000 ;;
+	limitmap) echo 9000 ;;
+	redis_reply) echo 4096 ;;
 	*) echo 6000 ;;
 	esac
 }
