@@ -57,7 +57,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 PROG := $(B)/relayguard
 # small driver programs the tests and benchmarks use
-TOOLS := $(B)/tests/limitq
+TOOLS := $(B)/tests/limitq $(B)/tests/limit_bench
 
 .PHONY: all check check-unit check-milter check-integration check-conf \
 	lint deps demo bench fuzz install uninstall fmt clean tools
@@ -76,6 +76,10 @@ $(B)/libcore.a: $(CORE_OBJ)
 	ar rcs $@ $(CORE_OBJ)
 
 $(B)/tests/limitq: tests/tools/limitq.c $(B)/libcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libcore.a $(PKG_LIBS)
+
+$(B)/tests/limit_bench: tests/bench/limit_bench.c $(B)/libcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libcore.a $(PKG_LIBS)
 
@@ -117,8 +121,9 @@ demo: deps
 	@bash tests/demo.sh
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(TOOLS)
 	@bash tests/bench/bench.sh
+	@RG_BUILD=$(B) bash tests/bench/limit_bench.sh
 
 fuzz:
 	@bash tests/fuzz/run.sh
@@ -130,7 +135,8 @@ install: $(PROG)
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/relayguard
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/sbin/relayguard
 	install -m 644 filter/relayguard.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 644 conf/relayguard.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 conf/relayguard.conf.5 conf/relayguard-limits.5 \
+		$(DESTDIR)$(MANDIR)/man5/
 	test -e $(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf || \
 		install -m 644 conf/relayguard.conf \
 			$(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf
@@ -138,7 +144,8 @@ install: $(PROG)
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/relayguard \
 		$(DESTDIR)$(MANDIR)/man8/relayguard.8 \
-		$(DESTDIR)$(MANDIR)/man5/relayguard.conf.5
+		$(DESTDIR)$(MANDIR)/man5/relayguard.conf.5 \
+		$(DESTDIR)$(MANDIR)/man5/relayguard-limits.5
 
 fmt:
 	clang-format -i core/*.[ch] filter/*.[ch] tests/unit/*.[ch]
