@@ -36,6 +36,7 @@ struct limiter {
 	uint64_t (*now_ms)(void *arg);
 	void *now_arg;
 	atomic_int down;		/* store unavailable at last call */
+	char *prefix;			/* redis_key_prefix */
 };
 
 static const char *const limit_reply_vars[] = {
@@ -197,6 +198,7 @@ limit_new(const struct conf *c, const struct limit_opts *o,
 	l->fail_mode = (enum conf_fail_mode)c->limit_fail_mode;
 	l->local_percent = (unsigned)c->limit_local_percent;
 	l->ttl_ms = (uint64_t)c->limit_txn_ttl * 1000;
+	l->prefix = xstrdup(c->redis_key_prefix);
 	if (o != NULL) {
 		l->now_ms = o->now_ms;
 		l->now_arg = o->now_arg;
@@ -252,6 +254,7 @@ limit_free(struct limiter *l)
 	if (l->fallback != NULL)
 		l->fallback->free(l->fallback);
 	limitmap_free(l->map);
+	free(l->prefix);
 	free(l);
 }
 
@@ -526,15 +529,12 @@ limit_call_init(const struct limiter *l, const struct limit_req *r,
 	c->units[2] = r->bytes;
 }
 
-/* limit_decide - one decision over every limit of the request */
-enum limit_outcome
-limit_decide(struct limiter *l, const struct limit_req *r,
-	     struct limit_result *res)
+/* limit_prepare - the backend call for a request (subjects resolved) and
+ * the result's subjects; see limit.h for asynchronous callers */
+size_t
+limit_prepare(struct limiter *l, const struct limit_req *r,
+	      struct limit_call *c, struct limit_result *res)
 {
-	struct limit_def scaled[LIMIT_HITS_MAX];
-	struct limit_answer a;
-	struct limit_call c;
-	struct err e;
 	size_t i;
 
 	memset(res, 0, offsetof(struct limit_result, hits));
@@ -543,33 +543,67 @@ limit_decide(struct limiter *l, const struct limit_req *r,
 	res->duplicate = false;
 	res->stale = false;
 	res->error[0] = '\0';
-	limit_call_init(l, r, &c);
-	limit_subjects(l, r, &c);
-	res->nsubjects = c.nsubjects;
-	for (i = 0; i < c.nsubjects; i++)
-		memcpy(res->subjects[i], c.subjects[i].key,
+	limit_call_init(l, r, c);
+	limit_subjects(l, r, c);
+	res->nsubjects = c->nsubjects;
+	for (i = 0; i < c->nsubjects; i++)
+		memcpy(res->subjects[i], c->subjects[i].key,
 		       sizeof(res->subjects[i]));
-	if (c.nsubjects == 0) {
-		res->outcome = LIMIT_OK;	/* no limit applies */
-		return LIMIT_OK;
-	}
-	if (l->store->decide(l->store, &c, &a, &e) == 0) {
+	res->outcome = LIMIT_OK;	/* no subject: no limit applies */
+	return c->nsubjects;
+}
+
+/* limit_finish - the result of a call: the store's answer, or (a NULL) the
+ * store failed, why, and limit_fail_mode applies */
+enum limit_outcome
+limit_finish(struct limiter *l, struct limit_call *c,
+	     const struct limit_answer *a, const char *why,
+	     struct limit_result *res)
+{
+	struct limit_def scaled[LIMIT_HITS_MAX];
+	struct limit_answer la;
+	struct err e;
+
+	if (a != NULL) {
 		limit_store_state(l, true, NULL);
-		limit_fill(&c, &a, res);
+		limit_fill(c, a, res);
 		return res->outcome;
 	}
-	limit_store_state(l, false, e.text);
-	(void)str_copy(res->error, sizeof(res->error), e.text);
+	limit_store_state(l, false, why);
+	(void)str_copy(res->error, sizeof(res->error), why);
 	if (l->fail_mode == CONF_FAIL_LOCAL && l->fallback != NULL) {
-		limit_scaled(l, &c, scaled);
-		if (l->fallback->decide(l->fallback, &c, &a, &e) == 0) {
-			limit_fill(&c, &a, res);
+		limit_scaled(l, c, scaled);
+		if (l->fallback->decide(l->fallback, c, &la, &e) == 0) {
+			limit_fill(c, &la, res);
 			res->local = true;
 			return res->outcome;
 		}
 	}
 	res->outcome = LIMIT_UNAVAILABLE;
 	return LIMIT_UNAVAILABLE;
+}
+
+/* limit_decide - one decision over every limit of the request */
+enum limit_outcome
+limit_decide(struct limiter *l, const struct limit_req *r,
+	     struct limit_result *res)
+{
+	struct limit_answer a;
+	struct limit_call c;
+	struct err e;
+
+	if (limit_prepare(l, r, &c, res) == 0)
+		return LIMIT_OK;
+	if (l->store->decide(l->store, &c, &a, &e) == 0)
+		return limit_finish(l, &c, &a, NULL, res);
+	return limit_finish(l, &c, NULL, e.text, res);
+}
+
+/* limit_key_prefix - redis_key_prefix, for limit_redis_args() */
+const char *
+limit_key_prefix(const struct limiter *l)
+{
+	return l->prefix;
 }
 
 /* limit_expand - a reply text with its $variables filled in */

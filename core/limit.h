@@ -265,6 +265,28 @@ struct limit_backend {
 	void (*free)(struct limit_backend *b);
 };
 
+/*
+ * For an asynchronous caller (the policy service's event loop with
+ * hiredis's async API): limit_prepare() resolves the subjects of a request
+ * into a call (0 subjects: nothing to ask, the result says ok);
+ * limit_redis_args(limit_key_prefix(l), call, ...) builds the EVALSHA
+ * arguments (sha of limit_redis_lua, see rconn_script_init), the caller
+ * sends them itself (its context's reader capped with rconn_reader_limit
+ * and rconn_reader_budget), parses the reply with limit_redis_parse() into
+ * a struct limit_answer, and limit_finish() makes the result: with the
+ * answer, or with NULL and the reason when Redis failed, so that
+ * limit_fail_mode (and the once-per-change log line) apply as in
+ * limit_decide().  One script per call covers a standalone server or
+ * Sentinel master; in a Cluster group the subjects by slot (cmd.slot) as
+ * limit_redis.c does.
+ */
+size_t limit_prepare(struct limiter *l, const struct limit_req *r,
+		     struct limit_call *c, struct limit_result *res);
+enum limit_outcome limit_finish(struct limiter *l, struct limit_call *c,
+				const struct limit_answer *a, const char *why,
+				struct limit_result *res);
+const char *limit_key_prefix(const struct limiter *l);
+
 /* Which counters a memory backend uses (see limit_mem.c). */
 enum limit_mem_store {
 	LIMIT_MEM_PRIMARY,	/* the process's counters (survive reloads) */

@@ -159,6 +159,17 @@ rconn_reader_new(void)
 	return rd;
 }
 
+/* rconn_reader_unlimit - drop the budget rconn_reader_limit gave a reader
+ * (before its context is freed) */
+void
+rconn_reader_unlimit(redisReader *rd)
+{
+	if (rd == NULL)
+		return;
+	free(rd->privdata);
+	rd->privdata = NULL;
+}
+
 /* rconn_reader_free - a reader made by rconn_reader_new */
 void
 rconn_reader_free(redisReader *rd)
@@ -176,10 +187,7 @@ rconn_ctx_free(redisContext *c)
 {
 	if (c == NULL)
 		return;
-	if (c->reader != NULL) {
-		free(c->reader->privdata);
-		c->reader->privdata = NULL;
-	}
+	rconn_reader_unlimit(c->reader);
 	redisFree(c);
 }
 

@@ -30,7 +30,8 @@
  * "*99999999999", or thousands of "*65536" headers, are refused by the
  * reader before hiredis allocates; hiredis CVE-2021-32765 class).  An
  * asynchronous caller installs the same cap with rconn_reader_limit() on
- * its context's reader and rconn_reader_budget() before each reply.  The caller owns a returned reply
+ * its context's reader, calls rconn_reader_budget() before each reply and
+ * rconn_reader_unlimit() before freeing the context.  The caller owns a returned reply
  * (freeReplyObject).  Thread-safe; changes of master are logged once.
  */
 #ifndef RG_RCONN_H
@@ -90,5 +91,6 @@ redisReader *rconn_reader_new(void);
 void rconn_reader_free(redisReader *rd);
 void rconn_reader_limit(redisReader *rd);
 void rconn_reader_budget(redisReader *rd);
+void rconn_reader_unlimit(redisReader *rd);
 
 #endif

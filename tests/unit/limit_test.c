@@ -17,6 +17,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "limit_redis.h"
+#include "rconn.h"
 #include "rg_test.h"
 #include "str.h"
 
@@ -941,6 +943,79 @@ t_redis_fail_modes(const struct side *sd)
 	limit_free(l);
 }
 
+/* async_path_decides_like_limit_decide: prepare, build the arguments,
+ * send EVALSHA ourselves (as an event loop would), parse, finish */
+static void
+t_redis_async_path(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+	struct limit_redis_cmd cmd;
+	struct limit_answer a;
+	struct limit_call c;
+	struct limit_req q;
+	struct rconn_script sc;
+	struct timeval tv = {2, 0};
+	redisContext *ctx = redisConnectUnixWithTimeout(sock, tv);
+	const char *argv[RCONN_MAX_ARGS];
+	size_t lens[RCONN_MAX_ARGS];
+	redisReply *r;
+	struct err e;
+	int i;
+	int k;
+
+	assert_non_null(ctx);
+	assert_int_equal(ctx->err, 0);
+	rconn_reader_limit(ctx->reader);
+	rconn_script_init(&sc, limit_redis_lua);
+	r = redisCommand(ctx, "SCRIPT LOAD %s", limit_redis_lua);
+	assert_non_null(r);
+	assert_string_equal(r->str, sc.sha);
+	freeReplyObject(r);
+	memset(&q, 0, sizeof(q));
+	q.op = LIMIT_RESERVE;
+	q.login = ALICE;
+	q.rcpt = "a@x";
+	q.messages = 1;
+	q.recipients = 1;
+	for (k = 0; k < 4; k++) {
+		char txn[8];
+
+		(void)str_format(txn, sizeof(txn), "as%d", k);
+		q.txn_id = txn;
+		assert_int_equal(limit_prepare(l, &q, &c, &res), 1);
+		limit_redis_cmd_init(&cmd);
+		assert_int_equal(limit_redis_args(limit_key_prefix(l), &c, 0,
+						  c.nsubjects, &cmd, &e), 0);
+		argv[0] = "EVALSHA";
+		lens[0] = 7;
+		argv[1] = sc.sha;
+		lens[1] = 40;
+		for (i = 0; i < cmd.argc; i++) {
+			argv[2 + i] = cmd.argv[i];
+			lens[2 + i] = cmd.lens[i];
+		}
+		rconn_reader_budget(ctx->reader);
+		r = redisCommandArgv(ctx, 2 + cmd.argc, argv, lens);
+		assert_non_null(r);
+		a.nrows = cmd.nrows;
+		assert_int_equal(limit_redis_parse(r, cmd.nrows, &a.code, a.rows,
+						   &e), 0);
+		freeReplyObject(r);
+		limit_redis_cmd_free(&cmd);
+		assert_int_equal(limit_finish(l, &c, &a, NULL, &res),
+				 k < 3 ? LIMIT_OK : LIMIT_OVER);
+	}
+	assert_string_equal(res.hits[res.over].name, "hour");
+	/* a failed store: the fail mode applies as in limit_decide */
+	assert_int_equal(limit_prepare(l, &q, &c, &res), 1);
+	assert_int_equal(limit_finish(l, &c, NULL, "gone", &res),
+			 LIMIT_UNAVAILABLE);
+	assert_string_equal(res.error, "gone");
+	rconn_reader_unlimit(ctx->reader);
+	redisFree(ctx);
+	limit_free(l);
+}
+
 /* --- registration ------------------------------------------------------- */
 
 struct row {
@@ -978,6 +1053,7 @@ static const struct row rows[] = {
 	{"keys_are_readable_and_all_expire", t_redis_keys, true},
 	{"noscript_after_a_flush_is_reloaded_once", t_redis_noscript, true},
 	{"unreachable_store_follows_fail_mode", t_redis_fail_modes, true},
+	{"async_path_decides_like_limit_decide", t_redis_async_path, true},
 };
 
 struct bound {
