@@ -143,7 +143,7 @@ static const struct conf_key conf_keys[] = {
 	 F(redis_sentinel_master), "master name the Sentinels monitor"},
 	{"redis_cluster", CONF_LIST, "", 0, 0, F(redis_cluster),
 	 "Redis Cluster seed nodes HOST:PORT; the slot map is read from them"},
-	{"redis_pool_size", CONF_UINT, "8", 1, 1024, F(redis_pool_size),
+	{"redis_pool_size", CONF_UINT, "32", 1, 1024, F(redis_pool_size),
 	 "connections kept per Redis server (threads share them)"},
 	{"redis_key_prefix", CONF_STRING, "rg", 0, 0, F(redis_key_prefix),
 	 "first part of every key: PREFIX:{SUBJECT}:LIMIT"},

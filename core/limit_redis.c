@@ -14,14 +14,16 @@
 #define LR_FIXED_ARGS 8		/* op now ttl rcpt m r b nsubjects */
 
 /*
- * The script.  KEYS, per subject: txn, qid, then per limit its bucket and
- * its override.  ARGV: op (C check, R reserve, U undo, M commit, X
- * release), now in ms (0: the server's TIME), ttl ms, recipient, units of
- * messages, recipients, bytes, number of subjects, then per subject the
- * number of limits and per limit: name, counter (m r b p), amount, period
- * ms, quantum ms, dry-run (0 1).  Reply: code (0 ok, 1 over, 2 duplicate,
- * 3 stale), then per limit: state (0 ok, 1 over, 2 dry-run over), used,
- * amount, period ms, retry ms, reset ms.
+ * The script.  KEYS: the transaction's record and its queue id marker
+ * (kept under the call's first subject: every subject of a call is
+ * counted together, so one record serves them all), then per subject and
+ * limit its bucket and its override.  ARGV: op (C check, R reserve, U
+ * undo, M commit, X release), now in ms (0: the server's TIME), ttl ms,
+ * recipient, units of messages, recipients, bytes, number of subjects,
+ * then per subject the number of limits and per limit: name, counter (m r
+ * b p), amount, period ms, quantum ms, dry-run (0 1).  Reply: code (0 ok,
+ * 1 over, 2 duplicate, 3 stale), then per limit: state (0 ok, 1 over, 2
+ * dry-run over), used, amount, period ms, retry ms, reset ms.
  *
  * It is the C of limit_mem.c, line for line; numbers stay integers below
  * 2^53 (limit_def_set picks the quantum so), written with %d because
@@ -42,6 +44,7 @@ const char limit_redis_lua[] =
 "local rf='r:'..ARGV[4]\n"
 "local units={tonumber(ARGV[5]),tonumber(ARGV[6]),tonumber(ARGV[7])}\n"
 "local ns=tonumber(ARGV[8])\n"
+"local tk,qk=KEYS[1],KEYS[2]\n"
 "local CI={m=1,r=2,b=3}\n"
 "local function I(x) return string.format('%d',x) end\n"
 "local function fdiv(a,b) local q=math.floor(a/b) local r=a-q*b "
@@ -57,129 +60,117 @@ const char limit_redis_lua[] =
 "local function reset(l) if l.s==0 then return 0 end "
 "if l.A==0 then return l.P end local at=l.t+cdiv(l.s,l.A)*l.u "
 "if at>now then return at-now end return 0 end\n"
-"local subs={} local a=9 local k=1 local over=false local stale=false "
-"local dup=false\n"
+/* the transaction: what this op adds and gives back */
+"local add,sub,held={0,0,0},{0,0,0},{0,0,0}\n"
+"local stale,dup,rec=false,false,nil\n"
+"local st=nil\n"
+"if op~='C' then\n"
+" local tx=redis.call('HMGET',tk,'st','m','r','b',rf)\n"
+" st=tx[1] rec=tx[5]\n"
+" if not st then held={tonumber(tx[2]) or 0,tonumber(tx[3]) or 0,"
+"tonumber(tx[4]) or 0} end\n"
+"end\n"
+"local pm=held[2]\n"
+"if op=='C' then add={units[1],units[2],units[3]} pm=units[2]\n"
+"elseif op=='R' then\n"
+" if st then stale=true elseif not rec then\n"
+"  if held[1]==0 then add[1]=units[1] end\n"
+"  add[2]=units[2]\n"
+"  if held[3]==0 then add[3]=units[3] end\n"
+"  pm=held[2]+add[2]\n"
+" end\n"
+"elseif op=='U' then\n"
+" if st then stale=true else\n"
+"  if rec then local x,y,z=string.match(rec,'^(%d+):(%d+):(%d+)$') "
+"sub={tonumber(x) or 0,tonumber(y) or 0,tonumber(z) or 0} end\n"
+"  pm=held[2]-sub[2]\n"
+" end\n"
+"elseif op=='M' then\n"
+" dup=redis.call('EXISTS',qk)==1\n"
+" if dup or st=='c' then dup=true sub={held[1],held[2],held[3]}\n"
+" else for x=1,3 do if units[x]>held[x] then add[x]=units[x]-held[x] "
+"else sub[x]=held[x]-units[x] end end pm=units[2] end\n"
+"elseif op=='X' then sub={held[1],held[2],held[3]} end\n"
+/* every limit of every subject: load, drain, check */
+"local lims={} local a=9 local k=3 local over=false\n"
 "for i=1,ns do\n"
-" local s={tk=KEYS[k],qk=KEYS[k+1],lim={},add={0,0,0},sub={0,0,0},"
-"held={0,0,0}}\n"
-" k=k+2\n"
 " local nl=tonumber(ARGV[a]) a=a+1\n"
-" local ok={}\n"
+" local ok={} local first=#lims\n"
 " for j=1,nl do\n"
-"  local l={key=KEYS[k],c=ARGV[a+1],A=tonumber(ARGV[a+2]),"
+"  lims[first+j]={key=KEYS[k],c=ARGV[a+1],A=tonumber(ARGV[a+2]),"
 "P=tonumber(ARGV[a+3]),u=tonumber(ARGV[a+4]),dry=ARGV[a+5]=='1',"
 "state=0,n=0}\n"
-"  ok[j]=KEYS[k+1] k=k+2 a=a+6 s.lim[j]=l\n"
+"  ok[j]=KEYS[k+1] k=k+2 a=a+6\n"
 " end\n"
-" local ov={} if nl>0 then ov=redis.call('MGET',unpack(ok)) end\n"
-" local tx=redis.call('HMGET',s.tk,'st','m','r','b')\n"
-" s.st=tx[1]\n"
-" if not s.st then s.held={tonumber(tx[2]) or 0,tonumber(tx[3]) or 0,"
-"tonumber(tx[4]) or 0} end\n"
-" s.pm=s.held[2]\n"
-" if op=='C' then s.add={units[1],units[2],units[3]} s.pm=units[2]\n"
-" elseif op=='R' then\n"
-"  if s.st then s.stale=true else\n"
-"   s.rec=redis.call('HGET',s.tk,rf)\n"
-"   if not s.rec then\n"
-"    if s.held[1]==0 then s.add[1]=units[1] end\n"
-"    s.add[2]=units[2]\n"
-"    if s.held[3]==0 then s.add[3]=units[3] end\n"
-"    s.pm=s.held[2]+s.add[2]\n"
-"   end\n"
-"  end\n"
-" elseif op=='U' then\n"
-"  if s.st then s.stale=true else\n"
-"   s.rec=redis.call('HGET',s.tk,rf)\n"
-"   if s.rec then local x,y,z=string.match(s.rec,'^(%d+):(%d+):(%d+)$') "
-"s.sub={tonumber(x) or 0,tonumber(y) or 0,tonumber(z) or 0} end\n"
-"   s.pm=s.held[2]-s.sub[2]\n"
-"  end\n"
-" elseif op=='M' then\n"
-"  s.dup=redis.call('EXISTS',s.qk)==1\n"
-"  if s.dup or s.st=='c' then s.dup=true "
-"s.sub={s.held[1],s.held[2],s.held[3]}\n"
-"  else for x=1,3 do if units[x]>s.held[x] then "
-"s.add[x]=units[x]-s.held[x] else s.sub[x]=s.held[x]-units[x] end end "
-"s.pm=units[2] end\n"
-" elseif op=='X' then s.sub={s.held[1],s.held[2],s.held[3]} end\n"
-" if i==1 and s.stale then stale=true end\n"
-" if s.dup then dup=true end\n"
-" for j=1,nl do\n"
-"  local l=s.lim[j]\n"
-"  if ov[j] then local x,y,z=string.match(ov[j],'^(%d+):(%d+):(%d+)$') "
-"if x then l.A=tonumber(x) l.P=tonumber(y) l.u=tonumber(z) end end\n"
-"  l.s=0 l.t=now\n"
-"  if l.c=='p' then l.P=0 else\n"
-"   l.tu=l.P/l.u\n"
-"   local v=redis.call('HMGET',l.key,'s','t','tu')\n"
-"   if v[1] then\n"
-"    l.s=tonumber(v[1]) l.t=tonumber(v[2]) or now\n"
-"    local stu=tonumber(v[3]) or l.tu\n"
-"    if stu~=l.tu and stu>0 then l.s=cdiv(l.s*l.tu,stu) end\n"
-"    if now>l.t then local q=fdiv(now-l.t,l.u) if q>0 then "
+" if nl>0 then local ov=redis.call('MGET',unpack(ok))\n"
+"  for j=1,nl do local l=lims[first+j] if ov[j] then "
+"local x,y,z=string.match(ov[j],'^(%d+):(%d+):(%d+)$') "
+"if x then l.A=tonumber(x) l.P=tonumber(y) l.u=tonumber(z) end end end\n"
+" end\n"
+"end\n"
+"for _,l in ipairs(lims) do\n"
+" l.s=0 l.t=now\n"
+" if l.c=='p' then l.P=0 else\n"
+"  l.tu=l.P/l.u\n"
+"  local v=redis.call('HMGET',l.key,'s','t','tu')\n"
+"  if v[1] then\n"
+"   l.s=tonumber(v[1]) l.t=tonumber(v[2]) or now\n"
+"   local stu=tonumber(v[3]) or l.tu\n"
+"   if stu~=l.tu and stu>0 then l.s=cdiv(l.s*l.tu,stu) end\n"
+"   if now>l.t then local q=fdiv(now-l.t,l.u) if q>0 then "
 "local d=q*l.A if d>=l.s then l.s=0 l.t=now else l.s=l.s-d "
 "l.t=l.t+q*l.u end end end\n"
-"    if l.s==0 then l.t=now end\n"
-"   end\n"
+"   if l.s==0 then l.t=now end\n"
 "  end\n"
-"  l.n=un(l,s.add)\n"
-"  local bad\n"
-"  if l.c=='p' then bad=s.add[2]>0 and s.pm>l.A else bad=not fits(l,l.n) "
-"end\n"
-"  if bad then if l.dry then l.state=2 else l.state=1 over=true end end\n"
 " end\n"
-" subs[i]=s\n"
+" l.n=un(l,add)\n"
+" local bad\n"
+" if l.c=='p' then bad=add[2]>0 and pm>l.A else bad=not fits(l,l.n) end\n"
+" if bad then if l.dry then l.state=2 else l.state=1 over=true end end\n"
 "end\n"
+/* apply: all or nothing; a refused commit gives the reservation back */
+"if over and op=='M' then sub={held[1],held[2],held[3]} add={0,0,0}\n"
+"elseif over then add={0,0,0} sub={0,0,0} end\n"
 "local out={0}\n"
-"for i=1,ns do\n"
-" local s=subs[i]\n"
-" if over and op=='M' then s.sub={s.held[1],s.held[2],s.held[3]} "
-"s.add={0,0,0}\n"
-" elseif over then s.add={0,0,0} s.sub={0,0,0} end\n"
-" for j=1,#s.lim do\n"
-"  local l=s.lim[j]\n"
-"  local give=un(l,s.sub) local take=un(l,s.add) local dirty=false\n"
-"  if op~='C' and take>0 and l.state==0 then l.s=l.s+take*l.tu "
+"for _,l in ipairs(lims) do\n"
+" local give=un(l,sub) local take=un(l,add) local dirty=false\n"
+" if op~='C' and take>0 and l.state==0 then l.s=l.s+take*l.tu "
 "dirty=true end\n"
-"  if give>0 then local g=give*l.tu if l.s>g then l.s=l.s-g else l.s=0 end "
+" if give>0 then local g=give*l.tu if l.s>g then l.s=l.s-g else l.s=0 end "
 "dirty=true end\n"
-"  if dirty and l.c~='p' then\n"
-"   if l.s==0 then redis.call('DEL',l.key) else\n"
-"    redis.call('HSET',l.key,'s',I(l.s),'t',I(l.t),'tu',I(l.tu),"
+" if dirty and l.c~='p' then\n"
+"  if l.s==0 then redis.call('DEL',l.key) else\n"
+"   redis.call('HSET',l.key,'s',I(l.s),'t',I(l.t),'tu',I(l.tu),"
 "'used',I(cdiv(l.s,l.tu)))\n"
-"    local r=reset(l) if r<1 then r=1 end\n"
-"    redis.call('PEXPIRE',l.key,I(r))\n"
-"   end\n"
-"  end\n"
-"  if l.c=='p' then\n"
-"   for _,x in ipairs({l.state,s.pm,l.A,0,0,0}) do out[#out+1]=x end\n"
-"  else\n"
-"   local rt=0 if l.state~=0 then rt=retry(l,l.n) end\n"
-"   for _,x in ipairs({l.state,cdiv(l.s,l.tu),l.A,l.P,rt,reset(l)}) do "
-"out[#out+1]=x end\n"
+"   local r=reset(l) if r<1 then r=1 end\n"
+"   redis.call('PEXPIRE',l.key,I(r))\n"
 "  end\n"
 " end\n"
-" if not s.stale and op~='C' then\n"
-"  if op=='R' then\n"
-"   if not over and not s.rec then\n"
-"    redis.call('HSET',s.tk,rf,I(s.add[1])..':'..I(s.add[2])..':'.."
-"I(s.add[3]),'m',I(s.held[1]+s.add[1]),'r',I(s.held[2]+s.add[2]),"
-"'b',I(s.held[3]+s.add[3]))\n"
-"    redis.call('PEXPIRE',s.tk,I(ttl))\n"
-"   end\n"
-"  elseif op=='U' then\n"
-"   if s.rec then redis.call('HDEL',s.tk,rf) "
-"redis.call('HSET',s.tk,'m',I(s.held[1]-s.sub[1]),'r',"
-"I(s.held[2]-s.sub[2]),'b',I(s.held[3]-s.sub[3])) end\n"
-"  else\n"
-"   local st=s.st\n"
-"   if not st then if op=='M' and not over then st='c' else st='x' end end\n"
-"   redis.call('HSET',s.tk,'st',st,'m','0','r','0','b','0')\n"
-"   redis.call('PEXPIRE',s.tk,I(ttl))\n"
-"   if op=='M' and not over and not s.dup then "
-"redis.call('SET',s.qk,'1','PX',I(ttl)) end\n"
+" if l.c=='p' then\n"
+"  for _,x in ipairs({l.state,pm,l.A,0,0,0}) do out[#out+1]=x end\n"
+" else\n"
+"  local rt=0 if l.state~=0 then rt=retry(l,l.n) end\n"
+"  for _,x in ipairs({l.state,cdiv(l.s,l.tu),l.A,l.P,rt,reset(l)}) do "
+"out[#out+1]=x end\n"
+" end\n"
+"end\n"
+/* record the op in the transaction */
+"if not stale and op~='C' then\n"
+" if op=='R' then\n"
+"  if not over and not rec then\n"
+"   redis.call('HSET',tk,rf,I(add[1])..':'..I(add[2])..':'..I(add[3]),"
+"'m',I(held[1]+add[1]),'r',I(held[2]+add[2]),'b',I(held[3]+add[3]))\n"
+"   redis.call('PEXPIRE',tk,I(ttl))\n"
 "  end\n"
+" elseif op=='U' then\n"
+"  if rec then redis.call('HDEL',tk,rf) redis.call('HSET',tk,'m',"
+"I(held[1]-sub[1]),'r',I(held[2]-sub[2]),'b',I(held[3]-sub[3])) end\n"
+" else\n"
+"  if not st then if op=='M' and not over then st='c' else st='x' end end\n"
+"  redis.call('HSET',tk,'st',st,'m','0','r','0','b','0')\n"
+"  redis.call('PEXPIRE',tk,I(ttl))\n"
+"  if op=='M' and not over and not dup then "
+"redis.call('SET',qk,'1','PX',I(ttl)) end\n"
 " end\n"
 "end\n"
 "if over then out[1]=1 elseif dup then out[1]=2 elseif stale then "
@@ -294,7 +285,9 @@ limit_redis_args(const char *prefix, const struct limit_call *c,
 		 struct err *e)
 {
 	char key[LIMIT_SUBJECT_MAX + LIMIT_ID_MAX + 64];
-	size_t nkeys = 0;
+	char txn[LIMIT_ID_MAX + 8];
+	char qid[LIMIT_ID_MAX + 8];
+	size_t nkeys = 2;
 	size_t i;
 	size_t j;
 
@@ -304,27 +297,26 @@ limit_redis_args(const char *prefix, const struct limit_call *c,
 		return -1;
 	}
 	for (i = first; i < first + count; i++)
-		nkeys += 2 + 2 * c->subjects[i].ndefs;
+		nkeys += 2 * c->subjects[i].ndefs;
 	cmd->maxargs = 1 + nkeys + LR_FIXED_ARGS + count * (1 + 6 * LIMIT_PLAN_MAX);
 	cmd->argv = xcalloc(cmd->maxargs, sizeof(*cmd->argv));
 	cmd->lens = xcalloc(cmd->maxargs, sizeof(*cmd->lens));
 	cmd->cap = LR_ARENA;
 	cmd->arena = xmalloc(cmd->cap);
-	if (lr_pushf(cmd, "%zu", nkeys) < 0)
+	if (lr_pushf(cmd, "%zu", nkeys) < 0 ||
+	    str_format(txn, sizeof(txn), "txn:%s", c->txn) < 0 ||
+	    str_format(qid, sizeof(qid), "qid:%s",
+		       c->qid[0] ? c->qid : c->txn) < 0 ||
+	    limit_redis_key(prefix, c->subjects[first].key, txn, key,
+			    sizeof(key)) < 0 ||
+	    lr_push(cmd, key, strlen(key)) < 0 ||
+	    limit_redis_key(prefix, c->subjects[first].key, qid, key,
+			    sizeof(key)) < 0 ||
+	    lr_push(cmd, key, strlen(key)) < 0)
 		goto full;
 	for (i = first; i < first + count; i++) {
 		const struct limit_call_subject *s = &c->subjects[i];
-		char txn[LIMIT_ID_MAX + 8];
-		char qid[LIMIT_ID_MAX + 8];
 
-		if (str_format(txn, sizeof(txn), "txn:%s", c->txn) < 0 ||
-		    str_format(qid, sizeof(qid), "qid:%s",
-			       c->qid[0] ? c->qid : c->txn) < 0 ||
-		    limit_redis_key(prefix, s->key, txn, key, sizeof(key)) < 0 ||
-		    lr_push(cmd, key, strlen(key)) < 0 ||
-		    limit_redis_key(prefix, s->key, qid, key, sizeof(key)) < 0 ||
-		    lr_push(cmd, key, strlen(key)) < 0)
-			goto full;
 		for (j = 0; j < s->ndefs; j++) {
 			if (limit_redis_key(prefix, s->key, s->defs[j].name, key,
 					    sizeof(key)) < 0 ||
@@ -469,7 +461,7 @@ lr_decide(struct limit_backend *be, const struct limit_call *c,
 	size_t off[LIMIT_SUBJECTS_MAX + 1];
 	int slot[LIMIT_SUBJECTS_MAX];
 	bool done[LIMIT_SUBJECTS_MAX];
-	size_t applied[LIMIT_SUBJECTS_MAX];
+	struct limit_call applied[LIMIT_SUBJECTS_MAX];
 	size_t napplied = 0;
 	struct limit_call one;
 	enum limit_code code;
@@ -510,9 +502,9 @@ lr_decide(struct limit_backend *be, const struct limit_call *c,
 			memcpy(&a->rows[off[j]], &rows[k],
 			       c->subjects[j].ndefs * sizeof(rows[0]));
 			k += c->subjects[j].ndefs;
-			if (code != LIMIT_CODE_OVER)
-				applied[napplied++] = j;
 		}
+		if (code != LIMIT_CODE_OVER)
+			applied[napplied++] = one;
 		if (code == LIMIT_CODE_OVER)
 			rc = 1;
 		else if (a->code == LIMIT_CODE_OK)
@@ -523,11 +515,9 @@ lr_decide(struct limit_backend *be, const struct limit_call *c,
 		struct err ue;
 
 		for (j = 0; j < napplied; j++) {
-			one = *c;
-			one.op = LIMIT_UNDO;
-			one.nsubjects = 1;
-			one.subjects[0] = c->subjects[applied[j]];
-			(void)lr_run(b, &one, 0, 1, &code, rows, &ue);
+			applied[j].op = LIMIT_UNDO;
+			(void)lr_run(b, &applied[j], 0, applied[j].nsubjects,
+				     &code, rows, &ue);
 		}
 	}
 	if (rc == 1) {

@@ -12,6 +12,9 @@
  *	PREFIX:{SUBJECT}:txn:ID		hash st m r b r:RCPT: reservations
  *	PREFIX:{SUBJECT}:qid:QID	"1": this queue id was counted
  *
+ * The last two are kept once per script call, under its first subject
+ * (the subjects of one call are always counted together).
+ *
  * Every key has a TTL except overrides set without one: a bucket expires
  * when it would be empty, reservations and markers after limit_txn_ttl.
  *

@@ -36,6 +36,7 @@ struct rnode {
 	uint64_t backoff_until;
 	unsigned backoff_ms;
 	bool retired;		/* no longer the master: drain */
+	bool script_noted;	/* "script loaded" logged since last failure */
 	char last_error[128];
 };
 
@@ -558,6 +559,7 @@ rnode_put(struct rnode *n, redisContext *c, bool ok, bool backoff,
 		c = NULL;
 	} else {
 		n->total--;
+		n->script_noted = false;
 		drop = n->idle;
 		ndrop = n->nidle;
 		n->idle = NULL;
@@ -887,11 +889,13 @@ rconn_exec(redisContext *c, const struct rconn_script *s, bool asking,
 	return rep;
 }
 
-/* rconn_load - NOSCRIPT: load the script on this connection */
+/* rconn_load - NOSCRIPT: load the script on this connection; logged once
+ * per server until a connection to it fails again */
 static int
-rconn_load(redisContext *c, const struct rconn_script *s, const char *node,
+rconn_load(redisContext *c, const struct rconn_script *s, struct rnode *n,
 	   struct err *e)
 {
+	bool note;
 	const char *argv[3] = {"SCRIPT", "LOAD", s->text};
 	size_t lens[3] = {6, 4, strlen(s->text)};
 	redisReply *rep = rconn_simple(c, "SCRIPT LOAD", 3, argv, lens, e);
@@ -901,8 +905,14 @@ rconn_load(redisContext *c, const struct rconn_script *s, const char *node,
 		return -1;
 	if (rep->type == REDIS_REPLY_STRING && rep->len == 40 &&
 	    memcmp(rep->str, s->sha, 40) == 0) {
-		log_info("redis: script %.12s loaded on %s (the server had "
-			 "none: restarted or flushed)", s->sha, node);
+		pthread_mutex_lock(&n->lock);
+		note = !n->script_noted;
+		n->script_noted = true;
+		pthread_mutex_unlock(&n->lock);
+		if (note)
+			log_info("redis: script %.12s loaded on %s (the server "
+				 "had none: restarted or flushed)", s->sha,
+				 n->name);
 		rc = 0;
 	} else {
 		err_set(e, "SCRIPT LOAD: unexpected reply");
@@ -974,7 +984,7 @@ rconn_call(struct rconn *r, int slot, const struct rconn_script *script,
 		    strncmp(rep->str, "NOSCRIPT", 8) == 0) {
 			freeReplyObject(rep);
 			loaded = true;
-			if (rconn_load(c, script, n->name, e) < 0) {
+			if (rconn_load(c, script, n, e) < 0) {
 				rnode_put(n, c, c->err == 0, c->err != 0,
 					  e->text);
 				return NULL;

@@ -166,15 +166,13 @@ static void
 test_args(void **state)
 {
 	static const char *const want[] = {
-		"10",
+		"8",
 		"rg:{login:alice@example.com}:txn:conn7.m2",
 		"rg:{login:alice@example.com}:qid:conn7.m2",
 		"rg:{login:alice@example.com}:hour",
 		"rg:{login:alice@example.com}:hour:override",
 		"rg:{login:alice@example.com}:volume",
 		"rg:{login:alice@example.com}:volume:override",
-		"rg:{ip:192.0.2.7}:txn:conn7.m2",
-		"rg:{ip:192.0.2.7}:qid:conn7.m2",
 		"rg:{ip:192.0.2.7}:cap",
 		"rg:{ip:192.0.2.7}:cap:override",
 		"R", "1234", "3600000", "bob@example.net", "1", "1", "4096", "2",
