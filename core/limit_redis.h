@@ -7,7 +7,7 @@
  * limit name, which never holds ':'), all of one subject in one Cluster
  * slot thanks to the hash tag:
  *
- *	PREFIX:{SUBJECT}:NAME		hash s t tu used: the bucket
+ *	PREFIX:{SUBJECT}:NAME		"USED LEVEL TIME TU": the bucket
  *	PREFIX:{SUBJECT}:NAME:override	"AMOUNT:PERIOD_MS:QUANTUM_MS"
  *	PREFIX:{SUBJECT}:txn:ID		hash st m r b r:RCPT: reservations
  *	PREFIX:{SUBJECT}:qid:QID	"1": this queue id was counted

@@ -32,28 +32,38 @@ MAP
 rr_start bench
 port=$(rr_port bench)
 sha=$(rr_cli bench SCRIPT LOAD "return 1")
+# usec - Redis's own microseconds per EVALSHA since the last call
+usec() {
+	rr_cli bench INFO commandstats | tr -d '\r' |
+		sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p'
+	rr_cli bench CONFIG RESETSTAT > /dev/null
+}
+rr_cli bench CONFIG RESETSTAT > /dev/null
 rb=$(redis-benchmark -h 127.0.0.1 -p "$port" -c "$thr" -n $((secs * 40000)) -q \
 	EVALSHA "$sha" 0 2>/dev/null | tr '\r' '\n' | sed -n 's/.* \([0-9.]*\) requests per second.*/\1/p' | tail -n 1)
 rb=${rb%.*}
 result() { sed -n 's/.*per_second=\([0-9]*\).*/\1/p' <<< "$1"; }
 row() {
-	printf '%-44s %10s/s %8s\n' "$1" "$2" \
-		"$(awk -v a="$2" -v b="$rb" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
+	printf '%-44s %10s/s %8s %10s\n' "$1" "$2" \
+		"$(awk -v a="$2" -v b="$rb" 'BEGIN { if (b > 0) printf "%.2f", a / b }')" \
+		"${3:--}"
 }
 echo "== limit decisions per second ($thr callers, ${secs}s each; 2 cores shared)"
-printf '%-44s %12s %8s\n' "what" "rate" "x EVALSHA"
-row "redis-benchmark EVALSHA 'return 1' (-c $thr)" "$rb"
+printf '%-44s %12s %8s %10s\n' "what" "rate" "x EVALSHA" "redis us"
+row "redis-benchmark EVALSHA 'return 1' (-c $thr)" "$rb" "$(usec)"
 fail=0
 for pool in 8 "$thr"; do
 	lq_conf "$RUN/p$pool.conf" "limit_backend = redis" \
 		"redis_server = 127.0.0.1:$port" "redis_pool_size = $pool"
 	for op in reserve check; do
-		out=$("$bin" -c "$RUN/p$pool.conf" -t "$thr" -d "$secs" -o "$op") || fail=1
-		row "engine $op, redis, pool $pool" "$(result "$out")"
+		out=$("$bin" -c "$RUN/p$pool.conf" -t "$thr" -d "$secs" -o "$op" 2>>"$RUN/bench.log") || fail=1
+		row "engine $op, redis, pool $pool" "$(result "$out")" "$(usec)"
 	done
 done
 lq_conf "$RUN/mem.conf" "limit_backend = memory"
-out=$("$bin" -c "$RUN/mem.conf" -t "$thr" -d "$secs" -o reserve) || fail=1
+out=$("$bin" -c "$RUN/mem.conf" -t "$thr" -d "$secs" -o reserve 2>>"$RUN/bench.log") || fail=1
 row "engine reserve, memory backend" "$(result "$out")"
-echo "(the Redis server's CPU is shared with the callers on this machine)"
+echo "(redis us: Redis's own time per EVALSHA; its one core is shared with the"
+echo " callers and everything else on this machine; load: $(cut -d' ' -f1-3 /proc/loadavg))"
+grep -E 'warning|unavailable' "$RUN/bench.log" | sort | uniq -c | head -n 5
 exit "$fail"

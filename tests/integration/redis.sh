@@ -12,6 +12,7 @@
 #   rr_restart NAME [ARGS...]	start it again, empty, on the same port
 #   rr_sentinel NAME MASTER_PORT	a Sentinel watching 127.0.0.1:MASTER_PORT
 #				as "mymaster" (quorum 2, down after 1 s)
+#   rr_used NAME [-n DB] KEY	the "used" count of a limit's bucket
 #   limitq ARGS...		build/tests/limitq
 #   lq_conf FILE LINE...	write a relayguard.conf with limits on
 #
@@ -113,6 +114,17 @@ rr_sentinel() {
 		sleep 0.05
 	done
 	rig__die "sentinel $n did not start"
+}
+
+# rr_used NAME [-n DB] KEY - the "used" count of a limit's bucket (the
+# first word of its value "USED LEVEL TIME TU"; 0 when there is none)
+rr_used() {
+	local n=$1 v
+	local -a db=()
+	shift
+	if [ "$1" = -n ]; then db=(-n "$2"); shift 2; fi
+	v=$(rr_cli "$n" --no-auth-warning "${db[@]}" GET "$1")
+	echo "${v%% *}" | sed 's/^$/0/'
 }
 
 # limitq ARGS... - the limit driver

@@ -49,7 +49,7 @@ done
 rig_check "4 processes x 8 threads: exactly 100 of 400 reserved ($ok ok, $over over, $unav unavailable)" \
 	test "$ok/$over/$unav" = "100/300/0"
 rig_check "the counter is readable in database 5" \
-	test "$(rr_cli main --no-auth-warning -n 5 HGET 'rg:{login:alice@example.com}:hour' used)" = 100
+	test "$(rr_used main -n 5 'rg:{login:alice@example.com}:hour')" = 100
 rig_check "nothing was written to database 0" \
 	test "$(rr_cli main --no-auth-warning -n 0 DBSIZE)" = 0
 no_ttl=$(rr_cli main --no-auth-warning -n 5 --scan | while read -r k; do

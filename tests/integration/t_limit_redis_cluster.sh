@@ -79,9 +79,9 @@ for p in 1 2 3 4; do
 	unav=$((unav + $(sed -n 's/.*unavailable=\([0-9]*\).*/\1/p' "$RUN/race.$p")))
 done
 rig_check "4 processes x 4 threads: exactly 100 of 200 ($ok ok, $unav unavailable)" test "$ok/$unav" = 100/0
-n=$(rr_cli "$(owner "$s_login")" HGET 'rg:{login:carol@example.com}:hour' used)
+n=$(rr_used "$(owner "$s_login")" 'rg:{login:carol@example.com}:hour')
 rig_check "the login's counter is on the node of its slot ($n)" test "$n" = 100
-n=$(rr_cli "$(owner "$s_net")" HGET 'rg:{net:192.0.2.0/24}:netm' used)
+n=$(rr_used "$(owner "$s_net")" 'rg:{net:192.0.2.0/24}:netm')
 rig_check "the network's counter is on the node of its slot ($n)" test "$n" = 100
 
 # a later slot refuses: the earlier slot's reservation is undone
@@ -115,7 +115,7 @@ rig_check "during the migration: ASK followed to the new owner, which says TRYAG
 for n in c1 c2 c3; do rr_cli "$n" CLUSTER SETSLOT "$s" NODE "$dst_id" > /dev/null; done
 a=$(say reserve e5 r@example.net)
 rig_check "after the migration (MOVED): ok ($a)" grep -q '^ok ' <<< "$a"
-n=$(rr_cli "$dst" HGET 'rg:{login:erin@example.com}:hour' used)
+n=$(rr_used "$dst" 'rg:{login:erin@example.com}:hour')
 rig_check "the 4 that went through are counted on the new owner $dst ($n)" test "$n" = 4
 rig_check "the old owner $src holds none of it" \
 	test "$(rr_cli "$src" CLUSTER COUNTKEYSINSLOT "$s")" = 0

@@ -94,9 +94,9 @@ rig_check "R3 frozen: the next one fails fast, unavailable ($b)" grep -q '^unava
 rig_check "R3 back after SIGCONT" until_ok
 rig_check "R4 the timed-out reservation was applied later" \
 	test "$(rr_cli main HGET 'rg:{login:alice@example.com}:txn:frozen' r)" = 1
-before=$(rr_cli main HGET 'rg:{login:alice@example.com}:hour' used)
+before=$(rr_used main 'rg:{login:alice@example.com}:hour')
 say release frozen > /dev/null
-after=$(rr_cli main HGET 'rg:{login:alice@example.com}:hour' used)
+after=$(rr_used main 'rg:{login:alice@example.com}:hour')
 rig_check "R4 releasing it gives the message back ($before -> $after)" test "$after" = $((before - 1))
 rig_check "R4 a reservation arriving after the release counts nothing" \
 	grep -q '^ok .*stale=yes' <<< "$(say reserve frozen r@example.net)"

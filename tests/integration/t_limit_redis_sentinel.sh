@@ -69,12 +69,12 @@ rig_check "decisions go on after the failover" until_ok
 for _ in 1 2 3 4; do decide || true; done
 rig_check "the new master is logged once" \
 	test "$(grep -c "Sentinel names 127.0.0.1:$rport as master mymaster, was 127.0.0.1:$mport" "$RUN/lq.log")" = 1
-used=$(rr_cli r HGET 'rg:{login:alice@example.com}:day' used)
+used=$(rr_used r 'rg:{login:alice@example.com}:day')
 rig_check "the new master counts every decision that was ok ($used of $ok)" test "$used" = "$ok"
 rr_wait_for "the old master to sync from the new one" 100 \
 	bash -c "redis-cli -p $mport INFO replication | grep -q master_link_status:up"
 rig_check "the old master, now a replica, catches up" test "$(rr_cli r WAIT 1 5000)" = 1
 rig_check "the old master holds the same count (nothing written to it alone)" \
-	test "$(rr_cli m HGET 'rg:{login:alice@example.com}:day' used)" = "$used"
+	test "$(rr_used m 'rg:{login:alice@example.com}:day')" = "$used"
 exec {LQ[1]}>&-
 rg_finish

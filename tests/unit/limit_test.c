@@ -860,10 +860,11 @@ t_redis_keys(const struct side *sd)
 
 	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
 	assert_int_equal(reserve(l, ALICE, "t1", "b@x"), LIMIT_OK);
-	r = rcmd("HGET rg:{login:alice@example.com}:rcpt used");
+	/* "USED LEVEL TIME TU": 2 recipients, level 2 * TU, TU = 1 h in ms */
+	r = rcmd("GET rg:{login:alice@example.com}:rcpt");
 	assert_non_null(r);
 	assert_int_equal(r->type, REDIS_REPLY_STRING);
-	assert_string_equal(r->str, "2");
+	assert_string_equal(r->str, "2 7200000 1800000000000 3600000");
 	freeReplyObject(r);
 	r = rcmd("KEYS *");
 	assert_non_null(r);
