@@ -961,6 +961,7 @@ t_redis_async_path(const struct side *sd)
 	size_t lens[RCONN_MAX_ARGS];
 	redisReply *r;
 	struct err e;
+	char txn[8];
 	int i;
 	int k;
 
@@ -979,8 +980,6 @@ t_redis_async_path(const struct side *sd)
 	q.messages = 1;
 	q.recipients = 1;
 	for (k = 0; k < 4; k++) {
-		char txn[8];
-
 		(void)str_format(txn, sizeof(txn), "as%d", k);
 		q.txn_id = txn;
 		assert_int_equal(limit_prepare(l, &q, &c, &res), 1);

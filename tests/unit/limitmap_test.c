@@ -372,5 +372,7 @@ main(void)
 			 (int)(strlen(base) - 3), base);
 		rg_case_add(&c, names[i], test_golden, g.gl_pathv[i]);
 	}
-	return rg_cases_run(&c, "limitmap", NULL, NULL);
+	i = (size_t)rg_cases_run(&c, "limitmap", NULL, NULL);
+	globfree(&g);
+	return (int)i;
 }
