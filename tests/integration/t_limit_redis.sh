@@ -15,7 +15,7 @@ rig_init limit_redis
 [ -x "$RG_LIMITQ" ] || { rig__die "$RG_LIMITQ not built (make tools)"; exit 1; }
 cat > "$RUN/limits" <<'MAP'
 plan q100
-	hour	messages	100/1h
+	day	messages	100/1d
 plan small
 	hour	messages	3/1h
 login	alice@example.com	q100
@@ -49,7 +49,7 @@ done
 rig_check "4 processes x 8 threads: exactly 100 of 400 reserved ($ok ok, $over over, $unav unavailable)" \
 	test "$ok/$over/$unav" = "100/300/0"
 rig_check "the counter is readable in database 5" \
-	test "$(rr_used main -n 5 'rg:{login:alice@example.com}:hour')" = 100
+	test "$(rr_used main -n 5 'rg:{login:alice@example.com}:day')" = 100
 rig_check "nothing was written to database 0" \
 	test "$(rr_cli main --no-auth-warning -n 0 DBSIZE)" = 0
 no_ttl=$(rr_cli main --no-auth-warning -n 5 --scan | while read -r k; do
@@ -59,11 +59,11 @@ rig_check "every key has a TTL ($no_ttl)" test -z "$no_ttl"
 # the unix socket sees the same counters; the 101st is refused with the reply
 out=$(limitq -c "$RUN/unix.conf" -l alice@example.com -x u1 reserve 2>&1) || true
 rig_check "over unix socket: over, 451 4.7.1 with the retry time" \
-	grep -q '^reply=451 4.7.1 hour quota exceeded for login:alice@example.com, retry in [0-9]* s$' <<< "$out"
-# one message drains every 36 s: the wait is at most that, and not zero
+	grep -q '^reply=451 4.7.1 day quota exceeded for login:alice@example.com, retry in [0-9]* s$' <<< "$out"
+# one message drains every 864 s: the wait is at most that, and not zero
 retry=$(sed -n 's/^reply=.* retry in \([0-9]*\) s$/\1/p' <<< "$out")
 rig_check "the retry time is within one drain interval ($retry s)" \
-	test "${retry:-0}" -ge 1 -a "${retry:-0}" -le 36
+	test "${retry:-0}" -ge 1 -a "${retry:-0}" -le 864
 
 # run-time override: bob may send 5 instead of 3, on every client at once
 limitq -c "$RUN/tcp.conf" override login:bob@example.com hour 5 > /dev/null

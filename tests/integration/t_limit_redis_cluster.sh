@@ -21,7 +21,7 @@ rig_init limit_cluster
 [ -x "$RG_LIMITQ" ] || { rig__die "$RG_LIMITQ not built (make tools)"; exit 1; }
 cat > "$RUN/limits" <<'MAP'
 plan q100
-	hour	messages	100/1h
+	day	messages	100/1d
 plan big
 	hour	messages	100000/1h
 plan perip
@@ -30,6 +30,7 @@ plan pernet
 	netm	messages	100000/1h
 login	carol@example.com	q100
 login	erin@example.com	q100
+login	dave@example.com	q100
 login	*			big
 ip	198.51.100.9		perip
 net	*			pernet
@@ -79,7 +80,7 @@ for p in 1 2 3 4; do
 	unav=$((unav + $(sed -n 's/.*unavailable=\([0-9]*\).*/\1/p' "$RUN/race.$p")))
 done
 rig_check "4 processes x 4 threads: exactly 100 of 200 ($ok ok, $unav unavailable)" test "$ok/$unav" = 100/0
-n=$(rr_used "$(owner "$s_login")" 'rg:{login:carol@example.com}:hour')
+n=$(rr_used "$(owner "$s_login")" 'rg:{login:carol@example.com}:day')
 rig_check "the login's counter is on the node of its slot ($n)" test "$n" = 100
 n=$(rr_used "$(owner "$s_net")" 'rg:{net:192.0.2.0/24}:netm')
 rig_check "the network's counter is on the node of its slot ($n)" test "$n" = 100
@@ -87,7 +88,7 @@ rig_check "the network's counter is on the node of its slot ($n)" test "$n" = 10
 # a later slot refuses: the earlier slot's reservation is undone
 res=$(limitq -c "$RUN/cl.conf" -l dave@example.com -i 198.51.100.9 -x d -N 10 -T 1 reserve) || true
 rig_check "client address limit: 5 of 10 ($res)" grep -q '^ok=5 over=5 unavailable=0' <<< "$res"
-n=$(limitq -c "$RUN/cl.conf" show login:dave@example.com | sed -n 's/.*limit=hour .*used=\([0-9]*\).*/\1/p')
+n=$(limitq -c "$RUN/cl.conf" show login:dave@example.com | sed -n 's/.*limit=day .*used=\([0-9]*\).*/\1/p')
 rig_check "the login kept only the 5 that went through ($n)" test "$n" = 5
 
 # a slot moves under a running client: ASK, then MOVED
@@ -115,7 +116,7 @@ rig_check "during the migration: ASK followed to the new owner, which says TRYAG
 for n in c1 c2 c3; do rr_cli "$n" CLUSTER SETSLOT "$s" NODE "$dst_id" > /dev/null; done
 a=$(say reserve e5 r@example.net)
 rig_check "after the migration (MOVED): ok ($a)" grep -q '^ok ' <<< "$a"
-n=$(rr_used "$dst" 'rg:{login:erin@example.com}:hour')
+n=$(rr_used "$dst" 'rg:{login:erin@example.com}:day')
 rig_check "the 4 that went through are counted on the new owner $dst ($n)" test "$n" = 4
 rig_check "the old owner $src holds none of it" \
 	test "$(rr_cli "$src" CLUSTER COUNTKEYSINSLOT "$s")" = 0

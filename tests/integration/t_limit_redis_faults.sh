@@ -22,7 +22,7 @@ rig_init limit_faults
 [ -x "$RG_LIMITQ" ] || { rig__die "$RG_LIMITQ not built (make tools)"; exit 1; }
 cat > "$RUN/limits" <<'MAP'
 plan p
-	hour	messages	100/1h
+	day	messages	100/1d
 login	alice@example.com	p
 MAP
 rr_start main
@@ -47,7 +47,7 @@ rig_check "R1 tempfail: the reason names the server" \
 rig_check "R1 accept: the message goes on, marked" \
 	grep -q '^reply=continue reason=limit-store-unavailable$' "$RUN/down-accept.out"
 rig_check "R1 local: decided in memory with 10% of the limit" \
-	grep -q '^hit .* limit=hour .* state=ok used=1 amount=10 ' "$RUN/down-local.out"
+	grep -q '^hit .* limit=day .* state=ok used=1 amount=10 ' "$RUN/down-local.out"
 rig_check "R1 local: result marked local" grep -q '^outcome=ok local=yes' "$RUN/down-local.out"
 
 # --- one long-lived client ----------------------------------------------
@@ -94,9 +94,9 @@ rig_check "R3 frozen: the next one fails fast, unavailable ($b)" grep -q '^unava
 rig_check "R3 back after SIGCONT" until_ok
 rig_check "R4 the timed-out reservation was applied later" \
 	test "$(rr_cli main HGET 'rg:{login:alice@example.com}:txn:frozen' r)" = 1
-before=$(rr_used main 'rg:{login:alice@example.com}:hour')
+before=$(rr_used main 'rg:{login:alice@example.com}:day')
 say release frozen > /dev/null
-after=$(rr_used main 'rg:{login:alice@example.com}:hour')
+after=$(rr_used main 'rg:{login:alice@example.com}:day')
 rig_check "R4 releasing it gives the message back ($before -> $after)" test "$after" = $((before - 1))
 rig_check "R4 a reservation arriving after the release counts nothing" \
 	grep -q '^ok .*stale=yes' <<< "$(say reserve frozen r@example.net)"
