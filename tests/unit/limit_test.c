@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <hiredis/hiredis.h>
@@ -77,6 +78,9 @@ redis_start(void **state)
 	if (redis_pid < 0)
 		return -1;
 	if (redis_pid == 0) {
+		/* die with this test, even when it crashes before teardown */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+			_exit(127);
 		execlp("redis-server", "redis-server", "--port", "0",
 		       "--unixsocket", sock, "--unixsocketperm", "700",
 		       "--save", "", "--appendonly", "no", "--dir", tmp,
