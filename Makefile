@@ -64,9 +64,11 @@ PROG := $(B)/relayguard
 # test drivers used by the integration tests
 TEST_BIN := $(B)/tests/spfq
 CTL := $(B)/relayguardctl
+# small driver programs the tests and benchmarks use
+TOOLS := $(B)/tests/limitq $(B)/tests/limit_bench
 
 .PHONY: all check check-unit check-milter check-integration check-conf \
-	lint deps demo bench fuzz install uninstall fmt clean
+	lint deps demo bench fuzz install uninstall fmt clean tools
 
 all: $(PROG) $(CTL)
 
@@ -87,6 +89,16 @@ $(B)/libcore.a: $(CORE_OBJ)
 $(B)/tests/spfq: tests/spfq.c $(B)/libcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libcore.a $(PKG_LIBS)
+
+$(B)/tests/limitq: tests/tools/limitq.c $(B)/libcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libcore.a $(PKG_LIBS)
+
+$(B)/tests/limit_bench: tests/bench/limit_bench.c $(B)/libcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libcore.a $(PKG_LIBS)
+
+tools: $(TOOLS)
 
 $(B)/tests/%_test: tests/unit/%_test.c $(B)/libcore.a
 	@mkdir -p $(dir $@)
@@ -111,7 +123,7 @@ deps:
 # --- tests ----------------------------------------------------------------
 
 check: deps
-	$(MAKE) all $(UNIT_BIN) $(TEST_BIN) $(TOOL_BIN)
+	$(MAKE) all $(UNIT_BIN) $(TEST_BIN) $(TOOL_BIN) $(TOOLS)
 	@RG_BUILD=$(B) sh tests/run.sh
 
 check-unit: $(UNIT_BIN)
@@ -120,7 +132,7 @@ check-unit: $(UNIT_BIN)
 check-milter: $(PROG)
 	@RG_BUILD=$(B) sh tests/run.sh milter
 
-check-integration: $(PROG) $(CTL) $(TEST_BIN) $(TOOL_BIN)
+check-integration: $(PROG) $(CTL) $(TEST_BIN) $(TOOL_BIN) $(TOOLS)
 	@RG_BUILD=$(B) sh tests/run.sh integration
 
 lint:
@@ -131,8 +143,9 @@ demo: deps
 	@bash tests/demo.sh
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(TOOLS)
 	@bash tests/bench/bench.sh
+	@RG_BUILD=$(B) bash tests/bench/limit_bench.sh
 
 fuzz:
 	@bash tests/fuzz/run.sh
@@ -144,7 +157,8 @@ install: $(PROG) $(CTL)
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/relayguard
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/sbin/relayguard
 	install -m 644 filter/relayguard.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 644 conf/relayguard.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 conf/relayguard.conf.5 conf/relayguard-limits.5 \
+		$(DESTDIR)$(MANDIR)/man5/
 	test -e $(DESTDIR)$(SYSCONFDIR)/relayguard/senders || \
 		install -m 644 conf/senders $(DESTDIR)$(SYSCONFDIR)/relayguard/senders
 	test -e $(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf || \
@@ -156,7 +170,8 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/sbin/relayguardctl \
 		$(DESTDIR)$(MANDIR)/man8/relayguard.8 \
 		$(DESTDIR)$(MANDIR)/man8/relayguardctl.8 \
-		$(DESTDIR)$(MANDIR)/man5/relayguard.conf.5
+		$(DESTDIR)$(MANDIR)/man5/relayguard.conf.5 \
+		$(DESTDIR)$(MANDIR)/man5/relayguard-limits.5
 
 fmt:
 	clang-format -i core/*.[ch] filter/*.[ch] ctl/*.[ch] tests/unit/*.[ch]
@@ -165,4 +180,4 @@ clean:
 	rm -rf build build-san
 
 -include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(CTL_OBJ:.o=.d) \
-	$(UNIT_BIN:=.d) $(TOOL_BIN:=.d)
+	$(UNIT_BIN:=.d) $(TOOL_BIN:=.d) $(TOOLS:=.d)

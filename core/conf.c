@@ -33,6 +33,8 @@ enum conf_type {
 	CONF_SPF_ACTION,	/* enum conf_spf_action */
 	CONF_SPF_HELO,		/* enum conf_spf_helo */
 	CONF_ENDPOINT,	/* hostport.h; min 1: unix:/PATH allowed; "" = off */
+	CONF_MSEC,	/* stored in milliseconds; min/max in ms */
+	CONF_ENUM,	/* one of conf_enum_names(); stored as int index */
 };
 
 struct conf_key {
@@ -199,6 +201,62 @@ static const struct conf_key conf_keys[] = {
 	{"metrics_listen", CONF_ENDPOINT, "", 0, 0, F(metrics_listen),
 	 "Prometheus /metrics on HOST:PORT (a bare PORT: 127.0.0.1); "
 	 "empty: off"},
+	/* rate limits and quotas (issue 4: limit, limitmap, limit_mem,
+	 * limit_redis, rconn) */
+	{"limits", CONF_BOOL, "no", 0, 0, F(limits),
+	 "apply the rate limits and quotas of limit_map"},
+	{"limit_map", CONF_PATH, "", 0, 0, F(limit_map),
+	 "plans, customers and assignments (relayguard-limits(5))"},
+	{"limit_backend", CONF_ENUM, "memory", 0, 0, F(limit_backend),
+	 "where counters live: memory (this process) or redis (shared)"},
+	{"limit_fail_mode", CONF_ENUM, "tempfail", 0, 0, F(limit_fail_mode),
+	 "when Redis cannot answer in time: tempfail, accept or local"},
+	{"limit_local_percent", CONF_UINT, "10", 1, 100,
+	 F(limit_local_percent),
+	 "fail mode local: each limit scaled to this share, in memory"},
+	{"limit_txn_ttl", CONF_TIME, "1h", 60, 7 * 86400, F(limit_txn_ttl),
+	 "how long reservations and counted queue ids are remembered"},
+	{"limit_tempfail_reply", CONF_STRING,
+	 "451 4.7.1 $limit quota exceeded for $subject, retry in $retry s",
+	 0, 0, F(limit_tempfail_reply), "reply when a limit is reached"},
+	{"limit_reject_reply", CONF_STRING,
+	 "550 5.7.1 $limit quota exceeded for $subject", 0, 0,
+	 F(limit_reject_reply), "reply when a hard limit is reached"},
+	{"limit_unavailable_reply", CONF_STRING,
+	 "451 4.7.1 rate limit store unavailable, try again later", 0, 0,
+	 F(limit_unavailable_reply),
+	 "reply when Redis cannot answer and limit_fail_mode = tempfail"},
+	{"redis_server", CONF_STRING, "127.0.0.1:6379", 0, 0, F(redis_server),
+	 "standalone Redis: HOST:PORT, [IPv6]:PORT or unix:/PATH"},
+	{"redis_password", CONF_STRING, "", 0, 0, F(redis_password),
+	 "AUTH password (never logged); empty: none"},
+	{"redis_user", CONF_STRING, "", 0, 0, F(redis_user),
+	 "ACL user name for AUTH (Redis 6+); empty: the default user"},
+	{"redis_db", CONF_UINT, "0", 0, 65535, F(redis_db),
+	 "database index (standalone and Sentinel; Cluster has only 0)"},
+	{"redis_connect_timeout", CONF_MSEC, "500ms", 1, 60000,
+	 F(redis_connect_timeout), "time to connect, AUTH and SELECT"},
+	{"redis_timeout", CONF_MSEC, "300ms", 1, 60000, F(redis_timeout),
+	 "time for one command's reply; then limit_fail_mode applies"},
+	{"redis_sentinels", CONF_LIST, "", 0, 0, F(redis_sentinels),
+	 "Sentinel addresses HOST:PORT; the master is asked of them"},
+	{"redis_sentinel_master", CONF_STRING, "", 0, 0,
+	 F(redis_sentinel_master), "master name the Sentinels monitor"},
+	{"redis_cluster", CONF_LIST, "", 0, 0, F(redis_cluster),
+	 "Redis Cluster seed nodes HOST:PORT; the slot map is read from them"},
+	{"redis_pool_size", CONF_UINT, "32", 1, 1024, F(redis_pool_size),
+	 "connections kept per Redis server (threads share them)"},
+	{"redis_key_prefix", CONF_STRING, "rg", 0, 0, F(redis_key_prefix),
+	 "first part of every key: PREFIX:{SUBJECT}:LIMIT"},
+};
+
+/* Names of the CONF_ENUM keys' values; the stored int is the index. */
+static const struct conf_enum {
+	const char *key;
+	const char *names[4];	/* NULL-terminated */
+} conf_enums[] = {
+	{"limit_backend", {"memory", "redis", NULL}},
+	{"limit_fail_mode", {"tempfail", "accept", "local", NULL}},
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -412,10 +470,11 @@ conf_parse_time_ms(const char *v, unsigned long *out)
 	return -1;
 }
 
-/* conf_set_enum - one of the key's names, stored as its index */
+/* conf_set_names - one of a NULL-terminated list of names, stored as its
+ * index */
 static int
-conf_set_enum(const char *const *names, int *field, const char *v,
-	      struct err *e)
+conf_set_names(const char *const *names, int *field, const char *v,
+	       struct err *e)
 {
 	char list[256];
 	size_t used = 0;
@@ -436,6 +495,18 @@ conf_set_enum(const char *const *names, int *field, const char *v,
 	}
 	err_set(e, "\"%s\" is not one of: %s", v, list);
 	return -1;
+}
+
+/* conf_set_enum - one of the names conf_enums lists for key */
+static int
+conf_set_enum(const char *key, int *field, const char *v, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(conf_enums) / sizeof(conf_enums[0]); i++)
+		if (strcmp(conf_enums[i].key, key) == 0)
+			return conf_set_names(conf_enums[i].names, field, v, e);
+	log_panic("conf: enum key %s has no names", key);
 }
 
 /* conf_set - parse value v of key k into c; on error fill e (no prefix) */
@@ -606,9 +677,21 @@ bad_canon_long:
 	case CONF_REPLY:
 		return conf_reply_parse(v, (struct conf_reply *)field, e);
 	case CONF_SPF_ACTION:
-		return conf_set_enum(conf_spf_actions, (int *)field, v, e);
+		return conf_set_names(conf_spf_actions, (int *)field, v, e);
 	case CONF_SPF_HELO:
-		return conf_set_enum(conf_spf_helo_modes, (int *)field, v, e);
+		return conf_set_names(conf_spf_helo_modes, (int *)field, v, e);
+	case CONF_MSEC:
+		if (conf_parse_time_ms(v, &n) < 0)
+			goto bad;
+		if (n < k->min || n > k->max) {
+			err_set(e, "\"%s\" is out of range (%lums to %lums)", v,
+				k->min, k->max);
+			return -1;
+		}
+		*(unsigned long *)field = n;
+		return 0;
+	case CONF_ENUM:
+		return conf_set_enum(k->name, (int *)field, v, e);
 	}
 bad:
 	switch (k->type) {
@@ -620,6 +703,7 @@ bad:
 			v);
 		break;
 	case CONF_TIME:
+	case CONF_MSEC:
 		err_set(e, "\"%s\" is not a time (examples: 500ms, 2s, 5m)", v);
 		break;
 	case CONF_MODE:

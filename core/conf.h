@@ -132,6 +132,39 @@ struct conf {
 	unsigned long audit_queue_size;
 	unsigned long audit_redis_timeout;	/* seconds */
 	char *metrics_listen;
+	/* rate limits and quotas (issue 4; see limit.h) */
+	bool limits;
+	char *limit_map;
+	int limit_backend;		/* enum conf_limit_backend */
+	int limit_fail_mode;		/* enum conf_fail_mode */
+	unsigned long limit_local_percent;
+	unsigned long limit_txn_ttl;	/* seconds */
+	char *limit_tempfail_reply;
+	char *limit_reject_reply;
+	char *limit_unavailable_reply;
+	char *redis_server;
+	char *redis_password;
+	char *redis_user;
+	unsigned long redis_db;
+	unsigned long redis_connect_timeout;	/* milliseconds */
+	unsigned long redis_timeout;		/* milliseconds */
+	struct conf_list redis_sentinels;
+	char *redis_sentinel_master;
+	struct conf_list redis_cluster;
+	unsigned long redis_pool_size;
+	char *redis_key_prefix;
+};
+
+/* Values of limit_backend and limit_fail_mode (conf.c conf_enums order). */
+enum conf_limit_backend {
+	CONF_LIMIT_MEMORY,
+	CONF_LIMIT_REDIS,
+};
+
+enum conf_fail_mode {
+	CONF_FAIL_TEMPFAIL,
+	CONF_FAIL_ACCEPT,
+	CONF_FAIL_LOCAL,
 };
 
 int conf_load(const char *path, struct conf **out, struct err *e);

@@ -87,6 +87,10 @@ config_load(const char *path, struct config **out, struct err *e)
 	cfg->dkim = dkimsign_lib_new(cfg->conf, e);
 	if (cfg->dkim == NULL)
 		goto fail;
+	/* rate limits: the map is read now; Redis is connected on first use */
+	if (cfg->conf->limits &&
+	    limit_new(cfg->conf, NULL, &cfg->limits, e) < 0)
+		goto fail;
 	cfg->generation = atomic_fetch_add(&config_generations, 1) + 1;
 	*out = cfg;
 	return 0;
@@ -109,6 +113,7 @@ config_unref(struct config *c)
 {
 	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
+	limit_free(c->limits);
 	dkimsign_lib_free(c->dkim);
 	keytable_free(c->keys);
 	owner_map_free(c->owners);

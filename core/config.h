@@ -21,6 +21,7 @@
 #include "err.h"
 #include "keytable.h"
 #include "owner.h"
+#include "limit.h"
 
 struct config {
 	atomic_uint refs;
@@ -32,6 +33,7 @@ struct config {
 	struct owner_opts owner_opts;
 	uid_t user_uid;			/* (uid_t)-1 when no user is set */
 	gid_t user_gid;
+	struct limiter *limits;		/* NULL when limits = no */
 };
 
 int config_load(const char *path, struct config **out, struct err *e);

@@ -2,7 +2,7 @@
 # run.sh [TARGET...] - build the libFuzzer targets in tests/fuzz/ and run
 # each for FUZZ_TIME seconds (default 20; FUZZ_TIME=5 is the quick mode
 # make check uses).  Targets: addr conf keytable owner spfrec authres spfcheck
-# json metrics_http dkimrec
+# json metrics_http dkimrec limitmap redis_reply
 # (default: all).
 #
 # Each target links the core sources directly, built with clang-14 and
@@ -16,7 +16,7 @@ cd "$top" || exit 1
 
 FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_CC=${FUZZ_CC:-clang-14}
-targets=${*:-"addr conf keytable owner spfrec authres spfcheck json metrics_http dkimrec"}
+targets=${*:-"addr conf keytable owner spfrec authres spfcheck json metrics_http dkimrec limitmap redis_reply"}
 out=build/fuzz
 
 case $FUZZ_TIME in
@@ -41,6 +41,8 @@ max_len() {
 	conf|spfrec|spfcheck) echo 10000 ;;
 	json) echo 16384 ;;
 	metrics_http) echo 4200 ;;
+	limitmap) echo 9000 ;;
+	redis_reply) echo 4096 ;;
 	*) echo 6000 ;;
 	esac
 }

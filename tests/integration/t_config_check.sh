@@ -33,8 +33,8 @@ rig_check "summary counts keys and entries" \
 	grep -q '2 keys, 2 signing table entries' <<< "$out"
 
 cp "$conf" "$conf.good"
-echo "redis_timeout = 5x" >> "$conf"
-expect_bad "unknown key named with file:line" "relayguard.conf:6: redis_timeout: unknown key"
+echo "ldap_timeout = 5x" >> "$conf"
+expect_bad "unknown key named with file:line" "relayguard.conf:6: ldap_timeout: unknown key"
 cp "$conf.good" "$conf"; echo "milter_timeout = 5x" >> "$conf"
 expect_bad "bad time names an example" 'relayguard.conf:6: milter_timeout: "5x" is not a time \(examples: 500ms'
 cp "$conf.good" "$conf"; echo "internal_hosts = 10.0.0.1/8" >> "$conf"

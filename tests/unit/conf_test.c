@@ -247,6 +247,51 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 		rc = strbuf_printf(sb, "%lu", c->audit_redis_timeout);
 	else if (IS("metrics_listen"))
 		rc = strbuf_append_str(sb, c->metrics_listen);
+	/* rate limits and quotas (issue 4) */
+	else if (IS("limits"))
+		rc = strbuf_append_str(sb, c->limits ? "yes" : "no");
+	else if (IS("limit_map"))
+		rc = strbuf_append_str(sb, c->limit_map);
+	else if (IS("limit_backend"))
+		rc = strbuf_append_str(sb, c->limit_backend == CONF_LIMIT_REDIS
+					   ? "redis" : "memory");
+	else if (IS("limit_fail_mode"))
+		rc = strbuf_append_str(sb,
+			c->limit_fail_mode == CONF_FAIL_TEMPFAIL ? "tempfail" :
+			c->limit_fail_mode == CONF_FAIL_ACCEPT ? "accept" :
+			"local");
+	else if (IS("limit_local_percent"))
+		rc = strbuf_printf(sb, "%lu", c->limit_local_percent);
+	else if (IS("limit_txn_ttl"))
+		rc = strbuf_printf(sb, "%lu", c->limit_txn_ttl);
+	else if (IS("limit_tempfail_reply"))
+		rc = strbuf_append_str(sb, c->limit_tempfail_reply);
+	else if (IS("limit_reject_reply"))
+		rc = strbuf_append_str(sb, c->limit_reject_reply);
+	else if (IS("limit_unavailable_reply"))
+		rc = strbuf_append_str(sb, c->limit_unavailable_reply);
+	else if (IS("redis_server"))
+		rc = strbuf_append_str(sb, c->redis_server);
+	else if (IS("redis_password"))
+		rc = strbuf_append_str(sb, c->redis_password);
+	else if (IS("redis_user"))
+		rc = strbuf_append_str(sb, c->redis_user);
+	else if (IS("redis_db"))
+		rc = strbuf_printf(sb, "%lu", c->redis_db);
+	else if (IS("redis_connect_timeout"))
+		rc = strbuf_printf(sb, "%lums", c->redis_connect_timeout);
+	else if (IS("redis_timeout"))
+		rc = strbuf_printf(sb, "%lums", c->redis_timeout);
+	else if (IS("redis_sentinels"))
+		put_list(sb, &c->redis_sentinels);
+	else if (IS("redis_sentinel_master"))
+		rc = strbuf_append_str(sb, c->redis_sentinel_master);
+	else if (IS("redis_cluster"))
+		put_list(sb, &c->redis_cluster);
+	else if (IS("redis_pool_size"))
+		rc = strbuf_printf(sb, "%lu", c->redis_pool_size);
+	else if (IS("redis_key_prefix"))
+		rc = strbuf_append_str(sb, c->redis_key_prefix);
 	else
 		return -1;
 #undef IS
@@ -275,6 +320,13 @@ static const char *const all_keys[] = {
 	"audit_file", "audit_redis_server", "audit_redis_password",
 	"audit_redis_stream", "audit_stream_maxlen", "audit_queue_size",
 	"audit_redis_timeout", "metrics_listen",
+	/* rate limits and quotas (issue 4) */
+	"limits", "limit_map", "limit_backend", "limit_fail_mode",
+	"limit_local_percent", "limit_txn_ttl", "limit_tempfail_reply",
+	"limit_reject_reply", "limit_unavailable_reply", "redis_server",
+	"redis_password", "redis_user", "redis_db", "redis_connect_timeout",
+	"redis_timeout", "redis_sentinels", "redis_sentinel_master",
+	"redis_cluster", "redis_pool_size", "redis_key_prefix",
 };
 
 /* render_all - "key = value" (or "key =") per setting, in table order */
@@ -682,6 +734,25 @@ static const struct row rows[] = {
 	{"cidrs_host_bits", "internal_hosts = 192.168.1.1/16\n", NULL,
 	 "t.conf:1: internal_hosts: \"192.168.1.1/16\" has host bits set "
 	 "below /16"},
+	/* milliseconds and enums (rate limits, issue 4) */
+	{"msec_ms", "redis_timeout = 250ms\n", "redis_timeout", "250ms"},
+	{"msec_seconds", "redis_timeout = 2s\n", "redis_timeout", "2000ms"},
+	{"msec_bare_number_is_seconds", "redis_connect_timeout = 1\n",
+	 "redis_connect_timeout", "1000ms"},
+	{"msec_zero_rejected", "redis_timeout = 0ms\n", NULL,
+	 "t.conf:1: redis_timeout: \"0ms\" is out of range (1ms to 60000ms)"},
+	{"msec_junk_rejected", "redis_timeout = 5x\n", NULL,
+	 "t.conf:1: redis_timeout: \"5x\" is not a time (examples: 500ms, "
+	 "2s, 5m)"},
+	{"enum_any_case", "limit_backend = Redis\n", "limit_backend", "redis"},
+	{"enum_fail_mode_local", "limit_fail_mode = local\n",
+	 "limit_fail_mode", "local"},
+	{"enum_unknown_lists_the_choices", "limit_fail_mode = open\n", NULL,
+	 "t.conf:1: limit_fail_mode: \"open\" is not one of: tempfail, "
+	 "accept, local"},
+	{"limit_map_must_be_absolute", "limit_map = limits\n", NULL,
+	 "t.conf:1: limit_map: \"limits\" is not an absolute path (example: "
+	 "/run/relayguard/relayguard.pid)"},
 	/* keys */
 	{"unknown_key_suggests_nearest", "socket_mod = 0600\n", NULL,
 	 "t.conf:1: socket_mod: unknown key (did you mean socket_mode?)"},

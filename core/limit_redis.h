@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * limit_redis - the redis backend of limit.h: one Lua script, run with
+ * EVALSHA, checks and applies a whole call atomically inside Redis.
+ *
+ * Keys (PREFIX is redis_key_prefix, "rg"; SUBJECT as in limit.h; NAME a
+ * limit name, which never holds ':'), all of one subject in one Cluster
+ * slot thanks to the hash tag:
+ *
+ *	PREFIX:{SUBJECT}:NAME		"USED LEVEL TIME TU": the bucket
+ *	PREFIX:{SUBJECT}:NAME:override	"AMOUNT:PERIOD_MS:QUANTUM_MS"
+ *	PREFIX:{SUBJECT}:txn:ID		hash st m r b r:RCPT: reservations
+ *	PREFIX:{SUBJECT}:qid:QID	"1": this queue id was counted
+ *
+ * The last two are kept once per script call, under its first subject
+ * (the subjects of one call are always counted together).
+ *
+ * Every key has a TTL except overrides set without one: a bucket expires
+ * when it would be empty, reservations and markers after limit_txn_ttl.
+ *
+ * The script's interface, for any caller (the threaded backend here, or
+ * an asynchronous one with hiredis's libev adapter): limit_redis_args()
+ * builds the EVALSHA arguments of one call for subjects [first, first +
+ * count) - which must share a Cluster slot - and limit_redis_parse()
+ * type-checks the reply (an array of exactly 1 + 6 * rows integers, each
+ * in range) into a code and rows.  Both are pure: no I/O, no globals
+ * other than the constant script text.
+ *
+ * With a standalone server or Sentinel every call is one EVALSHA over all
+ * subjects.  In a Cluster the subjects are grouped by slot and run one
+ * script per slot in order; a RESERVE refused by a later slot is undone
+ * in the earlier ones (LIMIT_UNDO), so a refused recipient costs nothing.
+ * A COMMIT refused by a later slot (bytes over a limit) leaves the
+ * earlier slots' counts in place: counts then run high, never low.
+ */
+#ifndef RG_LIMIT_REDIS_H
+#define RG_LIMIT_REDIS_H
+
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+#include "err.h"
+#include "limit.h"
+
+extern const char limit_redis_lua[];
+
+struct limit_redis_cmd {
+	int argc;		/* numkeys, KEYS..., ARGV... (no EVALSHA/sha) */
+	const char **argv;
+	size_t *lens;
+	int slot;		/* of the subjects' hash tag */
+	size_t nrows;		/* rows the reply must hold */
+	char *arena;
+	size_t used;
+	size_t cap;
+	size_t maxargs;
+};
+
+void limit_redis_cmd_init(struct limit_redis_cmd *cmd);
+void limit_redis_cmd_free(struct limit_redis_cmd *cmd);
+int limit_redis_args(const char *prefix, const struct limit_call *c,
+		     size_t first, size_t count, struct limit_redis_cmd *cmd,
+		     struct err *e);
+int limit_redis_parse(const redisReply *rep, size_t nrows,
+		      enum limit_code *code, struct limit_row *rows,
+		      struct err *e);
+int limit_redis_key(const char *prefix, const char *subject,
+		    const char *suffix, char *out, size_t size);
+
+#endif

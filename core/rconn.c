@@ -1,0 +1,1130 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "rconn.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "log.h"
+#include "str.h"
+#include "xalloc.h"
+
+#define RCONN_BACKOFF_MIN 100	/* ms */
+#define RCONN_BACKOFF_MAX 2000
+#define RCONN_NODES_MAX 256
+#define RCONN_DISCOVER_GAP 100	/* ms between two Sentinel queries */
+#define RCONN_TRYAGAIN 3	/* retries of TRYAGAIN, 20 ms apart */
+
+/* One Redis server and its pool of idle connections. */
+struct rnode {
+	char host[RCONN_HOST_MAX];
+	int port;
+	bool is_unix;
+	char name[RCONN_HOST_MAX + 8];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	redisContext **idle;
+	size_t nidle;
+	size_t total;		/* idle + in use */
+	uint64_t backoff_until;
+	unsigned backoff_ms;
+	bool retired;		/* no longer the master: drain */
+	bool script_noted;	/* "script loaded" logged since last failure */
+	char last_error[128];
+};
+
+struct rconn {
+	enum rconn_mode mode;
+	char *user;
+	char *password;
+	char *master_name;
+	unsigned db;
+	unsigned connect_timeout_ms;
+	unsigned timeout_ms;
+	unsigned pool_size;
+	pthread_mutex_t lock;		/* nodes, master, slots */
+	struct rnode *nodes[RCONN_NODES_MAX];
+	size_t nnodes;
+	struct rnode *master;		/* standalone, Sentinel */
+	struct rnode *sentinels[RCONN_NODES_MAX];
+	size_t nsentinels;
+	bool rediscover;
+	uint64_t discovered_at;
+	struct rnode *seeds[RCONN_NODES_MAX];
+	size_t nseeds;
+	uint16_t slots[RCONN_SLOTS];	/* node index + 1; 0 unknown */
+	bool slots_stale;
+	pthread_mutex_t refresh;	/* one slot map refresh at a time */
+};
+
+/* Array elements one reply may still hold (reader privdata): with a cap
+ * per array only, each 8-byte "*65536" header would still cost 512 kB. */
+struct rconn_budget {
+	size_t left;
+};
+
+static redisReplyObjectFunctions rconn_fns;
+static void *(*rconn_create_array)(const redisReadTask *, int);
+static pthread_once_t rconn_fns_once = PTHREAD_ONCE_INIT;
+
+/* --- small helpers ------------------------------------------------------ */
+
+/* rconn_now - monotonic milliseconds */
+static uint64_t
+rconn_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* rconn_tv - ms as a timeval */
+static struct timeval
+rconn_tv(unsigned ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return tv;
+}
+
+/* rconn_limited_array - reader hook: refuse absurd element counts before
+ * hiredis allocates room for them */
+static void *
+rconn_limited_array(const redisReadTask *task, int elements)
+{
+	struct rconn_budget *b = task->privdata;
+
+	if (elements < 0 || elements > RCONN_MAX_ELEMENTS)
+		return NULL;	/* the reader reports "Out of memory" */
+	if (b != NULL) {
+		if ((size_t)elements > b->left)
+			return NULL;
+		b->left -= (size_t)elements;
+	}
+	return rconn_create_array(task, elements);
+}
+
+/* rconn_fns_init - copy hiredis's default reply functions, hook arrays */
+static void
+rconn_fns_init(void)
+{
+	redisReader *rd = redisReaderCreate();
+
+	if (rd == NULL || rd->fn == NULL)
+		log_panic("rconn: cannot create a hiredis reader");
+	rconn_fns = *rd->fn;
+	rconn_create_array = rconn_fns.createArray;
+	rconn_fns.createArray = rconn_limited_array;
+	redisReaderFree(rd);
+}
+
+/* rconn_reader_limit - install the element cap on a reader */
+void
+rconn_reader_limit(redisReader *rd)
+{
+	pthread_once(&rconn_fns_once, rconn_fns_init);
+	rd->fn = &rconn_fns;
+	if (rd->privdata == NULL)
+		rd->privdata = xcalloc(1, sizeof(struct rconn_budget));
+	rconn_reader_budget(rd);
+}
+
+/* rconn_reader_budget - a fresh element budget, before each reply */
+void
+rconn_reader_budget(redisReader *rd)
+{
+	struct rconn_budget *b = rd->privdata;
+
+	if (b != NULL)
+		b->left = RCONN_MAX_ELEMENTS;
+}
+
+/* rconn_reader_new - a reader with the cap (fuzzing, async callers) */
+redisReader *
+rconn_reader_new(void)
+{
+	redisReader *rd = redisReaderCreate();
+
+	if (rd != NULL)
+		rconn_reader_limit(rd);
+	return rd;
+}
+
+/* rconn_reader_unlimit - drop the budget rconn_reader_limit gave a reader
+ * (before its context is freed) */
+void
+rconn_reader_unlimit(redisReader *rd)
+{
+	if (rd == NULL)
+		return;
+	free(rd->privdata);
+	rd->privdata = NULL;
+}
+
+/* rconn_reader_free - a reader made by rconn_reader_new */
+void
+rconn_reader_free(redisReader *rd)
+{
+	if (rd == NULL)
+		return;
+	free(rd->privdata);
+	rd->privdata = NULL;
+	redisReaderFree(rd);
+}
+
+/* rconn_ctx_free - close a context and its reader's budget */
+static void
+rconn_ctx_free(redisContext *c)
+{
+	if (c == NULL)
+		return;
+	rconn_reader_unlimit(c->reader);
+	redisFree(c);
+}
+
+/* rconn_crc16 - CRC16-CCITT (XMODEM), as Redis Cluster's key slots */
+static uint16_t
+rconn_crc16(const char *buf, size_t len)
+{
+	uint16_t crc = 0;
+	size_t i;
+	int b;
+
+	for (i = 0; i < len; i++) {
+		crc ^= (uint16_t)((unsigned char)buf[i] << 8);
+		for (b = 0; b < 8; b++)
+			crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021)
+					     : (uint16_t)(crc << 1);
+	}
+	return crc;
+}
+
+/* rconn_slot - the Cluster slot of a key (its {hash tag} if it has one) */
+int
+rconn_slot(const char *key, size_t len)
+{
+	const char *open = memchr(key, '{', len);
+
+	if (open != NULL) {
+		size_t rest = len - (size_t)(open - key) - 1;
+		const char *close = memchr(open + 1, '}', rest);
+
+		if (close != NULL && close > open + 1)
+			return rconn_crc16(open + 1,
+					   (size_t)(close - open - 1)) &
+			       (RCONN_SLOTS - 1);
+	}
+	return rconn_crc16(key, len) & (RCONN_SLOTS - 1);
+}
+
+/* rconn_addr_parse - "host:port", "[v6]:port", "host", "unix:/path" */
+int
+rconn_addr_parse(const char *text, int default_port, char *host,
+		 size_t hsize, int *port, bool *is_unix, struct err *e)
+{
+	const char *colon;
+	unsigned long p = (unsigned long)default_port;
+	size_t hl;
+
+	*is_unix = false;
+	if (strncmp(text, "unix:", 5) == 0 || text[0] == '/') {
+		const char *path = text[0] == '/' ? text : text + 5;
+
+		if (path[0] != '/' || str_copy(host, hsize, path) < 0)
+			goto bad;
+		*is_unix = true;
+		*port = 0;
+		return 0;
+	}
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (close == NULL || close == text + 1)
+			goto bad;
+		hl = (size_t)(close - text - 1);
+		if (str_copyn(host, hsize, text + 1, hl) < 0)
+			goto bad;
+		colon = close[1] == ':' ? close + 1 : NULL;
+		if (close[1] != '\0' && colon == NULL)
+			goto bad;
+	} else {
+		colon = strrchr(text, ':');
+		if (colon != NULL && strchr(text, ':') != colon)
+			goto bad;	/* a bare IPv6 address needs [] */
+		hl = colon ? (size_t)(colon - text) : strlen(text);
+		if (hl == 0 || str_copyn(host, hsize, text, hl) < 0)
+			goto bad;
+	}
+	if (colon != NULL && str_to_ulong(colon + 1, 10, 65535, &p) < 0)
+		goto bad;
+	if (p == 0)
+		goto bad;
+	*port = (int)p;
+	return 0;
+bad:
+	err_set(e, "\"%.80s\" is not a Redis address (examples: "
+		"127.0.0.1:6379, [::1]:6379, unix:/run/redis/redis.sock)", text);
+	return -1;
+}
+
+/* rconn_script_init - a script and its SHA-1, for EVALSHA */
+void
+rconn_script_init(struct rconn_script *s, const char *text)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	unsigned int i;
+
+	s->text = text;
+	if (EVP_Digest(text, strlen(text), md, &n, EVP_sha1(), NULL) != 1 ||
+	    n != 20)
+		log_panic("rconn: SHA-1 failed");
+	for (i = 0; i < n; i++)
+		(void)str_format(s->sha + 2 * i, sizeof(s->sha) - 2 * i,
+				 "%02x", md[i]);
+}
+
+/* --- nodes and their pools ---------------------------------------------- */
+
+/* rnode_new - a server, no connections yet */
+static struct rnode *
+rnode_new(const char *host, int port, bool is_unix)
+{
+	struct rnode *n = xcalloc(1, sizeof(*n));
+
+	(void)str_copy(n->host, sizeof(n->host), host);
+	n->port = port;
+	n->is_unix = is_unix;
+	if (is_unix)
+		(void)str_format(n->name, sizeof(n->name), "unix:%s", host);
+	else if (strchr(host, ':') != NULL)
+		(void)str_format(n->name, sizeof(n->name), "[%s]:%d", host,
+				 port);
+	else
+		(void)str_format(n->name, sizeof(n->name), "%s:%d", host, port);
+	pthread_mutex_init(&n->lock, NULL);
+	pthread_cond_init(&n->cond, NULL);
+	return n;
+}
+
+/* rnode_free - close every idle connection and release the node */
+static void
+rnode_free(struct rnode *n)
+{
+	size_t i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < n->nidle; i++)
+		rconn_ctx_free(n->idle[i]);
+	free(n->idle);
+	pthread_cond_destroy(&n->cond);
+	pthread_mutex_destroy(&n->lock);
+	free(n);
+}
+
+/* rconn_node - the node for host:port, made when new (r->lock held) */
+static struct rnode *
+rconn_node_locked(struct rconn *r, const char *host, int port, bool is_unix)
+{
+	size_t i;
+
+	for (i = 0; i < r->nnodes; i++) {
+		struct rnode *n = r->nodes[i];
+
+		if (n->port == port && n->is_unix == is_unix &&
+		    strcmp(n->host, host) == 0)
+			return n;
+	}
+	if (r->nnodes == RCONN_NODES_MAX)
+		return NULL;
+	r->nodes[r->nnodes] = rnode_new(host, port, is_unix);
+	return r->nodes[r->nnodes++];
+}
+
+/* rconn_simple - run one command on a context; a reply that is not an
+ * error, or NULL with e set (the context may then be dead) */
+static redisReply *
+rconn_simple(redisContext *c, const char *what, int argc, const char **argv,
+	     const size_t *lens, struct err *e)
+{
+	redisReply *rep;
+
+	rconn_reader_budget(c->reader);
+	rep = redisCommandArgv(c, argc, argv, lens);
+	if (rep == NULL) {
+		err_set(e, "%s: %s", what, c->errstr[0] ? c->errstr :
+			"no reply");
+		return NULL;
+	}
+	if (rep->type == REDIS_REPLY_ERROR) {
+		err_set(e, "%s: %.200s", what, rep->str ? rep->str : "error");
+		freeReplyObject(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+/* rconn_setup - AUTH, SELECT and (Sentinel) ROLE on a new connection */
+static int
+rconn_setup(struct rconn *r, redisContext *c, bool is_sentinel,
+	    struct err *e)
+{
+	const char *argv[3];
+	size_t lens[3];
+	redisReply *rep;
+	char db[16];
+
+	if (!is_sentinel && r->password[0] != '\0') {
+		int argc = 0;
+
+		argv[argc] = "AUTH";
+		lens[argc++] = 4;
+		if (r->user[0] != '\0') {
+			argv[argc] = r->user;
+			lens[argc++] = strlen(r->user);
+		}
+		argv[argc] = r->password;
+		lens[argc++] = strlen(r->password);
+		/* the reply text never holds the password */
+		rep = rconn_simple(c, "AUTH", argc, argv, lens, e);
+		if (rep == NULL)
+			return -1;
+		freeReplyObject(rep);
+	}
+	if (!is_sentinel && r->db != 0 && r->mode != RCONN_CLUSTER) {
+		(void)str_format(db, sizeof(db), "%u", r->db);
+		argv[0] = "SELECT";
+		lens[0] = 6;
+		argv[1] = db;
+		lens[1] = strlen(db);
+		rep = rconn_simple(c, "SELECT", 2, argv, lens, e);
+		if (rep == NULL)
+			return -1;
+		freeReplyObject(rep);
+	}
+	if (!is_sentinel && r->mode == RCONN_SENTINEL) {
+		argv[0] = "ROLE";
+		lens[0] = 4;
+		rep = rconn_simple(c, "ROLE", 1, argv, lens, e);
+		if (rep == NULL)
+			return -1;
+		if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
+		    rep->element[0]->type != REDIS_REPLY_STRING ||
+		    strcmp(rep->element[0]->str, "master") != 0) {
+			err_set(e, "not a master (ROLE): failover in progress?");
+			freeReplyObject(rep);
+			return -1;
+		}
+		freeReplyObject(rep);
+	}
+	return 0;
+}
+
+/* rconn_open - a new connection to node, set up */
+static redisContext *
+rconn_open(struct rconn *r, struct rnode *n, bool is_sentinel,
+	   struct err *e)
+{
+	redisContext *c;
+	struct timeval ctv = rconn_tv(r->connect_timeout_ms);
+
+	c = n->is_unix ? redisConnectUnixWithTimeout(n->host, ctv)
+		       : redisConnectWithTimeout(n->host, n->port, ctv);
+	if (c == NULL) {
+		err_set(e, "%s: cannot allocate a connection", n->name);
+		return NULL;
+	}
+	if (c->err) {
+		err_set(e, "%s: %s", n->name, c->errstr);
+		rconn_ctx_free(c);
+		return NULL;
+	}
+	rconn_reader_limit(c->reader);
+	/* redisConnectWithTimeout covers the connect only */
+	if (redisSetTimeout(c, rconn_tv(r->timeout_ms)) != REDIS_OK) {
+		err_set(e, "%s: cannot set the command timeout", n->name);
+		rconn_ctx_free(c);
+		return NULL;
+	}
+	if (rconn_setup(r, c, is_sentinel, e) < 0) {
+		struct err inner = *e;
+
+		err_set(e, "%s: %s", n->name, inner.text);
+		rconn_ctx_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* rnode_backoff - refuse calls for a while after a failure (n->lock held) */
+static void
+rnode_backoff_locked(struct rnode *n, const char *why)
+{
+	n->backoff_ms = n->backoff_ms ? n->backoff_ms * 2 : RCONN_BACKOFF_MIN;
+	if (n->backoff_ms > RCONN_BACKOFF_MAX)
+		n->backoff_ms = RCONN_BACKOFF_MAX;
+	n->backoff_until = rconn_now() + n->backoff_ms;
+	(void)str_copy(n->last_error, sizeof(n->last_error), why);
+}
+
+/* rnode_get - a connection to n: idle, new, or after waiting for one */
+static redisContext *
+rnode_get(struct rconn *r, struct rnode *n, bool *fresh, struct err *e)
+{
+	uint64_t deadline = rconn_now() + r->timeout_ms;
+	redisContext *c;
+
+	pthread_mutex_lock(&n->lock);
+	for (;;) {
+		uint64_t now = rconn_now();
+
+		if (now < n->backoff_until) {
+			err_set(e, "%s: waiting %llu ms to reconnect after: %s",
+				n->name,
+				(unsigned long long)(n->backoff_until - now),
+				n->last_error);
+			pthread_mutex_unlock(&n->lock);
+			return NULL;
+		}
+		if (n->nidle > 0) {
+			c = n->idle[--n->nidle];
+			pthread_mutex_unlock(&n->lock);
+			*fresh = false;
+			return c;
+		}
+		if (n->total < r->pool_size)
+			break;
+		if (now >= deadline) {
+			err_set(e, "%s: all %u connections busy for %u ms",
+				n->name, r->pool_size, r->timeout_ms);
+			pthread_mutex_unlock(&n->lock);
+			return NULL;
+		} else {
+			struct timespec ts;
+			uint64_t left = deadline - now;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += (time_t)(left / 1000);
+			ts.tv_nsec += (long)(left % 1000) * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			(void)pthread_cond_timedwait(&n->cond, &n->lock, &ts);
+		}
+	}
+	n->total++;
+	pthread_mutex_unlock(&n->lock);
+	c = rconn_open(r, n, false, e);
+	if (c == NULL) {
+		pthread_mutex_lock(&n->lock);
+		n->total--;
+		rnode_backoff_locked(n, e->text);
+		pthread_cond_signal(&n->cond);
+		pthread_mutex_unlock(&n->lock);
+		return NULL;
+	}
+	*fresh = true;
+	return c;
+}
+
+/* rnode_put - give a connection back; a broken one is closed.  After a
+ * failure the idle connections go too (a restarted server broke them
+ * all) and, when asked, the node backs off. */
+static void
+rnode_put(struct rnode *n, redisContext *c, bool ok, bool backoff,
+	  const char *why)
+{
+	redisContext **drop = NULL;
+	size_t ndrop = 0;
+	size_t i;
+
+	pthread_mutex_lock(&n->lock);
+	if (ok && !n->retired && c->err == 0) {
+		n->idle = xreallocarray(n->idle, n->nidle + 1,
+					sizeof(*n->idle));
+		n->idle[n->nidle++] = c;
+		n->backoff_ms = 0;
+		c = NULL;
+	} else {
+		n->total--;
+		n->script_noted = false;
+		drop = n->idle;
+		ndrop = n->nidle;
+		n->idle = NULL;
+		n->total -= n->nidle;
+		n->nidle = 0;
+		if (backoff)
+			rnode_backoff_locked(n, why);
+	}
+	pthread_cond_broadcast(&n->cond);
+	pthread_mutex_unlock(&n->lock);
+	if (c != NULL)
+		rconn_ctx_free(c);
+	for (i = 0; i < ndrop; i++)
+		rconn_ctx_free(drop[i]);
+	free(drop);
+}
+
+/* --- Sentinel ----------------------------------------------------------- */
+
+/* rconn_ask_sentinel - the master address one Sentinel gives */
+static int
+rconn_ask_sentinel(struct rconn *r, struct rnode *s, char *host,
+		   size_t hsize, int *port, struct err *e)
+{
+	const char *argv[3] = {"SENTINEL", "get-master-addr-by-name",
+			       r->master_name};
+	size_t lens[3];
+	redisContext *c;
+	redisReply *rep;
+	unsigned long p;
+	int rc = -1;
+
+	lens[0] = 8;
+	lens[1] = strlen(argv[1]);
+	lens[2] = strlen(r->master_name);
+	c = rconn_open(r, s, true, e);
+	if (c == NULL)
+		return -1;
+	rep = rconn_simple(c, s->name, 3, argv, lens, e);
+	if (rep == NULL)
+		goto out;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+	    rep->element[0]->type != REDIS_REPLY_STRING ||
+	    rep->element[1]->type != REDIS_REPLY_STRING ||
+	    str_copy(host, hsize, rep->element[0]->str) < 0 ||
+	    str_to_ulong(rep->element[1]->str, 10, 65535, &p) < 0 || p == 0) {
+		err_set(e, "%s: no master named %s", s->name, r->master_name);
+		goto out;
+	}
+	*port = (int)p;
+	rc = 0;
+out:
+	if (rep != NULL)
+		freeReplyObject(rep);
+	rconn_ctx_free(c);
+	return rc;
+}
+
+/* rconn_discover - ask the Sentinels for the master (r->lock not held) */
+static struct rnode *
+rconn_discover(struct rconn *r, struct err *e)
+{
+	char host[RCONN_HOST_MAX];
+	struct rnode *m = NULL;
+	struct rnode *old;
+	struct err se;
+	int port = 0;
+	size_t i;
+
+	err_set(e, "no Sentinel answered");
+	for (i = 0; i < r->nsentinels; i++) {
+		if (rconn_ask_sentinel(r, r->sentinels[i], host, sizeof(host),
+				       &port, &se) == 0)
+			break;
+		err_set(e, "Sentinels: %s", se.text);
+	}
+	pthread_mutex_lock(&r->lock);
+	r->discovered_at = rconn_now();
+	if (i < r->nsentinels) {
+		m = rconn_node_locked(r, host, port, false);
+		old = r->master;
+		if (m != NULL && old != m) {
+			if (old != NULL) {
+				pthread_mutex_lock(&old->lock);
+				old->retired = true;
+				pthread_mutex_unlock(&old->lock);
+			}
+			pthread_mutex_lock(&m->lock);
+			m->retired = false;
+			m->backoff_until = 0;
+			m->backoff_ms = 0;
+			pthread_mutex_unlock(&m->lock);
+			log_info("redis: Sentinel names %s as master %s%s%s",
+				 m->name, r->master_name, old ? ", was " : "",
+				 old ? old->name : "");
+		}
+		r->master = m;
+		r->rediscover = false;
+	}
+	m = r->master;
+	pthread_mutex_unlock(&r->lock);
+	if (i == r->nsentinels)
+		return NULL;
+	return m;
+}
+
+/* --- Cluster ------------------------------------------------------------ */
+
+/* rconn_slots_apply - a CLUSTER SLOTS reply into the slot map */
+static int
+rconn_slots_apply(struct rconn *r, const redisReply *rep, struct err *e)
+{
+	uint16_t slots[RCONN_SLOTS];
+	size_t i;
+
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0) {
+		err_set(e, "CLUSTER SLOTS: not a slot map");
+		return -1;
+	}
+	memset(slots, 0, sizeof(slots));
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < rep->elements; i++) {
+		const redisReply *en = rep->element[i];
+		const redisReply *m;
+		struct rnode *n;
+		long long a;
+		long long b;
+		size_t k;
+
+		if (en->type != REDIS_REPLY_ARRAY || en->elements < 3 ||
+		    en->element[0]->type != REDIS_REPLY_INTEGER ||
+		    en->element[1]->type != REDIS_REPLY_INTEGER ||
+		    en->element[2]->type != REDIS_REPLY_ARRAY ||
+		    en->element[2]->elements < 2)
+			goto bad;
+		m = en->element[2];
+		a = en->element[0]->integer;
+		b = en->element[1]->integer;
+		if (a < 0 || b < a || b >= RCONN_SLOTS ||
+		    m->element[0]->type != REDIS_REPLY_STRING ||
+		    m->element[1]->type != REDIS_REPLY_INTEGER ||
+		    m->element[1]->integer <= 0 ||
+		    m->element[1]->integer > 65535 || m->element[0]->len == 0)
+			goto bad;
+		n = rconn_node_locked(r, m->element[0]->str,
+				      (int)m->element[1]->integer, false);
+		if (n == NULL)
+			goto bad;
+		for (k = 0; k < r->nnodes; k++)
+			if (r->nodes[k] == n)
+				break;
+		for (; a <= b; a++)
+			slots[a] = (uint16_t)(k + 1);
+	}
+	memcpy(r->slots, slots, sizeof(slots));
+	r->slots_stale = false;
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+bad:
+	pthread_mutex_unlock(&r->lock);
+	err_set(e, "CLUSTER SLOTS: malformed reply");
+	return -1;
+}
+
+/* rconn_refresh - read the slot map from any node that answers */
+static int
+rconn_refresh(struct rconn *r, struct err *e)
+{
+	const char *argv[2] = {"CLUSTER", "SLOTS"};
+	size_t lens[2] = {7, 5};
+	struct rnode *cand[2 * RCONN_NODES_MAX];
+	size_t nc = 0;
+	size_t i;
+	int rc = -1;
+
+	pthread_mutex_lock(&r->refresh);
+	pthread_mutex_lock(&r->lock);
+	if (!r->slots_stale) {	/* another thread did it meanwhile */
+		pthread_mutex_unlock(&r->lock);
+		pthread_mutex_unlock(&r->refresh);
+		return 0;
+	}
+	for (i = 0; i < r->nnodes; i++)
+		cand[nc++] = r->nodes[i];
+	for (i = 0; i < r->nseeds; i++)
+		cand[nc++] = r->seeds[i];
+	pthread_mutex_unlock(&r->lock);
+	err_set(e, "no Cluster node answered");
+	for (i = 0; i < nc && rc < 0; i++) {
+		struct err ne;
+		bool fresh;
+		redisContext *c = rnode_get(r, cand[i], &fresh, &ne);
+		redisReply *rep;
+
+		if (c == NULL) {
+			err_set(e, "Cluster: %s", ne.text);
+			continue;
+		}
+		rep = rconn_simple(c, cand[i]->name, 2, argv, lens, &ne);
+		if (rep == NULL) {
+			err_set(e, "Cluster: %s", ne.text);
+			rnode_put(cand[i], c, c->err == 0, c->err != 0,
+				  ne.text);
+			continue;
+		}
+		rc = rconn_slots_apply(r, rep, e);
+		freeReplyObject(rep);
+		rnode_put(cand[i], c, true, false, NULL);
+	}
+	pthread_mutex_unlock(&r->refresh);
+	return rc;
+}
+
+/* rconn_redirect - "MOVED 3999 127.0.0.1:6381": slot and node */
+static struct rnode *
+rconn_redirect(struct rconn *r, const char *msg, bool moved)
+{
+	char host[RCONN_HOST_MAX];
+	unsigned long slot;
+	const char *sp = strchr(msg, ' ');
+	const char *addr;
+	char num[16];
+	struct rnode *n;
+	struct err e;
+	bool is_unix;
+	int port;
+	size_t i;
+
+	if (sp == NULL || (addr = strchr(sp + 1, ' ')) == NULL ||
+	    str_copyn(num, sizeof(num), sp + 1, (size_t)(addr - sp - 1)) < 0 ||
+	    str_to_ulong(num, 10, RCONN_SLOTS - 1, &slot) < 0 ||
+	    rconn_addr_parse(addr + 1, 0, host, sizeof(host), &port, &is_unix,
+			     &e) < 0 || is_unix)
+		return NULL;
+	pthread_mutex_lock(&r->lock);
+	n = rconn_node_locked(r, host, port, false);
+	if (n != NULL && moved) {
+		for (i = 0; i < r->nnodes; i++)
+			if (r->nodes[i] == n)
+				r->slots[slot] = (uint16_t)(i + 1);
+		r->slots_stale = true;	/* more slots moved, surely */
+	}
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+/* rconn_pick - the node for a call */
+static struct rnode *
+rconn_pick(struct rconn *r, int slot, struct err *e)
+{
+	struct rnode *n = NULL;
+	bool ask = false;
+
+	switch (r->mode) {
+	case RCONN_STANDALONE:
+		return r->master;
+	case RCONN_SENTINEL:
+		pthread_mutex_lock(&r->lock);
+		n = r->master;
+		if ((n == NULL || r->rediscover) &&
+		    rconn_now() - r->discovered_at >= RCONN_DISCOVER_GAP)
+			ask = true;
+		pthread_mutex_unlock(&r->lock);
+		if (ask)
+			n = rconn_discover(r, e);
+		if (n == NULL && !ask)
+			err_set(e, "no master known yet (Sentinels asked %u ms "
+				"ago)", RCONN_DISCOVER_GAP);
+		return n;
+	case RCONN_CLUSTER:
+		pthread_mutex_lock(&r->lock);
+		ask = r->slots_stale;
+		pthread_mutex_unlock(&r->lock);
+		if (ask && rconn_refresh(r, e) < 0) {
+			pthread_mutex_lock(&r->lock);
+			ask = r->slots[slot < 0 ? 0 : slot] == 0;
+			pthread_mutex_unlock(&r->lock);
+			if (ask)
+				return NULL;
+		}
+		pthread_mutex_lock(&r->lock);
+		if (slot < 0)
+			slot = 0;
+		if (r->slots[slot] != 0)
+			n = r->nodes[r->slots[slot] - 1];
+		pthread_mutex_unlock(&r->lock);
+		if (n == NULL)
+			err_set(e, "Cluster: no node serves slot %d", slot);
+		return n;
+	}
+	return NULL;
+}
+
+/* rconn_exec - send the command (EVALSHA for a script, ASKING first when
+ * asked); one reply or NULL (context error) */
+static redisReply *
+rconn_exec(redisContext *c, const struct rconn_script *s, bool asking,
+	   int argc, const char **argv, const size_t *lens)
+{
+	const char *av[2 + RCONN_MAX_ARGS];
+	size_t al[2 + RCONN_MAX_ARGS];
+	void *rep = NULL;
+	int n = 0;
+	int i;
+
+	if (s != NULL) {
+		av[n] = "EVALSHA";
+		al[n++] = 7;
+		av[n] = s->sha;
+		al[n++] = 40;
+	}
+	for (i = 0; i < argc; i++) {
+		av[n] = argv[i];
+		al[n++] = lens[i];
+	}
+	rconn_reader_budget(c->reader);
+	if (asking) {
+		if (redisAppendCommand(c, "ASKING") != REDIS_OK ||
+		    redisGetReply(c, &rep) != REDIS_OK)
+			return NULL;
+		freeReplyObject(rep);
+		rep = NULL;
+	}
+	if (redisAppendCommandArgv(c, n, av, al) != REDIS_OK ||
+	    redisGetReply(c, &rep) != REDIS_OK)
+		return NULL;
+	return rep;
+}
+
+/* rconn_load - NOSCRIPT: load the script on this connection; logged once
+ * per server until a connection to it fails again */
+static int
+rconn_load(redisContext *c, const struct rconn_script *s, struct rnode *n,
+	   struct err *e)
+{
+	bool note;
+	const char *argv[3] = {"SCRIPT", "LOAD", s->text};
+	size_t lens[3] = {6, 4, strlen(s->text)};
+	redisReply *rep = rconn_simple(c, "SCRIPT LOAD", 3, argv, lens, e);
+	int rc = -1;
+
+	if (rep == NULL)
+		return -1;
+	if (rep->type == REDIS_REPLY_STRING && rep->len == 40 &&
+	    memcmp(rep->str, s->sha, 40) == 0) {
+		pthread_mutex_lock(&n->lock);
+		note = !n->script_noted;
+		n->script_noted = true;
+		pthread_mutex_unlock(&n->lock);
+		if (note)
+			log_info("redis: script %.12s loaded on %s (the server "
+				 "had none: restarted or flushed)", s->sha,
+				 n->name);
+		rc = 0;
+	} else {
+		err_set(e, "SCRIPT LOAD: unexpected reply");
+	}
+	freeReplyObject(rep);
+	return rc;
+}
+
+/* rconn_call - run a command for a key slot (-1: none); see rconn.h */
+redisReply *
+rconn_call(struct rconn *r, int slot, const struct rconn_script *script,
+	   int argc, const char **argv, const size_t *lens, struct err *e)
+{
+	struct rnode *ask_node = NULL;
+	bool retried = false;
+	bool loaded = false;
+	int tryagain = 0;
+	int hops;
+
+	if (argc > RCONN_MAX_ARGS) {
+		err_set(e, "too many arguments (%d)", argc);
+		return NULL;
+	}
+	for (hops = 0; hops <= RCONN_REDIRECTS; hops++) {
+		struct rnode *n = ask_node ? ask_node : rconn_pick(r, slot, e);
+		redisContext *c;
+		redisReply *rep;
+		bool fresh;
+
+		if (n == NULL)
+			return NULL;
+		c = rnode_get(r, n, &fresh, e);
+		if (c == NULL) {
+			pthread_mutex_lock(&r->lock);
+			r->rediscover = true;
+			pthread_mutex_unlock(&r->lock);
+			return NULL;
+		}
+		rep = rconn_exec(c, script, ask_node != NULL, argc, argv, lens);
+		ask_node = NULL;
+		if (rep == NULL) {
+			/* hiredis reports a read timeout as EAGAIN */
+			bool timeout = c->err == REDIS_ERR_IO &&
+				       (errno == EAGAIN || errno == EWOULDBLOCK ||
+					strstr(c->errstr, "temporarily") != NULL);
+
+			err_set(e, "%s: %s", n->name,
+				timeout ? "timeout" : c->errstr);
+			/* a pooled connection to a restarted server: the
+			 * command never ran; try once on a new one */
+			if (!timeout && !fresh && !retried) {
+				rnode_put(n, c, false, false, NULL);
+				retried = true;
+				hops--;
+				continue;
+			}
+			rnode_put(n, c, false, true, e->text);
+			pthread_mutex_lock(&r->lock);
+			r->rediscover = true;
+			r->slots_stale = r->mode == RCONN_CLUSTER;
+			pthread_mutex_unlock(&r->lock);
+			return NULL;
+		}
+		if (rep->type != REDIS_REPLY_ERROR) {
+			rnode_put(n, c, true, false, NULL);
+			return rep;
+		}
+		if (script != NULL && !loaded &&
+		    strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+			freeReplyObject(rep);
+			loaded = true;
+			if (rconn_load(c, script, n, e) < 0) {
+				rnode_put(n, c, c->err == 0, c->err != 0,
+					  e->text);
+				return NULL;
+			}
+			rnode_put(n, c, true, false, NULL);
+			hops--;
+			continue;
+		}
+		if (r->mode == RCONN_CLUSTER &&
+		    (strncmp(rep->str, "MOVED ", 6) == 0 ||
+		     strncmp(rep->str, "ASK ", 4) == 0)) {
+			struct rnode *to = rconn_redirect(r, rep->str,
+							  rep->str[0] == 'M');
+
+			if (to != NULL && rep->str[0] == 'A')
+				ask_node = to;
+			err_set(e, "%s: %.100s", n->name, rep->str);
+			freeReplyObject(rep);
+			rnode_put(n, c, true, false, NULL);
+			if (to == NULL)
+				return NULL;
+			continue;
+		}
+		err_set(e, "%s: %.200s", n->name, rep->str);
+		if (r->mode == RCONN_CLUSTER && tryagain < RCONN_TRYAGAIN &&
+		    strncmp(rep->str, "TRYAGAIN", 8) == 0) {
+			/* a multi-key command in a slot being migrated: wait a
+			 * little, start over from the slot's owner */
+			freeReplyObject(rep);
+			rnode_put(n, c, true, false, NULL);
+			tryagain++;
+			hops--;
+			(void)nanosleep(&(struct timespec){0, 20000000}, NULL);
+			continue;
+		}
+		if (r->mode == RCONN_SENTINEL &&
+		    strncmp(rep->str, "READONLY", 8) == 0 && !retried) {
+			/* the old master, now a replica: ask again */
+			freeReplyObject(rep);
+			rnode_put(n, c, false, false, NULL);
+			pthread_mutex_lock(&r->lock);
+			r->rediscover = true;
+			r->discovered_at = 0;
+			pthread_mutex_unlock(&r->lock);
+			retried = true;
+			continue;
+		}
+		freeReplyObject(rep);
+		rnode_put(n, c, true, false, NULL);
+		return NULL;
+	}
+	err_set(e, "more than %d redirections", RCONN_REDIRECTS);
+	return NULL;
+}
+
+/* rconn_is_cluster - are keys spread over slots? */
+bool
+rconn_is_cluster(const struct rconn *r)
+{
+	return r->mode == RCONN_CLUSTER;
+}
+
+/* rconn_new - a connection set; nothing is connected yet */
+int
+rconn_new(const struct rconn_opts *o, struct rconn **out, struct err *e)
+{
+	struct rconn *r = xcalloc(1, sizeof(*r));
+	char host[RCONN_HOST_MAX];
+	bool is_unix;
+	int port;
+	size_t i;
+
+	r->mode = o->mode;
+	r->user = xstrdup(o->user ? o->user : "");
+	r->password = xstrdup(o->password ? o->password : "");
+	r->master_name = xstrdup(o->master_name ? o->master_name : "");
+	r->db = o->db;
+	r->connect_timeout_ms = o->connect_timeout_ms;
+	r->timeout_ms = o->timeout_ms;
+	r->pool_size = o->pool_size ? o->pool_size : 1;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_init(&r->refresh, NULL);
+	switch (o->mode) {
+	case RCONN_STANDALONE:
+		if (rconn_addr_parse(o->server, 6379, host, sizeof(host), &port,
+				     &is_unix, e) < 0)
+			goto fail;
+		r->master = rconn_node_locked(r, host, port, is_unix);
+		break;
+	case RCONN_SENTINEL:
+	case RCONN_CLUSTER:
+		if (o->nnodes == 0 || o->nnodes > RCONN_NODES_MAX) {
+			err_set(e, "give 1 to %d addresses", RCONN_NODES_MAX);
+			goto fail;
+		}
+		for (i = 0; i < o->nnodes; i++) {
+			if (rconn_addr_parse(o->nodes[i],
+					     o->mode == RCONN_SENTINEL ? 26379
+								       : 6379,
+					     host, sizeof(host), &port,
+					     &is_unix, e) < 0)
+				goto fail;
+			if (o->mode == RCONN_SENTINEL)
+				r->sentinels[r->nsentinels++] =
+					rnode_new(host, port, is_unix);
+			else
+				r->seeds[r->nseeds++] =
+					rnode_new(host, port, is_unix);
+		}
+		r->slots_stale = true;
+		r->rediscover = true;
+		break;
+	}
+	*out = r;
+	return 0;
+fail:
+	rconn_free(r);
+	return -1;
+}
+
+/* rconn_free - close everything; no call may be running */
+void
+rconn_free(struct rconn *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nnodes; i++)
+		rnode_free(r->nodes[i]);
+	for (i = 0; i < r->nsentinels; i++)
+		rnode_free(r->sentinels[i]);
+	for (i = 0; i < r->nseeds; i++)
+		rnode_free(r->seeds[i]);
+	pthread_mutex_destroy(&r->lock);
+	pthread_mutex_destroy(&r->refresh);
+	free(r->user);
+	if (r->password[0] != '\0')
+		explicit_bzero(r->password, strlen(r->password));
+	free(r->password);
+	free(r->master_name);
+	free(r);
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * rconn - synchronous connections to Redis for threaded callers: one
+ * standalone server (TCP or unix socket), the master a set of Sentinels
+ * names, or a Redis Cluster.  hiredis 0.14.
+ *
+ * Each server has a small pool of connections (pool_size); a caller takes
+ * one, runs a command with the command timeout, and gives it back.  A
+ * connection that failed (I/O error, timeout) is thrown away, as hiredis
+ * requires; the server is then in back-off (100 ms, doubling to 2 s) and
+ * calls fail at once until it ends, so a dead or frozen Redis costs each
+ * message at most one timeout and usually nothing.  A pooled connection
+ * that finds the server gone (restarted) is retried once on a fresh one:
+ * callers only send commands that are safe to repeat.
+ *
+ * Sentinel: the master's address comes from the first Sentinel that
+ * answers SENTINEL get-master-addr-by-name; every new connection checks
+ * ROLE; after a failure or a READONLY reply the Sentinels are asked again
+ * (a failover is followed).  Cluster: the slot map comes from CLUSTER
+ * SLOTS of any known node; MOVED updates the slot and schedules a full
+ * refresh, ASK sends ASKING first; at most RCONN_REDIRECTS redirects.
+ *
+ * Scripts: rconn_call() with a script sends EVALSHA; a NOSCRIPT reply
+ * (server restarted or flushed) loads the script with SCRIPT LOAD on that
+ * connection and sends EVALSHA again, once.
+ *
+ * Replies are checked before callers see them: error replies become -1
+ * with the text in e (never a password), and no reply may hold more than
+ * RCONN_MAX_ELEMENTS array elements in all (a hostile server's
+ * "*99999999999", or thousands of "*65536" headers, are refused by the
+ * reader before hiredis allocates; hiredis CVE-2021-32765 class).  An
+ * asynchronous caller installs the same cap with rconn_reader_limit() on
+ * its context's reader, calls rconn_reader_budget() before each reply and
+ * rconn_reader_unlimit() before freeing the context.  The caller owns a returned reply
+ * (freeReplyObject).  Thread-safe; changes of master are logged once.
+ */
+#ifndef RG_RCONN_H
+#define RG_RCONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+#include "err.h"
+
+#define RCONN_MAX_ELEMENTS 65536
+#define RCONN_REDIRECTS 5
+#define RCONN_SLOTS 16384
+#define RCONN_HOST_MAX 256
+#define RCONN_MAX_ARGS 1024
+
+enum rconn_mode {
+	RCONN_STANDALONE,
+	RCONN_SENTINEL,
+	RCONN_CLUSTER,
+};
+
+struct rconn_opts {
+	enum rconn_mode mode;
+	const char *server;		/* standalone: HOST:PORT, unix:/PATH */
+	char *const *nodes;		/* Sentinels, or Cluster seeds */
+	size_t nnodes;
+	const char *master_name;	/* Sentinel */
+	const char *user;		/* "" : AUTH with the password only */
+	const char *password;		/* "" : no AUTH */
+	unsigned db;
+	unsigned connect_timeout_ms;
+	unsigned timeout_ms;
+	unsigned pool_size;
+};
+
+struct rconn_script {
+	const char *text;
+	char sha[41];
+};
+
+struct rconn;
+
+int rconn_new(const struct rconn_opts *o, struct rconn **out, struct err *e);
+void rconn_free(struct rconn *r);
+void rconn_script_init(struct rconn_script *s, const char *text);
+redisReply *rconn_call(struct rconn *r, int slot,
+		       const struct rconn_script *script, int argc,
+		       const char **argv, const size_t *lens, struct err *e);
+int rconn_slot(const char *key, size_t len);
+bool rconn_is_cluster(const struct rconn *r);
+int rconn_addr_parse(const char *text, int default_port, char *host,
+		     size_t hsize, int *port, bool *is_unix, struct err *e);
+redisReader *rconn_reader_new(void);
+void rconn_reader_free(redisReader *rd);
+void rconn_reader_limit(redisReader *rd);
+void rconn_reader_budget(redisReader *rd);
+void rconn_reader_unlimit(redisReader *rd);
+
+#endif

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * redis_reply_fuzz - libFuzzer target: bytes from a (hostile) Redis server
+ * through the capped hiredis reader rconn installs, every reply through
+ * limit_redis_parse(), the limit script's reply checker.
+ *
+ * The reader must refuse oversized arrays before allocating (at most
+ * RCONN_MAX_ELEMENTS elements in all per reply); the checker must accept
+ * only an array of exactly 1 + 6 * rows integers in range and fill rows
+ * that keep those ranges.  ASan/UBSan catch any read past a reply.
+ */
+#include "limit_redis.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rconn.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* check - abort (a libFuzzer crash) when an invariant does not hold */
+static void
+check(int ok)
+{
+	if (!ok)
+		abort();
+}
+
+/* count - array elements in a reply tree */
+static size_t
+count(const redisReply *r)
+{
+	size_t n = 0;
+	size_t i;
+
+	if (r->type != REDIS_REPLY_ARRAY)
+		return 0;
+	n = r->elements;
+	for (i = 0; i < r->elements; i++)
+		n += count(r->element[i]);
+	return n;
+}
+
+/* LLVMFuzzerTestOneInput - one stream of replies */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	redisReader *rd = rconn_reader_new();
+	struct limit_row rows[LIMIT_HITS_MAX];
+	int guard;
+
+	check(rd != NULL);
+	if (redisReaderFeed(rd, (const char *)data, size) != REDIS_OK) {
+		rconn_reader_free(rd);
+		return 0;
+	}
+	for (guard = 0; guard < 1000; guard++) {
+		void *rep = NULL;
+		const redisReply *r;
+		enum limit_code code;
+		struct err e;
+		size_t nrows;
+		size_t i;
+
+		rconn_reader_budget(rd);
+		if (redisReaderGetReply(rd, &rep) != REDIS_OK || rep == NULL)
+			break;
+		r = rep;
+		check(count(r) <= RCONN_MAX_ELEMENTS);
+		/* as many rows as the array could hold, and one off */
+		nrows = r->type == REDIS_REPLY_ARRAY && r->elements > 0
+				? (r->elements - 1) / 6 : 1;
+		if (nrows > LIMIT_HITS_MAX)
+			nrows = LIMIT_HITS_MAX;
+		if (limit_redis_parse(r, nrows, &code, rows, &e) == 0) {
+			check(r->type == REDIS_REPLY_ARRAY &&
+			      r->elements == 1 + 6 * nrows);
+			check(code <= LIMIT_CODE_STALE);
+			for (i = 0; i < nrows; i++) {
+				check(rows[i].state <= LIMIT_STATE_DRY_OVER);
+				check(rows[i].amount <= LIMIT_AMOUNT_MAX);
+				check(rows[i].period_ms <= LIMIT_PERIOD_MAX);
+			}
+		} else {
+			check(e.text[0] != '\0');
+		}
+		(void)limit_redis_parse(r, nrows + 1, &code, rows, &e);
+		freeReplyObject(rep);
+	}
+	rconn_reader_free(rd);
+	return 0;
+}

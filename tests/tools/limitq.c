@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * limitq - run limit decisions and admin operations from the command line,
+ * through the same engine the milter and the policy service use (tests,
+ * benchmarks, and an admin's quick look before relayguardctl exists).
+ *
+ *   limitq -c CONF [options] check|reserve|undo|commit|release
+ *   limitq -c CONF show SUBJECT
+ *   limitq -c CONF reset SUBJECT [LIMIT]
+ *   limitq -c CONF override SUBJECT LIMIT AMOUNT[/PERIOD_MS] [TTL_MS]
+ *   limitq -c CONF unoverride SUBJECT [LIMIT]
+ *   limitq -c CONF probe
+ *
+ * Options: -l LOGIN -s SENDER -i CLIENT_IP -x TXN_ID -r RCPT -q QID
+ *          -m MESSAGES -R RECIPIENTS -b BYTES (units of the request)
+ *          -N COUNT -T THREADS: COUNT decisions over THREADS threads, each
+ *             its own transaction (TXN_ID-THREAD-I) and recipient
+ *             (I@RCPT's domain): prints "ok=N over=N unavailable=N local=N"
+ *          -P PAUSE_MS between two decisions of one thread (fault tests)
+ *          -v: with -N, one line per decision
+ *   limitq -c CONF [options] -
+ *          one decision per line read: "OP [TXN [RCPT [QID]]]", answered
+ *          "OUTCOME local=yes|no stale=yes|no duplicate=yes|no LOG" on one
+ *          line each (scripts drive decisions around faults this way)
+ *
+ * One decision prints "outcome=...", the verdict ("reply=..."), the log
+ * fields and one "hit ..." line per limit.  Exit status: 0 ok (every
+ * decision ok), 1 over (some decision over), 2 unavailable, 64 usage,
+ * 78 configuration error.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "limit.h"
+#include "log.h"
+#include "str.h"
+
+#define LIMITQ_THREADS_MAX 256
+
+struct limitq {
+	struct limiter *l;
+	struct limit_req req;
+	const char *txn;
+	const char *rcpt;
+	unsigned long count;
+	unsigned long threads;
+	unsigned long pause_ms;
+	bool verbose;
+	atomic_ulong next;
+	atomic_ulong n[4];	/* ok, over, unavailable, local */
+};
+
+struct limitq_thread {
+	struct limitq *q;
+	unsigned long id;
+};
+
+/* usage - print the synopsis and exit 64 */
+static void
+usage(void)
+{
+	fprintf(stderr,
+		"usage: limitq -c CONF [-l LOGIN] [-s SENDER] [-i IP] [-x TXN]"
+		" [-r RCPT] [-q QID]\n"
+		"              [-m N] [-R N] [-b N] [-N COUNT] [-T THREADS] "
+		"[-P MS] [-v]\n"
+		"              check|reserve|undo|commit|release|probe\n"
+		"       limitq -c CONF show SUBJECT | reset SUBJECT [LIMIT]\n"
+		"       limitq -c CONF override SUBJECT LIMIT AMOUNT[/PERIOD_MS]"
+		" [TTL_MS] | unoverride SUBJECT [LIMIT]\n");
+	exit(64);
+}
+
+/* num - a number argument, or usage */
+static unsigned long
+num(const char *s)
+{
+	unsigned long v;
+
+	if (str_to_ulong(s, 10, (unsigned long)-1, &v) < 0)
+		usage();
+	return v;
+}
+
+/* print_result - one decision in full */
+static void
+print_result(const struct limiter *l, const struct limit_result *res)
+{
+	struct verdict v;
+	char line[1024];
+	size_t i;
+
+	limit_verdict(l, res, &v);
+	limit_result_log(res, line, sizeof(line));
+	printf("outcome=%s local=%s duplicate=%s stale=%s\n",
+	       limit_outcome_name(res->outcome), res->local ? "yes" : "no",
+	       res->duplicate ? "yes" : "no", res->stale ? "yes" : "no");
+	if (v.action == VERDICT_CONTINUE)
+		printf("reply=continue%s%s\n", v.reason[0] ? " reason=" : "",
+		       v.reason);
+	else
+		printf("reply=%s %s %s\n", v.code, v.xcode, v.text);
+	printf("log=%s\n", line);
+	for (i = 0; i < res->nsubjects; i++)
+		printf("subject=%s\n", res->subjects[i]);
+	for (i = 0; i < res->nhits; i++) {
+		const struct limit_hit *h = &res->hits[i];
+
+		printf("hit subject=%s limit=%s counter=%s state=%s used=%llu "
+		       "amount=%llu period_ms=%llu retry_ms=%llu reset_ms=%llu\n",
+		       res->subjects[h->subject], h->name,
+		       limit_counter_name(h->counter),
+		       h->state == LIMIT_STATE_OK ? "ok" :
+		       h->state == LIMIT_STATE_OVER ? "over" : "dry-over",
+		       (unsigned long long)h->used,
+		       (unsigned long long)h->amount,
+		       (unsigned long long)h->period_ms,
+		       (unsigned long long)h->retry_ms,
+		       (unsigned long long)h->reset_ms);
+	}
+}
+
+/* worker - decisions until the shared count is reached */
+static void *
+worker(void *arg)
+{
+	struct limitq_thread *t = arg;
+	struct limitq *q = t->q;
+	struct limit_result *res = malloc(sizeof(*res));
+	const char *at = strchr(q->rcpt, '@');
+	unsigned long i;
+
+	if (res == NULL)
+		abort();
+	while ((i = atomic_fetch_add(&q->next, 1)) < q->count) {
+		struct limit_req r = q->req;
+		char txn[128];
+		char rcpt[320];
+		enum limit_outcome o;
+
+		(void)str_format(txn, sizeof(txn), "%s-%lu-%lu", q->txn, t->id,
+				 i);
+		(void)str_format(rcpt, sizeof(rcpt), "r%lu%s", i,
+				 at ? at : "@example.net");
+		r.txn_id = txn;
+		r.rcpt = rcpt;
+		o = limit_decide(q->l, &r, res);
+		atomic_fetch_add(&q->n[o], 1);
+		if (res->local)
+			atomic_fetch_add(&q->n[3], 1);
+		if (q->verbose)
+			printf("%lu %s%s\n", i, limit_outcome_name(o),
+			       res->local ? " local" : "");
+		if (q->pause_ms)
+			usleep((useconds_t)q->pause_ms * 1000);
+	}
+	free(res);
+	return NULL;
+}
+
+/* run_many - -N COUNT -T THREADS */
+static int
+run_many(struct limitq *q)
+{
+	pthread_t tid[LIMITQ_THREADS_MAX];
+	struct limitq_thread ts[LIMITQ_THREADS_MAX];
+	unsigned long i;
+
+	if (q->threads == 0 || q->threads > LIMITQ_THREADS_MAX)
+		usage();
+	for (i = 0; i < q->threads; i++) {
+		ts[i].q = q;
+		ts[i].id = i;
+		if (pthread_create(&tid[i], NULL, worker, &ts[i]) != 0) {
+			perror("pthread_create");
+			return 2;
+		}
+	}
+	for (i = 0; i < q->threads; i++)
+		pthread_join(tid[i], NULL);
+	printf("ok=%lu over=%lu unavailable=%lu local=%lu\n",
+	       atomic_load(&q->n[LIMIT_OK]), atomic_load(&q->n[LIMIT_OVER]),
+	       atomic_load(&q->n[LIMIT_UNAVAILABLE]), atomic_load(&q->n[3]));
+	if (atomic_load(&q->n[LIMIT_UNAVAILABLE]) > 0)
+		return 2;
+	return atomic_load(&q->n[LIMIT_OVER]) > 0 ? 1 : 0;
+}
+
+/* op_parse - "check" ... "release"; -1 when unknown */
+static int
+op_parse(const char *w, enum limit_op *op)
+{
+	static const char *const names[] = {"check", "reserve", "undo",
+					    "commit", "release"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(w, names[i]) == 0) {
+			*op = (enum limit_op)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* run_lines - decisions read from stdin, one answer line each */
+static int
+run_lines(struct limitq *q)
+{
+	struct limit_result *res = malloc(sizeof(*res));
+	char line[1024];
+	char log[1024];
+
+	if (res == NULL)
+		abort();
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		struct limit_req r = q->req;
+		char *w[4] = {NULL, NULL, NULL, NULL};
+		char *save = NULL;
+		int n = 0;
+		enum limit_outcome o;
+
+		for (w[0] = strtok_r(line, " \t\n", &save); w[n] && n < 3;)
+			w[++n] = strtok_r(NULL, " \t\n", &save);
+		if (w[0] == NULL || op_parse(w[0], &r.op) < 0) {
+			printf("error unknown operation\n");
+			fflush(stdout);
+			continue;
+		}
+		r.txn_id = w[1] ? w[1] : q->txn;
+		r.rcpt = w[2] ? w[2] : q->rcpt;
+		if (w[3] != NULL)
+			r.qid = w[3];
+		o = limit_decide(q->l, &r, res);
+		limit_result_log(res, log, sizeof(log));
+		printf("%s local=%s stale=%s duplicate=%s %s\n",
+		       limit_outcome_name(o), res->local ? "yes" : "no",
+		       res->stale ? "yes" : "no",
+		       res->duplicate ? "yes" : "no", log);
+		fflush(stdout);
+	}
+	free(res);
+	return 0;
+}
+
+/* admin - show, reset, override, unoverride, probe */
+static int
+admin(struct limiter *l, int argc, char **argv)
+{
+	struct limit_usage u[LIMIT_PLAN_MAX];
+	char key[LIMIT_SUBJECT_MAX];
+	char per[32];
+	struct err e;
+	size_t n;
+	size_t i;
+	int rc = -1;
+
+	if (strcmp(argv[0], "probe") == 0) {
+		rc = limit_probe(l, &e);
+		if (rc == 0)
+			printf("store answers\n");
+	} else if (strcmp(argv[0], "show") == 0 && argc == 2) {
+		rc = limit_show(l, argv[1], u, LIMIT_PLAN_MAX, &n, key,
+				sizeof(key), &e);
+		if (rc == 0)
+			printf("subject=%s\n", key);
+		for (i = 0; rc == 0 && i < n; i++) {
+			limit_period_text(u[i].period_ms, per, sizeof(per));
+			printf("limit=%s counter=%s used=%llu amount=%llu "
+			       "period=%s remaining=%llu reset_ms=%llu%s%s%s\n",
+			       u[i].name, limit_counter_name(u[i].counter),
+			       (unsigned long long)u[i].used,
+			       (unsigned long long)u[i].amount,
+			       u[i].period_ms ? per : "-",
+			       (unsigned long long)u[i].remaining,
+			       (unsigned long long)u[i].reset_ms,
+			       u[i].overridden ? " overridden" : "",
+			       u[i].dry_run ? " dry-run" : "",
+			       u[i].hard ? " hard" : "");
+		}
+	} else if (strcmp(argv[0], "reset") == 0 && (argc == 2 || argc == 3)) {
+		rc = limit_reset(l, argv[1], argc == 3 ? argv[2] : NULL, &e);
+	} else if (strcmp(argv[0], "override") == 0 &&
+		   (argc == 4 || argc == 5)) {
+		char *slash = strchr(argv[3], '/');
+		unsigned long period = 0;
+
+		if (slash != NULL) {
+			*slash = '\0';
+			period = num(slash + 1);
+		}
+		if (slash == NULL) {
+			/* keep the plan's period: read it from show */
+			rc = limit_show(l, argv[1], u, LIMIT_PLAN_MAX, &n, NULL,
+					0, &e);
+			for (i = 0; rc == 0 && i < n; i++)
+				if (strcmp(u[i].name, argv[2]) == 0)
+					period = u[i].period_ms;
+		}
+		rc = limit_override_set(l, argv[1], argv[2], num(argv[3]),
+					period, argc == 5 ? num(argv[4]) : 0,
+					&e);
+	} else if (strcmp(argv[0], "unoverride") == 0 &&
+		   (argc == 2 || argc == 3)) {
+		rc = limit_override_clear(l, argv[1],
+					  argc == 3 ? argv[2] : NULL, &e);
+	} else {
+		usage();
+	}
+	if (rc < 0) {
+		fprintf(stderr, "limitq: %s\n", e.text);
+		return 2;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct limitq q;
+	struct limit_result *res;
+	struct conf *c = NULL;
+	const char *conf_path = NULL;
+	struct err e;
+	int ch;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.txn = "limitq";
+	q.rcpt = "rcpt@example.net";
+	q.req.messages = 1;
+	q.req.recipients = 1;
+	while ((ch = getopt(argc, argv, "b:c:i:l:m:N:P:q:r:R:s:T:vx:")) != -1) {
+		switch (ch) {
+		case 'b': q.req.bytes = num(optarg); break;
+		case 'c': conf_path = optarg; break;
+		case 'i': q.req.client_addr = optarg; break;
+		case 'l': q.req.login = optarg; break;
+		case 'm': q.req.messages = num(optarg); break;
+		case 'N': q.count = num(optarg); break;
+		case 'P': q.pause_ms = num(optarg); break;
+		case 'q': q.req.qid = optarg; break;
+		case 'r': q.rcpt = optarg; break;
+		case 'R': q.req.recipients = num(optarg); break;
+		case 's': q.req.sender = optarg; break;
+		case 'T': q.threads = num(optarg); break;
+		case 'v': q.verbose = true; break;
+		case 'x': q.txn = optarg; break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (conf_path == NULL || argc < 1)
+		usage();
+	log_open("limitq", true, 0);
+	if (conf_load(conf_path, &c, &e) < 0 ||
+	    limit_new(c, NULL, &q.l, &e) < 0) {
+		fprintf(stderr, "limitq: %s\n", e.text);
+		conf_free(c);
+		return 78;
+	}
+	if (strcmp(argv[0], "-") == 0) {
+		rc = run_lines(&q);
+		goto out;
+	}
+	if (op_parse(argv[0], &q.req.op) < 0) {
+		rc = admin(q.l, argc, argv);
+		goto out;
+	}
+	if (argc != 1)
+		usage();
+	if (q.count > 0) {
+		if (q.threads == 0)
+			q.threads = 1;
+		rc = run_many(&q);
+		goto out;
+	}
+	q.req.txn_id = q.txn;
+	q.req.rcpt = q.rcpt;
+	res = malloc(sizeof(*res));
+	if (res == NULL)
+		abort();
+	rc = (int)limit_decide(q.l, &q.req, res);
+	print_result(q.l, res);
+	free(res);
+out:
+	limit_free(q.l);
+	conf_free(c);
+	return rc;
+}

@@ -1,0 +1,1106 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * limit_test - the limit engine's behaviour, every case run against both
+ * backends: "memory/..." in-process, "redis/..." against a real
+ * redis-server this program starts on a unix socket in a temporary
+ * directory (and stops at the end).  A missing redis-server fails the run.
+ *
+ * The clock is the test's (limit_opts.now_ms; the Lua script takes it from
+ * ARGV), so refills are tested without waiting.  Fault cases (an
+ * unreachable Redis and each limit_fail_mode) run on the redis side only.
+ */
+#include "limit.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <hiredis/hiredis.h>
+
+#include "limit_redis.h"
+#include "rconn.h"
+#include "rg_test.h"
+#include "str.h"
+
+#define T0 1800000000000ULL	/* ms: any fixed time */
+#define H 3600000ULL
+
+static uint64_t test_now = T0;
+static char tmp[PATH_MAX];
+static char sock[PATH_MAX];
+static pid_t redis_pid = -1;
+static struct limit_result res;
+
+/* clock - limit_opts.now_ms */
+static uint64_t
+clock_now(void *arg)
+{
+	(void)arg;
+	return test_now;
+}
+
+/* --- a redis-server of our own ------------------------------------------ */
+
+/* rcmd - one command to the test server; the reply (caller frees) */
+static redisReply *
+rcmd(const char *fmt, ...)
+{
+	struct timeval tv = {2, 0};
+	redisContext *c = redisConnectUnixWithTimeout(sock, tv);
+	redisReply *r = NULL;
+	va_list ap;
+
+	if (c == NULL || c->err) {
+		if (c)
+			redisFree(c);
+		return NULL;
+	}
+	va_start(ap, fmt);
+	r = redisvCommand(c, fmt, ap);
+	va_end(ap);
+	redisFree(c);
+	return r;
+}
+
+/* redis_start - redis-server --port 0 --unixsocket (group setup) */
+static int
+redis_start(void **state)
+{
+	redisReply *r;
+	int i;
+
+	(void)state;
+	if (rg_tmpdir_make("limit", tmp, sizeof(tmp)) < 0)
+		return -1;
+	rg_pathf(sock, sizeof(sock), "%s/redis.sock", tmp);
+	redis_pid = fork();
+	if (redis_pid < 0)
+		return -1;
+	if (redis_pid == 0) {
+		/* die with this test, even when it crashes before teardown */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+			_exit(127);
+		execlp("redis-server", "redis-server", "--port", "0",
+		       "--unixsocket", sock, "--unixsocketperm", "700",
+		       "--save", "", "--appendonly", "no", "--dir", tmp,
+		       "--logfile", "redis.log",
+		       (char *)NULL);
+		fprintf(stderr, "limit_test: cannot run redis-server (Debian "
+			"package redis-server): %s\n", strerror(errno));
+		_exit(127);
+	}
+	for (i = 0; i < 100; i++) {
+		r = rcmd("PING");
+		if (r != NULL) {
+			freeReplyObject(r);
+			return 0;
+		}
+		usleep(50000);
+	}
+	fprintf(stderr, "limit_test: redis-server did not start\n");
+	return -1;
+}
+
+/* redis_stop - group teardown */
+static int
+redis_stop(void **state)
+{
+	(void)state;
+	if (redis_pid > 0) {
+		kill(redis_pid, SIGTERM);
+		waitpid(redis_pid, NULL, 0);
+	}
+	rg_tmpdir_remove(tmp);
+	return 0;
+}
+
+/* --- fixtures ----------------------------------------------------------- */
+
+struct side {
+	bool redis;
+};
+
+static const struct side side_mem = {false};
+static const struct side side_redis = {true};
+
+/* mk - a limiter for map on one side; fail_mode and server for faults */
+static struct limiter *
+mk_full(const struct side *sd, const char *map, int fail_mode,
+	const char *server)
+{
+	struct limit_opts o = {clock_now, NULL, false, map};
+	struct conf *c = conf_defaults();
+	struct limiter *l = NULL;
+	struct err e;
+	char spec[PATH_MAX + 8];
+
+	c->limits = true;
+	c->limit_fail_mode = fail_mode;
+	if (sd->redis) {
+		c->limit_backend = CONF_LIMIT_REDIS;
+		free(c->redis_server);
+		rg_pathf(spec, sizeof(spec), "unix:%s", server ? server : sock);
+		c->redis_server = strdup(spec);
+		c->redis_timeout = 500;
+	}
+	if (limit_new(c, &o, &l, &e) < 0) {
+		print_error("limit_new: %s\n", e.text);
+		conf_free(c);
+		fail();
+	}
+	conf_free(c);
+	return l;
+}
+
+/* mk - a limiter on a clean store */
+static struct limiter *
+mk(const struct side *sd, const char *map)
+{
+	redisReply *r;
+
+	test_now = T0;
+	limit_mem_clear(LIMIT_MEM_PRIMARY);
+	limit_mem_clear(LIMIT_MEM_FALLBACK);
+	if (sd->redis) {
+		r = rcmd("FLUSHALL");
+		assert_non_null(r);
+		freeReplyObject(r);
+	}
+	return mk_full(sd, map, CONF_FAIL_TEMPFAIL, NULL);
+}
+
+/* op - one decision into res */
+static enum limit_outcome
+op(struct limiter *l, enum limit_op o, const char *login, const char *txn,
+   const char *rcpt, const char *qid, uint64_t m, uint64_t r, uint64_t b)
+{
+	struct limit_req q;
+
+	memset(&q, 0, sizeof(q));
+	q.op = o;
+	q.login = login;
+	q.sender = "";
+	q.client_addr = "";
+	q.txn_id = txn;
+	q.rcpt = rcpt;
+	q.qid = qid;
+	q.messages = m;
+	q.recipients = r;
+	q.bytes = b;
+	return limit_decide(l, &q, &res);
+}
+
+/* reserve - the milter's RCPT step for login */
+static enum limit_outcome
+reserve(struct limiter *l, const char *login, const char *txn,
+	const char *rcpt)
+{
+	return op(l, LIMIT_RESERVE, login, txn, rcpt, NULL, 1, 1, 0);
+}
+
+/* hit - the hit of limit name in res (first subject that has it) */
+static const struct limit_hit *
+hit(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < res.nhits; i++)
+		if (strcmp(res.hits[i].name, name) == 0)
+			return &res.hits[i];
+	print_error("no hit for limit %s\n", name);
+	fail();
+	return NULL;
+}
+
+/* used - the usage of a limit of a subject, by limit_show */
+static uint64_t
+used(struct limiter *l, const char *subject, const char *name)
+{
+	struct limit_usage u[LIMIT_PLAN_MAX];
+	struct err e;
+	size_t n;
+	size_t i;
+
+	if (limit_show(l, subject, u, LIMIT_PLAN_MAX, &n, NULL, 0, &e) < 0) {
+		print_error("limit_show %s: %s\n", subject, e.text);
+		fail();
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(u[i].name, name) == 0)
+			return u[i].used;
+	print_error("no limit %s for %s\n", name, subject);
+	fail();
+	return 0;
+}
+
+static const char map_basic[] =
+	"plan standard\n"
+	"\thour\tmessages\t3/1h\n"
+	"\trcpt\trecipients\t5/1h\n"
+	"\tcap\trecipients_per_message 4\n"
+	"\tvolume\tbytes\t10k/1h\n"
+	"login alice@example.com standard\n";
+
+#define ALICE "alice@example.com"
+
+/* --- cases -------------------------------------------------------------- */
+
+/* quota_at_limit_passes_then_refuses */
+static void
+t_quota_at_limit(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+	struct verdict v;
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t2", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t3", "a@x"), LIMIT_OK);
+	assert_int_equal(hit("hour")->used, 3);
+	assert_int_equal(reserve(l, ALICE, "t4", "a@x"), LIMIT_OVER);
+	assert_true(res.over >= 0);
+	assert_string_equal(res.hits[res.over].name, "hour");
+	assert_int_equal(res.hits[res.over].retry_ms, H / 3);
+	limit_verdict(l, &res, &v);
+	assert_int_equal(v.action, VERDICT_TEMPFAIL);
+	assert_string_equal(v.code, "451");
+	assert_string_equal(v.xcode, "4.7.1");
+	assert_string_equal(v.text, "hour quota exceeded for "
+		"login:alice@example.com, retry in 1200 s");
+	/* a refused reservation took nothing */
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 3);
+	limit_free(l);
+}
+
+/* refill_is_smooth_no_double_burst_at_window_edge */
+static void
+t_smooth_refill(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+	char txn[16];
+	int i;
+	int ok = 0;
+
+	for (i = 0; i < 3; i++) {
+		(void)str_format(txn, sizeof(txn), "a%d", i);
+		assert_int_equal(reserve(l, ALICE, txn, "a@x"), LIMIT_OK);
+	}
+	/* just before the hour is over two places came back, not three:
+	 * a fixed window would allow a second burst of 3 here */
+	test_now = T0 + H - 1;
+	for (i = 0; i < 4; i++) {
+		(void)str_format(txn, sizeof(txn), "b%d", i);
+		if (reserve(l, ALICE, txn, "a@x") == LIMIT_OK)
+			ok++;
+	}
+	assert_int_equal(ok, 2);
+	/* one interval (20 minutes) later exactly one more */
+	test_now += H / 3;
+	assert_int_equal(reserve(l, ALICE, "c1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "c2", "a@x"), LIMIT_OVER);
+	limit_free(l);
+}
+
+/* several_windows_all_apply */
+static void
+t_several_windows(const struct side *sd)
+{
+	struct limiter *l = mk(sd, "plan p\n\thour messages 3/1h\n"
+				   "\tday messages 5/1d\n"
+				   "login alice@example.com p\n");
+
+	assert_int_equal(reserve(l, ALICE, "a", "r@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "b", "r@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "c", "r@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "d", "r@x"), LIMIT_OVER);
+	assert_string_equal(res.hits[res.over].name, "hour");
+	test_now += H;
+	assert_int_equal(reserve(l, ALICE, "e", "r@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "f", "r@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "g", "r@x"), LIMIT_OVER);
+	assert_string_equal(res.hits[res.over].name, "day");
+	assert_int_equal(hit("hour")->state, LIMIT_STATE_OK);
+	limit_free(l);
+}
+
+/* recipients_count_each_rcpt_message_once */
+static void
+t_recipients(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t1", "b@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t1", "c@x"), LIMIT_OK);
+	assert_int_equal(hit("rcpt")->used, 3);
+	assert_int_equal(hit("hour")->used, 1);
+	assert_int_equal(reserve(l, ALICE, "t2", "d@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t2", "e@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t2", "f@x"), LIMIT_OVER);
+	assert_string_equal(res.hits[res.over].name, "rcpt");
+	limit_free(l);
+}
+
+/* recipients_per_message_caps_one_message */
+static void
+t_per_message_cap(const struct side *sd)
+{
+	struct limiter *l = mk(sd, "plan p\n\tcap recipients_per_message 2\n"
+				   "login alice@example.com p\n");
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t1", "b@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t1", "c@x"), LIMIT_OVER);
+	assert_string_equal(res.hits[res.over].name, "cap");
+	assert_int_equal(res.hits[res.over].used, 3);
+	assert_int_equal(reserve(l, ALICE, "t2", "c@x"), LIMIT_OK);
+	/* the policy service's CHECK gives the count so far */
+	assert_int_equal(op(l, LIMIT_CHECK, ALICE, "p", NULL, NULL, 1, 3, 0),
+			 LIMIT_OVER);
+	limit_free(l);
+}
+
+/* release_on_abort_gives_everything_back */
+static void
+t_release(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t1", "b@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t2", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t3", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t4", "a@x"), LIMIT_OVER);
+	assert_int_equal(op(l, LIMIT_RELEASE, ALICE, "t1", NULL, NULL, 0, 0,
+			    0), LIMIT_OK);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 2);
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 2);
+	assert_int_equal(reserve(l, ALICE, "t4", "a@x"), LIMIT_OK);
+	/* releasing twice gives nothing more back */
+	assert_int_equal(op(l, LIMIT_RELEASE, ALICE, "t1", NULL, NULL, 0, 0,
+			    0), LIMIT_OK);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 3);
+	limit_free(l);
+}
+
+/* undo_gives_back_one_recipient */
+static void
+t_undo(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t1", "b@x"), LIMIT_OK);
+	assert_int_equal(op(l, LIMIT_UNDO, ALICE, "t1", "b@x", NULL, 0, 0, 0),
+			 LIMIT_OK);
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 1);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 1);
+	/* undoing the recipient that carried the message gives it back */
+	assert_int_equal(op(l, LIMIT_UNDO, ALICE, "t1", "a@x", NULL, 0, 0, 0),
+			 LIMIT_OK);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 0);
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 0);
+	limit_free(l);
+}
+
+/* same_rcpt_reserved_twice_counts_once */
+static void
+t_reserve_idempotent(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t1", "A@X"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 1);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 1);
+	limit_free(l);
+}
+
+/* commit_twice_same_qid_counts_once */
+static void
+t_commit_once_per_qid(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(op(l, LIMIT_COMMIT, ALICE, "p1", NULL, "Q1", 1, 2,
+			    100), LIMIT_OK);
+	assert_false(res.duplicate);
+	assert_int_equal(op(l, LIMIT_COMMIT, ALICE, "p2", NULL, "Q1", 1, 2,
+			    100), LIMIT_OK);
+	assert_true(res.duplicate);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 1);
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 2);
+	limit_free(l);
+}
+
+/* milter_and_policy_see_one_message */
+static void
+t_milter_and_policy(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	/* the milter reserves at RCPT, the policy service commits first at
+	 * END-OF-MESSAGE, then the milter commits the same queue id */
+	assert_int_equal(reserve(l, ALICE, "m1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "m1", "b@x"), LIMIT_OK);
+	assert_int_equal(op(l, LIMIT_COMMIT, ALICE, "p1", NULL, "Q7", 1, 2,
+			    50), LIMIT_OK);
+	assert_int_equal(op(l, LIMIT_COMMIT, ALICE, "m1", NULL, "Q7", 1, 2,
+			    50), LIMIT_OK);
+	assert_true(res.duplicate);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 1);
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 2);
+	assert_int_equal(used(l, "login:" ALICE, "volume"), 50);
+	limit_free(l);
+}
+
+/* late_reserve_after_release_counts_nothing (R4: a timed-out command
+ * that Redis runs after the release) */
+static void
+t_late_reserve(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(op(l, LIMIT_RELEASE, ALICE, "t9", NULL, NULL, 0, 0,
+			    0), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t9", "a@x"), LIMIT_OK);
+	assert_true(res.stale);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 0);
+	limit_free(l);
+}
+
+/* commit_counts_the_actual_message */
+static void
+t_commit_corrects(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(op(l, LIMIT_RESERVE, ALICE, "t1", "a@x", NULL, 1, 1,
+			    1000), LIMIT_OK);
+	assert_int_equal(op(l, LIMIT_RESERVE, ALICE, "t1", "b@x", NULL, 1, 1,
+			    1000), LIMIT_OK);
+	assert_int_equal(op(l, LIMIT_RESERVE, ALICE, "t1", "c@x", NULL, 1, 1,
+			    1000), LIMIT_OK);
+	assert_int_equal(used(l, "login:" ALICE, "volume"), 1000);
+	/* one recipient refused later, the message was 4000 bytes */
+	assert_int_equal(op(l, LIMIT_COMMIT, ALICE, "t1", NULL, "Q1", 1, 2,
+			    4000), LIMIT_OK);
+	assert_int_equal(used(l, "login:" ALICE, "volume"), 4000);
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 2);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 1);
+	/* a late release of a committed transaction changes nothing */
+	assert_int_equal(op(l, LIMIT_RELEASE, ALICE, "t1", NULL, NULL, 0, 0,
+			    0), LIMIT_OK);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 1);
+	limit_free(l);
+}
+
+/* commit_over_bytes_refuses_and_releases */
+static void
+t_commit_over(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t1", "b@x"), LIMIT_OK);
+	assert_int_equal(op(l, LIMIT_COMMIT, ALICE, "t1", NULL, "Q1", 1, 2,
+			    20000), LIMIT_OVER);
+	assert_string_equal(res.hits[res.over].name, "volume");
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 0);
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 0);
+	assert_int_equal(used(l, "login:" ALICE, "volume"), 0);
+	limit_free(l);
+}
+
+/* dry_run_limit_reports_but_never_refuses */
+static void
+t_dry_run(const struct side *sd)
+{
+	struct limiter *l = mk(sd, "plan p\n\tday messages 1/1d dry-run\n"
+				   "\thour messages 10/1h\n"
+				   "login alice@example.com p\n");
+	char line[512];
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t2", "a@x"), LIMIT_OK);
+	assert_int_equal(hit("day")->state, LIMIT_STATE_DRY_OVER);
+	assert_int_equal(res.over, -1);
+	limit_result_log(&res, line, sizeof(line));
+	assert_true(rg_has(line, "dry_run=day:login:alice@example.com"));
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 2);
+	limit_free(l);
+}
+
+/* hard_limit_rejects_with_550 */
+static void
+t_hard(const struct side *sd)
+{
+	struct limiter *l = mk(sd, "plan suspended\n"
+				   "\tblocked messages 0/1h hard\n"
+				   "login alice@example.com suspended\n");
+	struct verdict v;
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OVER);
+	limit_verdict(l, &res, &v);
+	assert_int_equal(v.action, VERDICT_REJECT);
+	assert_string_equal(v.code, "550");
+	assert_string_equal(v.xcode, "5.7.1");
+	assert_string_equal(v.text, "blocked quota exceeded for "
+		"login:alice@example.com");
+	limit_free(l);
+}
+
+static const char map_customers[] =
+	"plan small\n\thour messages 3/1h\n"
+	"plan big\n\thour messages 100/1h\n"
+	"customer acme small pooled\n"
+	"\tlogin alice@acme.example\n"
+	"\tdomain acme.example\n"
+	"customer solo small each\n"
+	"\tlogin ann@solo.example bob@solo.example\n"
+	"login vip@acme.example big\n"
+	"domain big.acme.example big\n";
+
+/* pooled_customer_shares_one_budget */
+static void
+t_pooled(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_customers);
+	struct limit_req q;
+
+	assert_int_equal(reserve(l, "alice@acme.example", "t1", "r@x"),
+			 LIMIT_OK);
+	assert_string_equal(res.subjects[0], "customer:acme");
+	assert_int_equal(reserve(l, "alice@acme.example", "t2", "r@x"),
+			 LIMIT_OK);
+	/* an unauthenticated sender of the member domain joins the pool */
+	memset(&q, 0, sizeof(q));
+	q.op = LIMIT_RESERVE;
+	q.sender = "carl@acme.example";
+	q.txn_id = "t3";
+	q.rcpt = "r@x";
+	q.messages = 1;
+	q.recipients = 1;
+	assert_int_equal(limit_decide(l, &q, &res), LIMIT_OK);
+	assert_string_equal(res.subjects[0], "customer:acme");
+	assert_int_equal(reserve(l, "alice@acme.example", "t4", "r@x"),
+			 LIMIT_OVER);
+	assert_int_equal(used(l, "customer:acme", "hour"), 3);
+	limit_free(l);
+}
+
+/* each_customer_member_has_its_own_budget */
+static void
+t_each(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_customers);
+	char txn[16];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		(void)str_format(txn, sizeof(txn), "a%d", i);
+		assert_int_equal(reserve(l, "ann@solo.example", txn, "r@x"),
+				 LIMIT_OK);
+		(void)str_format(txn, sizeof(txn), "b%d", i);
+		assert_int_equal(reserve(l, "bob@solo.example", txn, "r@x"),
+				 LIMIT_OK);
+	}
+	assert_string_equal(res.subjects[0], "login:bob@solo.example");
+	assert_int_equal(reserve(l, "ann@solo.example", "a9", "r@x"),
+			 LIMIT_OVER);
+	limit_free(l);
+}
+
+/* precedence_login_then_domain_then_customer */
+static void
+t_precedence(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_customers);
+	struct limit_req q;
+
+	assert_int_equal(reserve(l, "vip@acme.example", "t1", "r@x"), LIMIT_OK);
+	assert_string_equal(res.subjects[0], "login:vip@acme.example");
+	assert_int_equal(hit("hour")->amount, 100);
+	memset(&q, 0, sizeof(q));
+	q.op = LIMIT_CHECK;
+	q.sender = "x@big.acme.example";
+	q.messages = 1;
+	assert_int_equal(limit_decide(l, &q, &res), LIMIT_OK);
+	assert_string_equal(res.subjects[0], "domain:big.acme.example");
+	q.sender = "x@acme.example";
+	assert_int_equal(limit_decide(l, &q, &res), LIMIT_OK);
+	assert_string_equal(res.subjects[0], "customer:acme");
+	q.sender = "x@elsewhere.example";
+	assert_int_equal(limit_decide(l, &q, &res), LIMIT_OK);
+	assert_int_equal(res.nsubjects, 0);
+	limit_free(l);
+}
+
+/* override_changes_a_limit_at_run_time */
+static void
+t_override(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+	struct err e;
+	char txn[16];
+	int i;
+
+	assert_int_equal(limit_override_set(l, "login:" ALICE, "hour", 5, H, 0,
+					    &e), 0);
+	for (i = 0; i < 5; i++) {
+		(void)str_format(txn, sizeof(txn), "t%d", i);
+		assert_int_equal(op(l, LIMIT_RESERVE, ALICE, txn, "r@x", NULL,
+				    1, 0, 0), LIMIT_OK);
+	}
+	assert_int_equal(hit("hour")->amount, 5);
+	assert_int_equal(op(l, LIMIT_RESERVE, ALICE, "t9", "r@x", NULL, 1, 0,
+			    0), LIMIT_OVER);
+	assert_int_equal(limit_override_clear(l, "login:" ALICE, "hour", &e),
+			 0);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 5);
+	assert_int_equal(limit_override_set(l, "login:" ALICE, "nosuch", 5, H,
+					    0, &e), -1);
+	assert_true(rg_has(e.text, "no limit named nosuch"));
+	limit_free(l);
+}
+
+/* changing_a_limit_keeps_its_history */
+static void
+t_history(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+	struct limiter *l2;
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t2", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t3", "a@x"), LIMIT_OK);
+	limit_free(l);
+	/* the admin raises "hour" from 3 to 5: the 3 sent still count */
+	l2 = mk_full(sd, "plan standard\n\thour messages 5/1h\n"
+			 "login alice@example.com standard\n",
+		     CONF_FAIL_TEMPFAIL, NULL);
+	assert_int_equal(used(l2, "login:" ALICE, "hour"), 3);
+	assert_int_equal(reserve(l2, ALICE, "t4", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l2, ALICE, "t5", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l2, ALICE, "t6", "a@x"), LIMIT_OVER);
+	limit_free(l2);
+}
+
+/* client_ip_and_network_are_subjects_too */
+static void
+t_ip_net(const struct side *sd)
+{
+	struct limiter *l = mk(sd, "plan perip\n\tipm messages 2/1m\n"
+				   "plan pernet\n\tnetm messages 3/1m\n"
+				   "ip * perip\nnet * pernet\n");
+	struct limit_req q;
+
+	memset(&q, 0, sizeof(q));
+	q.op = LIMIT_RESERVE;
+	q.messages = 1;
+	q.recipients = 1;
+	q.rcpt = "r@x";
+	q.txn_id = "a";
+	q.client_addr = "2001:db8:1:2::10";
+	assert_int_equal(limit_decide(l, &q, &res), LIMIT_OK);
+	assert_int_equal(res.nsubjects, 2);
+	assert_string_equal(res.subjects[0], "ip:2001:db8:1:2::10");
+	assert_string_equal(res.subjects[1], "net:2001:db8:1:2::/64");
+	q.txn_id = "b";
+	q.client_addr = "2001:db8:1:2::11";
+	assert_int_equal(limit_decide(l, &q, &res), LIMIT_OK);
+	q.txn_id = "c";
+	q.client_addr = "2001:db8:1:2::12";
+	assert_int_equal(limit_decide(l, &q, &res), LIMIT_OK);
+	q.txn_id = "d";
+	q.client_addr = "2001:db8:1:2::13";
+	assert_int_equal(limit_decide(l, &q, &res), LIMIT_OVER);
+	assert_string_equal(res.hits[res.over].name, "netm");
+	/* an IPv4-mapped client is the IPv4 client */
+	q.txn_id = "e";
+	q.client_addr = "::ffff:192.0.2.7";
+	assert_int_equal(limit_decide(l, &q, &res), LIMIT_OK);
+	assert_string_equal(res.subjects[0], "ip:192.0.2.7");
+	assert_string_equal(res.subjects[1], "net:192.0.2.0/24");
+	limit_free(l);
+}
+
+/* login_case_does_not_dodge_a_quota */
+static void
+t_case(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(reserve(l, "ALICE@Example.COM", "t1", "a@x"),
+			 LIMIT_OK);
+	assert_string_equal(res.subjects[0], "login:alice@example.com");
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 1);
+	limit_free(l);
+}
+
+/* odd_identities_are_escaped_in_keys */
+static void
+t_escape(const struct side *sd)
+{
+	struct limiter *l = mk(sd, "plan p\n\thour messages 3/1h\n"
+				   "login * p\n");
+	char big[600];
+
+	assert_int_equal(reserve(l, "we{ird} name\001", "t1", "a@x"),
+			 LIMIT_OK);
+	assert_string_equal(res.subjects[0], "login:we%7Bird%7D%20name%01");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(reserve(l, big, "t2", "a@x"), LIMIT_OK);
+	assert_true(rg_has(res.subjects[0], "login:#"));
+	assert_int_equal(reserve(l, big, "t3", "a@x"), LIMIT_OK);
+	assert_int_equal(hit("hour")->used, 2);
+	limit_free(l);
+}
+
+/* show_and_reset */
+static void
+t_show_reset(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+	struct limit_usage u[LIMIT_PLAN_MAX];
+	char key[LIMIT_SUBJECT_MAX];
+	struct err e;
+	size_t n;
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t2", "a@x"), LIMIT_OK);
+	assert_int_equal(limit_show(l, "login:Alice@example.com", u,
+				    LIMIT_PLAN_MAX, &n, key, sizeof(key), &e),
+			 0);
+	assert_string_equal(key, "login:alice@example.com");
+	assert_int_equal(n, 4);
+	assert_string_equal(u[0].name, "hour");
+	assert_int_equal(u[0].used, 2);
+	assert_int_equal(u[0].remaining, 1);
+	assert_int_equal(u[0].reset_ms, 2 * H / 3);
+	assert_int_equal(limit_reset(l, "login:" ALICE, "hour", &e), 0);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 0);
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 2);
+	assert_int_equal(limit_show(l, "login:bob@example.com", u,
+				    LIMIT_PLAN_MAX, &n, NULL, 0, &e), -1);
+	assert_true(rg_has(e.text, "no limits apply"));
+	assert_int_equal(limit_show(l, "bogus", u, LIMIT_PLAN_MAX, &n, NULL,
+				    0, &e), -1);
+	assert_true(rg_has(e.text, "is not a subject"));
+	limit_free(l);
+}
+
+struct hammer {
+	struct limiter *l;
+	int id;
+	int ok;
+};
+
+/* hammer_run - 125 reservations, each its own transaction */
+static void *
+hammer_run(void *arg)
+{
+	struct hammer *h = arg;
+	struct limit_result *r = malloc(sizeof(*r));
+	struct limit_req q;
+	char txn[32];
+	int i;
+
+	if (r == NULL)
+		abort();
+	for (i = 0; i < 125; i++) {
+		memset(&q, 0, sizeof(q));
+		(void)str_format(txn, sizeof(txn), "h%d-%d", h->id, i);
+		q.op = LIMIT_RESERVE;
+		q.login = ALICE;
+		q.txn_id = txn;
+		q.rcpt = "r@x";
+		q.messages = 1;
+		q.recipients = 1;
+		if (limit_decide(h->l, &q, r) == LIMIT_OK)
+			h->ok++;
+	}
+	free(r);
+	return NULL;
+}
+
+/* concurrent_callers_get_exactly_the_quota */
+static void
+t_concurrent(const struct side *sd)
+{
+	struct limiter *l = mk(sd, "plan p\n\thour messages 100/1h\n"
+				   "login alice@example.com p\n");
+	struct hammer h[8];
+	pthread_t tid[8];
+	int total = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		h[i].l = l;
+		h[i].id = i;
+		h[i].ok = 0;
+		assert_int_equal(pthread_create(&tid[i], NULL, hammer_run,
+						&h[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(tid[i], NULL);
+		total += h[i].ok;
+	}
+	assert_int_equal(total, 100);
+	limit_free(l);
+}
+
+/* --- redis only --------------------------------------------------------- */
+
+/* keys_are_readable_and_all_expire */
+static void
+t_redis_keys(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+	redisReply *r;
+	size_t i;
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t1", "b@x"), LIMIT_OK);
+	/* "USED LEVEL TIME TU": 2 recipients, level 2 * TU, TU = 1 h in ms */
+	r = rcmd("GET rg:{login:alice@example.com}:rcpt");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	assert_string_equal(r->str, "2 7200000 1800000000000 3600000");
+	freeReplyObject(r);
+	r = rcmd("KEYS *");
+	assert_non_null(r);
+	assert_true(r->elements >= 3);
+	for (i = 0; i < r->elements; i++) {
+		redisReply *t = rcmd("PTTL %s", r->element[i]->str);
+
+		assert_non_null(t);
+		if (t->integer <= 0)
+			print_error("%s has no TTL\n", r->element[i]->str);
+		assert_true(t->integer > 0);
+		freeReplyObject(t);
+	}
+	freeReplyObject(r);
+	limit_free(l);
+}
+
+/* noscript_after_a_flush_is_reloaded_once */
+static void
+t_redis_noscript(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+	redisReply *r;
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	r = rcmd("SCRIPT FLUSH");
+	freeReplyObject(r);
+	assert_int_equal(reserve(l, ALICE, "t2", "a@x"), LIMIT_OK);
+	assert_int_equal(hit("hour")->used, 2);
+	limit_free(l);
+}
+
+/* unreachable_store_follows_fail_mode */
+static void
+t_redis_fail_modes(const struct side *sd)
+{
+	char dead[PATH_MAX];
+	struct limiter *l;
+	struct verdict v;
+
+	rg_pathf(dead, sizeof(dead), "%s/nothing.sock", tmp);
+	l = mk_full(sd, map_basic, CONF_FAIL_TEMPFAIL, dead);
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_UNAVAILABLE);
+	assert_true(rg_has(res.error, "nothing.sock"));
+	limit_verdict(l, &res, &v);
+	assert_int_equal(v.action, VERDICT_TEMPFAIL);
+	assert_string_equal(v.code, "451");
+	assert_string_equal(v.text,
+			    "rate limit store unavailable, try again later");
+	limit_free(l);
+
+	l = mk_full(sd, map_basic, CONF_FAIL_ACCEPT, dead);
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_UNAVAILABLE);
+	limit_verdict(l, &res, &v);
+	assert_int_equal(v.action, VERDICT_CONTINUE);
+	assert_string_equal(v.reason, "limit-store-unavailable");
+	limit_free(l);
+
+	/* local: 10% of 100 = 10 in memory */
+	limit_mem_clear(LIMIT_MEM_FALLBACK);
+	l = mk_full(sd, "plan p\n\thour messages 100/1h\n"
+			"login alice@example.com p\n", CONF_FAIL_LOCAL, dead);
+	{
+		char txn[16];
+		int i;
+		int ok = 0;
+
+		for (i = 0; i < 12; i++) {
+			(void)str_format(txn, sizeof(txn), "l%d", i);
+			if (reserve(l, ALICE, txn, "a@x") == LIMIT_OK)
+				ok++;
+			assert_true(res.local);
+		}
+		assert_int_equal(ok, 10);
+		assert_int_equal(hit("hour")->amount, 10);
+	}
+	limit_free(l);
+}
+
+/* async_path_decides_like_limit_decide: prepare, build the arguments,
+ * send EVALSHA ourselves (as an event loop would), parse, finish */
+static void
+t_redis_async_path(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+	struct limit_redis_cmd cmd;
+	struct limit_answer a;
+	struct limit_call c;
+	struct limit_req q;
+	struct rconn_script sc;
+	struct timeval tv = {2, 0};
+	redisContext *ctx = redisConnectUnixWithTimeout(sock, tv);
+	const char *argv[RCONN_MAX_ARGS];
+	size_t lens[RCONN_MAX_ARGS];
+	redisReply *r;
+	struct err e;
+	char txn[8];
+	int i;
+	int k;
+
+	assert_non_null(ctx);
+	assert_int_equal(ctx->err, 0);
+	rconn_reader_limit(ctx->reader);
+	rconn_script_init(&sc, limit_redis_lua);
+	r = redisCommand(ctx, "SCRIPT LOAD %s", limit_redis_lua);
+	assert_non_null(r);
+	assert_string_equal(r->str, sc.sha);
+	freeReplyObject(r);
+	memset(&q, 0, sizeof(q));
+	q.op = LIMIT_RESERVE;
+	q.login = ALICE;
+	q.rcpt = "a@x";
+	q.messages = 1;
+	q.recipients = 1;
+	for (k = 0; k < 4; k++) {
+		(void)str_format(txn, sizeof(txn), "as%d", k);
+		q.txn_id = txn;
+		assert_int_equal(limit_prepare(l, &q, &c, &res), 1);
+		limit_redis_cmd_init(&cmd);
+		assert_int_equal(limit_redis_args(limit_key_prefix(l), &c, 0,
+						  c.nsubjects, &cmd, &e), 0);
+		argv[0] = "EVALSHA";
+		lens[0] = 7;
+		argv[1] = sc.sha;
+		lens[1] = 40;
+		for (i = 0; i < cmd.argc; i++) {
+			argv[2 + i] = cmd.argv[i];
+			lens[2 + i] = cmd.lens[i];
+		}
+		rconn_reader_budget(ctx->reader);
+		r = redisCommandArgv(ctx, 2 + cmd.argc, argv, lens);
+		assert_non_null(r);
+		a.nrows = cmd.nrows;
+		assert_int_equal(limit_redis_parse(r, cmd.nrows, &a.code, a.rows,
+						   &e), 0);
+		freeReplyObject(r);
+		limit_redis_cmd_free(&cmd);
+		assert_int_equal(limit_finish(l, &c, &a, NULL, &res),
+				 k < 3 ? LIMIT_OK : LIMIT_OVER);
+	}
+	assert_string_equal(res.hits[res.over].name, "hour");
+	/* a failed store: the fail mode applies as in limit_decide */
+	assert_int_equal(limit_prepare(l, &q, &c, &res), 1);
+	assert_int_equal(limit_finish(l, &c, NULL, "gone", &res),
+			 LIMIT_UNAVAILABLE);
+	assert_string_equal(res.error, "gone");
+	rconn_reader_unlimit(ctx->reader);
+	redisFree(ctx);
+	limit_free(l);
+}
+
+/* --- registration ------------------------------------------------------- */
+
+struct row {
+	const char *name;
+	void (*fn)(const struct side *sd);
+	bool redis_only;
+};
+
+static const struct row rows[] = {
+	{"quota_at_limit_passes_then_refuses", t_quota_at_limit, false},
+	{"refill_is_smooth_no_double_burst", t_smooth_refill, false},
+	{"several_windows_all_apply", t_several_windows, false},
+	{"recipients_count_each_rcpt_message_once", t_recipients, false},
+	{"recipients_per_message_caps_one_message", t_per_message_cap, false},
+	{"release_on_abort_gives_everything_back", t_release, false},
+	{"undo_gives_back_one_recipient", t_undo, false},
+	{"same_rcpt_reserved_twice_counts_once", t_reserve_idempotent, false},
+	{"commit_twice_same_qid_counts_once", t_commit_once_per_qid, false},
+	{"milter_and_policy_see_one_message", t_milter_and_policy, false},
+	{"late_reserve_after_release_counts_nothing", t_late_reserve, false},
+	{"commit_counts_the_actual_message", t_commit_corrects, false},
+	{"commit_over_bytes_refuses_and_releases", t_commit_over, false},
+	{"dry_run_limit_reports_but_never_refuses", t_dry_run, false},
+	{"hard_limit_rejects_with_550", t_hard, false},
+	{"pooled_customer_shares_one_budget", t_pooled, false},
+	{"each_customer_member_has_its_own_budget", t_each, false},
+	{"precedence_login_domain_customer", t_precedence, false},
+	{"override_changes_a_limit_at_run_time", t_override, false},
+	{"changing_a_limit_keeps_its_history", t_history, false},
+	{"client_ip_and_network_are_subjects", t_ip_net, false},
+	{"login_case_does_not_dodge_a_quota", t_case, false},
+	{"odd_identities_are_escaped_in_keys", t_escape, false},
+	{"show_and_reset", t_show_reset, false},
+	{"concurrent_callers_get_exactly_the_quota", t_concurrent, false},
+	{"keys_are_readable_and_all_expire", t_redis_keys, true},
+	{"noscript_after_a_flush_is_reloaded_once", t_redis_noscript, true},
+	{"unreachable_store_follows_fail_mode", t_redis_fail_modes, true},
+	{"async_path_decides_like_limit_decide", t_redis_async_path, true},
+};
+
+struct bound {
+	const struct row *row;
+	const struct side *side;
+	char name[128];
+};
+
+static struct bound bound[2 * sizeof(rows) / sizeof(rows[0])];
+
+/* run_bound - cmocka entry: one row on one side */
+static void
+run_bound(void **state)
+{
+	const struct bound *b = *state;
+
+	b->row->fn(b->side);
+}
+
+int
+main(void)
+{
+	static struct rg_cases cases;
+	size_t n = 0;
+	size_t i;
+	int s;
+
+	log_open("limit_test", true, 0);
+	log_set_level(LOG_LEVEL_ERROR);
+	for (s = 0; s < 2; s++) {
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			struct bound *b = &bound[n];
+
+			if (s == 0 && rows[i].redis_only)
+				continue;
+			b->row = &rows[i];
+			b->side = s == 0 ? &side_mem : &side_redis;
+			(void)str_format(b->name, sizeof(b->name), "%s/%s",
+					 s == 0 ? "memory" : "redis",
+					 rows[i].name);
+			rg_case_add(&cases, b->name, run_bound, b);
+			n++;
+		}
+	}
+	return rg_cases_run(&cases, "limit", redis_start, redis_stop);
+}
