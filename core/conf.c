@@ -248,15 +248,108 @@ static const struct conf_key conf_keys[] = {
 	 "connections kept per Redis server (threads share them)"},
 	{"redis_key_prefix", CONF_STRING, "rg", 0, 0, F(redis_key_prefix),
 	 "first part of every key: PREFIX:{SUBJECT}:LIMIT"},
+	/* abuse control, reputation, quota warnings (issue 6 part 2:
+	 * abuse, abuse_mem, abuse_redis, abusemsg, bodyfp) */
+	{"abuse_control", CONF_BOOL, "no", 0, 0, F(abuse_control),
+	 "abuse signals, penalty box, reputation and quota warnings"},
+	{"penalty_box_trips", CONF_UINT, "3", 0, 1000, F(penalty_box_trips),
+	 "quota refusals within penalty_box_window that block a subject; "
+	 "0: off"},
+	{"penalty_box_window", CONF_TIME, "1h", 1, 7 * 86400,
+	 F(penalty_box_window), "time in which those refusals are counted"},
+	{"penalty_box_time", CONF_TIME, "10m", 1, 30 * 86400,
+	 F(penalty_box_time), "length of a first block"},
+	{"penalty_box_growth", CONF_UINT, "2", 1, 16, F(penalty_box_growth),
+	 "each repeat offence multiplies the block by this"},
+	{"penalty_box_max_time", CONF_TIME, "1d", 1, 365 * 86400,
+	 F(penalty_box_max_time), "longest block the penalty box gives"},
+	{"penalty_box_memory", CONF_TIME, "7d", 1, 365 * 86400,
+	 F(penalty_box_memory),
+	 "how long a block counts when the next one is measured"},
+	{"penalty_box_action", CONF_ENUM, "tempfail", 0, 0,
+	 F(penalty_box_action),
+	 "mail of a blocked subject: tempfail, reject (a suspension), hold "
+	 "or log"},
+	{"penalty_box_dry_run", CONF_BOOL, "no", 0, 0, F(penalty_box_dry_run),
+	 "count and log penalty-box blocks without applying them"},
+	{"stolen_login_networks", CONF_UINT, "5", 0, 1000,
+	 F(stolen_login_networks),
+	 "a login used from more client /24 or /64 networks than this within "
+	 "stolen_login_window is suspect; 0: off"},
+	{"stolen_login_window", CONF_TIME, "1h", 1, 30 * 86400,
+	 F(stolen_login_window), "time in which those networks are counted"},
+	{"stolen_login_action", CONF_ENUM, "hold", 0, 0,
+	 F(stolen_login_action),
+	 "mail of a suspect login: log, tempfail, reject or hold"},
+	{"stolen_login_dry_run", CONF_BOOL, "no", 0, 0,
+	 F(stolen_login_dry_run), "log the signal only"},
+	{"fanout_sender_recipients", CONF_UINT, "200", 0, 1000000,
+	 F(fanout_sender_recipients),
+	 "one sender's same body to more distinct recipients than this "
+	 "within fanout_window; 0: off"},
+	{"fanout_recipients", CONF_UINT, "1000", 0, 10000000,
+	 F(fanout_recipients),
+	 "the same body, from any senders, to more distinct recipients than "
+	 "this within fanout_window; 0: off"},
+	{"fanout_window", CONF_TIME, "1h", 1, 7 * 86400, F(fanout_window),
+	 "time in which recipients of one body are counted"},
+	{"fanout_action", CONF_ENUM, "hold", 0, 0, F(fanout_action),
+	 "mail over a fan-out limit: log, tempfail, reject or hold"},
+	{"fanout_dry_run", CONF_BOOL, "no", 0, 0, F(fanout_dry_run),
+	 "log the signal only"},
+	{"spike_factor", CONF_UINT, "10", 0, 100000, F(spike_factor),
+	 "a login sending more than this many times its own average rate; "
+	 "0: off"},
+	{"spike_min_messages", CONF_UINT, "50", 1, 10000000,
+	 F(spike_min_messages),
+	 "messages within spike_window before a spike counts"},
+	{"spike_window", CONF_TIME, "10m", 60, 86400, F(spike_window),
+	 "the recent rate is measured over this time"},
+	{"spike_baseline", CONF_TIME, "7d", 3600, 90 * 86400,
+	 F(spike_baseline), "the average rate is measured over this time"},
+	{"spike_action", CONF_ENUM, "log", 0, 0, F(spike_action),
+	 "mail of a spiking login: log, tempfail, reject or hold"},
+	{"spike_dry_run", CONF_BOOL, "no", 0, 0, F(spike_dry_run),
+	 "log the signal only"},
+	{"max_recipients_per_message", CONF_UINT, "0", 0, 100000,
+	 F(max_recipients_per_message),
+	 "recipients one message may have; 0: no cap"},
+	{"max_recipient_domains", CONF_UINT, "0", 0, 1000,
+	 F(max_recipient_domains),
+	 "distinct recipient domains one message may have; 0: no cap"},
+	{"message_caps_action", CONF_ENUM, "tempfail", 0, 0,
+	 F(message_caps_action),
+	 "a recipient over a cap: tempfail (452 4.5.3), reject, hold or log"},
+	{"message_caps_dry_run", CONF_BOOL, "no", 0, 0,
+	 F(message_caps_dry_run), "log the caps only"},
+	{"reputation", CONF_BOOL, "yes", 0, 0, F(reputation),
+	 "keep per-subject reputation (relayguardctl reputation, top)"},
+	{"reputation_ttl", CONF_TIME, "30d", 3600, 365 * 86400,
+	 F(reputation_ttl),
+	 "a subject's first and last seen, networks and domains are kept "
+	 "this long after its last mail"},
+	{"quota_warnings", CONF_LIST, "50, 80, 100", 0, 0, F(quota_warnings),
+	 "percentages of a quota that write a quota_warning audit event, "
+	 "once per limit period; empty: none"},
+	{"abuse_queue_size", CONF_UINT, "10000", 1, 1000000,
+	 F(abuse_queue_size),
+	 "reputation and quota-warning updates waiting for Redis; more are "
+	 "dropped"},
 };
 
 /* Names of the CONF_ENUM keys' values; the stored int is the index. */
 static const struct conf_enum {
 	const char *key;
-	const char *names[4];	/* NULL-terminated */
+	const char *names[5];	/* NULL-terminated */
 } conf_enums[] = {
 	{"limit_backend", {"memory", "redis", NULL}},
 	{"limit_fail_mode", {"tempfail", "accept", "local", NULL}},
+	/* abuse signal actions: enum conf_abuse_action */
+	{"penalty_box_action", {"log", "tempfail", "reject", "hold", NULL}},
+	{"stolen_login_action", {"log", "tempfail", "reject", "hold", NULL}},
+	{"fanout_action", {"log", "tempfail", "reject", "hold", NULL}},
+	{"spike_action", {"log", "tempfail", "reject", "hold", NULL}},
+	{"message_caps_action", {"log", "tempfail", "reject", "hold", NULL}},
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))

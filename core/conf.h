@@ -153,6 +153,40 @@ struct conf {
 	struct conf_list redis_cluster;
 	unsigned long redis_pool_size;
 	char *redis_key_prefix;
+	/* abuse control, reputation, quota warnings (issue 6 part 2;
+	 * abuse.h) */
+	bool abuse_control;
+	unsigned long penalty_box_trips;
+	unsigned long penalty_box_window;	/* seconds */
+	unsigned long penalty_box_time;		/* seconds */
+	unsigned long penalty_box_growth;
+	unsigned long penalty_box_max_time;	/* seconds */
+	unsigned long penalty_box_memory;	/* seconds */
+	int penalty_box_action;			/* enum conf_abuse_action */
+	bool penalty_box_dry_run;
+	unsigned long stolen_login_networks;
+	unsigned long stolen_login_window;	/* seconds */
+	int stolen_login_action;
+	bool stolen_login_dry_run;
+	unsigned long fanout_sender_recipients;
+	unsigned long fanout_recipients;
+	unsigned long fanout_window;		/* seconds */
+	int fanout_action;
+	bool fanout_dry_run;
+	unsigned long spike_factor;
+	unsigned long spike_min_messages;
+	unsigned long spike_window;		/* seconds */
+	unsigned long spike_baseline;		/* seconds */
+	int spike_action;
+	bool spike_dry_run;
+	unsigned long max_recipients_per_message;
+	unsigned long max_recipient_domains;
+	int message_caps_action;
+	bool message_caps_dry_run;
+	bool reputation;
+	unsigned long reputation_ttl;		/* seconds */
+	struct conf_list quota_warnings;	/* percentages */
+	unsigned long abuse_queue_size;
 };
 
 /* Values of limit_backend and limit_fail_mode (conf.c conf_enums order). */
@@ -165,6 +199,14 @@ enum conf_fail_mode {
 	CONF_FAIL_TEMPFAIL,
 	CONF_FAIL_ACCEPT,
 	CONF_FAIL_LOCAL,
+};
+
+/* Values of the abuse signals' *_action keys (conf.c conf_enums order). */
+enum conf_abuse_action {
+	CONF_ABUSE_LOG,
+	CONF_ABUSE_TEMPFAIL,
+	CONF_ABUSE_REJECT,
+	CONF_ABUSE_HOLD,
 };
 
 int conf_load(const char *path, struct conf **out, struct err *e);

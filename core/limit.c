@@ -108,7 +108,7 @@ limit_digest(const char *s, char *out, size_t size)
 }
 
 /* limit_subject_key - "kind:value" with value lower-cased and escaped */
-static void
+void
 limit_subject_key(enum limit_kind kind, const char *value, char *out,
 		  size_t size)
 {
@@ -277,7 +277,7 @@ limit_summary(const struct limiter *l, char *buf, size_t size)
 
 /* limit_client_net - the /24 (IPv4) or /64 (IPv6) of an address, as
  * "192.0.2.0/24"; the address itself normalised into addr; -1 if not IP */
-static int
+int
 limit_client_net(const char *in, char *addr, size_t asize, char *net,
 		 size_t nsize)
 {

@@ -299,5 +299,14 @@ void limit_mem_clear(enum limit_mem_store which);
 int limit_redis_new(const struct conf *c, struct limit_backend **out,
 		    struct err *e);
 int limit_escape(const char *in, bool lower, char *out, size_t size);
+/* Subject keys and client networks exactly as the limits name them (for
+ * abuse.c, whose blocks and penalty box use the same subjects):
+ * limit_subject_key() writes "kind:value", lower-cased and escaped (a
+ * digest when too long); limit_client_net() the normalised address and
+ * its /24 or /64 ("192.0.2.0/24"), -1 when in is no IP address. */
+void limit_subject_key(enum limit_kind kind, const char *value, char *out,
+		       size_t size);
+int limit_client_net(const char *in, char *addr, size_t asize, char *net,
+		     size_t nsize);
 
 #endif
