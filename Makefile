@@ -40,7 +40,7 @@ RG_HARDEN += -D_FORTIFY_SOURCE=2
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lresolv
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lresolv -lm
 
 RG_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Icore -Ifilter \
 	$(RG_WARN) $(RG_HARDEN) $(RG_SAN) -MMD -MP
