@@ -96,6 +96,7 @@ struct abuse {
 	size_t qlen;
 	bool busy;
 	unsigned long dropped;		/* since the last report */
+	struct abuse_stats stats;
 	bool full;			/* queue full, said once */
 	bool failing;			/* store failing, said once */
 };
@@ -1162,10 +1163,16 @@ ab_process(struct abuse *ab, struct ab_item *it)
 			ab_writer_state(ab, false, e.text);
 			pthread_mutex_lock(&ab->lock);
 			ab->dropped++;
+			ab->stats.dropped++;
 			pthread_mutex_unlock(&ab->lock);
 			break;
 		}
 		ab_writer_state(ab, true, NULL);
+		pthread_mutex_lock(&ab->lock);
+		ab->stats.notes += !it->warn;
+		for (i = 0; it->warn && i < c->nsecs; i++)
+			ab->stats.warnings += c->secs[i].r[0] == 1;
+		pthread_mutex_unlock(&ab->lock);
 		for (i = 0; it->warn && i < c->nsecs; i++)
 			if (c->secs[i].r[0] == 1)
 				ab_warn_event(it, &it->warns[first + i]);
@@ -1222,6 +1229,7 @@ ab_enqueue(struct abuse *ab, struct ab_item *it)
 	}
 	if (!ab->started || ab->stopping || ab->qlen == ab->qcap) {
 		ab->dropped++;
+		ab->stats.dropped++;
 		said = ab->full;
 		ab->full = true;
 		pthread_mutex_unlock(&ab->lock);
@@ -1269,6 +1277,15 @@ abuse_flush(struct abuse *ab, unsigned long timeout_ms)
 			rc = -1;
 	pthread_mutex_unlock(&ab->lock);
 	return rc;
+}
+
+/* abuse_get_stats - the writer's counters */
+void
+abuse_get_stats(struct abuse *ab, struct abuse_stats *st)
+{
+	pthread_mutex_lock(&ab->lock);
+	*st = ab->stats;
+	pthread_mutex_unlock(&ab->lock);
 }
 
 /* abuse_free - stop the writer (it gets AB_STOP_MS to finish what is

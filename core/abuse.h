@@ -131,6 +131,16 @@ void abuse_note(struct abuse *ab, const struct txn *t,
 		const struct abusemsg *m, const struct verdict *v);
 int abuse_flush(struct abuse *ab, unsigned long timeout_ms);
 
+/* What the background writer did (since abuse_new). */
+struct abuse_stats {
+	unsigned long notes;		/* reputation notes written */
+	unsigned long warnings;		/* quota warnings written (new) */
+	unsigned long dropped;		/* updates lost: queue full, store
+					 * failing */
+};
+
+void abuse_get_stats(struct abuse *ab, struct abuse_stats *st);
+
 /* What a block is, for relayguardctl and explain. */
 struct abuse_block {
 	bool active;

@@ -9,23 +9,26 @@
  *
  *   PREFIX:{SUBJECT}:block	hash until set action dry admin reason;
  *				expires with the block
- *   PREFIX:{SUBJECT}:trips	hash n last: quota refusals of the current
- *				penalty_box_window (from the first one)
- *   PREFIX:{SUBJECT}:offences	blocks given; expires penalty_box_memory
- *				after the last block ends
+ *   PREFIX:{SUBJECT}:trips	hash n last start: quota refusals of the
+ *				current penalty_box_window (from the first)
+ *   PREFIX:{SUBJECT}:offences	hash n until: blocks given, remembered
+ *				until penalty_box_memory after the last ends
  *   PREFIX:{login:L}:nets	sorted set network -> last use (ms), the
  *				newest stolen_login_networks + 1 kept
  *   PREFIX:{fp:HEX}:fanout	sorted set recipient hash -> last (ms), all
  *				senders; :fanout:SENDER for one sender
  *   PREFIX:{login:L}:spike	hash s l t f: decayed recent and long
  *				counts, last update, first seen
- *   PREFIX:{SUBJECT}:warn:LIMIT:PCT	quota warning given; one period
+ *   PREFIX:{SUBJECT}:warn:LIMIT:PCT	quota warning given: the time it
+ *				may be given again
  *   PREFIX:{SUBJECT}:rep	hash first last (reputation_ttl)
  *   PREFIX:{SUBJECT}:rep:N	hash a t r s o of 10-minute bucket N (25 h)
  *   PREFIX:{SUBJECT}:rep:nets, :rep:domains	HyperLogLogs (reputation_ttl)
  *   PREFIX:{top}:sent:N, PREFIX:{top}:refused:N	sorted sets subject ->
  *				decisions in bucket N (25 h), for "top"
  *
+ * Windows and expiry are decided by the times stored in the values against
+ * the call's clock (ARGV), as in the limit script; the TTLs only clean up.
  * Recipients and domains travel as 16 hex digits each (abusemsg hashes),
  * packed into one argument.  The script's reply is 17 elements per
  * section (16 integers, one string), checked before use.
@@ -52,6 +55,15 @@ static const char abuse_redis_lua[] =
 "local ns=tonumber(ARGV[2])\n"
 "local peek=ARGV[3]=='1'\n"
 "local function I(x) return string.format('%d',x) end\n"
+/* times are checked against now, not only left to TTLs: the caller's
+ * clock decides (tests drive it; nodes agree within their skew) */
+"local function offences(k) local v=redis.call('HMGET',k,'n','until') "
+"if (tonumber(v[2]) or 0)>now then return tonumber(v[1]) or 0 end "
+"return 0 end\n"
+"local function trips(k,w) local v=redis.call('HMGET',k,'n','start') "
+"local st=tonumber(v[2]) if not st then return 0 end "
+"if w>0 and now-st>=w then redis.call('DEL',k) return 0 end "
+"return tonumber(v[1]) or 0 end\n"
 "local a=4 local k=1 local out={}\n"
 "for s=1,ns do\n"
 " local op=ARGV[a] local nk=tonumber(ARGV[a+1]) local na=tonumber(ARGV[a+2])\n"
@@ -67,8 +79,7 @@ static const char abuse_redis_lua[] =
 "  if u>now then r[1]=1 end\n"
 "  r[2]=u r[3]=tonumber(b[2]) or 0 r[4]=tonumber(b[3]) or 0\n"
 "  r[5]=tonumber(b[4]) or 0 r[6]=tonumber(b[5]) or 0\n"
-"  r[7]=tonumber(redis.call('GET',K[3])) or 0\n"
-"  r[8]=tonumber(redis.call('HGET',K[2],'n')) or 0\n"
+"  r[7]=offences(K[3]) r[8]=trips(K[2],0)\n"
 "  txt=b[6] or ''\n"
 /* a login's client networks */
 " elseif op=='N' then\n"
@@ -92,15 +103,16 @@ static const char abuse_redis_lua[] =
 " elseif op=='T' then\n"
 "  local w,lim,base,g,mx,mem=tonumber(A[2]),tonumber(A[3]),tonumber(A[4]),"
 "tonumber(A[5]),tonumber(A[6]),tonumber(A[7])\n"
-"  local off=tonumber(redis.call('GET',K[2])) or 0\n"
+"  local off=offences(K[2])\n"
 "  local u=tonumber(redis.call('HGET',K[3],'until')) or 0\n"
-"  local n=tonumber(redis.call('HGET',K[1],'n')) or 0\n"
+"  local n=trips(K[1],w)\n"
 "  r[1]=n r[4]=off\n"
 "  if u>now then r[3]=u\n"
-"  elseif redis.call('HGET',K[1],'last')~=A[1] then\n"
-"   n=redis.call('HINCRBY',K[1],'n',1)\n"
-"   redis.call('HSET',K[1],'last',A[1])\n"
-"   if n==1 then redis.call('PEXPIRE',K[1],I(w)) end\n"
+"  elseif n==0 or redis.call('HGET',K[1],'last')~=A[1] then\n"
+"   n=n+1\n"
+"   if n==1 then redis.call('HSET',K[1],'start',I(now)) "
+"redis.call('PEXPIRE',K[1],I(w)) end\n"
+"   redis.call('HSET',K[1],'n',I(n),'last',A[1])\n"
 "   r[1]=n\n"
 "   if n>=lim then\n"
 "    local d=base\n"
@@ -109,7 +121,8 @@ static const char abuse_redis_lua[] =
 "    redis.call('HSET',K[3],'until',I(now+d),'set',I(now),'action',A[8],"
 "'dry',A[9],'admin','0','reason','quota refused '..I(n)..' times')\n"
 "    redis.call('PEXPIRE',K[3],I(d))\n"
-"    off=redis.call('INCR',K[2])\n"
+"    off=off+1\n"
+"    redis.call('HSET',K[2],'n',I(off),'until',I(now+d+mem))\n"
 "    redis.call('PEXPIRE',K[2],I(d+mem))\n"
 "    redis.call('DEL',K[1])\n"
 "    r[2]=1 r[3]=now+d r[4]=off\n"
@@ -145,7 +158,9 @@ static const char abuse_redis_lua[] =
 "  r[1]=math.floor(sv*1000) r[2]=math.floor(lv*w/age*1000)\n"
 /* a quota warning, once per period */
 " elseif op=='W' then\n"
-"  if redis.call('SET',K[1],'1','NX','PX',A[1]) then r[1]=1 end\n"
+"  local x=tonumber(redis.call('GET',K[1]))\n"
+"  if not x or x<=now then redis.call('SET',K[1],I(now+tonumber(A[1])),"
+"'PX',A[1]) r[1]=1 end\n"
 /* reputation: one decision */
 " elseif op=='R' then\n"
 "  local f=({'a','t','r'})[tonumber(A[1])+1] or 'a'\n"
