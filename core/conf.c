@@ -205,6 +205,10 @@ static const struct conf_key conf_keys[] = {
 	 * limit_redis, rconn) */
 	{"limits", CONF_BOOL, "no", 0, 0, F(limits),
 	 "apply the rate limits and quotas of limit_map"},
+	{"limit_exempt_recipients", CONF_LIST, "postmaster, abuse", 0, 0,
+	 F(limit_exempt_recipients),
+	 "recipients never counted nor refused by limits (local parts or "
+	 "addresses)"},
 	{"limit_map", CONF_PATH, "", 0, 0, F(limit_map),
 	 "plans, customers and assignments (relayguard-limits(5))"},
 	{"limit_backend", CONF_ENUM, "memory", 0, 0, F(limit_backend),

@@ -134,6 +134,7 @@ struct conf {
 	char *metrics_listen;
 	/* rate limits and quotas (issue 4; see limit.h) */
 	bool limits;
+	struct conf_list limit_exempt_recipients;
 	char *limit_map;
 	int limit_backend;		/* enum conf_limit_backend */
 	int limit_fail_mode;		/* enum conf_fail_mode */

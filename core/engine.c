@@ -3,7 +3,10 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
+#include "limit.h"
 #include "metrics.h"
 #include "spfcheck.h"
 #include "spfclient.h"
@@ -294,22 +297,126 @@ engine_mail(const struct config *cfg, struct txn *t, struct verdict *v)
 bool
 engine_wants_message(const struct config *cfg, const struct txn *t)
 {
-	if (engine_trust(cfg, t) != ENGINE_UNTRUSTED || t->nadd_hdrs > 0)
+	if (engine_trust(cfg, t) != ENGINE_UNTRUSTED || t->nadd_hdrs > 0 ||
+	    cfg->limits != NULL)
 		return true;
 	/* an outside client: only the header From check of our domains */
 	return cfg->conf->own_domain_action != CONF_ACTION_ACCEPT &&
 	       (cfg->conf->own_domains.count > 0 || cfg->keys != NULL);
 }
 
-/* engine_rcpt - RCPT TO: one recipient */
+/* engine_rcpt_exempt - a recipient the limits never count nor refuse
+ * (limit_exempt_recipients: local parts such as postmaster, or addresses);
+ * it is exempt alone, the rest of the message still counts */
+static bool
+engine_rcpt_exempt(const struct config *cfg, const char *rcpt)
+{
+	const struct conf_list *l = &cfg->conf->limit_exempt_recipients;
+	struct addr a;
+	struct addr x;
+	struct err e;
+	size_t i;
+
+	if (l->count == 0 || addr_path_parse(rcpt, &a, &e) != ADDR_OK)
+		return false;
+	for (i = 0; i < l->count; i++) {
+		if (strchr(l->items[i], '@') == NULL) {
+			if (strcasecmp(l->items[i], a.local) == 0)
+				return true;
+		} else if (addr_path_parse(l->items[i], &x, &e) == ADDR_OK &&
+			   addr_equal(&x, &a, false)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* engine_limit_note - what a limit decision touched: the txn keeps the
+ * limits for the audit trail and warnings, and its log fields */
+static void
+engine_limit_note(struct txn *t, const struct limit_result *res)
+{
+	const char *m = limit_outcome_name(res->outcome);
+	size_t i;
+
+	t->nlimits = 0;
+	for (i = 0; i < res->nhits && t->nlimits < TXN_LIMITS_MAX; i++) {
+		const struct limit_hit *h = &res->hits[i];
+		struct txn_limit *tl = &t->limits[t->nlimits++];
+
+		(void)str_copy(tl->name, sizeof(tl->name), h->name);
+		(void)str_copy(tl->subject, sizeof(tl->subject),
+			       res->subjects[h->subject]);
+		tl->used = (unsigned long)h->used;
+		tl->amount = (unsigned long)h->amount;
+		tl->over = h->state != LIMIT_STATE_OK;
+		if (h->state == LIMIT_STATE_DRY_OVER &&
+		    res->outcome == LIMIT_OK)
+			m = "dry_run";
+	}
+	limit_result_log(res, t->limit_log, sizeof(t->limit_log));
+	metrics_limit(m);
+}
+
+/* engine_limit - one limit decision for the txn, timed for the metrics;
+ * the verdict it gives */
+static enum limit_outcome
+engine_limit(const struct config *cfg, struct txn *t, struct limit_req *r,
+	     struct verdict *v)
+{
+	struct limit_result res;
+	struct timespec t0;
+	struct timespec t1;
+	enum limit_outcome o;
+
+	r->login = t->login;
+	r->sender = t->sender;
+	r->client_addr = t->client_addr;
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	o = limit_decide(cfg->limits, r, &res);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (cfg->conf->limit_backend == CONF_LIMIT_REDIS && !res.local)
+		metrics_redis_latency(
+			(unsigned long)((t1.tv_sec - t0.tv_sec) * 1000000L +
+					(t1.tv_nsec - t0.tv_nsec) / 1000));
+	engine_limit_note(t, &res);
+	limit_verdict(cfg->limits, &res, v);
+	return o;
+}
+
+/* engine_rcpt - RCPT TO: one recipient against the limits.  The milter
+ * reserves (released on abort, committed at EOM); the policy service,
+ * which never hears of an aborted transaction, only checks here and
+ * counts at END-OF-MESSAGE */
 void
 engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
 	    struct verdict *v)
 {
-	(void)cfg;
-	(void)t;
-	(void)rcpt;
+	struct limit_req r;
+
 	verdict_init(v);
+	t->nlimits = 0;
+	t->limit_log[0] = '\0';
+	if (cfg->limits == NULL || engine_rcpt_exempt(cfg, rcpt))
+		return;
+	memset(&r, 0, sizeof(r));
+	r.messages = 1;
+	r.bytes = t->size;
+	if (t->via == TXN_VIA_POLICY) {
+		r.op = LIMIT_CHECK;
+		r.recipients = t->nrcpt_counted + 1;
+	} else {
+		r.op = LIMIT_RESERVE;
+		r.txn_id = t->id;
+		r.rcpt = rcpt;
+		r.recipients = 1;
+	}
+	(void)engine_limit(cfg, t, &r, v);
+	if (v->action != VERDICT_CONTINUE)
+		return;
+	t->nrcpt_counted++;
+	if (r.op == LIMIT_RESERVE)
+		t->limits_reserved = true;
 }
 
 /* engine_eoh - end of header: every From and Sender address */
@@ -351,19 +458,42 @@ engine_eoh(const struct config *cfg, struct txn *t, struct verdict *v)
 	}
 }
 
-/* engine_eom - end of message */
+/* engine_eom - end of message: the counts become final (once per queue
+ * id, whichever front end commits first); over a limit only now (bytes),
+ * or with the store down, the message is refused and nothing counts */
 void
 engine_eom(const struct config *cfg, struct txn *t, struct verdict *v)
 {
-	(void)cfg;
-	(void)t;
+	struct limit_req r;
+
 	verdict_init(v);
+	if (cfg->limits == NULL || t->nrcpt_counted == 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.op = LIMIT_COMMIT;
+	r.txn_id = t->id;
+	r.qid = t->qid;
+	r.messages = 1;
+	r.recipients = t->nrcpt_counted;
+	r.bytes = t->size;
+	(void)engine_limit(cfg, t, &r, v);
+	/* committed, or given back by the refused commit itself */
+	t->limits_reserved = false;
 }
 
-/* engine_abort - the transaction ended without a message */
+/* engine_abort - the transaction ended without a message: release what
+ * its recipients reserved (idempotent; a no-op for the policy service) */
 void
 engine_abort(const struct config *cfg, struct txn *t)
 {
-	(void)cfg;
-	(void)t;
+	struct limit_req r;
+	struct verdict v;
+
+	if (cfg->limits == NULL || !t->limits_reserved)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.op = LIMIT_RELEASE;
+	r.txn_id = t->id;
+	(void)engine_limit(cfg, t, &r, &v);
+	t->limits_reserved = false;
 }

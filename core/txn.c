@@ -16,6 +16,10 @@ txn_reset_message(struct txn *t)
 	t->login[0] = '\0';
 	t->sender[0] = '\0';
 	t->nrcpt = 0;
+	t->nrcpt_counted = 0;
+	t->limits_reserved = false;
+	t->nlimits = 0;
+	t->limit_log[0] = '\0';
 	t->size = 0;
 	t->spf_result[0] = '\0';
 	t->spf_domain[0] = '\0';

@@ -26,6 +26,7 @@
 #define TXN_ID_MAX 128
 #define TXN_HDR_ADDRS_MAX 16
 #define TXN_ADD_HDRS_MAX 4
+#define TXN_LIMITS_MAX 8
 
 #define VERDICT_HDR_NAME_MAX 64
 #define VERDICT_HDR_VALUE_MAX 1024
@@ -33,6 +34,15 @@
 struct verdict_header {
 	char name[VERDICT_HDR_NAME_MAX];
 	char value[VERDICT_HDR_VALUE_MAX];	/* unfolded, no CRLF */
+};
+
+/* One limit a decision touched, for the audit trail and warnings. */
+struct txn_limit {
+	char name[32];
+	char subject[160];
+	unsigned long used;
+	unsigned long amount;
+	bool over;
 };
 
 /* Which front end built the txn: the policy service never hears of an
@@ -59,6 +69,10 @@ struct txn {
 	char login[TXN_LOGIN_MAX];	/* SASL login, "" if none */
 	char sender[TXN_PATH_MAX];	/* MAIL FROM without <> */
 	unsigned long nrcpt;		/* recipients accepted so far */
+	unsigned long nrcpt_counted;	/* of those, counted by the limits
+					 * (not limit_exempt_recipients) */
+	bool limits_reserved;		/* a reservation waits for commit or
+					 * release */
 	unsigned long size;		/* bytes: SIZE= estimate, then actual */
 
 	/* every mailbox of every From: and Sender: field, for ownership */
@@ -72,6 +86,9 @@ struct txn {
 	char spf_domain[256];
 	struct verdict_header add_hdrs[TXN_ADD_HDRS_MAX];	/* at EOM */
 	size_t nadd_hdrs;
+	struct txn_limit limits[TXN_LIMITS_MAX];	/* last decision's */
+	size_t nlimits;
+	char limit_log[256];		/* its log fields, "" when none */
 
 	unsigned from_count;		/* From: fields seen */
 	enum addr_status from_status;	/* of the first From */

@@ -292,6 +292,12 @@ milter_record(struct conn *c, const char *stage, const struct verdict *v,
 	r = xmalloc(sizeof(*r));	/* 14 kB: not on a thread's stack */
 	audit_rec_init(r);
 	audit_rec_from_txn(r, stage, &c->txn, v);
+	for (i = 0; i < c->txn.nlimits; i++)
+		(void)audit_rec_add_limit(r, c->txn.limits[i].name,
+					  c->txn.limits[i].subject,
+					  c->txn.limits[i].used,
+					  c->txn.limits[i].amount,
+					  c->txn.limits[i].over);
 	for (i = 0; i < nsigs; i++)
 		(void)audit_rec_add_sig(r, sigs[i].domain,
 					sigs[i].key->selector,
@@ -322,7 +328,7 @@ static sfsistat
 milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 	       const char *stage, const char *rcpt)
 {
-	char detail[VERDICT_TEXT_MAX + 256];
+	char detail[VERDICT_TEXT_MAX + 512];
 	char to[LOG_SAFE_MAX];
 	char code[4];
 	char xcode[16];
@@ -344,10 +350,19 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 	case VERDICT_REJECT:
 		break;
 	}
-	log_safe(to, sizeof(to), rcpt ? rcpt : "", rcpt ? strlen(rcpt) : 0);
-	(void)str_format(detail, sizeof(detail), "%s: %s %s %s%s%s%s; "
-			 "reason=%s", stage, v->code, v->xcode, v->text,
-			 rcpt ? " to=<" : "", to, rcpt ? ">" : "", v->reason);
+	if (rcpt != NULL) {
+		size_t rl = strlen(rcpt);
+
+		if (rl >= 2 && rcpt[0] == '<' && rcpt[rl - 1] == '>')
+			log_safe(to, sizeof(to), rcpt + 1, rl - 2);
+		else
+			log_safe(to, sizeof(to), rcpt, rl);
+	}
+	(void)str_format(detail, sizeof(detail), "%s: %s %s %s;%s%s%s "
+			 "reason=%s%s%s", stage, v->code, v->xcode, v->text,
+			 rcpt ? " to=<" : "", rcpt ? to : "", rcpt ? ">" : "",
+			 v->reason, c->txn.limit_log[0] ? " " : "",
+			 c->txn.limit_log);
 	milter_log_msg(ctx, c, false,
 		       v->action == VERDICT_REJECT ? "reject" : "tempfail",
 		       detail);
@@ -476,7 +491,10 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	msg_reset(c);	/* xxfi_abort is not called after our own replies */
+	/* xxfi_abort is not called after our own replies: release what an
+	 * earlier transaction of this connection may still hold */
+	engine_abort(c->cfg, &c->txn);
+	msg_reset(c);
 	c->txn.via = TXN_VIA_MILTER;
 	(void)str_format(c->txn.id, sizeof(c->txn.id), "%s.%lu.%lu",
 			 milter_node, c->id, ++c->nmsg);
@@ -526,6 +544,15 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	(void)milter_qid(ctx, c);	/* Postfix: known from the 2nd RCPT */
 	engine_rcpt(c->cfg, &c->txn, rcpt, &v);
 	if (v.action == VERDICT_CONTINUE) {
+		if (v.reason[0] != '\0') {
+			/* limit_fail_mode = accept: say so for every message */
+			char detail[512];
+
+			(void)str_format(detail, sizeof(detail), "RCPT: "
+					 "accepted without a limit check (%s); "
+					 "%s", v.reason, c->txn.limit_log);
+			milter_log_msg(ctx, c, true, "unchecked", detail);
+		}
 		c->txn.nrcpt++;
 		return SMFIS_CONTINUE;
 	}
@@ -629,6 +656,7 @@ milter_sign_failed(SMFICTX *ctx, struct conn *c, const char *why)
 	(void)str_format(detail, sizeof(detail), "%s (on_sign_error=%s)",
 			 why, conf_action_name(a));
 	milter_log_msg(ctx, c, true, "signing failed", detail);
+	engine_abort(c->cfg, &c->txn);	/* nothing leaves: nothing counts */
 	verdict_init(&v);
 	if (a == CONF_ACTION_REJECT)
 		verdict_set(&v, VERDICT_REJECT, c550, x570, "sign-error", "%s",
@@ -789,14 +817,30 @@ milter_change_headers(SMFICTX *ctx, struct conn *c)
 	return 0;
 }
 
-/* milter_eom - compute and add the signatures */
+/* milter_eom_limits - commit the message's counts; a refusal (over a
+ * limit only now, or the store down) answers the message instead */
+static sfsistat
+milter_eom_limits(SMFICTX *ctx, struct conn *c)
+{
+	struct verdict v;
+	sfsistat r;
+
+	engine_eom(c->cfg, &c->txn, &v);
+	if (v.action == VERDICT_CONTINUE)
+		return SMFIS_CONTINUE;
+	r = milter_verdict(ctx, c, &v, "END-OF-MESSAGE", NULL);
+	msg_reset(c);
+	return r;
+}
+
+/* milter_eom - header changes, signatures, then the counts */
 static sfsistat
 milter_eom(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 	struct milter_sigctx s;
 	struct err e;
-	sfsistat r = SMFIS_ACCEPT;
+	sfsistat r;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
@@ -808,10 +852,13 @@ milter_eom(SMFICTX *ctx)
 		milter_log_msg(ctx, c, true, "tempfail",
 			       "cannot change the header (smfi_chgheader/"
 			       "smfi_insheader failed)");
+		engine_abort(c->cfg, &c->txn);
 		msg_reset(c);
 		return SMFIS_TEMPFAIL;
 	}
 	if (c->msg.sign == NULL) {
+		if ((r = milter_eom_limits(ctx, c)) != SMFIS_CONTINUE)
+			return r;
 		milter_record_accept(c, "END-OF-MESSAGE", c->msg.unsigned_why,
 				     NULL, 0);
 		msg_reset(c);
@@ -822,13 +869,15 @@ milter_eom(SMFICTX *ctx)
 	s.ctx = ctx;
 	s.conn = c;
 	strbuf_init(&s.done, 1024);
-	if (dkimsign_finish(c->msg.sign, milter_add_sig, &s, &e) < 0)
+	/* sign first: a message that cannot leave must not count */
+	if (dkimsign_finish(c->msg.sign, milter_add_sig, &s, &e) < 0) {
 		r = milter_sign_failed(ctx, c, e.text);
-	else {
+	} else if ((r = milter_eom_limits(ctx, c)) == SMFIS_CONTINUE) {
 		milter_log_msg(ctx, c, false, "signed",
 			       s.done.data ? s.done.data : "");
 		milter_record_accept(c, "END-OF-MESSAGE", "signed",
 				     c->msg.reqs, c->msg.nreqs);
+		r = SMFIS_ACCEPT;
 	}
 	strbuf_free(&s.done);
 	msg_reset(c);
@@ -854,6 +903,8 @@ milter_close(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
+	if (c != NULL)
+		engine_abort(c->cfg, &c->txn);	/* a transaction left open */
 	conn_free(c);
 	smfi_setpriv(ctx, NULL);
 	return SMFIS_CONTINUE;

@@ -7,6 +7,7 @@
 #     mail from the outside address without a login is passed unsigned;
 #   - a login sending as an address it does not own is refused (553 5.7.1),
 #     so is an outside client using our domain (550 5.7.1);
+#   - a login over its quota is tempfailed (451 4.7.1) at RCPT;
 #   - relayguard logs Sendmail's own queue id, for the untrusted client too
 #     (Sendmail knows it at MAIL FROM), and the right one for each of two
 #     messages sent over one SMTP session;
@@ -15,7 +16,6 @@
 #     out: relayguard asks for them itself (smfi_setsymlist);
 #   - with relayguard gone, F=T makes Sendmail answer 451: nothing passes
 #     unsigned.
-# Marked below: the check waiting for the limit engine (issue 4).
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rg.sh"
@@ -131,14 +131,13 @@ sm_wait_delivered $((before + 1)) 30
 rg_expect_log "^relayguard\\[[0-9]+\\]: $qid_bs: not signed: untrusted client; conn=[0-9]+ client=localhost\\[unknown\\] from=<local@outside.test> header_from=<local@outside.test>\$" \
 	"sendmail -bs: no client address, not trusted without a login"
 
-# --- READY TO ENABLE (issue 4, limit engine): a login over quota ----------
-# Set SM_CHECK_QUOTA=1 once the limit engine is merged and SM_QUOTA_CONF
-# holds its configuration: a quota of 2 messages for the login alice.
-# Expected: the third message of alice is refused with 451 4.7.1 by
-# Sendmail (relayguard's reply passed on), nothing of it is delivered, and
-# relayguard logs "QID: tempfail: ... sasl_username=alice".
-SM_CHECK_QUOTA=0
-SM_QUOTA_CONF=()	# e.g. ("limits = yes" "limit_map = file:$RUN/limits")
+# --- limits (issue 4): a login over its quota --------------------------------
+# A quota of 2 messages an hour for the login alice: the third message is
+# refused with 451 4.7.1 at RCPT by Sendmail (relayguard's reply passed
+# on), nothing of it is delivered, relayguard logs "QID: tempfail: ...
+# sasl_username=alice" with Sendmail's queue id.
+printf 'plan two\n\thour messages 2/1h\nlogin alice two\n' > "$RUN/limits"
+SM_QUOTA_CONF=("limits = yes" "limit_map = $RUN/limits")
 check_quota_tempfail() {
 	local n before
 	rg_stop
@@ -159,20 +158,15 @@ check_quota_tempfail() {
 	rig_check "login over quota: 451 4.7.1 from Sendmail" \
 		grep -qE '^<[-*]+ +451 4\.7\.1 ' "$RUN/send.last"
 	sm_wait_delivered $((before + 2)) 30 || true
-	rg_expect_log ': tempfail: .* sasl_username=alice' \
-		"log: login over quota tempfailed"
+	rg_expect_log '^relayguard\[[0-9]+\]: [0-9A-Za-z]+: tempfail: RCPT: 451 4\.7\.1 hour quota exceeded for login:alice, .* sasl_username=alice' \
+		"log: login over quota tempfailed, with Sendmail's queue id"
 }
-if [ "$SM_CHECK_QUOTA" = 1 ]; then
-	check_quota_tempfail
-else
-	echo "note: pending: login over quota tempfailed (issue 4, SM_CHECK_QUOTA)"
-fi
+check_quota_tempfail
 
 # --- sender authentication (issue 3): a forged sender ----------------------
 # alice owns alice@sign.test only: sending as boss@sign.test is refused
 # with 553 5.7.1 by Sendmail at MAIL FROM, nothing is delivered, relayguard
 # logs "QID: reject: MAIL: 553 ... sasl_username=alice".
-SM_CHECK_FORGED=1
 SM_FORGED_CONF=("sender_login_map = $RUN/owners")
 check_forged_sender() {
 	local before
@@ -194,11 +188,7 @@ check_forged_sender() {
 	rg_expect_log ': reject: MAIL: 553 5\.7\.1 <boss@sign\.test>: sender address not owned by login alice; .* from=<boss@sign.test> sasl_username=alice' \
 		"log: forged sender refused"
 }
-if [ "$SM_CHECK_FORGED" = 1 ]; then
-	check_forged_sender
-else
-	echo "note: pending: forged sender refused (issue 3, SM_CHECK_FORGED)"
-fi
+check_forged_sender
 
 # --- macros without Sendmail's global lists: smfi_setsymlist ---------------
 # Only the INPUT_MAIL_FILTER line of the snippet, and global lists without
