@@ -91,6 +91,10 @@ config_load(const char *path, struct config **out, struct err *e)
 	if (cfg->conf->limits &&
 	    limit_new(cfg->conf, NULL, &cfg->limits, e) < 0)
 		goto fail;
+	/* abuse control shares the limits' store and subjects */
+	if (cfg->conf->abuse_control &&
+	    abuse_new(cfg->conf, cfg->limits, NULL, &cfg->abuse, e) < 0)
+		goto fail;
 	cfg->generation = atomic_fetch_add(&config_generations, 1) + 1;
 	*out = cfg;
 	return 0;
@@ -113,6 +117,7 @@ config_unref(struct config *c)
 {
 	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
+	abuse_free(c->abuse);		/* it borrows the limiter */
 	limit_free(c->limits);
 	dkimsign_lib_free(c->dkim);
 	keytable_free(c->keys);

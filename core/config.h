@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <sys/types.h>
 
+#include "abuse.h"
 #include "conf.h"
 #include "dkimsign.h"
 #include "err.h"
@@ -34,6 +35,7 @@ struct config {
 	uid_t user_uid;			/* (uid_t)-1 when no user is set */
 	gid_t user_gid;
 	struct limiter *limits;		/* NULL when limits = no */
+	struct abuse *abuse;		/* NULL when abuse_control = no */
 };
 
 int config_load(const char *path, struct config **out, struct err *e);

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "abuse.h"
 #include "limit.h"
 #include "metrics.h"
 #include "spfcheck.h"
@@ -273,6 +274,13 @@ engine_mail(const struct config *cfg, struct txn *t, struct verdict *v)
 	enum addr_status st;
 
 	verdict_init(v);
+	if (cfg->abuse != NULL) {
+		/* blocks first: a blocked subject needs no other check; the
+		 * login's network counts even if the sender is refused */
+		abuse_mail(cfg->abuse, t, &t->abuse, v);
+		if (v->action != VERDICT_CONTINUE)
+			return;
+	}
 	st = addr_path_parse(t->sender, &a, &e);
 	if (tr == ENGINE_TRUST_SASL && cfg->conf->sender_login_check) {
 		if (st == ADDR_NONE && cfg->conf->sender_login_null_sender)
@@ -298,11 +306,22 @@ bool
 engine_wants_message(const struct config *cfg, const struct txn *t)
 {
 	if (engine_trust(cfg, t) != ENGINE_UNTRUSTED || t->nadd_hdrs > 0 ||
-	    cfg->limits != NULL)
+	    cfg->limits != NULL || cfg->abuse != NULL)
 		return true;
 	/* an outside client: only the header From check of our domains */
 	return cfg->conf->own_domain_action != CONF_ACTION_ACCEPT &&
 	       (cfg->conf->own_domains.count > 0 || cfg->keys != NULL);
+}
+
+/* engine_wants_body - must the front end go on to the end of the message
+ * (and feed the body fingerprint) even when nothing is signed?  Yes when
+ * abuse control looks at the body or the message's end (fan-out, spike,
+ * a hold). */
+bool
+engine_wants_body(const struct config *cfg, const struct txn *t)
+{
+	(void)t;
+	return cfg->abuse != NULL;
 }
 
 /* engine_rcpt_exempt - a recipient the limits never count nor refuse
@@ -381,6 +400,10 @@ engine_limit(const struct config *cfg, struct txn *t, struct limit_req *r,
 					(t1.tv_nsec - t0.tv_nsec) / 1000));
 	engine_limit_note(t, &res);
 	limit_verdict(cfg->limits, &res, v);
+	/* a refusal may put the subject in the penalty box; usage may pass
+	 * a quota warning */
+	if (r->op != LIMIT_RELEASE && r->op != LIMIT_UNDO)
+		abuse_limit(cfg->abuse, t, &t->abuse, &res);
 	return o;
 }
 
@@ -397,8 +420,17 @@ engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
 	verdict_init(v);
 	t->nlimits = 0;
 	t->limit_log[0] = '\0';
-	if (cfg->limits == NULL || engine_rcpt_exempt(cfg, rcpt))
+	/* the per-message caps before the limits: a recipient over a cap
+	 * must not take quota */
+	if (cfg->abuse != NULL) {
+		abuse_rcpt(cfg->abuse, t, &t->abuse, rcpt, v);
+		if (v->action != VERDICT_CONTINUE)
+			return;
+	}
+	if (cfg->limits == NULL || engine_rcpt_exempt(cfg, rcpt)) {
+		abusemsg_add_rcpt(&t->abuse, rcpt);
 		return;
+	}
 	memset(&r, 0, sizeof(r));
 	r.messages = 1;
 	r.bytes = t->size;
@@ -417,6 +449,7 @@ engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
 	t->nrcpt_counted++;
 	if (r.op == LIMIT_RESERVE)
 		t->limits_reserved = true;
+	abusemsg_add_rcpt(&t->abuse, rcpt);
 }
 
 /* engine_eoh - end of header: every From and Sender address */
@@ -464,9 +497,20 @@ engine_eoh(const struct config *cfg, struct txn *t, struct verdict *v)
 void
 engine_eom(const struct config *cfg, struct txn *t, struct verdict *v)
 {
+	struct verdict held;
+	struct verdict lv;
 	struct limit_req r;
 
 	verdict_init(v);
+	/* fan-out and spike first: a refused message must not count */
+	abuse_eom(cfg->abuse, t, &t->abuse, &held);
+	if (held.action != VERDICT_CONTINUE && held.action != VERDICT_HOLD) {
+		*v = held;
+		engine_abort(cfg, t);
+		return;
+	}
+	if (held.action == VERDICT_HOLD)
+		*v = held;	/* a held message counts: it may be released */
 	if (cfg->limits == NULL || t->nrcpt_counted == 0)
 		return;
 	memset(&r, 0, sizeof(r));
@@ -476,7 +520,9 @@ engine_eom(const struct config *cfg, struct txn *t, struct verdict *v)
 	r.messages = 1;
 	r.recipients = t->nrcpt_counted;
 	r.bytes = t->size;
-	(void)engine_limit(cfg, t, &r, v);
+	if (engine_limit(cfg, t, &r, &lv) != LIMIT_OK ||
+	    lv.action != VERDICT_CONTINUE || held.action != VERDICT_HOLD)
+		*v = lv;
 	/* committed, or given back by the refused commit itself */
 	t->limits_reserved = false;
 }

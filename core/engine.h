@@ -53,6 +53,7 @@ void engine_mail(const struct config *cfg, struct txn *t, struct verdict *v);
 struct spfclient;
 void engine_set_spf(struct spfclient *spf);
 bool engine_wants_message(const struct config *cfg, const struct txn *t);
+bool engine_wants_body(const struct config *cfg, const struct txn *t);
 void engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
 		 struct verdict *v);
 void engine_eoh(const struct config *cfg, struct txn *t, struct verdict *v);

@@ -20,6 +20,7 @@ txn_reset_message(struct txn *t)
 	t->limits_reserved = false;
 	t->nlimits = 0;
 	t->limit_log[0] = '\0';
+	abusemsg_reset(&t->abuse);
 	t->size = 0;
 	t->spf_result[0] = '\0';
 	t->spf_domain[0] = '\0';

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "abusemsg.h"
 #include "addr.h"
 
 #define TXN_LOGIN_MAX 256
@@ -89,6 +90,8 @@ struct txn {
 	struct txn_limit limits[TXN_LIMITS_MAX];	/* last decision's */
 	size_t nlimits;
 	char limit_log[256];		/* its log fields, "" when none */
+	struct abusemsg abuse;		/* recipients, body fingerprint and
+					 * signals for the abuse checks */
 
 	unsigned from_count;		/* From: fields seen */
 	enum addr_status from_status;	/* of the first From */

@@ -20,6 +20,7 @@
 
 #include "audit.h"
 #include "authres.h"
+#include "bodyfp.h"
 #include "dkimsign.h"
 #include "engine.h"
 #include "log.h"
@@ -60,6 +61,7 @@ struct msg {
 	char sign_error[ERR_TEXT_MAX];	/* failure seen in a no-reply step */
 	char unsigned_why[64];		/* why not signed, for the audit */
 	unsigned long bytes;		/* header and body as received */
+	struct bodyfp *fp;		/* body fingerprint (abuse control) */
 };
 
 struct conn {
@@ -141,6 +143,8 @@ msg_reset(struct conn *c)
 
 	dkimsign_free(m->sign);
 	m->sign = NULL;
+	bodyfp_free(m->fp);
+	m->fp = NULL;
 	/* keep a small header buffer for the next message, not a big one */
 	if (m->hdrs.cap > 64 * 1024)
 		strbuf_free(&m->hdrs);
@@ -287,11 +291,18 @@ milter_record(struct conn *c, const char *stage, const struct verdict *v,
 		metrics_signature(sigs[i].key->alg == KEYTABLE_ALG_ED25519
 					  ? "ed25519-sha256"
 					  : "rsa-sha256");
+	/* the reputation of login, sender domain and client (background) */
+	abuse_note(c->cfg->abuse, &c->txn, &c->txn.abuse, v);
 	if (!audit_enabled())
 		return;
 	r = xmalloc(sizeof(*r));	/* 14 kB: not on a thread's stack */
 	audit_rec_init(r);
 	audit_rec_from_txn(r, stage, &c->txn, v);
+	for (i = 0; i < c->txn.abuse.nsignals; i++)
+		(void)audit_rec_add_signal(r, c->txn.abuse.signals[i].name,
+					   c->txn.abuse.signals[i].subject,
+					   c->txn.abuse.signals[i].action,
+					   c->txn.abuse.signals[i].dry_run);
 	for (i = 0; i < c->txn.nlimits; i++)
 		(void)audit_rec_add_limit(r, c->txn.limits[i].name,
 					  c->txn.limits[i].subject,
@@ -391,7 +402,8 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f2;
 	(void)f3;
 	smfi_setpriv(ctx, c);
-	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | (f0 & SMFIF_SETSYMLIST);
+	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
+	       (f0 & SMFIF_SETSYMLIST);
 	*pf1 = MILTER_WANT_STEPS & f1;
 	/* An overloaded filter must be able to answer at connect. */
 	if (c->overloaded)
@@ -712,8 +724,10 @@ milter_eoh(SMFICTX *ctx)
 	if (m->nreqs == 0) {
 		milter_log_msg(ctx, c, false, "not signed", why);
 		(void)str_copy(m->unsigned_why, sizeof(m->unsigned_why), why);
-		if (c->txn.nadd_hdrs > 0 || m->nar_forged > 0)
-			return SMFIS_CONTINUE;	/* headers to change at EOM */
+		/* headers to change at EOM, or abuse checks at the end */
+		if (c->txn.nadd_hdrs > 0 || m->nar_forged > 0 ||
+		    engine_wants_body(c->cfg, &c->txn))
+			return SMFIS_CONTINUE;
 		milter_record_accept(c, "END-OF-HEADER", why, NULL, 0);
 		msg_reset(c);
 		return SMFIS_ACCEPT;
@@ -745,6 +759,11 @@ milter_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	c->msg.bytes += len;
+	if (c->cfg->abuse != NULL) {
+		if (c->msg.fp == NULL)
+			c->msg.fp = bodyfp_new();
+		bodyfp_update(c->msg.fp, buf, len);
+	}
 	if (c->msg.sign != NULL && c->msg.sign_error[0] == '\0' &&
 	    dkimsign_body(c->msg.sign, buf, len, &e) < 0)
 		(void)str_copy(c->msg.sign_error, sizeof(c->msg.sign_error),
@@ -817,20 +836,67 @@ milter_change_headers(SMFICTX *ctx, struct conn *c)
 	return 0;
 }
 
-/* milter_eom_limits - commit the message's counts; a refusal (over a
- * limit only now, or the store down) answers the message instead */
+/* milter_hold - put the message in the MTA's hold queue (Postfix: "postqueue
+ * -p" shows it with "!", "postsuper -H" releases it); a message that
+ * cannot be held is tempfailed rather than passed on */
 static sfsistat
-milter_eom_limits(SMFICTX *ctx, struct conn *c)
+milter_hold(SMFICTX *ctx, struct conn *c, const struct verdict *v)
+{
+	char detail[VERDICT_TEXT_MAX + 64];
+	char why[VERDICT_TEXT_MAX];
+
+	(void)str_copy(why, sizeof(why), v->text);
+	if (smfi_quarantine(ctx, why) != MI_SUCCESS) {
+		milter_log_msg(ctx, c, true, "tempfail", "END-OF-MESSAGE: "
+			       "smfi_quarantine failed, cannot hold the "
+			       "message");
+		engine_abort(c->cfg, &c->txn);
+		msg_reset(c);
+		return SMFIS_TEMPFAIL;
+	}
+	(void)str_format(detail, sizeof(detail), "END-OF-MESSAGE: %s; "
+			 "reason=%s", v->text, v->reason);
+	milter_log_msg(ctx, c, true, "hold", detail);
+	return SMFIS_CONTINUE;
+}
+
+/* milter_eom_limits - abuse checks of the end, then the message's counts;
+ * a refusal (fan-out, over a limit only now, the store down) answers the
+ * message instead; a hold quarantines it and goes on (held says so) */
+static sfsistat
+milter_eom_limits(SMFICTX *ctx, struct conn *c, struct verdict *held)
 {
 	struct verdict v;
 	sfsistat r;
 
+	verdict_init(held);
+	if (c->msg.fp != NULL)	/* -1: too little text, no fingerprint */
+		(void)bodyfp_final(c->msg.fp, c->txn.abuse.body_fp,
+				   sizeof(c->txn.abuse.body_fp));
 	engine_eom(c->cfg, &c->txn, &v);
 	if (v.action == VERDICT_CONTINUE)
 		return SMFIS_CONTINUE;
+	if (v.action == VERDICT_HOLD) {
+		*held = v;
+		return milter_hold(ctx, c, &v);
+	}
 	r = milter_verdict(ctx, c, &v, "END-OF-MESSAGE", NULL);
 	msg_reset(c);
 	return r;
+}
+
+/* milter_record_eom - the final record of a message that goes on: held,
+ * or accepted (reason: why unsigned, or "signed") */
+static void
+milter_record_eom(struct conn *c, const struct verdict *held,
+		  const char *reason, const struct keytable_req *sigs,
+		  size_t nsigs)
+{
+	if (held->action == VERDICT_HOLD)
+		milter_record(c, "END-OF-MESSAGE", held, sigs, nsigs);
+	else
+		milter_record_accept(c, "END-OF-MESSAGE", reason, sigs,
+				     nsigs);
 }
 
 /* milter_eom - header changes, signatures, then the counts */
@@ -839,6 +905,7 @@ milter_eom(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 	struct milter_sigctx s;
+	struct verdict held;
 	struct err e;
 	sfsistat r;
 
@@ -857,10 +924,9 @@ milter_eom(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	}
 	if (c->msg.sign == NULL) {
-		if ((r = milter_eom_limits(ctx, c)) != SMFIS_CONTINUE)
+		if ((r = milter_eom_limits(ctx, c, &held)) != SMFIS_CONTINUE)
 			return r;
-		milter_record_accept(c, "END-OF-MESSAGE", c->msg.unsigned_why,
-				     NULL, 0);
+		milter_record_eom(c, &held, c->msg.unsigned_why, NULL, 0);
 		msg_reset(c);
 		return SMFIS_ACCEPT;
 	}
@@ -872,11 +938,11 @@ milter_eom(SMFICTX *ctx)
 	/* sign first: a message that cannot leave must not count */
 	if (dkimsign_finish(c->msg.sign, milter_add_sig, &s, &e) < 0) {
 		r = milter_sign_failed(ctx, c, e.text);
-	} else if ((r = milter_eom_limits(ctx, c)) == SMFIS_CONTINUE) {
+	} else if ((r = milter_eom_limits(ctx, c, &held)) == SMFIS_CONTINUE) {
 		milter_log_msg(ctx, c, false, "signed",
 			       s.done.data ? s.done.data : "");
-		milter_record_accept(c, "END-OF-MESSAGE", "signed",
-				     c->msg.reqs, c->msg.nreqs);
+		milter_record_eom(c, &held, "signed", c->msg.reqs,
+				  c->msg.nreqs);
 		r = SMFIS_ACCEPT;
 	}
 	strbuf_free(&s.done);
@@ -956,7 +1022,7 @@ static char milter_name[] = "relayguard";
 static struct smfiDesc milter_desc = {
 	.xxfi_name = milter_name,
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
 	.xxfi_connect = milter_connect,
 	.xxfi_helo = milter_helo,
 	.xxfi_envfrom = milter_envfrom,

@@ -116,6 +116,97 @@ spf_helo_name(enum conf_spf_helo h)
 	return (size_t)h < 3 ? names[h] : "?";
 }
 
+/* abuse_action - the name of an abuse signal's action */
+static const char *
+abuse_action(int a)
+{
+	static const char *const n[] = {"log", "tempfail", "reject", "hold"};
+
+	return a >= 0 && a < 4 ? n[a] : "?";
+}
+
+/* abuse_key - the abuse control keys (issue 6 part 2); false when key is
+ * none of them */
+static bool
+abuse_key(const struct conf *c, const char *key, struct strbuf *sb, int *rc)
+{
+#define IS(k) (strcmp(key, (k)) == 0)
+#define B(f) (*rc = strbuf_append_str(sb, c->f ? "yes" : "no"))
+#define U(f) (*rc = strbuf_printf(sb, "%lu", c->f))
+#define A(f) (*rc = strbuf_append_str(sb, abuse_action(c->f)))
+	if (IS("abuse_control"))
+		B(abuse_control);
+	else if (IS("penalty_box_trips"))
+		U(penalty_box_trips);
+	else if (IS("penalty_box_window"))
+		U(penalty_box_window);
+	else if (IS("penalty_box_time"))
+		U(penalty_box_time);
+	else if (IS("penalty_box_growth"))
+		U(penalty_box_growth);
+	else if (IS("penalty_box_max_time"))
+		U(penalty_box_max_time);
+	else if (IS("penalty_box_memory"))
+		U(penalty_box_memory);
+	else if (IS("penalty_box_action"))
+		A(penalty_box_action);
+	else if (IS("penalty_box_dry_run"))
+		B(penalty_box_dry_run);
+	else if (IS("stolen_login_networks"))
+		U(stolen_login_networks);
+	else if (IS("stolen_login_window"))
+		U(stolen_login_window);
+	else if (IS("stolen_login_action"))
+		A(stolen_login_action);
+	else if (IS("stolen_login_dry_run"))
+		B(stolen_login_dry_run);
+	else if (IS("fanout_sender_recipients"))
+		U(fanout_sender_recipients);
+	else if (IS("fanout_recipients"))
+		U(fanout_recipients);
+	else if (IS("fanout_window"))
+		U(fanout_window);
+	else if (IS("fanout_action"))
+		A(fanout_action);
+	else if (IS("fanout_dry_run"))
+		B(fanout_dry_run);
+	else if (IS("spike_factor"))
+		U(spike_factor);
+	else if (IS("spike_min_messages"))
+		U(spike_min_messages);
+	else if (IS("spike_window"))
+		U(spike_window);
+	else if (IS("spike_baseline"))
+		U(spike_baseline);
+	else if (IS("spike_action"))
+		A(spike_action);
+	else if (IS("spike_dry_run"))
+		B(spike_dry_run);
+	else if (IS("max_recipients_per_message"))
+		U(max_recipients_per_message);
+	else if (IS("max_recipient_domains"))
+		U(max_recipient_domains);
+	else if (IS("message_caps_action"))
+		A(message_caps_action);
+	else if (IS("message_caps_dry_run"))
+		B(message_caps_dry_run);
+	else if (IS("reputation"))
+		B(reputation);
+	else if (IS("reputation_ttl"))
+		U(reputation_ttl);
+	else if (IS("quota_warnings"))
+		put_list(sb, &c->quota_warnings);
+	else if (IS("abuse_queue_size"))
+		U(abuse_queue_size);
+	else
+		return false;
+#undef A
+#undef U
+#undef B
+#undef IS
+	return true;
+}
+
 /* render_key - one setting as text; -1 for a key this test does not know */
 static int
 render_key(const struct conf *c, const char *key, struct strbuf *sb)
@@ -292,6 +383,11 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 		rc = strbuf_printf(sb, "%lu", c->redis_pool_size);
 	else if (IS("redis_key_prefix"))
 		rc = strbuf_append_str(sb, c->redis_key_prefix);
+	else if (IS("limit_exempt_recipients"))
+		put_list(sb, &c->limit_exempt_recipients);
+	/* abuse control (issue 6 part 2) */
+	else if (abuse_key(c, key, sb, &rc))
+		;
 	else
 		return -1;
 #undef IS
@@ -327,6 +423,19 @@ static const char *const all_keys[] = {
 	"redis_password", "redis_user", "redis_db", "redis_connect_timeout",
 	"redis_timeout", "redis_sentinels", "redis_sentinel_master",
 	"redis_cluster", "redis_pool_size", "redis_key_prefix",
+	"limit_exempt_recipients",
+	/* abuse control (issue 6 part 2) */
+	"abuse_control", "penalty_box_trips", "penalty_box_window",
+	"penalty_box_time", "penalty_box_growth", "penalty_box_max_time",
+	"penalty_box_memory", "penalty_box_action", "penalty_box_dry_run",
+	"stolen_login_networks", "stolen_login_window", "stolen_login_action",
+	"stolen_login_dry_run", "fanout_sender_recipients",
+	"fanout_recipients", "fanout_window", "fanout_action",
+	"fanout_dry_run", "spike_factor", "spike_min_messages",
+	"spike_window", "spike_baseline", "spike_action", "spike_dry_run",
+	"max_recipients_per_message", "max_recipient_domains",
+	"message_caps_action", "message_caps_dry_run", "reputation",
+	"reputation_ttl", "quota_warnings", "abuse_queue_size",
 };
 
 /* render_all - "key = value" (or "key =") per setting, in table order */
