@@ -22,6 +22,7 @@ struct bodyfp {
 	int eq;				/* 1: after '=', 2: after "=\r" */
 	bool first_line;		/* no line with words ended yet */
 	char sal[BODYFP_SALUTATION_WORDS][BODYFP_WORD_MAX + 1];
+	size_t sallen[BODYFP_SALUTATION_WORDS];	/* a word may hold NUL */
 	size_t nsal;			/* words of the first line held */
 	unsigned long nkept;
 	bool done;
@@ -109,7 +110,7 @@ bodyfp_flush_salutation(struct bodyfp *fp)
 	size_t i;
 
 	for (i = 0; i < fp->nsal; i++)
-		bodyfp_word(fp, fp->sal[i], strlen(fp->sal[i]));
+		bodyfp_word(fp, fp->sal[i], fp->sallen[i]);
 	fp->nsal = 0;
 }
 
@@ -127,7 +128,8 @@ bodyfp_word_end(struct bodyfp *fp)
 			fp->first_line = false;
 		}
 	} else if (fp->first_line && fp->nsal < BODYFP_SALUTATION_WORDS) {
-		memcpy(fp->sal[fp->nsal++], fp->word, fp->wlen + 1);
+		memcpy(fp->sal[fp->nsal], fp->word, fp->wlen + 1);
+		fp->sallen[fp->nsal++] = fp->wlen;
 	} else {
 		if (fp->first_line) {
 			/* a sixth word: the first line is no salutation */
@@ -146,7 +148,7 @@ bodyfp_line_end(struct bodyfp *fp)
 {
 	if (!fp->first_line || fp->nsal == 0)
 		return;		/* a blank line keeps us on the first one */
-	if (fp->sal[fp->nsal - 1][strlen(fp->sal[fp->nsal - 1]) - 1] == ',')
+	if (fp->sal[fp->nsal - 1][fp->sallen[fp->nsal - 1] - 1] == ',')
 		fp->nsal = 0;	/* "Dear Alice," is dropped */
 	else
 		bodyfp_flush_salutation(fp);

@@ -2,7 +2,7 @@
 # run.sh [TARGET...] - build the libFuzzer targets in tests/fuzz/ and run
 # each for FUZZ_TIME seconds (default 20; FUZZ_TIME=5 is the quick mode
 # make check uses).  Targets: addr conf keytable owner spfrec authres spfcheck
-# json metrics_http dkimrec limitmap redis_reply
+# json metrics_http dkimrec limitmap redis_reply bodyfp
 # (default: all).
 #
 # Each target links the core sources directly, built with clang-14 and
@@ -16,7 +16,7 @@ cd "$top" || exit 1
 
 FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_CC=${FUZZ_CC:-clang-14}
-targets=${*:-"addr conf keytable owner spfrec authres spfcheck json metrics_http dkimrec limitmap redis_reply"}
+targets=${*:-"addr conf keytable owner spfrec authres spfcheck json metrics_http dkimrec limitmap redis_reply bodyfp"}
 out=build/fuzz
 
 case $FUZZ_TIME in
@@ -30,7 +30,7 @@ if ! libs=$(pkg-config --cflags --libs milter opendkim libcrypto libidn2 hiredis
 	echo "run.sh: pkg-config cannot find milter, opendkim, libcrypto or hiredis"
 	exit 1
 fi
-libs="$libs -lresolv"	# core/spfdns.c
+libs="$libs -lresolv -lm"	# core/spfdns.c, core/abuse_mem.c
 mkdir -p "$out/artifacts" || exit 1
 
 # max_len per target: room for the limits each parser enforces
@@ -43,6 +43,7 @@ max_len() {
 	metrics_http) echo 4200 ;;
 	limitmap) echo 9000 ;;
 	redis_reply) echo 4096 ;;
+	bodyfp) echo 65536 ;;
 	*) echo 6000 ;;
 	esac
 }
