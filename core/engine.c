@@ -218,8 +218,8 @@ engine_refuse(struct verdict *v, enum conf_action act,
 }
 
 /* engine_is_own_domain - one of ours: own_domains, or when that is empty
- * a domain the SigningTable names */
-static bool
+ * a domain the SigningTable names (also for relayguardctl explain) */
+bool
 engine_is_own_domain(const struct config *cfg, const char *domain)
 {
 	const struct conf_list *l = &cfg->conf->own_domains;

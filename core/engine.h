@@ -33,6 +33,7 @@ const char *engine_trust_name(enum engine_trust tr);
 #define ENGINE_FIELD_MAX 65535
 
 bool engine_header_is_signed(const struct config *cfg, const char *name);
+bool engine_is_own_domain(const struct config *cfg, const char *domain);
 size_t engine_sign_plan(const struct config *cfg, const struct txn *t,
 			struct keytable_req *reqs, size_t max, char *why,
 			size_t whylen);

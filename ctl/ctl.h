@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "strbuf.h"
@@ -69,9 +70,23 @@ void ctl_json_str(struct strbuf *sb, const char *key, const char *value);
 void ctl_json_num(struct strbuf *sb, const char *key, unsigned long n);
 void ctl_json_raw(struct strbuf *sb, const char *key, const char *raw);
 void ctl_json_print(const struct ctl *c, struct strbuf *sb);
+void ctl_json_print_str(const struct ctl *c, const char *s);
+
+/* Times: "90s", "10m", "12h", "7d", "500ms" as ms (-1: not a time);
+ * "2026-12-01" or "2026-12-01T08:00:00[Z]" (UTC) as ms since the epoch;
+ * ms since the epoch as "2026-12-01T08:00:00Z". */
+int ctl_parse_duration(const char *s, uint64_t *ms);
+int ctl_parse_date(const char *s, uint64_t *ms);
+void ctl_utc(uint64_t ms, char *buf, size_t size);
 
 ctl_cmd_fn ctl_dkim;
 ctl_cmd_fn ctl_report;
 ctl_cmd_fn ctl_audit;
+ctl_cmd_fn ctl_quota;
+ctl_cmd_fn ctl_block;
+ctl_cmd_fn ctl_unblock;
+ctl_cmd_fn ctl_top;
+ctl_cmd_fn ctl_reputation;
+ctl_cmd_fn ctl_explain;
 
 #endif

@@ -8,9 +8,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conf.h"
 #include "json.h"
+#include "str.h"
 #include "xalloc.h"
 
 /* ctl_error - "relayguardctl: TEXT" on stderr */
@@ -193,4 +195,81 @@ ctl_json_print(const struct ctl *c, struct strbuf *sb)
 {
 	fwrite(sb->data != NULL ? sb->data : "", 1, sb->len, c->out);
 	fputc('\n', c->out);
+}
+
+/* ctl_json_print_str - one JSON string on the output */
+void
+ctl_json_print_str(const struct ctl *c, const char *s)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb, 1 << 16);
+	(void)json_put_cstr(&sb, s);
+	fwrite(sb.data != NULL ? sb.data : "\"\"", 1,
+	       sb.data != NULL ? sb.len : 2, c->out);
+	strbuf_free(&sb);
+}
+
+/* ctl_parse_duration - "500ms", "90s", "10m", "12h", "7d", "2w" as ms */
+int
+ctl_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+		     {"d", 86400000}, {"w", 604800000}};
+	size_t nd = strspn(s, "0123456789");
+	char num[24];
+	unsigned long n;
+	size_t i;
+
+	if (nd == 0 || nd >= sizeof(num))
+		return -1;
+	memcpy(num, s, nd);
+	num[nd] = '\0';
+	if (str_to_ulong(num, 10, 1UL << 40, &n) < 0)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(s + nd, units[i].unit) == 0) {
+			*ms = (uint64_t)n * units[i].ms;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ctl_parse_date - a UTC date or date and time as ms since the epoch */
+int
+ctl_parse_date(const char *s, uint64_t *ms)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, "%Y-%m-%d", &tm);
+	}
+	if (end == NULL || (*end != '\0' && strcmp(end, "Z") != 0))
+		return -1;
+	t = timegm(&tm);
+	if (t <= 0)
+		return -1;
+	*ms = (uint64_t)t * 1000;
+	return 0;
+}
+
+/* ctl_utc - ms since the epoch as "2026-12-01T08:00:00Z" */
+void
+ctl_utc(uint64_t ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)str_copy(buf, size, "?");
 }
