@@ -917,7 +917,9 @@ ab_eom_apply(struct abuse *ab, const struct txn *t, struct abusemsg *m,
 					 s->arg[0] ? "" : " from all senders");
 			ab_signal(t, m, v, &sg);
 		} else if (s->op == ABUSE_OP_SPIKE &&
-			   s->r[0] >= ab->sp_min * 1000 &&
+			   /* the decayed count of n messages sent a few
+			    * seconds apart is a little under n: rounded */
+			   s->r[0] + 500 >= ab->sp_min * 1000 &&
 			   s->r[0] > ab->sp_factor * s->r[1]) {
 			sg.name = AUDIT_SIGNAL_SPIKE;
 			sg.subject = s->subject;
@@ -926,8 +928,8 @@ ab_eom_apply(struct abuse *ab, const struct txn *t, struct abusemsg *m,
 			sg.reason = "spike";
 			ab_period(ab->sp_window, w, sizeof(w));
 			(void)str_copy(sg.text, sizeof(sg.text),
-				       "sending rate far above its usual, try "
-				       "again later");
+				       "sending rate far above the usual for "
+				       "this login");
 			(void)str_format(sg.detail, sizeof(sg.detail),
 					 "%llu.%03llu messages within %s, "
 					 "average rate predicts %llu.%03llu "

@@ -7,7 +7,8 @@
  * Sections: summary by verdict; refusals over time as an inline SVG bar
  * chart (tempfail, reject, hold stacked per time bucket); top senders
  * (login, else envelope sender) with refusals; blocked subjects (limits
- * over their maximum and penalty-box signals); suspicious-login events
+ * over their maximum, penalty-box signals, blocks and unblocks by
+ * relayguardctl with their reasons); suspicious-login events
  * (stolen_credentials and spike signals); refusal reasons.  The page
  * loads nothing: inline CSS, inline SVG, no script, and a
  * Content-Security-Policy that forbids any fetch.  Every text from the
@@ -140,14 +141,32 @@ rp_count_add(struct report *rp, const char *name)
 	rp->reasons[*ix].count++;
 }
 
-/* rp_signals - the signals of one record: penalty boxes make blocked
- * subjects, stolen credentials and spikes make login events */
+/* rp_block_why - what a penalty-box signal says: a block or unblock by
+ * relayguardctl (an event record, with its reason), or the penalty box */
+static const char *
+rp_block_why(const struct json_doc *d, const struct json_node *rec,
+	     char *buf, size_t size)
+{
+	const char *ev = json_get_str(d, rec, "event");
+	const char *reason = json_get_str(d, rec, "reason");
+
+	if (strcmp(ev, "block") != 0 && strcmp(ev, "unblock") != 0)
+		return "penalty box";
+	(void)snprintf(buf, size, "%s by the administrator%s%.80s",
+		       ev[0] == 'b' ? "blocked" : "unblocked",
+		       reason[0] ? ": " : "", reason);
+	return buf;
+}
+
+/* rp_signals - the signals of one record: penalty boxes and blocks make
+ * blocked subjects, stolen credentials and spikes make login events */
 static void
 rp_signals(struct report *rp, const struct json_doc *d,
 	   const struct json_node *rec, time_t t)
 {
 	const struct json_node *list = json_get(d, rec, "signals");
 	const struct json_node *s;
+	char why[128];
 
 	for (s = json_child(d, list); s != NULL; s = json_next(d, s)) {
 		const char *name = json_get_str(d, s, "name");
@@ -156,7 +175,7 @@ rp_signals(struct report *rp, const struct json_doc *d,
 
 		if (strcmp(name, AUDIT_SIGNAL_PENALTY_BOX) == 0) {
 			rp_why(rp_subject(rp, subject[0] ? subject : "?", t),
-			       "penalty box");
+			       rp_block_why(d, rec, why, sizeof(why)));
 			continue;
 		}
 		if (strcmp(name, AUDIT_SIGNAL_STOLEN_CREDENTIALS) != 0 &&
