@@ -119,15 +119,34 @@ actl_subject(const char *text, char *key, size_t size)
 static void
 actl_when(uint64_t in_ms, uint64_t now_ms, char *buf, size_t size)
 {
-	char period[16];
+	static const struct {
+		char unit;
+		uint64_t s;
+	} units[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+	uint64_t left = (in_ms + 999) / 1000;
+	char period[32] = "";
 	char utc[32];
+	size_t used = 0;
+	size_t i;
+	int shown = 0;
 
 	if (in_ms == 0) {
 		(void)str_copy(buf, size, "-");
 		return;
 	}
-	limit_period_text(in_ms < 1000 ? 1000 : in_ms / 1000 * 1000, period,
-			  sizeof(period));
+	/* the two largest units: "19m59s", "2d3h" */
+	for (i = 0; i < sizeof(units) / sizeof(units[0]) && shown < 2; i++) {
+		if ((left < units[i].s && shown == 0) ||
+		    (shown == 1 && left / units[i].s == 0))
+			continue;
+		(void)str_format(period + used, sizeof(period) - used,
+				 "%llu%c", (unsigned long long)(left /
+								units[i].s),
+				 units[i].unit);
+		used = strlen(period);
+		left %= units[i].s;
+		shown++;
+	}
 	ctl_utc(now_ms + in_ms, utc, sizeof(utc));
 	(void)str_format(buf, size, "in %s (%s)", period, utc);
 }
