@@ -1172,6 +1172,56 @@ t_redis_down(const struct side *sd)
 	abuse_free(ab);
 }
 
+/* the_background_writer_writes_and_stops_cleanly: notes and warnings
+ * queued for the writer thread, flushed, counted; a writer whose store is
+ * gone drops and counts; freeing with updates queued neither hangs nor
+ * leaks */
+static void
+t_redis_writer(const struct side *sd)
+{
+	struct abuse_opts o = {clock_now, NULL, true, false};
+	struct conf *c = conf_defaults();
+	struct abuse_reputation r;
+	struct abuse_stats st;
+	struct abuse *ab = NULL;
+	char spec[PATH_MAX + 8];
+	struct err e;
+	int i;
+
+	abuse_free(mk(sd, NULL));	/* a clean store */
+	c->abuse_control = true;
+	c->limit_backend = CONF_LIMIT_REDIS;
+	free(c->redis_server);
+	rg_pathf(spec, sizeof(spec), "unix:%s", sock);
+	c->redis_server = strdup(spec);
+	assert_int_equal(abuse_new(c, NULL, &o, &ab, &e), 0);
+	for (i = 0; i < 20; i++)
+		note(ab, ALICE, "192.0.2.7", "a@x", VERDICT_CONTINUE, "", "");
+	usage(ab, 90);
+	assert_int_equal(abuse_flush(ab, 10000), 0);
+	abuse_get_stats(ab, &st);
+	assert_int_equal(st.notes, 20);
+	assert_int_equal(st.warnings, 2);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(abuse_reputation_get(ab, "login:" ALICE, &r, &e), 0);
+	assert_int_equal(r.day[0], 20);
+	for (i = 0; i < 50; i++)
+		note(ab, ALICE, "192.0.2.7", "a@x", VERDICT_CONTINUE, "", "");
+	abuse_free(ab);		/* with updates maybe still queued */
+	/* a store that is gone: updates dropped and counted, mail goes on */
+	free(c->redis_server);
+	rg_pathf(spec, sizeof(spec), "unix:%s/gone.sock", tmp);
+	c->redis_server = strdup(spec);
+	assert_int_equal(abuse_new(c, NULL, &o, &ab, &e), 0);
+	note(ab, ALICE, "192.0.2.7", "a@x", VERDICT_CONTINUE, "", "");
+	assert_int_equal(abuse_flush(ab, 10000), 0);
+	abuse_get_stats(ab, &st);
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(st.notes, 0);
+	abuse_free(ab);
+	conf_free(c);
+}
+
 /* --- registration ------------------------------------------------------- */
 
 struct row {
@@ -1208,6 +1258,8 @@ static const struct row rows[] = {
 	{"top_lists_the_busiest_and_most_refused", t_redis_top, true},
 	{"every_key_has_a_ttl_and_a_hash_tag", t_redis_keys, true},
 	{"unreachable_store_follows_limit_fail_mode", t_redis_down, true},
+	{"the_background_writer_writes_and_stops_cleanly", t_redis_writer,
+	 true},
 };
 
 struct bound {
