@@ -209,19 +209,12 @@ ab_warnings(struct abuse *ab, const struct conf *c, struct err *e)
 	size_t j;
 
 	for (i = 0; i < c->quota_warnings.count; i++) {
-		unsigned long p;
-		const char *w = c->quota_warnings.items[i];
-		char num[16];
-		size_t len = strlen(w);
+		int p = conf_percent(c->quota_warnings.items[i]);
 
-		if (len > 0 && w[len - 1] == '%')
-			len--;
-		if (len == 0 || len >= sizeof(num) ||
-		    str_copyn(num, sizeof(num), w, len) < 0 ||
-		    str_to_ulong(num, 10, 100, &p) < 0 || p == 0) {
+		if (p < 0) {	/* conf_load checked them: a struct made by hand */
 			err_set(e, "%s: quota_warnings: \"%s\" is not a "
 				"percentage from 1 to 100 (example: 50, 80, "
-				"100)", c->path, w);
+				"100)", c->path, c->quota_warnings.items[i]);
 			return -1;
 		}
 		if (ab->nwarn == AB_WARN_MAX) {
@@ -229,9 +222,9 @@ ab_warnings(struct abuse *ab, const struct conf *c, struct err *e)
 				"percentages", c->path, AB_WARN_MAX);
 			return -1;
 		}
-		for (j = ab->nwarn; j > 0 && ab->warn[j - 1] > p; j--)
+		for (j = ab->nwarn; j > 0 && ab->warn[j - 1] > (unsigned)p; j--)
 			ab->warn[j] = ab->warn[j - 1];
-		if (j > 0 && ab->warn[j - 1] == p) {
+		if (j > 0 && ab->warn[j - 1] == (unsigned)p) {
 			memmove(&ab->warn[j], &ab->warn[j + 1],
 				(ab->nwarn - j) * sizeof(ab->warn[0]));
 			continue;	/* named twice: once is enough */

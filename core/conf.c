@@ -35,6 +35,7 @@ enum conf_type {
 	CONF_ENDPOINT,	/* hostport.h; min 1: unix:/PATH allowed; "" = off */
 	CONF_MSEC,	/* stored in milliseconds; min/max in ms */
 	CONF_ENUM,	/* one of conf_enum_names(); stored as int index */
+	CONF_PERCENTS,	/* a list of whole percentages 1-100, "%" allowed */
 };
 
 struct conf_key {
@@ -332,7 +333,8 @@ static const struct conf_key conf_keys[] = {
 	 F(reputation_ttl),
 	 "a subject's first and last seen, networks and domains are kept "
 	 "this long after its last mail"},
-	{"quota_warnings", CONF_LIST, "50, 80, 100", 0, 0, F(quota_warnings),
+	{"quota_warnings", CONF_PERCENTS, "50, 80, 100", 0, 0,
+	 F(quota_warnings),
 	 "percentages of a quota that write a quota_warning audit event, "
 	 "once per limit period; empty: none"},
 	{"abuse_queue_size", CONF_UINT, "10000", 1, 1000000,
@@ -567,6 +569,23 @@ conf_parse_time_ms(const char *v, unsigned long *out)
 	return -1;
 }
 
+/* conf_percent - "80" or "80%" as 80; -1 unless a whole number 1-100 */
+int
+conf_percent(const char *w)
+{
+	char num[8];
+	size_t len = strlen(w);
+	unsigned long p;
+
+	if (len > 0 && w[len - 1] == '%')
+		len--;
+	if (len == 0 || len >= sizeof(num) ||
+	    str_copyn(num, sizeof(num), w, len) < 0 ||
+	    str_to_ulong(num, 10, 100, &p) < 0 || p == 0)
+		return -1;
+	return (int)p;
+}
+
 /* conf_set_names - one of a NULL-terminated list of names, stored as its
  * index */
 static int
@@ -739,12 +758,18 @@ bad_canon_long:
 		else
 			goto bad;
 		return 0;
-	case CONF_LIST: {
+	case CONF_LIST:
+	case CONF_PERCENTS: {
 		struct conf_list *l = (struct conf_list *)field;
 		char *w;
 
 		conf_list_free(l);
 		while ((w = conf_split(&v)) != NULL) {
+			if (k->type == CONF_PERCENTS && conf_percent(w) < 0) {
+				err_set(e, "\"%s\" is not a percentage from 1 "
+					"to 100 (example: 50, 80, 100)", w);
+				return -1;
+			}
 			l->items = xreallocarray(l->items, l->count + 1,
 						 sizeof(*l->items));
 			l->items[l->count++] = xstrdup(w);
@@ -1062,6 +1087,7 @@ conf_free(struct conf *c)
 			free(*(char **)field);
 			break;
 		case CONF_LIST:
+		case CONF_PERCENTS:
 			conf_list_free((struct conf_list *)field);
 			break;
 		case CONF_CIDRS:

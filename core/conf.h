@@ -218,6 +218,7 @@ void conf_free(struct conf *c);
 void conf_print_defaults(FILE *fp);
 const char *conf_action_name(enum conf_action a);
 int conf_reply_parse(const char *v, struct conf_reply *r, struct err *e);
+int conf_percent(const char *w);
 void conf_reply_expand(const struct conf_reply *r, char *out, size_t size,
 		       const char *addr, const char *login);
 
