@@ -153,6 +153,78 @@ actl_when(uint64_t in_ms, uint64_t now_ms, char *buf, size_t size)
 
 /* --- quota --------------------------------------------------------------- */
 
+/* actl_quota_json - the usage of a subject as one JSON document */
+static void
+actl_quota_json(struct ctl *c, const char *key, const struct limit_usage *u,
+		size_t n, uint64_t now)
+{
+	struct strbuf sb;
+	char utc[32];
+	size_t i;
+
+	strbuf_init(&sb, 1 << 20);
+	(void)strbuf_append_str(&sb, "{");
+	ctl_json_str(&sb, "subject", key);
+	ctl_json_raw(&sb, "limits", "[");
+	for (i = 0; i < n; i++) {
+		ctl_utc(now + u[i].reset_ms, utc, sizeof(utc));
+		ctl_json_raw(&sb, NULL, "{");
+		ctl_json_str(&sb, "name", u[i].name);
+		ctl_json_str(&sb, "counter", limit_counter_name(u[i].counter));
+		ctl_json_num(&sb, "used", (unsigned long)u[i].used);
+		ctl_json_num(&sb, "limit", (unsigned long)u[i].amount);
+		ctl_json_num(&sb, "remaining", (unsigned long)u[i].remaining);
+		ctl_json_num(&sb, "period_ms", (unsigned long)u[i].period_ms);
+		ctl_json_num(&sb, "reset_ms", (unsigned long)u[i].reset_ms);
+		ctl_json_str(&sb, "reset", u[i].reset_ms ? utc : "");
+		ctl_json_raw(&sb, "overridden",
+			     u[i].overridden ? "true" : "false");
+		ctl_json_raw(&sb, "dry_run", u[i].dry_run ? "true" : "false");
+		ctl_json_raw(&sb, "hard", u[i].hard ? "true" : "false");
+		(void)strbuf_append_str(&sb, "}");
+	}
+	(void)strbuf_append_str(&sb, "]}");
+	ctl_json_print(c, &sb);
+	strbuf_free(&sb);
+}
+
+/* actl_quota_row - one limit's usage as a table row */
+static void
+actl_quota_row(struct ctl_table *t, const struct limit_usage *u, uint64_t now)
+{
+	char used[24];
+	char amount[24];
+	char rem[24];
+	char period[16];
+	char reset[64];
+	char flags[40];
+	const char *row[8];
+
+	(void)str_format(used, sizeof(used), "%llu",
+			 (unsigned long long)u->used);
+	(void)str_format(amount, sizeof(amount), "%llu",
+			 (unsigned long long)u->amount);
+	(void)str_format(rem, sizeof(rem), "%llu",
+			 (unsigned long long)u->remaining);
+	if (u->period_ms > 0)
+		limit_period_text(u->period_ms, period, sizeof(period));
+	else
+		(void)str_copy(period, sizeof(period), "message");
+	actl_when(u->reset_ms, now, reset, sizeof(reset));
+	(void)str_format(flags, sizeof(flags), "%s%s%s",
+			 u->overridden ? "overridden " : "",
+			 u->dry_run ? "dry-run " : "", u->hard ? "hard" : "");
+	row[0] = u->name;
+	row[1] = limit_counter_name(u->counter);
+	row[2] = used;
+	row[3] = amount;
+	row[4] = rem;
+	row[5] = period;
+	row[6] = reset;
+	row[7] = flags;
+	ctl_table_add(t, row);
+}
+
 /* actl_quota_show - "quota show SUBJECT" */
 static int
 actl_quota_show(struct ctl *c, struct actl *a, const char *subject)
@@ -165,7 +237,6 @@ actl_quota_show(struct ctl *c, struct actl *a, const char *subject)
 	char key[LIMIT_SUBJECT_MAX];
 	uint64_t now = abuse_now(NULL);
 	struct ctl_table t;
-	struct strbuf sb;
 	struct err e;
 	size_t n;
 	size_t i;
@@ -176,76 +247,13 @@ actl_quota_show(struct ctl *c, struct actl *a, const char *subject)
 		return CTL_NEGATIVE;
 	}
 	if (c->json) {
-		strbuf_init(&sb, 1 << 20);
-		(void)strbuf_append_str(&sb, "{");
-		ctl_json_str(&sb, "subject", key);
-		ctl_json_raw(&sb, "limits", "[");
-		for (i = 0; i < n; i++) {
-			char utc[32];
-
-			ctl_utc(now + u[i].reset_ms, utc, sizeof(utc));
-			ctl_json_raw(&sb, NULL, "{");
-			ctl_json_str(&sb, "name", u[i].name);
-			ctl_json_str(&sb, "counter",
-				     limit_counter_name(u[i].counter));
-			ctl_json_num(&sb, "used", (unsigned long)u[i].used);
-			ctl_json_num(&sb, "limit", (unsigned long)u[i].amount);
-			ctl_json_num(&sb, "remaining",
-				     (unsigned long)u[i].remaining);
-			ctl_json_num(&sb, "period_ms",
-				     (unsigned long)u[i].period_ms);
-			ctl_json_num(&sb, "reset_ms",
-				     (unsigned long)u[i].reset_ms);
-			ctl_json_str(&sb, "reset", u[i].reset_ms ? utc : "");
-			ctl_json_raw(&sb, "overridden",
-				     u[i].overridden ? "true" : "false");
-			ctl_json_raw(&sb, "dry_run",
-				     u[i].dry_run ? "true" : "false");
-			ctl_json_raw(&sb, "hard", u[i].hard ? "true" : "false");
-			(void)strbuf_append_str(&sb, "}");
-		}
-		(void)strbuf_append_str(&sb, "]}");
-		ctl_json_print(c, &sb);
-		strbuf_free(&sb);
+		actl_quota_json(c, key, u, n, now);
 		return CTL_OK;
 	}
 	fprintf(c->out, "%s\n", key);
 	ctl_table_init(&t, 8, heads);
-	for (i = 0; i < n; i++) {
-		char used[24];
-		char amount[24];
-		char rem[24];
-		char period[16];
-		char reset[64];
-		char flags[40];
-		const char *row[8];
-
-		(void)str_format(used, sizeof(used), "%llu",
-				 (unsigned long long)u[i].used);
-		(void)str_format(amount, sizeof(amount), "%llu",
-				 (unsigned long long)u[i].amount);
-		(void)str_format(rem, sizeof(rem), "%llu",
-				 (unsigned long long)u[i].remaining);
-		if (u[i].period_ms > 0)
-			limit_period_text(u[i].period_ms, period,
-					  sizeof(period));
-		else
-			(void)str_copy(period, sizeof(period), "message");
-		actl_when(u[i].reset_ms, now, reset, sizeof(reset));
-		(void)str_format(flags, sizeof(flags), "%s%s%s",
-				 u[i].overridden ? "overridden " : "",
-				 u[i].dry_run ? "dry-run " : "",
-				 u[i].hard ? "hard" : "");
-		row[0] = u[i].name;
-		row[1] = limit_counter_name(u[i].counter);
-		row[2] = used;
-		row[3] = amount;
-		row[4] = rem;
-		row[5] = period;
-		row[6] = reset;
-		row[7] = flags;
-		ctl_table_add(&t, row);
-	}
+	for (i = 0; i < n; i++)
+		actl_quota_row(&t, &u[i], now);
 	ctl_table_print(&t, c->out);
 	ctl_table_free(&t);
 	return CTL_OK;
@@ -526,9 +534,18 @@ actl_block_show(struct ctl *c, struct actl *a, const char *key)
 	return b.active ? CTL_OK : CTL_NEGATIVE;
 }
 
-/* ctl_block - "relayguardctl block SUBJECT ..." or "block show SUBJECT" */
-int
-ctl_block(struct ctl *c, int argc, char **argv)
+/* What "block" was asked for. */
+struct actl_block_opts {
+	enum abuse_action action;
+	bool action_set;
+	const char *reason;
+	uint64_t dur;		/* --for, ms */
+	uint64_t until;		/* --until, ms since the epoch */
+};
+
+/* actl_block_opts - the options of "block"; -1 on a usage error */
+static int
+actl_block_opts(int argc, char **argv, struct actl_block_opts *o)
 {
 	static const struct option longopts[] = {
 		{"for", required_argument, NULL, 'f'},
@@ -538,15 +555,50 @@ ctl_block(struct ctl *c, int argc, char **argv)
 		{"reject", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
-	enum abuse_action action = ABUSE_TEMPFAIL;
-	const char *reason = "";
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->action = ABUSE_TEMPFAIL;
+	o->reason = "";
+	while ((ch = getopt_long(argc, argv, "f:u:r:a:R", longopts, NULL)) !=
+	       -1) {
+		switch (ch) {
+		case 'f':
+			if (ctl_parse_duration(optarg, &o->dur) < 0 ||
+			    o->dur == 0)
+				return -1;
+			break;
+		case 'u':
+			if (ctl_parse_date(optarg, &o->until) < 0)
+				return -1;
+			break;
+		case 'r':
+			o->reason = optarg;
+			break;
+		case 'a':
+			if (abuse_action_parse(optarg, &o->action) < 0)
+				return -1;
+			o->action_set = true;
+			break;
+		case 'R':
+			o->action = ABUSE_REJECT;
+			o->action_set = true;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return argc - optind == 1 && !(o->dur != 0 && o->until != 0) ? 0 : -1;
+}
+
+/* ctl_block - "relayguardctl block SUBJECT ..." or "block show SUBJECT" */
+int
+ctl_block(struct ctl *c, int argc, char **argv)
+{
 	char key[ABUSE_SUBJECT_MAX];
-	uint64_t dur = 0;
-	uint64_t until = 0;
-	bool action_set = false;
+	struct actl_block_opts o;
 	struct actl a;
 	struct err e;
-	int ch;
 	int rc;
 
 	if (argc == 3 && strcmp(argv[1], "show") == 0) {
@@ -557,60 +609,34 @@ ctl_block(struct ctl *c, int argc, char **argv)
 		actl_close(&a);
 		return rc;
 	}
-	while ((ch = getopt_long(argc, argv, "f:u:r:a:R", longopts, NULL)) !=
-	       -1) {
-		switch (ch) {
-		case 'f':
-			if (ctl_parse_duration(optarg, &dur) < 0 || dur == 0)
-				goto usage;
-			break;
-		case 'u':
-			if (ctl_parse_date(optarg, &until) < 0)
-				goto usage;
-			break;
-		case 'r':
-			reason = optarg;
-			break;
-		case 'a':
-			if (abuse_action_parse(optarg, &action) < 0)
-				goto usage;
-			action_set = true;
-			break;
-		case 'R':
-			action = ABUSE_REJECT;
-			action_set = true;
-			break;
-		default:
-			goto usage;
-		}
+	if (actl_block_opts(argc, argv, &o) < 0) {
+		ctl_error("usage: relayguardctl block SUBJECT [--for TIME | "
+			  "--until DATE] [--reason TEXT] [--action tempfail|"
+			  "reject|hold|log] [--reject]; relayguardctl block "
+			  "show SUBJECT");
+		return CTL_USAGE;
 	}
-	if (argc - optind != 1 || (dur != 0 && until != 0))
-		goto usage;
 	if ((rc = actl_subject(argv[optind], key, sizeof(key))) != CTL_OK)
 		return rc;
 	if ((rc = actl_open(c, false, &a)) != CTL_OK) {
 		actl_close(&a);
 		return rc;
 	}
-	if (!action_set)
-		action = (enum abuse_action)a.conf->penalty_box_action;
-	if (dur != 0)
-		until = abuse_now(NULL) + dur;
-	if (abuse_block_set(a.abuse, key, until, action, reason, &e) < 0) {
+	if (!o.action_set)
+		o.action = (enum abuse_action)a.conf->penalty_box_action;
+	if (o.dur != 0)
+		o.until = abuse_now(NULL) + o.dur;
+	if (abuse_block_set(a.abuse, key, o.until, o.action, o.reason,
+			    &e) < 0) {
 		ctl_error("block %s: %s", key, e.text);
 		actl_close(&a);
 		return strstr(e.text, "before it starts") ? CTL_USAGE
 							   : CTL_ERROR;
 	}
-	actl_audit_event(a.conf, "block", key, action, reason);
+	actl_audit_event(a.conf, "block", key, o.action, o.reason);
 	rc = actl_block_show(c, &a, key);
 	actl_close(&a);
 	return rc == CTL_NEGATIVE ? CTL_ERROR : rc;
-usage:
-	ctl_error("usage: relayguardctl block SUBJECT [--for TIME | --until "
-		  "DATE] [--reason TEXT] [--action tempfail|reject|hold|log] "
-		  "[--reject]; relayguardctl block show SUBJECT");
-	return CTL_USAGE;
 }
 
 /* ctl_unblock - "relayguardctl unblock SUBJECT [--forget] [--reason T]" */
@@ -779,61 +805,17 @@ ctl_reputation(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
-/* ctl_top - "relayguardctl top [--window TIME] [--refused] [-n N]" */
-int
-ctl_top(struct ctl *c, int argc, char **argv)
+/* actl_top_print - the rows of "top", as a table or JSON */
+static void
+actl_top_print(struct ctl *c, enum abuse_top_by by,
+	       const struct abuse_top_row *rows, size_t n)
 {
-	static const struct option longopts[] = {
-		{"window", required_argument, NULL, 'w'},
-		{"refused", no_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
-	};
 	static const char *const heads[] = {"RANK", "SUBJECT", "DECISIONS"};
 	static const char *const heads_r[] = {"RANK", "SUBJECT", "REFUSED"};
-	struct abuse_top_row rows[ABUSE_TOP_MAX];
-	enum abuse_top_by by = ABUSE_TOP_SENT;
-	uint64_t window = 3600000;
-	unsigned long max = 10;
 	struct ctl_table t;
 	struct strbuf sb;
-	struct actl a;
-	struct err e;
-	size_t n;
 	size_t i;
-	int ch;
-	int rc;
 
-	while ((ch = getopt_long(argc, argv, "w:rn:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'w':
-			if (ctl_parse_duration(optarg, &window) < 0 ||
-			    window == 0 || window > 86400000)
-				goto usage;
-			break;
-		case 'r':
-			by = ABUSE_TOP_REFUSED;
-			break;
-		case 'n':
-			if (str_to_ulong(optarg, 10, ABUSE_TOP_MAX, &max) < 0 ||
-			    max == 0)
-				goto usage;
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (optind != argc)
-		goto usage;
-	if ((rc = actl_open(c, false, &a)) != CTL_OK) {
-		actl_close(&a);
-		return rc;
-	}
-	if (abuse_top(a.abuse, by, window, max, rows, &n, &e) < 0) {
-		ctl_error("top: %s", e.text);
-		actl_close(&a);
-		return CTL_ERROR;
-	}
-	actl_close(&a);
 	if (c->json) {
 		strbuf_init(&sb, 1 << 20);
 		(void)strbuf_append_str(&sb, "[");
@@ -848,24 +830,73 @@ ctl_top(struct ctl *c, int argc, char **argv)
 		(void)strbuf_append_str(&sb, "]");
 		ctl_json_print(c, &sb);
 		strbuf_free(&sb);
-	} else if (n > 0) {
-		ctl_table_init(&t, 3, by == ABUSE_TOP_SENT ? heads : heads_r);
-		for (i = 0; i < n; i++) {
-			char rank[8];
-			char count[24];
-			const char *row[3];
-
-			(void)str_format(rank, sizeof(rank), "%zu", i + 1);
-			(void)str_format(count, sizeof(count), "%lu",
-					 rows[i].count);
-			row[0] = rank;
-			row[1] = rows[i].subject;
-			row[2] = count;
-			ctl_table_add(&t, row);
-		}
-		ctl_table_print(&t, c->out);
-		ctl_table_free(&t);
+		return;
 	}
+	if (n == 0)
+		return;
+	ctl_table_init(&t, 3, by == ABUSE_TOP_SENT ? heads : heads_r);
+	for (i = 0; i < n; i++) {
+		char rank[8];
+		char count[24];
+		const char *row[3];
+
+		(void)str_format(rank, sizeof(rank), "%zu", i + 1);
+		(void)str_format(count, sizeof(count), "%lu", rows[i].count);
+		row[0] = rank;
+		row[1] = rows[i].subject;
+		row[2] = count;
+		ctl_table_add(&t, row);
+	}
+	ctl_table_print(&t, c->out);
+	ctl_table_free(&t);
+}
+
+/* ctl_top - "relayguardctl top [--window TIME] [--refused] [-n N]" */
+int
+ctl_top(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"window", required_argument, NULL, 'w'},
+		{"refused", no_argument, NULL, 'r'},
+		{NULL, 0, NULL, 0},
+	};
+	struct abuse_top_row rows[ABUSE_TOP_MAX];
+	enum abuse_top_by by = ABUSE_TOP_SENT;
+	uint64_t window = 3600000;
+	unsigned long max = 10;
+	struct actl a;
+	struct err e;
+	size_t n;
+	int ch;
+	int rc;
+
+	while ((ch = getopt_long(argc, argv, "w:rn:", longopts, NULL)) != -1) {
+		if (ch == 'w' && ctl_parse_duration(optarg, &window) == 0 &&
+		    window > 0 && window <= 86400000)
+			continue;
+		if (ch == 'r') {
+			by = ABUSE_TOP_REFUSED;
+			continue;
+		}
+		if (ch == 'n' &&
+		    str_to_ulong(optarg, 10, ABUSE_TOP_MAX, &max) == 0 &&
+		    max > 0)
+			continue;
+		goto usage;
+	}
+	if (optind != argc)
+		goto usage;
+	if ((rc = actl_open(c, false, &a)) != CTL_OK) {
+		actl_close(&a);
+		return rc;
+	}
+	rc = abuse_top(a.abuse, by, window, max, rows, &n, &e);
+	actl_close(&a);
+	if (rc < 0) {
+		ctl_error("top: %s", e.text);
+		return CTL_ERROR;
+	}
+	actl_top_print(c, by, rows, n);
 	if (n == 0 && !c->json)
 		ctl_error("top: no %s within the window",
 			  by == ABUSE_TOP_SENT ? "decisions" : "refusals");

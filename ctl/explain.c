@@ -408,36 +408,22 @@ ex_checks(struct ex *x, struct txn *t, char **rcpts, size_t n,
 	ex_verdict(x);
 }
 
-/* ex_usage - the synopsis on stderr */
-static int
-ex_usage(void)
-{
-	ctl_error("usage: relayguardctl explain --to ADDR [--to ADDR]... "
-		  "[--client IP] [--helo NAME] [--login LOGIN] [--from ADDR] "
-		  "[--header-from ADDR] [--size BYTES] [--no-spf]");
-	return CTL_USAGE;
-}
+/* What explain was told about the message. */
+struct ex_opts {
+	const char *client;
+	const char *helo;
+	const char *login;
+	const char *from;
+	const char *hfrom;	/* NULL: no header From given */
+	char **rcpts;
+	size_t nrcpts;
+	unsigned long size;
+	bool no_spf;
+};
 
-/* ex_txn - the described message; -1 when a value does not fit */
+/* ex_opts_parse - the options; -1 on a usage error (said on stderr) */
 static int
-ex_txn(struct txn *t, const char *client, const char *helo,
-       const char *login, const char *from)
-{
-	memset(t, 0, sizeof(*t));
-	t->via = TXN_VIA_POLICY;	/* checks only, nothing reserved */
-	(void)str_copy(t->id, sizeof(t->id), "explain");
-	(void)str_copy(t->client_name, sizeof(t->client_name), "explain");
-	if (str_copy(t->client_addr, sizeof(t->client_addr), client) < 0 ||
-	    str_copy(t->helo, sizeof(t->helo), helo) < 0 ||
-	    str_copy(t->login, sizeof(t->login), login) < 0 ||
-	    str_copy(t->sender, sizeof(t->sender), from) < 0)
-		return -1;
-	return 0;
-}
-
-/* ctl_explain - "relayguardctl explain ..." */
-int
-ctl_explain(struct ctl *c, int argc, char **argv)
+ex_opts_parse(int argc, char **argv, struct ex_opts *o)
 {
 	static const struct option longopts[] = {
 		{"client", required_argument, NULL, 'c'},
@@ -450,61 +436,110 @@ ctl_explain(struct ctl *c, int argc, char **argv)
 		{"no-spf", no_argument, NULL, 'N'},
 		{NULL, 0, NULL, 0},
 	};
-	static const char *const heads[] = {"CHECK", "RESULT", "DETAIL"};
-	const char *client = "";
-	const char *helo = "";
-	const char *login = "";
-	const char *from = "";
-	const char *hfrom = NULL;
-	char **rcpts = xcalloc(EX_RCPTS_MAX, sizeof(*rcpts));
-	unsigned long size = 0;
-	bool no_spf = false;
-	struct config *cfg = NULL;
-	struct txn *t = NULL;
-	struct ex x;
-	struct err e;
-	size_t n = 0;
-	int rc;
+	const char **str = NULL;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			client = optarg;
+			str = &o->client;
 			break;
 		case 'H':
-			helo = optarg;
+			str = &o->helo;
 			break;
 		case 'l':
-			login = optarg;
+			str = &o->login;
 			break;
 		case 'f':
-			from = optarg;
+			str = &o->from;
 			break;
 		case 'F':
-			hfrom = optarg;
+			str = &o->hfrom;
 			break;
 		case 'N':
-			no_spf = true;
-			break;
+			o->no_spf = true;
+			continue;
 		case 't':
-			if (n == EX_RCPTS_MAX)
+			if (o->nrcpts == EX_RCPTS_MAX)
 				goto usage;
-			rcpts[n++] = optarg;
-			break;
+			o->rcpts[o->nrcpts++] = optarg;
+			continue;
 		case 's':
-			if (str_to_ulong(optarg, 10, 1UL << 40, &size) < 0)
+			if (str_to_ulong(optarg, 10, 1UL << 40, &o->size) < 0)
 				goto usage;
-			break;
+			continue;
 		default:
 			goto usage;
 		}
+		*str = optarg;
 	}
-	t = xmalloc(sizeof(*t));
-	if (optind != argc || n == 0 ||
-	    ex_txn(t, client, helo, login, from) < 0)
-		goto usage;
-	t->size = size;
+	if (optind == argc && o->nrcpts > 0)
+		return 0;
+usage:
+	ctl_error("usage: relayguardctl explain --to ADDR [--to ADDR]... "
+		  "[--client IP] [--helo NAME] [--login LOGIN] [--from ADDR] "
+		  "[--header-from ADDR] [--size BYTES] [--no-spf]");
+	return -1;
+}
+
+/* ex_txn - the described message; -1 when a value does not fit */
+static int
+ex_txn(struct txn *t, const struct ex_opts *o)
+{
+	memset(t, 0, sizeof(*t));
+	t->via = TXN_VIA_POLICY;	/* checks only, nothing reserved */
+	(void)str_copy(t->id, sizeof(t->id), "explain");
+	(void)str_copy(t->client_name, sizeof(t->client_name), "explain");
+	t->size = o->size;
+	if (str_copy(t->client_addr, sizeof(t->client_addr), o->client) < 0 ||
+	    str_copy(t->helo, sizeof(t->helo), o->helo) < 0 ||
+	    str_copy(t->login, sizeof(t->login), o->login) < 0 ||
+	    str_copy(t->sender, sizeof(t->sender), o->from) < 0) {
+		ctl_error("explain: a value is too long for an SMTP session");
+		return -1;
+	}
+	return 0;
+}
+
+/* ex_print - the checks as a table, or as one JSON document with the
+ * verdict */
+static void
+ex_print(struct ex *x)
+{
+	const struct verdict *v = &x->v;
+	bool refused = v->action != VERDICT_CONTINUE;
+
+	if (!x->c->json) {
+		ctl_table_print(&x->t, x->c->out);
+		return;
+	}
+	(void)strbuf_append_str(&x->js, "]");
+	ctl_json_str(&x->js, "verdict", refused ? verdict_action_name(v->action)
+					       : x->hold ? "hold" : "accept");
+	ctl_json_str(&x->js, "reply", refused ? v->code : "");
+	ctl_json_str(&x->js, "xcode", v->xcode);
+	ctl_json_str(&x->js, "text", v->text);
+	(void)strbuf_append_str(&x->js, "}");
+	ctl_json_print(x->c, &x->js);
+}
+
+/* ctl_explain - "relayguardctl explain ..." */
+int
+ctl_explain(struct ctl *c, int argc, char **argv)
+{
+	static const char *const heads[] = {"CHECK", "RESULT", "DETAIL"};
+	struct ex_opts o;
+	struct config *cfg = NULL;
+	struct txn *t = xmalloc(sizeof(*t));
+	struct ex x;
+	struct err e;
+	int rc = CTL_USAGE;
+
+	memset(&o, 0, sizeof(o));
+	o.client = o.helo = o.login = o.from = "";
+	o.rcpts = xcalloc(EX_RCPTS_MAX, sizeof(*o.rcpts));
+	if (ex_opts_parse(argc, argv, &o) < 0 || ex_txn(t, &o) < 0)
+		goto out;
 	if (config_load(c->conf_path, &cfg, &e) < 0) {
 		ctl_error("%s", e.text);
 		rc = CTL_CONFIG;
@@ -518,31 +553,15 @@ ctl_explain(struct ctl *c, int argc, char **argv)
 	strbuf_init(&x.js, 1 << 20);
 	(void)strbuf_append_str(&x.js, "{");
 	ctl_json_raw(&x.js, "checks", "[");
-	ex_checks(&x, t, rcpts, n, hfrom, no_spf);
-	if (c->json) {
-		(void)strbuf_append_str(&x.js, "]");
-		ctl_json_str(&x.js, "verdict", x.v.action != VERDICT_CONTINUE
-			     ? verdict_action_name(x.v.action)
-			     : x.hold ? "hold" : "accept");
-		ctl_json_str(&x.js, "reply", x.v.action != VERDICT_CONTINUE
-			     ? x.v.code : "");
-		ctl_json_str(&x.js, "xcode", x.v.xcode);
-		ctl_json_str(&x.js, "text", x.v.text);
-		(void)strbuf_append_str(&x.js, "}");
-		ctl_json_print(c, &x.js);
-	} else {
-		ctl_table_print(&x.t, c->out);
-	}
+	ex_checks(&x, t, o.rcpts, o.nrcpts, o.hfrom, o.no_spf);
+	ex_print(&x);
 	ctl_table_free(&x.t);
 	strbuf_free(&x.js);
 	rc = x.unavailable ? CTL_UNAVAILABLE
 	     : x.v.action != VERDICT_CONTINUE ? CTL_NEGATIVE : CTL_OK;
-	goto out;
-usage:
-	rc = ex_usage();
 out:
 	config_unref(cfg);
 	free(t);
-	free(rcpts);
+	free(o.rcpts);
 	return rc;
 }
