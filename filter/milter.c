@@ -402,8 +402,10 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f2;
 	(void)f3;
 	smfi_setpriv(ctx, c);
-	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
-	       (f0 & SMFIF_SETSYMLIST);
+	/* quarantine (abuse control's hold) only where the MTA offers it:
+	 * without it a hold is tempfailed, never passed on */
+	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
+	       (f0 & (SMFIF_SETSYMLIST | SMFIF_QUARANTINE));
 	*pf1 = MILTER_WANT_STEPS & f1;
 	/* An overloaded filter must be able to answer at connect. */
 	if (c->overloaded)

@@ -13,7 +13,8 @@
 #   - caps: a third recipient domain in one message hears 452 4.5.3 and the
 #     message goes to the other two;
 #   - quota warnings at 50, 80 and 100 percent, once each; the reputation
-#     and "top" counts; the audit lines of every signal.
+#     and "top" counts; the audit lines of every signal; the metrics; the
+#     report's blocked subjects and login events from the audit file.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rg.sh"
@@ -34,7 +35,8 @@ login	alice@sign.test		two
 login	*			big
 MAP
 rg_socket_inet
-rg_conf "limits = yes" "limit_map = $RUN/limits" "limit_backend = redis" \
+mport=$(rig_free_port)
+rg_conf "limits = yes" "metrics_listen = $mport" "limit_map = $RUN/limits" "limit_backend = redis" \
 	"redis_server = 127.0.0.1:$(rr_port main)" \
 	"audit_file = $RUN/audit.jsonl" \
 	"abuse_control = yes" "penalty_box_trips = 2" \
@@ -189,4 +191,14 @@ rig_check "reputation of carol: 3 client networks" \
 	sh -c '"$0" -c "$1" --json reputation login:carol@sign.test | jq -e ".networks == 3 and .day.tempfailed == 1"' "$CTL" "$RUN/relayguard.conf"
 rig_check "top --refused: alice's 6 among the refused" \
 	sh -c '"$0" -c "$1" --json top --refused -n 5 | jq -e "map(select(.subject == \"login:alice@sign.test\" and .refused == 6)) | length == 1"' "$CTL" "$RUN/relayguard.conf"
+
+# --- metrics and the report ---------------------------------------------------
+metrics=$(curl -s "http://127.0.0.1:$mport/metrics")
+rig_check "metrics: two fan-out holds, one spike reject, one stolen tempfail" \
+	bash -c 'grep -qx "relayguard_abuse_signals_total{signal=\"fanout\",action=\"hold\"} 2" <<< "$0" && grep -qx "relayguard_abuse_signals_total{signal=\"spike\",action=\"reject\"} 1" <<< "$0" && grep -qx "relayguard_abuse_signals_total{signal=\"stolen_credentials\",action=\"tempfail\"} 1" <<< "$0"' "$metrics"
+"$CTL" -c "$RUN/relayguard.conf" report -o "$RUN/report.html" 2> /dev/null
+rig_check "report: alice among the blocked subjects (penalty box, unblocked by relayguardctl)" \
+	grep -qE '<td class="subject">login:alice@sign\.test</td>.*penalty box, unblocked by the administrator' "$RUN/report.html"
+rig_check "report: carol's stolen-credentials and spiky's spike as login events" \
+	bash -c 'grep -q "stolen_credentials" "$0" && grep -q "login:carol@sign.test" "$0" && grep -q "login:spiky@sign.test" "$0"' "$RUN/report.html"
 rg_finish
