@@ -145,6 +145,11 @@ addr_set_domain(struct addr *out, const char *what, const char *d,
 		return ADDR_BAD;
 	}
 	str_lower(out->domain);
+	/* NFC may turn a character into ASCII punctuation (U+037E is ';') */
+	if (!addr_domain_is_valid(out->domain)) {
+		err_set(e, "%s domain is not a domain name", what);
+		return ADDR_BAD;
+	}
 	return ADDR_OK;
 }
 

@@ -159,6 +159,8 @@ static const struct row rows[] = {
 	 "a", "xn--bcher-kva.example", NULL},
 	{"a_label_domain_lower_cased", "a@XN--BCHER-KVA.example", 0, ADDR_OK,
 	 "a", "xn--bcher-kva.example", NULL},
+	{"nfc_to_ascii_punctuation_is_bad", "a@x\xcd\xbe" "y.example", 0,
+	 ADDR_BAD, NULL, NULL, "not a domain name"},
 	{"invalid_utf8_domain_is_bad", "a@b\xff.example", 0, ADDR_BAD, NULL,
 	 NULL, "not a valid internationalised name"},
 	{"needless_quotes_dropped", "\"alice\"@example.com", 0, ADDR_OK,

@@ -341,6 +341,8 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 	/* rate limits and quotas (issue 4) */
 	else if (IS("limits"))
 		rc = strbuf_append_str(sb, c->limits ? "yes" : "no");
+	else if (IS("limit_exempt_recipients"))
+		put_list(sb, &c->limit_exempt_recipients);
 	else if (IS("limit_map"))
 		rc = strbuf_append_str(sb, c->limit_map);
 	else if (IS("limit_backend"))
@@ -383,8 +385,6 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 		rc = strbuf_printf(sb, "%lu", c->redis_pool_size);
 	else if (IS("redis_key_prefix"))
 		rc = strbuf_append_str(sb, c->redis_key_prefix);
-	else if (IS("limit_exempt_recipients"))
-		put_list(sb, &c->limit_exempt_recipients);
 	/* abuse control (issue 6 part 2) */
 	else if (abuse_key(c, key, sb, &rc))
 		;
@@ -417,13 +417,13 @@ static const char *const all_keys[] = {
 	"audit_redis_stream", "audit_stream_maxlen", "audit_queue_size",
 	"audit_redis_timeout", "metrics_listen",
 	/* rate limits and quotas (issue 4) */
-	"limits", "limit_map", "limit_backend", "limit_fail_mode",
+	"limits", "limit_exempt_recipients", "limit_map", "limit_backend",
+	"limit_fail_mode",
 	"limit_local_percent", "limit_txn_ttl", "limit_tempfail_reply",
 	"limit_reject_reply", "limit_unavailable_reply", "redis_server",
 	"redis_password", "redis_user", "redis_db", "redis_connect_timeout",
 	"redis_timeout", "redis_sentinels", "redis_sentinel_master",
 	"redis_cluster", "redis_pool_size", "redis_key_prefix",
-	"limit_exempt_recipients",
 	/* abuse control (issue 6 part 2) */
 	"abuse_control", "penalty_box_trips", "penalty_box_window",
 	"penalty_box_time", "penalty_box_growth", "penalty_box_max_time",
