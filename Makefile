@@ -156,11 +156,15 @@ install: $(PROG) $(CTL)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/relayguard
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/sbin/relayguard
-	install -m 644 filter/relayguard.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 755 $(CTL) $(DESTDIR)$(PREFIX)/sbin/relayguardctl
+	install -m 644 filter/relayguard.8 ctl/relayguardctl.8 \
+		$(DESTDIR)$(MANDIR)/man8/
 	install -m 644 conf/relayguard.conf.5 conf/relayguard-limits.5 \
 		$(DESTDIR)$(MANDIR)/man5/
 	test -e $(DESTDIR)$(SYSCONFDIR)/relayguard/senders || \
 		install -m 644 conf/senders $(DESTDIR)$(SYSCONFDIR)/relayguard/senders
+	test -e $(DESTDIR)$(SYSCONFDIR)/relayguard/limits || \
+		install -m 644 conf/limits $(DESTDIR)$(SYSCONFDIR)/relayguard/limits
 	test -e $(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf || \
 		install -m 644 conf/relayguard.conf \
 			$(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf
