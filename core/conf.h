@@ -69,6 +69,21 @@ struct conf {
 	unsigned long min_key_bits;
 	enum conf_action on_sign_error;
 	size_t max_header_bytes;
+
+	/* relayguard-policyd, the Postfix policy service (issue 5) */
+	char *policy_socket;
+	unsigned long policy_socket_mode;
+	char *policy_socket_group;
+	char *policy_pid_file;
+	unsigned long policy_max_connections;
+	unsigned long policy_idle_timeout;	/* seconds */
+	unsigned long policy_request_timeout;	/* seconds */
+	size_t policy_max_line;
+	unsigned long policy_max_attributes;
+	size_t policy_max_request;
+	unsigned long policy_workers;
+	bool policy_defer_if_permit;
+	bool policy_prepend_headers;
 };
 
 int conf_load(const char *path, struct conf **out, struct err *e);

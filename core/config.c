@@ -40,6 +40,14 @@ config_user(struct config *cfg, struct err *e)
 int
 config_load(const char *path, struct config **out, struct err *e)
 {
+	return config_load_flags(path, 0, out, e);
+}
+
+/* config_load_flags - the same, leaving out what flags say */
+int
+config_load_flags(const char *path, unsigned flags, struct config **out,
+		  struct err *e)
+{
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 	struct keytable_opts ko;
 
@@ -53,6 +61,8 @@ config_load(const char *path, struct config **out, struct err *e)
 			   "KeyTable) or neither", path);
 		goto fail;
 	}
+	if (flags & CONFIG_NO_SIGNING)
+		goto done;
 	if (cfg->conf->key_table[0] != '\0') {
 		ko.require_safe = cfg->conf->require_safe_keys;
 		ko.owner_uid = cfg->user_uid;
@@ -65,6 +75,7 @@ config_load(const char *path, struct config **out, struct err *e)
 	cfg->dkim = dkimsign_lib_new(cfg->conf, e);
 	if (cfg->dkim == NULL)
 		goto fail;
+done:
 	cfg->generation = atomic_fetch_add(&config_generations, 1) + 1;
 	*out = cfg;
 	return 0;
