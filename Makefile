@@ -1,6 +1,6 @@
 # relayguard - one non-recursive Makefile.
 #
-#   make            build build/relayguard
+#   make            build build/relayguard and build/relayguard-policyd
 #   make check      install missing Debian packages, build, run every test
 #   make demo       sign real mail through a throwaway Postfix on loopback
 #   make bench      throughput against bare Postfix and opendkim
@@ -42,7 +42,7 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-RG_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Icore -Ifilter \
+RG_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Icore -Ifilter -Ipolicy \
 	$(RG_WARN) $(RG_HARDEN) $(RG_SAN) -MMD -MP
 ALL_CFLAGS = $(CFLAGS) $(RG_CFLAGS) $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(RG_LDHARDEN) $(RG_SAN) -pthread
@@ -51,6 +51,13 @@ CORE_SRC := $(wildcard core/*.c)
 FILTER_SRC := $(wildcard filter/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 FILTER_OBJ := $(FILTER_SRC:%.c=$(B)/%.o)
+
+# relayguard-policyd: policy/main.c plus the modules in libpolicy.a (unit
+# tests link those); libev has no pkg-config file in Debian 12
+POLICY_SRC := $(filter-out policy/main.c,$(wildcard policy/*.c))
+POLICY_OBJ := $(POLICY_SRC:%.c=$(B)/%.o)
+POLICY_LIBS := -lev
+POLICYD := $(B)/relayguard-policyd
 
 UNIT_SRC := $(wildcard tests/unit/*_test.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -69,6 +76,14 @@ $(B)/%.o: %.c
 $(PROG): $(FILTER_OBJ) $(B)/libcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(FILTER_OBJ) $(B)/libcore.a $(PKG_LIBS)
 
+$(POLICYD): $(B)/policy/main.o $(B)/libpolicy.a $(B)/libcore.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(B)/policy/main.o $(B)/libpolicy.a \
+		$(B)/libcore.a $(PKG_LIBS) $(POLICY_LIBS)
+
+$(B)/libpolicy.a: $(POLICY_OBJ)
+	rm -f $@
+	ar rcs $@ $(POLICY_OBJ)
+
 $(B)/libcore.a: $(CORE_OBJ)
 	rm -f $@
 	ar rcs $@ $(CORE_OBJ)
@@ -77,6 +92,14 @@ $(B)/tests/%_test: tests/unit/%_test.c $(B)/libcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< \
 		$(B)/libcore.a $(PKG_LIBS) -lcmocka
+
+# tests of policy/ modules (the shorter stem wins over the rule above)
+$(B)/tests/policy_%_test: tests/unit/policy_%_test.c $(B)/libpolicy.a \
+		$(B)/libcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< \
+		$(B)/libpolicy.a $(B)/libcore.a $(PKG_LIBS) $(POLICY_LIBS) \
+		-lcmocka
 
 # --- packages -------------------------------------------------------------
 
@@ -117,7 +140,7 @@ fuzz:
 
 # --- install --------------------------------------------------------------
 
-install: $(PROG)
+install: $(PROG) $(POLICYD)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/relayguard
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/sbin/relayguard
@@ -138,4 +161,5 @@ fmt:
 clean:
 	rm -rf build build-san
 
--include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(UNIT_BIN:=.d) \
+	$(POLICY_OBJ:.o=.d) $(B)/policy/main.d

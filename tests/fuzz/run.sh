@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh [TARGET...] - build the libFuzzer targets in tests/fuzz/ and run
 # each for FUZZ_TIME seconds (default 20; FUZZ_TIME=5 is the quick mode
-# make check uses).  Targets: addr conf keytable (default: all).
+# make check uses).  Targets: addr conf keytable policy (default: all).
 #
 # Each target links the core sources directly, built with clang-14 and
 # ASan + UBSan, into build/fuzz/.  The committed seeds in
@@ -14,7 +14,7 @@ cd "$top" || exit 1
 
 FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_CC=${FUZZ_CC:-clang-14}
-targets=${*:-"addr conf keytable"}
+targets=${*:-"addr conf keytable policy"}
 out=build/fuzz
 
 case $FUZZ_TIME in
@@ -36,7 +36,15 @@ max_len() {
 	case $1 in
 	addr) echo 2048 ;;
 	conf) echo 10000 ;;
+	policy) echo 65536 ;;	# over the default max_request (32k)
 	*) echo 6000 ;;
+	esac
+}
+
+# extra_src NAME - sources outside core/ that a target tests
+extra_src() {
+	case $1 in
+	policy) echo "-Ipolicy policy/policy_req.c" ;;
 	esac
 }
 
@@ -65,7 +73,7 @@ for t in $targets; do
 	# shellcheck disable=SC2086,SC2046 # $libs: a list of flags
 	if ! "$FUZZ_CC" -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -std=c11 -D_DEFAULT_SOURCE \
-		-D_GNU_SOURCE -Icore -o "$bin" "$src" core/*.c $libs \
+		-D_GNU_SOURCE -Icore -o "$bin" "$src" core/*.c $(extra_src "$t") $libs \
 		-pthread $(link_flags "$t"); then
 		echo "FAIL $t: does not build"
 		failed="$failed $t"
