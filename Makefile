@@ -67,7 +67,7 @@ PROG := $(B)/relayguard
 .PHONY: all check check-unit check-milter check-integration check-conf \
 	lint deps demo bench fuzz install uninstall fmt clean
 
-all: $(PROG)
+all: $(PROG) $(POLICYD)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
