@@ -64,7 +64,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 PROG := $(B)/relayguard
 
-.PHONY: all check check-unit check-milter check-integration check-conf \
+.PHONY: all check check-unit check-milter check-policy check-integration \
+	check-conf \
 	lint deps demo bench fuzz install uninstall fmt clean
 
 all: $(PROG) $(POLICYD)
@@ -120,6 +121,9 @@ check-unit: $(UNIT_BIN)
 
 check-milter: $(PROG)
 	@RG_BUILD=$(B) sh tests/run.sh milter
+
+check-policy: $(PROG) $(POLICYD)
+	@RG_BUILD=$(B) sh tests/run.sh policy
 
 check-integration: $(PROG)
 	@RG_BUILD=$(B) sh tests/run.sh integration

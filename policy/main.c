@@ -86,7 +86,6 @@ main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct policy_server *srv;
 	struct policy_sock sock;
-	struct policy_sock_addr addr;
 	struct err e;
 	char sum[1024];
 	char pid_path[4096];
@@ -124,7 +123,7 @@ main(int argc, char **argv)
 	log_open(POLICYD_NAME, true, LOG_MAIL);
 	log_set_fatal_status(EX_CONFIG_STATUS);
 	if (config_load_flags(conf_path, CONFIG_NO_SIGNING, &cfg, &e) < 0 ||
-	    policy_sock_parse(cfg->conf->policy_socket, &addr, &e) < 0)
+	    policy_sock_check(cfg, &e) < 0)
 		log_fatal("%s", e.text);
 	main_summary(cfg, sum, sizeof(sum));
 	if (check) {
@@ -135,9 +134,10 @@ main(int argc, char **argv)
 	log_set_level(cfg->conf->log_level);
 	if (!foreground)
 		log_open(POLICYD_NAME, false, cfg->conf->syslog_facility);
+	/* from here on a failure is not the file's fault */
+	log_set_fatal_status(1);
 	if (policy_sock_open(cfg, &sock, &e) < 0)
 		log_fatal("cannot open the policy socket: %s", e.text);
-	log_set_fatal_status(1);
 	if (!foreground)
 		ready_fd = daemon_detach();
 	daemon_pid_file(cfg->conf->policy_pid_file);

@@ -159,36 +159,61 @@ policy_sock_unix_stale(const struct sockaddr_un *sun, struct err *e)
 	return 0;
 }
 
+/* policy_sock_group - the group a unix socket gets: policy_socket_group,
+ * or the user's */
+static int
+policy_sock_group(const struct config *cfg, gid_t *gid, struct err *e)
+{
+	const struct conf *c = cfg->conf;
+	struct group gr;
+	struct group *res = NULL;
+	char buf[4096];
+
+	*gid = cfg->user_gid;
+	if (c->policy_socket_group[0] == '\0')
+		return 0;
+	if (getgrnam_r(c->policy_socket_group, &gr, buf, sizeof(buf), &res) !=
+		    0 ||
+	    res == NULL) {
+		err_set(e, "%s: policy_socket_group: no such group \"%s\" "
+			   "(example: policy_socket_group = postfix)",
+			c->path, c->policy_socket_group);
+		return -1;
+	}
+	*gid = gr.gr_gid;
+	return 0;
+}
+
+/* policy_sock_check - what -n can check without binding: the socket
+ * syntax and the group */
+int
+policy_sock_check(const struct config *cfg, struct err *e)
+{
+	struct policy_sock_addr a;
+	gid_t gid;
+
+	if (policy_sock_parse(cfg->conf->policy_socket, &a, e) < 0)
+		return -1;
+	if (a.family == AF_UNIX && policy_sock_group(cfg, &gid, e) < 0)
+		return -1;
+	return 0;
+}
+
 /* policy_sock_unix_owner - owner, group and mode of the socket file */
 static int
 policy_sock_unix_owner(const struct config *cfg, const char *path,
 		       struct err *e)
 {
-	const struct conf *c = cfg->conf;
-	gid_t gid = cfg->user_gid;
+	gid_t gid;
 
-	if (c->policy_socket_group[0] != '\0') {
-		struct group gr;
-		struct group *res = NULL;
-		char buf[4096];
-
-		if (getgrnam_r(c->policy_socket_group, &gr, buf, sizeof(buf),
-			       &res) != 0 ||
-		    res == NULL) {
-			err_set(e, "%s: policy_socket_group: no such group "
-				   "\"%s\" (example: policy_socket_group = "
-				   "postfix)",
-				c->path, c->policy_socket_group);
-			return -1;
-		}
-		gid = gr.gr_gid;
-	}
+	if (policy_sock_group(cfg, &gid, e) < 0)
+		return -1;
 	if ((cfg->user_uid != (uid_t)-1 || gid != (gid_t)-1) &&
 	    chown(path, cfg->user_uid, gid) < 0) {
 		err_set(e, "chown %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (chmod(path, (mode_t)c->policy_socket_mode) < 0) {
+	if (chmod(path, (mode_t)cfg->conf->policy_socket_mode) < 0) {
 		err_set(e, "chmod %s: %s", path, strerror(errno));
 		return -1;
 	}

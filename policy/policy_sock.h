@@ -13,8 +13,10 @@
  * than asked).  A unix socket file left by an earlier run is removed; one
  * on which a server still answers is an error ("in use").  At close the
  * file is removed only if it is still the one we made (a quick restart
- * must not lose the new instance's socket).  Errors come back in struct err
- * naming the setting and an example.  Not thread-safe; startup only.
+ * must not lose the new instance's socket).  policy_sock_check() is what
+ * "-n" can check without binding: the syntax and the group.  Errors come
+ * back in struct err naming the setting and an example.  Not thread-safe;
+ * startup only.
  */
 #ifndef RG_POLICY_SOCK_H
 #define RG_POLICY_SOCK_H
@@ -45,6 +47,7 @@ struct policy_sock {
 
 int policy_sock_parse(const char *spec, struct policy_sock_addr *a,
 		      struct err *e);
+int policy_sock_check(const struct config *cfg, struct err *e);
 int policy_sock_open(const struct config *cfg, struct policy_sock *s,
 		     struct err *e);
 void policy_sock_close(struct policy_sock *s);

@@ -4,7 +4,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 rc=0
 banned='\b(strcpy|strcat|sprintf|vsprintf|gets|strncpy|strtok|atoi)[[:space:]]*\('
-if grep -nE "$banned" core/*.c core/*.h filter/*.c filter/*.h; then
+if grep -nE "$banned" core/*.c core/*.h filter/*.c filter/*.h policy/*.c policy/*.h; then
 	echo "lint: banned function (see STYLE: str_copy, str_format, strtol)"
 	rc=1
 fi
