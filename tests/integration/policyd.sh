@@ -119,3 +119,47 @@ pd_scenario() {
 		RG_FAILS=$((RG_FAILS + 1))
 	fi
 }
+
+# --- with the rig's Postfix ------------------------------------------------
+
+# pd_postfix_wire [default_action] - ask relayguard-policyd at RCPT (in
+# smtpd_recipient_restrictions, after the relay check) and at END-OF-
+# MESSAGE, as contrib/postfix/main.cf.policy does; XCLIENT from loopback
+# and SASL on, so a test can be an outside client or a login
+# (swaks --xclient "ADDR=192.0.2.7 LOGIN=ann").  Reloads Postfix.
+pd_postfix_wire() {
+	local def=${1:-451 4.3.5 Policy service unavailable, try again later}
+	rig_postconf "smtpd_authorized_xclient_hosts = 127.0.0.0/8" \
+		"smtpd_sasl_auth_enable = yes" \
+		"relay_domains = example.net, example.org" \
+		"smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination" \
+		"smtpd_recipient_restrictions = check_policy_service $PD_POSTFIX" \
+		"smtpd_end_of_data_restrictions = check_policy_service $PD_POSTFIX" \
+		"smtpd_policy_service_default_action = $def" \
+		"smtpd_policy_service_timeout = 10s" \
+		"smtpd_policy_service_max_idle = 300s" \
+		"smtpd_policy_service_retry_delay = 1s"
+	rig_postfix_reload
+}
+
+# pd_send_expect CODE DESC SWAKS-ARGS... - send with swaks; pass when the
+# transaction ended with an SMTP reply starting with CODE (250 when the
+# message was accepted; the RCPT or end-of-data reply otherwise), e.g.
+#	pd_send_expect 451 "over quota at RCPT" --from ann@sign.test \
+#		--to bo@example.net --xclient "LOGIN=ann"
+pd_send_expect() {
+	local code=$1 desc=$2 got
+	shift 2
+	RG_SEND_QUIET=1 rig_send "$@" || true
+	# swaks marks replies "<- " or "<** " (errors); the last one before
+	# QUIT's 221 decides: DATA's 250, or the refused command's 4xx/5xx
+	got=$(grep -E '^ *<(\*\*|-) +[0-9]{3}' "$RUN/send.last" |
+		grep -vE '^ *<(\*\*|-) +221[ -]' | tail -n 1 |
+		sed -E 's/^ *<(\*\*|-) +//')
+	if [ "${got:0:3}" = "$code" ]; then
+		rig_pass "$desc: $got"
+	else
+		rig_fail "$desc: got \"$got\", want $code" || true
+		sed 's/^/    | /' "$RUN/send.last" | tail -n 20
+	fi
+}
