@@ -124,7 +124,18 @@ policy_req_space(struct policy_req_reader *r, size_t *avail)
 	return r->buf + r->len;
 }
 
-/* policy_req_commit - n bytes were written at policy_req_space() */
+/* policy_req_space_append - where more bytes go without moving or
+ * growing the buffer, so that a handed-out request stays valid (a worker
+ * may be reading it); *avail is 0 when the buffer is full */
+char *
+policy_req_space_append(struct policy_req_reader *r, size_t *avail)
+{
+	*avail = r->cap - r->len;
+	return r->buf + r->len;
+}
+
+/* policy_req_commit - n bytes were written at policy_req_space() or
+ * policy_req_space_append() */
 void
 policy_req_commit(struct policy_req_reader *r, size_t n)
 {

@@ -22,7 +22,10 @@
  *
  * Values of the known attributes come back NUL-terminated, pointing into
  * the reader's buffer: valid until the next call of policy_req_next(),
- * policy_req_feed(), policy_req_space() or policy_req_reader_free().  After
+ * policy_req_feed(), policy_req_space(), policy_req_trim() or
+ * policy_req_reader_free(); policy_req_space_append() and
+ * policy_req_commit() leave them alone (more bytes may be read while a
+ * request is still being answered).  After
  * an error the reader stays failed.  No I/O, no globals; one reader per
  * connection, one thread at a time.
  */
@@ -84,6 +87,7 @@ void policy_req_reader_init(struct policy_req_reader *r,
 			    const struct policy_req_limits *lim);
 void policy_req_reader_free(struct policy_req_reader *r);
 char *policy_req_space(struct policy_req_reader *r, size_t *avail);
+char *policy_req_space_append(struct policy_req_reader *r, size_t *avail);
 void policy_req_commit(struct policy_req_reader *r, size_t n);
 size_t policy_req_feed(struct policy_req_reader *r, const void *data,
 		       size_t len);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -32,31 +33,53 @@
 /* "action=" + value + "\n\n" */
 #define POLICY_SERVER_OUT_MAX (POLICY_ACTION_MAX + 16)
 
+/*
+ * Who owns a connection.  IDLE: the loop, for everything.  BUSY: a worker
+ * owns the request, the decision state, the reply and the pinned config;
+ * the loop may still read more bytes behind the request (policy_req_
+ * space_append) and keeps the timer.  The worker sends the reply itself
+ * and sets IDLE, so the usual request costs the loop no wake-up; when the
+ * loop needs the connection back (bytes or EOF arrived meanwhile, or a
+ * stop) it sets BUSY_NOTIFY, and the worker then hands the connection
+ * back through the done list instead.  Transitions: loop IDLE->BUSY
+ * (dispatch), loop BUSY->BUSY_NOTIFY, worker BUSY->IDLE, loop
+ * BUSY_NOTIFY->IDLE (taking it from the done list).
+ */
+enum policy_conn_state {
+	POLICY_CONN_IDLE,
+	POLICY_CONN_BUSY,
+	POLICY_CONN_BUSY_NOTIFY,
+};
+
 struct policy_conn {
 	struct policy_server *srv;
 	int fd;
 	unsigned long id;
 	char peer[INET6_ADDRSTRLEN + 16];	/* "addr:port" or "unix" */
+	atomic_int state;		/* enum policy_conn_state */
+	/* the loop's */
 	ev_io io;			/* read; write while a reply waits */
 	ev_timer timer;
-	ev_tstamp deadline;		/* idle or request deadline */
-	ev_tstamp timer_at;		/* when the timer fires */
+	double timer_at;		/* when the timer fires (mono) */
 	bool in_request;		/* bytes of a request have come */
-	ev_tstamp request_start;
-	bool busy;			/* the request is at a worker */
-	bool closing;			/* free when the worker is done */
+	double request_start;
+	bool peer_closed;		/* EOF or a read error seen */
+	bool closing;			/* free when it comes back */
 	struct policy_req_reader rd;
+	struct policy_conn *prev;
+	struct policy_conn *next;
+	/* the worker's while busy, the loop's otherwise */
 	struct policy_job job;
-	/* owned by the worker while busy, by the loop otherwise */
 	struct config *cfg;		/* pinned for the request */
 	struct policy_req req;
-	struct policy_decide_state state;
+	struct policy_decide_state dstate;
 	struct policy_decision dec;
 	char out[POLICY_SERVER_OUT_MAX];
 	size_t outlen;
 	size_t outoff;
-	struct policy_conn *prev;
-	struct policy_conn *next;
+	int send_errno;
+	double idle_since;		/* the last reply went out (mono) */
+	struct policy_conn *done_next;	/* on the done list */
 };
 
 struct policy_server {
@@ -66,16 +89,18 @@ struct policy_server {
 	struct policy_sock *sock;
 	ev_io accept_io;
 	ev_timer accept_pause;
-	ev_async wake;			/* worker done, or a signal */
+	ev_async wake;			/* done list, or a signal */
 	ev_timer grace;
 	struct policy_pool *pool;
 	struct policy_conn *conns;
 	unsigned long nconns;
-	unsigned long nbusy;
 	unsigned long next_id;
 	bool stopping;
-	ev_tstamp overload_logged;
+	unsigned long nwaiting;		/* stopping: busy ones to come back */
+	double overload_logged;
 	unsigned long overload_count;
+	pthread_mutex_t done_lock;	/* guards done_head */
+	struct policy_conn *done_head;
 	pthread_t sig_thread;
 	bool sig_thread_started;
 	atomic_int want_reload;
@@ -83,6 +108,16 @@ struct policy_server {
 };
 
 static void policy_conn_process(struct policy_conn *c);
+
+/* policy_mono - seconds on the monotonic clock */
+static double
+policy_mono(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* policy_conn_of - the connection a job is embedded in */
 static struct policy_conn *
@@ -92,7 +127,7 @@ policy_conn_of(struct policy_job *j)
 					      offsetof(struct policy_conn, job));
 }
 
-/* policy_conn_free - the one place a connection is released */
+/* policy_conn_free - the one place a connection is released (idle) */
 static void
 policy_conn_free(struct policy_conn *c)
 {
@@ -114,27 +149,27 @@ policy_conn_free(struct policy_conn *c)
 	free(c);
 }
 
-/* policy_conn_close - end a connection now, or (while its request is at
- * a worker, whose descriptor must not be reused yet) when it comes back */
-static void
-policy_conn_close(struct policy_conn *c)
+/* policy_conn_want_back - the loop needs a busy connection back when its
+ * worker is done; true when it will come (false: it is idle already) */
+static bool
+policy_conn_want_back(struct policy_conn *c)
 {
-	if (c->busy) {
-		c->closing = true;
-		return;
-	}
-	policy_conn_free(c);
+	int expected = POLICY_CONN_BUSY;
+
+	if (atomic_compare_exchange_strong(&c->state, &expected,
+					   POLICY_CONN_BUSY_NOTIFY))
+		return true;
+	return expected == POLICY_CONN_BUSY_NOTIFY;
 }
 
-/* policy_conn_arm - the connection's deadline; the timer is moved only
- * when it would fire too late (a later deadline is checked on firing) */
+/* policy_conn_arm - make the timer fire by deadline (mono); a later
+ * deadline is found when it fires */
 static void
-policy_conn_arm(struct policy_conn *c, ev_tstamp deadline)
+policy_conn_arm(struct policy_conn *c, double deadline)
 {
 	struct ev_loop *loop = c->srv->loop;
-	ev_tstamp now = ev_now(loop);
+	double now = policy_mono();
 
-	c->deadline = deadline;
 	if (ev_is_active(&c->timer) && c->timer_at <= deadline)
 		return;
 	c->timer.repeat = deadline > now ? deadline - now : 0.001;
@@ -148,19 +183,25 @@ policy_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct policy_conn *c = w->data;
 	const struct conf *conf = c->srv->cfg->conf;
-	ev_tstamp now = ev_now(loop);
+	double now = policy_mono();
+	double deadline;
 
 	(void)revents;
-	if (c->busy) {	/* the engine bounds its own work */
+	if (atomic_load(&c->state) != POLICY_CONN_IDLE) {
+		/* at a worker: the engine bounds its own work */
 		w->repeat = (ev_tstamp)conf->policy_idle_timeout;
 		ev_timer_again(loop, w);
 		c->timer_at = now + w->repeat;
 		return;
 	}
-	if (now + 0.001 < c->deadline) {
-		w->repeat = c->deadline - now;
+	deadline = c->in_request
+			   ? c->request_start +
+				     (double)conf->policy_request_timeout
+			   : c->idle_since + (double)conf->policy_idle_timeout;
+	if (now + 0.001 < deadline) {
+		w->repeat = deadline - now;
 		ev_timer_again(loop, w);
-		c->timer_at = c->deadline;
+		c->timer_at = deadline;
 		return;
 	}
 	if (c->in_request)
@@ -174,62 +215,71 @@ policy_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	policy_conn_free(c);
 }
 
-/* policy_conn_read_mode - wait for the next request */
+/* policy_conn_io_mode - watch for EV_READ or EV_WRITE */
 static void
-policy_conn_read_mode(struct policy_conn *c)
+policy_conn_io_mode(struct policy_conn *c, int events)
 {
 	struct ev_loop *loop = c->srv->loop;
 
-	if (ev_is_active(&c->io) && (c->io.events & EV_READ))
+	if (ev_is_active(&c->io) && c->io.events == events)
 		return;
 	ev_io_stop(loop, &c->io);
-	ev_io_set(&c->io, c->fd, EV_READ);
+	ev_io_set(&c->io, c->fd, events);
 	ev_io_start(loop, &c->io);
 }
 
-/* policy_conn_flush - write what is left of the reply; then go on with
- * a pipelined request or wait for the next one */
-static void
-policy_conn_flush(struct policy_conn *c)
+/* policy_conn_send - send what is left of the reply; 0 when all went,
+ * or the error (EAGAIN: the rest waits for the loop) */
+static int
+policy_conn_send(struct policy_conn *c)
 {
-	struct ev_loop *loop = c->srv->loop;
-
 	while (c->outoff < c->outlen) {
 		ssize_t n = send(c->fd, c->out + c->outoff,
 				 c->outlen - c->outoff, MSG_NOSIGNAL);
 
-		if (n > 0) {
+		if (n > 0)
 			c->outoff += (size_t)n;
+		else if (n < 0 && errno == EINTR)
 			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!(ev_is_active(&c->io) && (c->io.events & EV_WRITE))) {
-				ev_io_stop(loop, &c->io);
-				ev_io_set(&c->io, c->fd, EV_WRITE);
-				ev_io_start(loop, &c->io);
-			}
-			return;
-		}
+		else
+			return n < 0 ? errno : EPIPE;
+	}
+	return 0;
+}
+
+/* policy_conn_flush - the loop sends the rest of a reply; then goes on */
+static void
+policy_conn_flush(struct policy_conn *c)
+{
+	int err = policy_conn_send(c);
+
+	if (err == EAGAIN || err == EWOULDBLOCK) {
+		policy_conn_io_mode(c, EV_WRITE);
+		return;
+	}
+	if (err != 0) {
 		log_debug("conn=%lu client=%s: cannot send the reply: %s",
-			  c->id, c->peer, strerror(errno));
+			  c->id, c->peer, strerror(err));
 		policy_conn_free(c);
 		return;
 	}
 	c->outlen = 0;
 	c->outoff = 0;
+	c->idle_since = policy_mono();
 	policy_conn_process(c);
 }
 
-/* policy_conn_job - on a worker: decide, log, build the reply */
+/* policy_conn_job - on a worker: decide, log, send the reply; hand the
+ * connection back to the loop only when it asked or the send is stuck */
 static void
 policy_conn_job(struct policy_job *j)
 {
 	struct policy_conn *c = policy_conn_of(j);
+	struct policy_server *s = c->srv;
 	struct policy_decision *d = &c->dec;
+	int expected = POLICY_CONN_BUSY;
 
-	policy_decide(c->cfg, &c->state, &c->req, d);
+	policy_decide(c->cfg, &c->dstate, &c->req, d);
 	if (d->log[0] != '\0') {
 		if (d->level == LOG_LEVEL_DEBUG)
 			log_debug("%s conn=%lu", d->log, c->id);
@@ -240,6 +290,19 @@ policy_conn_job(struct policy_job *j)
 		log_panic("policy reply does not fit: %s", d->action);
 	c->outlen = strlen(c->out);
 	c->outoff = 0;
+	c->send_errno = policy_conn_send(c);
+	c->idle_since = policy_mono();
+	config_unref(c->cfg);
+	c->cfg = NULL;
+	if (c->send_errno == 0 &&
+	    atomic_compare_exchange_strong(&c->state, &expected,
+					   POLICY_CONN_IDLE))
+		return;		/* the usual case: nothing for the loop */
+	pthread_mutex_lock(&s->done_lock);
+	c->done_next = s->done_head;
+	s->done_head = c;
+	pthread_mutex_unlock(&s->done_lock);
+	ev_async_send(s->loop, &s->wake);
 }
 
 /* policy_conn_dispatch - hand the complete request to a worker */
@@ -248,13 +311,19 @@ policy_conn_dispatch(struct policy_conn *c)
 {
 	struct policy_server *s = c->srv;
 
-	c->busy = true;
 	c->in_request = false;
-	s->nbusy++;
-	/* not read again before the reply: replies stay in order and a
-	 * pipelining client cannot queue more than one request */
-	ev_io_stop(s->loop, &c->io);
 	c->cfg = config_ref(s->cfg);
+	c->send_errno = 0;
+	if (c->peer_closed || policy_req_buffered(&c->rd) > 0) {
+		/* more requests are waiting behind this one (pipelining),
+		 * or the client is gone after it: answer, then come back */
+		atomic_store(&c->state, POLICY_CONN_BUSY_NOTIFY);
+	} else {
+		/* reading goes on: bytes that come meanwhile wait behind
+		 * the request (replies stay in order, one at a time) */
+		atomic_store(&c->state, POLICY_CONN_BUSY);
+		policy_conn_io_mode(c, EV_READ);
+	}
 	policy_pool_submit(s->pool, &c->job);
 }
 
@@ -264,7 +333,7 @@ policy_conn_process(struct policy_conn *c)
 {
 	struct policy_server *s = c->srv;
 	const struct conf *conf = s->cfg->conf;
-	ev_tstamp now = ev_now(s->loop);
+	size_t held;
 	struct err e;
 	int rc;
 
@@ -283,18 +352,58 @@ policy_conn_process(struct policy_conn *c)
 		policy_conn_free(c);
 		return;
 	}
-	if (policy_req_buffered(&c->rd) > 0) {
+	held = policy_req_buffered(&c->rd);
+	if (c->peer_closed) {
+		if (held > 0)
+			log_info("conn=%lu client=%s: disconnected in the "
+				 "middle of a request (%zu bytes): no reply",
+				 c->id, c->peer, held);
+		else
+			log_debug("conn=%lu client=%s: disconnected", c->id,
+				  c->peer);
+		policy_conn_free(c);
+		return;
+	}
+	if (held > 0) {
 		if (!c->in_request) {
 			c->in_request = true;
-			c->request_start = now;
+			c->request_start = policy_mono();
 		}
 		policy_conn_arm(c, c->request_start +
-					   (ev_tstamp)conf->policy_request_timeout);
+					   (double)conf->policy_request_timeout);
 	} else {
 		policy_req_trim(&c->rd);
-		policy_conn_arm(c, now + (ev_tstamp)conf->policy_idle_timeout);
+		policy_conn_arm(c, c->idle_since +
+					   (double)conf->policy_idle_timeout);
 	}
-	policy_conn_read_mode(c);
+	policy_conn_io_mode(c, EV_READ);
+}
+
+/* policy_conn_read_busy - bytes while the request is at a worker: keep
+ * them behind it (or stop reading when there is no room), and ask for
+ * the connection back */
+static void
+policy_conn_read_busy(struct policy_conn *c)
+{
+	size_t avail;
+	char *space = policy_req_space_append(&c->rd, &avail);
+	ssize_t n = 0;
+
+	if (avail > 0)
+		n = read(c->fd, space, avail);
+	if (n > 0)
+		policy_req_commit(&c->rd, (size_t)n);
+	else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+			   errno == EINTR))
+		return;
+	else {
+		/* full, EOF or an error: nothing more to read for now */
+		if (avail > 0)
+			c->peer_closed = true;
+		ev_io_stop(c->srv->loop, &c->io);
+	}
+	if (!policy_conn_want_back(c))
+		policy_conn_process(c);	/* the worker is just done */
 }
 
 /* policy_conn_io - readable (a request, EOF) or writable (a reply) */
@@ -311,32 +420,27 @@ policy_conn_io(struct ev_loop *loop, ev_io *w, int revents)
 		policy_conn_flush(c);
 		return;
 	}
+	if (atomic_load(&c->state) != POLICY_CONN_IDLE) {
+		policy_conn_read_busy(c);
+		return;
+	}
 	space = policy_req_space(&c->rd, &avail);
 	if (avail == 0) {	/* the reader has failed already */
 		policy_conn_process(c);
 		return;
 	}
 	n = read(c->fd, space, avail);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return;
-		log_debug("conn=%lu client=%s: read: %s", c->id, c->peer,
-			  strerror(errno));
-		policy_conn_free(c);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		      errno == EINTR))
 		return;
+	if (n <= 0) {
+		if (n < 0)
+			log_debug("conn=%lu client=%s: read: %s", c->id,
+				  c->peer, strerror(errno));
+		c->peer_closed = true;
+	} else {
+		policy_req_commit(&c->rd, (size_t)n);
 	}
-	if (n == 0) {
-		if (policy_req_buffered(&c->rd) > 0)
-			log_info("conn=%lu client=%s: disconnected in the "
-				 "middle of a request (%zu bytes): no reply",
-				 c->id, c->peer, policy_req_buffered(&c->rd));
-		else
-			log_debug("conn=%lu client=%s: disconnected", c->id,
-				  c->peer);
-		policy_conn_free(c);
-		return;
-	}
-	policy_req_commit(&c->rd, (size_t)n);
 	policy_conn_process(c);
 }
 
@@ -384,7 +488,9 @@ policy_conn_new(struct policy_server *s, int fd,
 	lim.max_attrs = conf->policy_max_attributes;
 	lim.max_request = conf->policy_max_request;
 	policy_req_reader_init(&c->rd, &lim);
-	policy_decide_state_init(&c->state);
+	policy_decide_state_init(&c->dstate);
+	atomic_init(&c->state, POLICY_CONN_IDLE);
+	c->idle_since = policy_mono();
 	c->job.run = policy_conn_job;
 	ev_io_init(&c->io, policy_conn_io, fd, EV_READ);
 	c->io.data = c;
@@ -405,7 +511,7 @@ policy_conn_new(struct policy_server *s, int fd,
 static void
 policy_server_overload(struct policy_server *s, int fd)
 {
-	ev_tstamp now = ev_now(s->loop);
+	double now = policy_mono();
 
 	(void)close(fd);
 	s->overload_count++;
@@ -520,14 +626,22 @@ policy_server_stop(struct policy_server *s)
 	policy_sock_close(s->sock);
 	for (c = s->conns; c != NULL; c = next) {
 		next = c->next;
-		policy_conn_close(c);
+		if (!policy_conn_want_back(c)) {
+			policy_conn_free(c);
+			continue;
+		}
+		/* its worker answers, then it comes back to be freed */
+		c->closing = true;
+		ev_io_stop(s->loop, &c->io);
+		ev_timer_stop(s->loop, &c->timer);
+		s->nwaiting++;
 	}
-	if (s->nbusy == 0) {
+	if (s->nwaiting == 0) {
 		ev_break(s->loop, EVBREAK_ALL);
 		return;
 	}
 	log_info("stopping: waiting for %lu request%s at the workers",
-		 s->nbusy, s->nbusy == 1 ? "" : "s");
+		 s->nwaiting, s->nwaiting == 1 ? "" : "s");
 	ev_timer_set(&s->grace, (ev_tstamp)POLICY_SERVER_GRACE, 0.);
 	ev_timer_start(s->loop, &s->grace);
 }
@@ -539,49 +653,48 @@ policy_server_grace_over(struct ev_loop *loop, ev_timer *w, int revents)
 	struct policy_server *s = w->data;
 
 	(void)revents;
-	log_warn("stopping with %lu request%s unanswered after %ds", s->nbusy,
-		 s->nbusy == 1 ? "" : "s", POLICY_SERVER_GRACE);
+	log_warn("stopping with %lu request%s unanswered after %ds",
+		 s->nwaiting, s->nwaiting == 1 ? "" : "s", POLICY_SERVER_GRACE);
 	ev_break(loop, EVBREAK_ALL);
 }
 
-/* policy_server_done - replies from the workers, and signals */
+/* policy_server_wake - connections handed back by workers, and signals */
 static void
 policy_server_wake(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct policy_server *s = w->data;
-	struct policy_job *j;
-	struct policy_job *next;
+	struct policy_conn *c;
+	struct policy_conn *next;
 
 	(void)revents;
-	for (j = policy_pool_take_done(s->pool); j != NULL; j = next) {
-		struct policy_conn *c = policy_conn_of(j);
-
-		next = j->next;
-		c->busy = false;
-		s->nbusy--;
-		config_unref(c->cfg);
-		c->cfg = NULL;
+	pthread_mutex_lock(&s->done_lock);
+	c = s->done_head;
+	s->done_head = NULL;
+	pthread_mutex_unlock(&s->done_lock);
+	for (; c != NULL; c = next) {
+		next = c->done_next;
+		atomic_store(&c->state, POLICY_CONN_IDLE);
 		if (c->closing) {
+			s->nwaiting--;
 			policy_conn_free(c);
-			continue;
+		} else if (c->send_errno == EAGAIN ||
+			   c->send_errno == EWOULDBLOCK) {
+			policy_conn_flush(c);
+		} else if (c->send_errno != 0) {
+			log_debug("conn=%lu client=%s: cannot send the reply: "
+				  "%s", c->id, c->peer,
+				  strerror(c->send_errno));
+			policy_conn_free(c);
+		} else {
+			policy_conn_process(c);
 		}
-		policy_conn_flush(c);
 	}
 	if (atomic_exchange(&s->want_reload, 0))
 		policy_server_reload(s);
 	if (atomic_load(&s->want_stop))
 		policy_server_stop(s);
-	if (s->stopping && s->nbusy == 0)
+	if (s->stopping && s->nwaiting == 0)
 		ev_break(loop, EVBREAK_ALL);
-}
-
-/* policy_server_notify - from a worker: wake the loop */
-static void
-policy_server_notify(void *arg)
-{
-	struct policy_server *s = arg;
-
-	ev_async_send(s->loop, &s->wake);
 }
 
 /* policy_server_signals - the signal thread: SIGHUP reloads, SIGTERM and
@@ -626,6 +739,7 @@ policy_server_new(struct config *cfg, const char *conf_path,
 	s->sock = sock;
 	atomic_init(&s->want_reload, 0);
 	atomic_init(&s->want_stop, 0);
+	pthread_mutex_init(&s->done_lock, NULL);
 	s->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
 	if (s->loop == NULL) {
 		err_set(e, "cannot create the event loop (libev)");
@@ -643,8 +757,7 @@ policy_server_new(struct config *cfg, const char *conf_path,
 	s->wake.data = s;
 	ev_async_start(s->loop, &s->wake);
 	ev_io_start(s->loop, &s->accept_io);
-	s->pool = policy_pool_new((unsigned)cfg->conf->policy_workers,
-				  policy_server_notify, s, e);
+	s->pool = policy_pool_new((unsigned)cfg->conf->policy_workers, e);
 	if (s->pool == NULL)
 		goto fail;
 	rc = pthread_create(&s->sig_thread, NULL, policy_server_signals, s);
@@ -668,33 +781,25 @@ policy_server_run(struct policy_server *s)
 }
 
 /* policy_server_free - stop the threads and release everything; NULL is
- * fine.  Workers still busy after the grace time are left to the exit. */
+ * fine.  Workers still busy after the grace time are left to the exit,
+ * with their connections, the loop and the config they use. */
 void
 policy_server_free(struct policy_server *s)
 {
-	struct policy_job *j;
-	struct policy_job *next;
-
 	if (s == NULL)
 		return;
 	if (s->sig_thread_started) {
 		(void)pthread_cancel(s->sig_thread);
 		(void)pthread_join(s->sig_thread, NULL);
 	}
-	if (s->pool != NULL && s->nbusy == 0) {
-		policy_pool_free(s->pool);
-		s->pool = NULL;
-	}
-	while (s->conns != NULL && s->pool == NULL)
-		policy_conn_free(s->conns);
-	if (s->pool == NULL) {
-		if (s->loop != NULL)
-			ev_loop_destroy(s->loop);
-		config_unref(s->cfg);
-		free(s);
+	if (s->nwaiting > 0)
 		return;
-	}
-	/* a worker may still use its connection and the config: keep them */
-	for (j = policy_pool_take_done(s->pool); j != NULL; j = next)
-		next = j->next;
+	policy_pool_free(s->pool);
+	while (s->conns != NULL)
+		policy_conn_free(s->conns);
+	if (s->loop != NULL)
+		ev_loop_destroy(s->loop);
+	pthread_mutex_destroy(&s->done_lock);
+	config_unref(s->cfg);
+	free(s);
 }
