@@ -3,7 +3,8 @@
 #   make            build build/relayguard and build/relayguard-policyd
 #   make check      install missing Debian packages, build, run every test
 #   make demo       sign real mail through a throwaway Postfix on loopback
-#   make bench      throughput against bare Postfix and opendkim
+#   make bench      throughput against bare Postfix and opendkim; policy
+#                   decisions/s against postfwd and policyd-rate-limit
 #   make install    PREFIX, SYSCONFDIR, DESTDIR as usual
 #
 # Users may set CC, CFLAGS, LDFLAGS, PREFIX, SYSCONFDIR, DESTDIR.  The
@@ -66,7 +67,7 @@ PROG := $(B)/relayguard
 
 .PHONY: all check check-unit check-milter check-policy check-integration \
 	check-conf \
-	lint deps demo bench fuzz install uninstall fmt clean
+	lint deps demo bench bench-policy fuzz install uninstall fmt clean
 
 all: $(PROG) $(POLICYD)
 
@@ -138,6 +139,13 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	@bash tests/bench/bench.sh
+	@bash tests/bench/policy_bench.sh
+
+# the policy service alone: relayguard-policyd, postfwd1, postfwd2 and
+# policyd-rate-limit under the same load (tests/bench/policy_bench.sh)
+bench-policy: deps
+	$(MAKE) all
+	@bash tests/bench/policy_bench.sh
 
 fuzz:
 	@bash tests/fuzz/run.sh
