@@ -156,7 +156,9 @@ install: $(PROG) $(POLICYD)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/relayguard
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/sbin/relayguard
+	install -m 755 $(POLICYD) $(DESTDIR)$(PREFIX)/sbin/relayguard-policyd
 	install -m 644 filter/relayguard.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 policy/relayguard-policyd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 conf/relayguard.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	test -e $(DESTDIR)$(SYSCONFDIR)/relayguard/relayguard.conf || \
 		install -m 644 conf/relayguard.conf \
@@ -164,11 +166,13 @@ install: $(PROG) $(POLICYD)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/relayguard \
+		$(DESTDIR)$(PREFIX)/sbin/relayguard-policyd \
 		$(DESTDIR)$(MANDIR)/man8/relayguard.8 \
+		$(DESTDIR)$(MANDIR)/man8/relayguard-policyd.8 \
 		$(DESTDIR)$(MANDIR)/man5/relayguard.conf.5
 
 fmt:
-	clang-format -i core/*.[ch] filter/*.[ch] tests/unit/*.[ch]
+	clang-format -i core/*.[ch] filter/*.[ch] policy/*.[ch] tests/unit/*.[ch]
 
 clean:
 	rm -rf build build-san
