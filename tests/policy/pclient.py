@@ -5,7 +5,8 @@ relayguard-policyd (standard library only).
 
     pclient.py SOCKET SCENARIO [ARGS...]
 
-SOCKET is inet:PORT@HOST (relayguard's syntax), HOST:PORT or unix:PATH.
+SOCKET is inet:PORT@HOST, inet6:PORT@HOST (relayguard's syntax),
+HOST:PORT or unix:PATH.
 Each scenario prints "ok: ..." or "FAIL: ..." lines and exits 1 when
 something failed (0 otherwise).  Scenarios:
 
@@ -59,6 +60,9 @@ def parse_socket(spec):
     if spec.startswith("inet:") and "@" in spec:
         port, host = spec[5:].split("@", 1)
         return socket.AF_INET, (host, int(port))
+    if spec.startswith("inet6:") and "@" in spec:
+        port, host = spec[6:].split("@", 1)
+        return socket.AF_INET6, (host.strip("[]"), int(port))
     host, port = spec.rsplit(":", 1)
     return socket.AF_INET, (host, int(port))
 
@@ -68,7 +72,7 @@ def connect(spec):
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(WAIT)
     s.connect(addr)
-    if fam == socket.AF_INET:
+    if fam != socket.AF_UNIX:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
 

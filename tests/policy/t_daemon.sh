@@ -2,7 +2,7 @@
 # t_daemon.sh - relayguard-policyd as a daemon: -n checks the file (exit 0,
 # or 78 naming file, line and key); -d lists the policy_* keys; without -f
 # the start command returns once the pid file is written and the daemon
-# has detached; a unix socket gets policy_socket_mode and
+# has detached; inet6 works; a unix socket gets policy_socket_mode and
 # policy_socket_group, privileges are dropped to "user"; a second instance
 # on the same socket is refused and the first keeps serving; SIGHUP with a
 # good file applies new limits to new connections (and logs the
@@ -97,6 +97,18 @@ sed -i '$d' "$RUN/policyd.conf"
 kill "$PD_PID"
 for _ in $(seq 100); do kill -0 "$PD_PID" 2>/dev/null || break; sleep 0.1; done
 rig_check "SIGTERM stops it" bash -c "! kill -0 $PD_PID 2>/dev/null"
+
+# --- inet6 -------------------------------------------------------------------
+PD_SOCKET=inet6:$(rig_free_port)@[::1]
+pd_conf "log_level = debug"
+: > "$RUN/policyd.log"
+pd_start
+pd_scenario ask | grep -q '^action=DUNNO$' &&
+	rig_pass "served over inet6 ($PD_SOCKET)" ||
+	rig_fail "served over inet6 ($PD_SOCKET)" || true
+pd_expect_log 'conn=[0-9]+ client=\[::1\]:[0-9]+: connected' "log: the IPv6 client as [::1]:port"
+pd_stop
+pd_socket_unix
 
 # --- SIGTERM cleanup as root, stale socket ----------------------------------
 pd_conf "log_level = info"
