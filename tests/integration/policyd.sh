@@ -163,3 +163,19 @@ pd_send_expect() {
 		sed 's/^/    | /' "$RUN/send.last" | tail -n 20
 	fi
 }
+
+# pd_build_scripted - a copy of relayguard-policyd whose engine_rcpt is
+# scripted by the recipient (tests/policy/script_engine.c); sets PD_BIN
+pd_build_scripted() {
+	local b=$RG_TOP/${RG_BUILD:-build} san=""
+	[ "${RG_SAN:-0}" = 1 ] && san="-fsanitize=address,undefined"
+	PD_BIN=$b/tests/relayguard-policyd-scripted
+	mkdir -p "$b/tests"
+	# shellcheck disable=SC2046,SC2086
+	cc -O1 -g $san -std=c11 -D_DEFAULT_SOURCE -I"$RG_TOP/core" \
+		-o "$PD_BIN" "$RG_TOP/tests/policy/script_engine.c" \
+		"$b/policy/main.o" "$b/libpolicy.a" "$b/libcore.a" \
+		-Wl,--wrap=engine_rcpt \
+		$(pkg-config --libs milter opendkim libcrypto) -lev -pthread ||
+		{ rig__die "cannot link $PD_BIN (make first)"; return 1; }
+}

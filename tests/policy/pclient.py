@@ -20,6 +20,11 @@ something failed (0 otherwise).  Scenarios:
                           with PID, print "rss KB" of it while all are open
     overload N            N connections over the limit are closed at once
     flood N ATTRS         N connections each sending ATTRS attributes
+    expect RCPT ACTION    one request to RCPT: the reply must be ACTION
+    await RCPT            one request to RCPT: print "sent", then the reply
+    slow RCPT HELD GO     a held request (RCPT, see script_engine.c) and
+                          20 fast ones meanwhile on another connection:
+                          the fast ones are answered, then GO is created
     partial               send part of a request, print "sent", then
                           wait until the server closes (no reply)
     rss PID               print the VmRSS (kB) of PID
@@ -397,6 +402,58 @@ def scenario_partial(spec, args):
     s.sendall(request()[:100])
     print("sent", flush=True)
     check(closed_without_reply(s), "closed without a reply")
+
+
+def scenario_expect(spec, args):
+    """one request to recipient args[0]; the reply must be args[1]"""
+    s = connect(spec)
+    s.sendall(request(recipient=args[0]))
+    r = read_replies(s, 1)
+    want = ("action=%s\n\n" % args[1]).encode()
+    check(r == want, "recipient %s: %r" % (args[0], r))
+    s.close()
+
+
+def scenario_await(spec, args):
+    """one request to recipient args[0]; print "sent", then the reply"""
+    s = connect(spec)
+    s.sendall(request(recipient=args[0]))
+    print("sent", flush=True)
+    r = read_replies(s, 1)
+    print("reply " + r.decode(errors="replace").strip(), flush=True)
+    s.close()
+
+
+def scenario_slow(spec, args):
+    """a held decision (recipient holdNAME-...) never stalls the others:
+    args: RCPT HELD-FILE GO-FILE"""
+    rcpt, held, go = args
+    slow = connect(spec)
+    slow.sendall(request(recipient=rcpt))
+    deadline = time.monotonic() + WAIT
+    while not os.path.exists(held) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    check(os.path.exists(held), "the slow decision is at a worker")
+    fast = connect(spec)
+    good = 0
+    for i in range(20):
+        fast.sendall(request(recipient="fast%d@example.org" % i))
+        if read_replies(fast, 1) == b"action=DUNNO\n\n":
+            good += 1
+    slow.setblocking(False)
+    try:
+        early = slow.recv(100)
+    except BlockingIOError:
+        early = b""
+    slow.setblocking(True)
+    check(good == 20 and early == b"",
+          "20 requests on another connection answered while the slow "
+          "decision is pending (%d/20, slow reply so far %r)" % (good, early))
+    open(go, "w").close()
+    r = read_replies(slow, 1)
+    check(r == b"action=DUNNO\n\n", "then the slow one is answered: %r" % r)
+    slow.close()
+    fast.close()
 
 
 def scenario_rss(spec, args):
