@@ -25,6 +25,8 @@ something failed (0 otherwise).  Scenarios:
     slow RCPT HELD GO     a held request (RCPT, see script_engine.c) and
                           20 fast ones meanwhile on another connection:
                           the fast ones are answered, then GO is created
+    chaos N ROUNDS        N clients pipelining mixed requests in random
+                          pieces (needs script_engine.c): replies in order
     partial               send part of a request, print "sent", then
                           wait until the server closes (no reply)
     rss PID               print the VmRSS (kB) of PID
@@ -454,6 +456,65 @@ def scenario_slow(spec, args):
     check(r == b"action=DUNNO\n\n", "then the slow one is answered: %r" % r)
     slow.close()
     fast.close()
+
+
+def scenario_chaos(spec, args):
+    """N threads x ROUNDS: pipelined bursts of 1-5 requests with mixed
+    verdicts (script_engine.c recipients), cut into random pieces, now and
+    then a client that vanishes mid-request: every burst must get its
+    replies, complete and in order"""
+    import threading
+    n, rounds = int(args[0]), int(args[1])
+    kinds = [("ok%d@example.org", b"action=DUNNO\n\n"),
+             ("tempfail%d@example.org",
+              b"action=451 4.7.1 hourly quota reached\n\n"),
+             ("reject%d@example.org",
+              b"action=553 5.7.1 sender address not owned by the login\n\n")]
+    errors = []
+    done = [0]
+    lock = threading.Lock()
+
+    def worker(seed):
+        rnd = random.Random(seed)
+        s = connect(spec)
+        for rnd_i in range(rounds):
+            if rnd.random() < 0.05:     # vanish in the middle of a request
+                s.sendall(request()[:rnd.randrange(1, 200)])
+                s.close()
+                s = connect(spec)
+                continue
+            k = rnd.randrange(1, 6)
+            picks = [rnd.choice(kinds) for _ in range(k)]
+            data = b"".join(request(recipient=p[0] % rnd_i) for p in picks)
+            want = b"".join(p[1] for p in picks)
+            off = 0
+            while off < len(data):
+                cut = rnd.randrange(1, 400)
+                s.sendall(data[off:off + cut])
+                off += cut
+                if rnd.random() < 0.1:
+                    time.sleep(0.001)
+            got = read_replies(s, k)
+            if got != want:
+                with lock:
+                    errors.append("seed %d round %d: got %r want %r" %
+                                  (seed, rnd_i, got[:200], want[:200]))
+                s.close()
+                return
+            with lock:
+                done[0] += k
+        s.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in errors[:5]:
+        print("    " + e)
+    check(not errors, "%d connections, %d pipelined requests in random "
+          "pieces with clients vanishing: every reply complete and in "
+          "order (%d errors)" % (n, done[0], len(errors)))
 
 
 def scenario_rss(spec, args):

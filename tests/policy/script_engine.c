@@ -21,7 +21,6 @@
  *
  * Not part of relayguard.
  */
-#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>

@@ -8,7 +8,9 @@
 # stall another connection, which gets 20 answers meanwhile; a reload
 # during a held decision leaves that request with the generation it
 # started with; SIGTERM during a held decision answers it before the
-# daemon exits (status 0).
+# daemon exits (status 0); 40 clients pipelining bursts of mixed verdicts
+# in random pieces, some vanishing mid-request, get every reply, complete
+# and in order.
 set -eu
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/policyd.sh"
@@ -32,6 +34,11 @@ pd_expect_log 'NOQUEUE: reject: RCPT from .*: 553 5.7.1 sender address not owned
 rig_check "DUNNO is not logged at info" test "$(pd_log_count ': continue: ')" = 0
 
 pd_scenario slow hold1-x@example.org "$RG_SCRIPT_DIR/1.held" "$RG_SCRIPT_DIR/1.go"
+
+# 40 clients pipelining bursts of mixed verdicts in random pieces, some
+# vanishing mid-request: every reply complete and in order
+pd_scenario chaos 40 60
+rig_check "still running after the chaos" kill -0 "$PD_PID"
 
 # held: wait until the decision NAME is at a worker
 held() {
