@@ -32,6 +32,7 @@ policy_decide_new_message(struct policy_decide_state *s, const char *id)
 	s->txn.via = TXN_VIA_POLICY;
 	s->mail_done = false;
 	s->eom_done = false;
+	s->rcpt_ok = 0;
 	s->nhdrs = 0;
 	s->nsent = 0;
 	(void)str_copy(s->txn.id, sizeof(s->txn.id), id);
@@ -252,7 +253,11 @@ policy_decide_engine(const struct config *cfg, struct policy_decide_state *s,
 	}
 	switch (stage) {
 	case POLICY_STAGE_RCPT:
+		s->txn.nrcpt = s->rcpt_ok;	/* Postfix sends 0 at RCPT */
 		engine_rcpt(cfg, &s->txn, rcpt, v);
+		if (v->action == VERDICT_CONTINUE ||
+		    v->action == VERDICT_ACCEPT)
+			s->rcpt_ok++;
 		break;
 	case POLICY_STAGE_DATA:
 	case POLICY_STAGE_EOM:

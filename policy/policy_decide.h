@@ -19,6 +19,12 @@
  * once per message, at DATA or at END-OF-MESSAGE, whichever comes first.
  * A request without an instance is a message of its own.
  *
+ * Postfix's recipient_count is zero before DATA (SMTPD_POLICY_README), so
+ * at RCPT the txn's nrcpt is the number of earlier recipients of the same
+ * message that this service let pass (what a per-message cap needs; a
+ * later restriction may still have refused one of them); at DATA and
+ * END-OF-MESSAGE it is Postfix's recipient_count.
+ *
  * Verdict to action: CONTINUE and ACCEPT give DUNNO (never OK, which would
  * skip the restrictions after ours, reject_unauth_destination included);
  * TEMPFAIL gives the verdict's "451 4.7.1 text" or, with
@@ -57,6 +63,7 @@ struct policy_decide_state {
 	bool mail_done;			/* engine_mail ran for txn.id */
 	struct verdict mail;		/* and said this */
 	bool eom_done;			/* engine_eom ran for txn.id */
+	unsigned long rcpt_ok;		/* RCPTs of txn.id we let pass */
 	size_t nhdrs;			/* headers collected to PREPEND */
 	size_t nsent;			/* of which sent */
 	struct verdict_header hdrs[VERDICT_HDR_MAX];

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_daemon.sh - relayguard-policyd as a daemon: -n checks the file (exit 0,
-# or 78 naming file, line and key); -d lists the policy_* keys; without -f
+# or 78 naming file, line and key) and reads no DKIM key table; -d lists
+# the policy_* keys; without -f
 # the start command returns once the pid file is written and the daemon
 # has detached; inet6 works; a unix socket gets policy_socket_mode and
 # policy_socket_group, privileges are dropped to "user"; a second instance
@@ -39,6 +40,16 @@ echo "policy_socket_group = no-such-group" >> "$RUN/bad.conf"
 out=$("$PD_BIN" -n -c "$RUN/bad.conf" 2>&1) && rc=0 || rc=$?
 rig_check "-n: an unknown policy_socket_group exits 78 ($out)" \
 	test "$rc" = 78 -a -n "$(grep 'policy_socket_group: no such group "no-such-group"' <<< "$out")"
+
+# the policy service reads no DKIM key: tables it cannot read do not stop it
+cp "$RUN/policyd.conf" "$RUN/keys.conf"
+echo "key_table = file:$RUN/no-such-KeyTable" >> "$RUN/keys.conf"
+echo "signing_table = refile:$RUN/no-such-SigningTable" >> "$RUN/keys.conf"
+out=$("$PD_BIN" -n -c "$RUN/keys.conf" 2>&1) && rc=0 || rc=$?
+rig_check "-n: key tables are not read (exit $rc: $out)" test "$rc" = 0
+RG_BIN=${RG_BIN:-$RG_TOP/${RG_BUILD:-build}/relayguard}
+"$RG_BIN" -n -c "$RUN/keys.conf" > /dev/null 2>&1 && rc=0 || rc=$?
+rig_check "... while the milter refuses the same file (exit $rc)" test "$rc" = 78
 
 # --- daemon mode, unix socket, privileges ----------------------------------
 pd_conf "user = nobody" "policy_socket_group = nogroup" \

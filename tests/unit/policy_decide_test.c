@@ -445,6 +445,42 @@ test_dunno_logged_with_debug(void **state)
 	conf_free(cfg.conf);
 }
 
+/* test_rcpt_count_at_rcpt - at RCPT the engine sees the recipients let
+ * pass so far (Postfix's recipient_count is 0 there); at END-OF-MESSAGE
+ * Postfix's count; a new message starts again from 0 */
+static void
+test_rcpt_count_at_rcpt(void **state)
+{
+	struct policy_decide_state st;
+	struct policy_decision d;
+	struct config cfg;
+	char out[1024];
+	static const char *const reqs[] = {
+		RCPT("i1", "a@x"), RCPT("i1", "b@x"), RCPT("i1", "c@x"),
+		RCPT("i1", "d@x"), EOM("i1", "Q1", "7", "9"), RCPT("i2", "e@x"),
+	};
+	static const unsigned long want[] = {0, 1, 2, 2, 7, 0};
+	size_t i;
+
+	(void)state;
+	memset(&sc, 0, sizeof(sc));
+	verdict_init(&sc.mail);
+	verdict_init(&sc.eom);
+	cfg_make(&cfg, 0);
+	policy_decide_state_init(&st);
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		verdict_init(&sc.rcpt);
+		if (i == 2)	/* the third recipient is refused */
+			verdict_set(&sc.rcpt, VERDICT_TEMPFAIL, "451", "4.7.1",
+				    "quota", "later");
+		run(&cfg, &st, reqs[i], out, sizeof(out), &d);
+		if (sc.seen.nrcpt != want[i])
+			fail_msg("request %zu: nrcpt %lu, want %lu", i,
+				 sc.seen.nrcpt, want[i]);
+	}
+	conf_free(cfg.conf);
+}
+
 /* test_stage_names - protocol_state values */
 static void
 test_stage_names(void **state)
@@ -469,6 +505,7 @@ main(void)
 	RG_ADD_ROWS(&c, log_rows, test_log_row);
 	rg_case_add(&c, "dunno_logged_with_debug",
 		    test_dunno_logged_with_debug, NULL);
+	rg_case_add(&c, "rcpt_count_at_rcpt", test_rcpt_count_at_rcpt, NULL);
 	rg_case_add(&c, "stage_names", test_stage_names, NULL);
 	return rg_cases_run(&c, "policy_decide", NULL, NULL);
 }
