@@ -98,6 +98,7 @@ struct policy_server {
 	bool stopping;
 	unsigned long nwaiting;		/* stopping: busy ones to come back */
 	double overload_logged;
+	double accept_err_logged;
 	unsigned long overload_count;
 	pthread_mutex_t done_lock;	/* guards done_head */
 	struct policy_conn *done_head;
@@ -545,9 +546,15 @@ policy_server_accept(struct ev_loop *loop, ev_io *w, int revents)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
 			/* EMFILE, ENFILE, ENOBUFS, ENOMEM: wait a little
-			 * rather than spin on a ready listening socket */
-			log_warn("accept: %s (%lu connections open)",
-				 strerror(errno), s->nconns);
+			 * rather than spin on a ready listening socket;
+			 * new clients wait in the kernel's backlog */
+			if (policy_mono() - s->accept_err_logged >= 1.0) {
+				log_warn("accept: %s (%lu connections open; "
+					 "raise the file descriptor limit or "
+					 "lower policy_max_connections)",
+					 strerror(errno), s->nconns);
+				s->accept_err_logged = policy_mono();
+			}
 			ev_io_stop(loop, w);
 			ev_timer_set(&s->accept_pause,
 				     POLICY_SERVER_ACCEPT_PAUSE, 0.);

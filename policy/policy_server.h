@@ -3,12 +3,21 @@
  * policy_server - relayguard-policyd's event loop (libev).
  *
  * One thread runs the loop: it accepts connections, reads requests with
- * policy_req, writes replies and keeps the timers.  Each complete request
- * goes to the worker pool (policy_pool), where policy_decide() asks the
- * engine, which may block on DNS or Redis; the loop goes on serving every
- * other connection meanwhile.  A connection has at most one request at a
- * worker: it is not read from until that reply is written, so pipelined
- * requests are answered in order and a client cannot queue work.
+ * policy_req and keeps the timers.  Each complete request goes to the
+ * worker pool (policy_pool), where policy_decide() asks the engine, which
+ * may block on DNS or Redis; the loop goes on serving every other
+ * connection meanwhile.  The worker sends the reply itself, so the usual
+ * request wakes the loop once (for its bytes) and one worker; the worker
+ * hands the connection back to the loop only when the loop asked for it
+ * (bytes or EOF came while it was busy, or a stop).  A connection has at
+ * most one request at a worker: pipelined requests wait in its buffer and
+ * are answered in order, and a client cannot queue work.
+ *
+ * libev rather than libevent: the loop needs only io, timer and async
+ * watchers, and libev gives them with less code per event and an
+ * ev_async that costs a write only when the loop sleeps; libevent's
+ * buffered events would copy every request once more.  (hiredis has
+ * adapters for both; the engine calls Redis synchronously on the workers.)
  *
  * Limits: policy_max_connections (more are closed at once, with a warning
  * at most once a second), policy_idle_timeout between requests,

@@ -27,6 +27,8 @@ something failed (0 otherwise).  Scenarios:
                           the fast ones are answered, then GO is created
     chaos N ROUNDS        N clients pipelining mixed requests in random
                           pieces (needs script_engine.c): replies in order
+    fdlimit N FIRST       N connections against a daemon with fewer file
+                          descriptors: FIRST served, then the others
     partial               send part of a request, print "sent", then
                           wait until the server closes (no reply)
     rss PID               print the VmRSS (kB) of PID
@@ -397,6 +399,28 @@ def vmrss(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return -1
+
+
+def scenario_fdlimit(spec, args):
+    """N connections, more than the server's descriptors: the first
+    FIRST are served at once; once they close, the rest are served too"""
+    n, first = int(args[0]), int(args[1])
+    raise_fd_limit(n + 20)
+    conns = [connect(spec) for _ in range(n)]
+    for s in conns:
+        s.sendall(request())
+    good = sum(read_replies(s, 1) == b"action=DUNNO\n\n"
+               for s in conns[:first])
+    check(good == first, "the first %d connections served (%d)" %
+          (first, good))
+    for s in conns[:first]:
+        s.close()
+    good = sum(read_replies(s, 1) == b"action=DUNNO\n\n"
+               for s in conns[first:])
+    check(good == n - first, "once they closed, the %d that waited in "
+          "the backlog are served (%d)" % (n - first, good))
+    for s in conns[first:]:
+        s.close()
 
 
 def scenario_partial(spec, args):

@@ -7,7 +7,9 @@
 # timeouts, 1,000 idle connections are held while 10 more are served and
 # afterwards each of the 1,000 answers a request, with the daemon's memory
 # growing by less than 32 kB per connection; connections over
-# policy_max_connections are closed at once, with a warning.
+# policy_max_connections are closed at once, with a warning; with fewer
+# file descriptors than that, clients wait in the backlog and are served
+# as others close.
 set -eu
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/policyd.sh"
@@ -40,5 +42,16 @@ pd_scenario overload 30 1020
 n=$(pd_log_count 'warning: more than policy_max_connections=1020 connections: closed [0-9]+ new connection')
 rig_check "over the limit: a warning (at most one a second), not one per connection ($n)" \
 	test "$n" -ge 1 -a "$n" -le 20
+rig_check "the daemon is still running" kill -0 "$PD_PID"
+pd_stop
+
+# fewer file descriptors than policy_max_connections: accept() fails,
+# the daemon waits and tries again, clients wait in the backlog
+: > "$RUN/policyd.log"
+PD_NOFILE=64 pd_start
+pd_scenario fdlimit 80 40
+n=$(pd_log_count 'warning: accept: Too many open files \([0-9]+ connections open; raise the file descriptor limit')
+rig_check "out of descriptors: a warning, at most one a second ($n)" \
+	test "$n" -ge 1 -a "$n" -le 30
 rig_check "the daemon is still running" kill -0 "$PD_PID"
 pd_finish
