@@ -318,6 +318,8 @@ policy_conn_dispatch(struct policy_conn *c)
 	if (c->peer_closed || policy_req_buffered(&c->rd) > 0) {
 		/* more requests are waiting behind this one (pipelining),
 		 * or the client is gone after it: answer, then come back */
+		if (c->peer_closed)
+			ev_io_stop(s->loop, &c->io);	/* EOF stays readable */
 		atomic_store(&c->state, POLICY_CONN_BUSY_NOTIFY);
 	} else {
 		/* reading goes on: bytes that come meanwhile wait behind
