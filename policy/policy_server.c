@@ -315,18 +315,19 @@ policy_conn_dispatch(struct policy_conn *c)
 	c->in_request = false;
 	c->cfg = config_ref(s->cfg);
 	c->send_errno = 0;
-	if (c->peer_closed || policy_req_buffered(&c->rd) > 0) {
-		/* more requests are waiting behind this one (pipelining),
-		 * or the client is gone after it: answer, then come back */
-		if (c->peer_closed)
-			ev_io_stop(s->loop, &c->io);	/* EOF stays readable */
-		atomic_store(&c->state, POLICY_CONN_BUSY_NOTIFY);
-	} else {
-		/* reading goes on: bytes that come meanwhile wait behind
-		 * the request (replies stay in order, one at a time) */
-		atomic_store(&c->state, POLICY_CONN_BUSY);
+	/* never EV_WRITE while busy: the loop would write and go on with
+	 * the buffer the worker is reading.  Reading goes on: bytes that
+	 * come meanwhile wait behind the request (replies stay in order). */
+	if (c->peer_closed)
+		ev_io_stop(s->loop, &c->io);	/* EOF stays readable */
+	else
 		policy_conn_io_mode(c, EV_READ);
-	}
+	/* more requests are waiting behind this one (pipelining), or the
+	 * client is gone after it: answer, then come back to the loop */
+	atomic_store(&c->state, c->peer_closed ||
+					policy_req_buffered(&c->rd) > 0
+				? POLICY_CONN_BUSY_NOTIFY
+				: POLICY_CONN_BUSY);
 	policy_pool_submit(s->pool, &c->job);
 }
 
@@ -419,12 +420,15 @@ policy_conn_io(struct ev_loop *loop, ev_io *w, int revents)
 	ssize_t n;
 
 	(void)loop;
-	if (revents & EV_WRITE) {
-		policy_conn_flush(c);
+	if (atomic_load(&c->state) != POLICY_CONN_IDLE) {
+		if (revents & EV_WRITE)	/* not ours to write while busy */
+			log_panic("conn=%lu: write event while at a worker",
+				  c->id);
+		policy_conn_read_busy(c);
 		return;
 	}
-	if (atomic_load(&c->state) != POLICY_CONN_IDLE) {
-		policy_conn_read_busy(c);
+	if (revents & EV_WRITE) {
+		policy_conn_flush(c);
 		return;
 	}
 	space = policy_req_space(&c->rd, &avail);
@@ -688,6 +692,8 @@ policy_server_wake(struct ev_loop *loop, ev_async *w, int revents)
 			policy_conn_free(c);
 		} else if (c->send_errno == EAGAIN ||
 			   c->send_errno == EWOULDBLOCK) {
+			log_debug("conn=%lu client=%s: the reply waits for "
+				  "the client to read", c->id, c->peer);
 			policy_conn_flush(c);
 		} else if (c->send_errno != 0) {
 			log_debug("conn=%lu client=%s: cannot send the reply: "

@@ -29,6 +29,8 @@ something failed (0 otherwise).  Scenarios:
                           pieces (needs script_engine.c): replies in order
     fdlimit N FIRST       N connections against a daemon with fewer file
                           descriptors: FIRST served, then the others
+    noread N RCPT         pipeline N requests to RCPT without reading the
+                          replies for 2 s: others served; then all N
     partial               send part of a request, print "sent", then
                           wait until the server closes (no reply)
     rss PID               print the VmRSS (kB) of PID
@@ -421,6 +423,51 @@ def scenario_fdlimit(spec, args):
           "the backlog are served (%d)" % (n - first, good))
     for s in conns[first:]:
         s.close()
+
+
+def scenario_noread(spec, args):
+    """a client pipelines N requests to RCPT and reads nothing for 2 s
+    (with long replies the server's writes would block): others are served
+    meanwhile; then every reply arrives, complete"""
+    import threading
+    n, rcpt = int(args[0]), args[1]
+    s = connect(spec)
+    # a small window, so the daemon's writes block soon
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    one = request(recipient=rcpt)
+    sent = [0]
+
+    def sender():
+        try:
+            for _ in range(n):
+                s.sendall(one)
+                sent[0] += 1
+        except OSError:
+            pass
+
+    t = threading.Thread(target=sender)
+    t.start()
+    time.sleep(2.0)
+    expect_dunno(spec, "another client is served while one reads nothing")
+    got = 0
+    buf = b""
+    deadline = time.monotonic() + 4 * WAIT
+    while got < n and time.monotonic() < deadline:
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            break
+        if not d:
+            break
+        buf += d
+        k = buf.count(b"\n\n")
+        got += k
+        if k:
+            buf = buf[buf.rfind(b"\n\n") + 2:]
+    t.join()
+    check(got == n and sent[0] == n, "then all %d replies arrive (%d)" %
+          (n, got))
+    s.close()
 
 
 def scenario_partial(spec, args):

@@ -16,6 +16,7 @@
  *			decision ends, without guessing at timings
  *	tempfail...	451 4.7.1 hourly quota reached (reason quota)
  *	reject...	553 5.7.1 sender address not owned by the login
+ *	long...		451 4.7.1 and a text of 390 characters
  *	header...	nothing against it, plus an Authentication-Results
  *	anything else	what the real engine says
  *
@@ -88,6 +89,9 @@ __wrap_engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
 		verdict_set(v, VERDICT_REJECT, "553", "5.7.1",
 			    "sender-not-owned",
 			    "sender address not owned by the login");
+	else if (strncmp(r, "long", 4) == 0)
+		verdict_set(v, VERDICT_TEMPFAIL, "451", "4.7.1", "quota",
+			    "%0390d", 7);
 	else if (strncmp(r, "header", 6) == 0)
 		(void)verdict_add_header(v, "Authentication-Results",
 					 "relay.test; spf=pass "

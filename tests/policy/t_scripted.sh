@@ -8,7 +8,9 @@
 # stall another connection, which gets 20 answers meanwhile; a reload
 # during a held decision leaves that request with the generation it
 # started with; SIGTERM during a held decision answers it before the
-# daemon exits (status 0); 40 clients pipelining bursts of mixed verdicts
+# daemon exits (status 0); a client pipelining 12,000 requests that reads
+# none of the long replies for a while makes the daemon wait on its writes
+# (serving others) and gets them all; 40 clients pipelining bursts of mixed verdicts
 # in random pieces, some vanishing mid-request, get every reply, complete
 # and in order.
 set -eu
@@ -33,7 +35,19 @@ pd_expect_log 'NOQUEUE: reject: RCPT from .*: 553 5.7.1 sender address not owned
 	"log: the reject"
 rig_check "DUNNO is not logged at info" test "$(pd_log_count ': continue: ')" = 0
 
+# the rest with debug logging (a reload keeps log_level: restart)
+pd_stop
+pd_conf "log_level = debug"
+pd_start
+
 pd_scenario slow hold1-x@example.org "$RG_SCRIPT_DIR/1.held" "$RG_SCRIPT_DIR/1.go"
+
+# a client that pipelines 12,000 requests and reads none of the long
+# replies for a while: the daemon's writes would block, it waits for the
+# client (and serves others); every reply arrives
+pd_scenario noread 12000 long@example.org
+pd_expect_log 'debug: conn=[0-9]+ client=127.0.0.1:[0-9]+: the reply waits for the client to read' \
+	"log (debug): a reply waited for the client to read"
 
 # 40 clients pipelining bursts of mixed verdicts in random pieces, some
 # vanishing mid-request: every reply complete and in order
