@@ -1,9 +1,11 @@
 # relayguard - one non-recursive Makefile.
 #
-#   make            build build/relayguard
+#   make            build build/relayguard, relayguard-policyd, relayguardctl
 #   make check      install missing Debian packages, build, run every test
 #   make demo       sign real mail through a throwaway Postfix on loopback
-#   make bench      throughput against bare Postfix and opendkim
+#   make bench      throughput against bare Postfix and opendkim; policy
+#                   decisions/s against postfwd and policyd-rate-limit;
+#                   limit decisions/s against redis-benchmark
 #   make install    PREFIX, SYSCONFDIR, DESTDIR as usual
 #
 # Users may set CC, CFLAGS, LDFLAGS, PREFIX, SYSCONFDIR, DESTDIR.  The
@@ -42,7 +44,7 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lresolv -lm
 
-RG_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Icore -Ifilter \
+RG_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Icore -Ifilter -Ipolicy \
 	$(RG_WARN) $(RG_HARDEN) $(RG_SAN) -MMD -MP
 ALL_CFLAGS = $(CFLAGS) $(RG_CFLAGS) $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(RG_LDHARDEN) $(RG_SAN) -pthread
@@ -53,6 +55,13 @@ CTL_SRC := $(wildcard ctl/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 FILTER_OBJ := $(FILTER_SRC:%.c=$(B)/%.o)
 CTL_OBJ := $(CTL_SRC:%.c=$(B)/%.o)
+
+# relayguard-policyd: policy/main.c plus the modules in libpolicy.a (unit
+# tests link those); libev has no pkg-config file in Debian 12
+POLICY_SRC := $(filter-out policy/main.c,$(wildcard policy/*.c))
+POLICY_OBJ := $(POLICY_SRC:%.c=$(B)/%.o)
+POLICY_LIBS := -lev
+POLICYD := $(B)/relayguard-policyd
 
 UNIT_SRC := $(wildcard tests/unit/*_test.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -67,10 +76,11 @@ CTL := $(B)/relayguardctl
 # small driver programs the tests and benchmarks use
 TOOLS := $(B)/tests/limitq $(B)/tests/limit_bench
 
-.PHONY: all check check-unit check-milter check-integration check-conf \
-	lint deps demo bench fuzz install uninstall fmt clean tools
+.PHONY: all check check-unit check-milter check-policy check-integration \
+	check-conf lint deps demo bench bench-policy fuzz install uninstall \
+	fmt clean tools
 
-all: $(PROG) $(CTL)
+all: $(PROG) $(POLICYD) $(CTL)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -81,6 +91,14 @@ $(PROG): $(FILTER_OBJ) $(B)/libcore.a
 
 $(CTL): $(CTL_OBJ) $(B)/libcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(B)/libcore.a $(PKG_LIBS) -lresolv
+
+$(POLICYD): $(B)/policy/main.o $(B)/libpolicy.a $(B)/libcore.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(B)/policy/main.o $(B)/libpolicy.a \
+		$(B)/libcore.a $(PKG_LIBS) $(POLICY_LIBS)
+
+$(B)/libpolicy.a: $(POLICY_OBJ)
+	rm -f $@
+	ar rcs $@ $(POLICY_OBJ)
 
 $(B)/libcore.a: $(CORE_OBJ)
 	rm -f $@
@@ -112,6 +130,14 @@ $(B)/tests/%: tests/tools/%.c $(B)/libcore.a
 # audit_test makes writev(2) block or fail on purpose
 $(B)/tests/audit_test: UNIT_LDEXTRA = -Wl,--wrap=writev
 
+# tests of policy/ modules (the shorter stem wins over the rule above)
+$(B)/tests/policy_%_test: tests/unit/policy_%_test.c $(B)/libpolicy.a \
+		$(B)/libcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< \
+		$(B)/libpolicy.a $(B)/libcore.a $(PKG_LIBS) $(POLICY_LIBS) \
+		-lcmocka
+
 # --- packages -------------------------------------------------------------
 
 # Everything the build and the tests need, installed when missing.
@@ -132,7 +158,10 @@ check-unit: $(UNIT_BIN)
 check-milter: $(PROG)
 	@RG_BUILD=$(B) sh tests/run.sh milter
 
-check-integration: $(PROG) $(CTL) $(TEST_BIN) $(TOOL_BIN) $(TOOLS)
+check-policy: $(PROG) $(POLICYD)
+	@RG_BUILD=$(B) sh tests/run.sh policy
+
+check-integration: $(PROG) $(POLICYD) $(CTL) $(TEST_BIN) $(TOOL_BIN) $(TOOLS)
 	@RG_BUILD=$(B) sh tests/run.sh integration
 
 lint:
@@ -146,19 +175,27 @@ bench: deps
 	$(MAKE) all $(TOOLS)
 	@bash tests/bench/bench.sh
 	@RG_BUILD=$(B) bash tests/bench/limit_bench.sh
+	@bash tests/bench/policy_bench.sh
+
+# the policy service alone: relayguard-policyd, postfwd1, postfwd2 and
+# policyd-rate-limit under the same load (tests/bench/policy_bench.sh)
+bench-policy: deps
+	$(MAKE) all
+	@bash tests/bench/policy_bench.sh
 
 fuzz:
 	@bash tests/fuzz/run.sh
 
 # --- install --------------------------------------------------------------
 
-install: $(PROG) $(CTL)
+install: $(PROG) $(POLICYD) $(CTL)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/relayguard
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/sbin/relayguard
+	install -m 755 $(POLICYD) $(DESTDIR)$(PREFIX)/sbin/relayguard-policyd
 	install -m 755 $(CTL) $(DESTDIR)$(PREFIX)/sbin/relayguardctl
-	install -m 644 filter/relayguard.8 ctl/relayguardctl.8 \
-		$(DESTDIR)$(MANDIR)/man8/
+	install -m 644 filter/relayguard.8 policy/relayguard-policyd.8 \
+		ctl/relayguardctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 conf/relayguard.conf.5 conf/relayguard-limits.5 \
 		$(DESTDIR)$(MANDIR)/man5/
 	test -e $(DESTDIR)$(SYSCONFDIR)/relayguard/senders || \
@@ -171,17 +208,21 @@ install: $(PROG) $(CTL)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/relayguard \
+		$(DESTDIR)$(PREFIX)/sbin/relayguard-policyd \
 		$(DESTDIR)$(PREFIX)/sbin/relayguardctl \
 		$(DESTDIR)$(MANDIR)/man8/relayguard.8 \
+		$(DESTDIR)$(MANDIR)/man8/relayguard-policyd.8 \
 		$(DESTDIR)$(MANDIR)/man8/relayguardctl.8 \
 		$(DESTDIR)$(MANDIR)/man5/relayguard.conf.5 \
 		$(DESTDIR)$(MANDIR)/man5/relayguard-limits.5
 
 fmt:
-	clang-format -i core/*.[ch] filter/*.[ch] ctl/*.[ch] tests/unit/*.[ch]
+	clang-format -i core/*.[ch] filter/*.[ch] policy/*.[ch] ctl/*.[ch] \
+		tests/unit/*.[ch]
 
 clean:
 	rm -rf build build-san
 
 -include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(CTL_OBJ:.o=.d) \
-	$(UNIT_BIN:=.d) $(TOOL_BIN:=.d) $(TOOLS:=.d)
+	$(UNIT_BIN:=.d) $(TOOL_BIN:=.d) $(TOOLS:=.d) $(POLICY_OBJ:.o=.d) \
+	$(B)/policy/main.d

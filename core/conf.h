@@ -188,6 +188,20 @@ struct conf {
 	unsigned long reputation_ttl;		/* seconds */
 	struct conf_list quota_warnings;	/* percentages */
 	unsigned long abuse_queue_size;
+	/* relayguard-policyd, the Postfix policy service (issue 5) */
+	char *policy_socket;
+	unsigned long policy_socket_mode;
+	char *policy_socket_group;
+	char *policy_pid_file;
+	unsigned long policy_max_connections;
+	unsigned long policy_idle_timeout;	/* seconds */
+	unsigned long policy_request_timeout;	/* seconds */
+	size_t policy_max_line;
+	unsigned long policy_max_attributes;
+	size_t policy_max_request;
+	unsigned long policy_workers;
+	bool policy_defer_if_permit;
+	bool policy_prepend_headers;
 };
 
 /* Values of limit_backend and limit_fail_mode (conf.c conf_enums order). */

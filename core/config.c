@@ -60,6 +60,14 @@ config_owners(struct config *cfg, struct err *e)
 int
 config_load(const char *path, struct config **out, struct err *e)
 {
+	return config_load_flags(path, 0, out, e);
+}
+
+/* config_load_flags - the same, leaving out what flags say */
+int
+config_load_flags(const char *path, unsigned flags, struct config **out,
+		  struct err *e)
+{
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 	struct keytable_opts ko;
 
@@ -73,7 +81,9 @@ config_load(const char *path, struct config **out, struct err *e)
 			   "KeyTable) or neither", path);
 		goto fail;
 	}
-	if (cfg->conf->key_table[0] != '\0') {
+	/* the policy service signs nothing: no key is read (it may run
+	 * where the keys are not readable at all) */
+	if (!(flags & CONFIG_NO_SIGNING) && cfg->conf->key_table[0] != '\0') {
 		ko.require_safe = cfg->conf->require_safe_keys;
 		ko.owner_uid = cfg->user_uid;
 		ko.min_bits = (unsigned)cfg->conf->min_key_bits;
@@ -84,9 +94,11 @@ config_load(const char *path, struct config **out, struct err *e)
 	}
 	if (config_owners(cfg, e) < 0)
 		goto fail;
-	cfg->dkim = dkimsign_lib_new(cfg->conf, e);
-	if (cfg->dkim == NULL)
-		goto fail;
+	if (!(flags & CONFIG_NO_SIGNING)) {
+		cfg->dkim = dkimsign_lib_new(cfg->conf, e);
+		if (cfg->dkim == NULL)
+			goto fail;
+	}
 	/* rate limits: the map is read now; Redis is connected on first use */
 	if (cfg->conf->limits &&
 	    limit_new(cfg->conf, NULL, &cfg->limits, e) < 0)

@@ -24,12 +24,17 @@
 #include "owner.h"
 #include "limit.h"
 
+/* config_load_flags(): what a front end leaves out.  The policy service
+ * signs nothing: it reads no key file and sets up no DKIM library, so keys
+ * and dkim stay NULL and a key problem cannot stop it. */
+#define CONFIG_NO_SIGNING 0x1u
+
 struct config {
 	atomic_uint refs;
 	unsigned generation;
 	struct conf *conf;
 	struct keytable *keys;		/* NULL when no key_table is set */
-	struct dkimsign_lib *dkim;
+	struct dkimsign_lib *dkim;	/* NULL with CONFIG_NO_SIGNING */
 	struct owner_map *owners;	/* NULL when no sender_login_map */
 	struct owner_opts owner_opts;
 	uid_t user_uid;			/* (uid_t)-1 when no user is set */
@@ -39,6 +44,8 @@ struct config {
 };
 
 int config_load(const char *path, struct config **out, struct err *e);
+int config_load_flags(const char *path, unsigned flags, struct config **out,
+		      struct err *e);
 struct config *config_ref(struct config *c);
 void config_unref(struct config *c);
 

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.." || exit 1
 rc=0
 banned='\b(strcpy|strcat|sprintf|vsprintf|gets|strncpy|strtok|atoi)[[:space:]]*\('
 if grep -nE "$banned" core/*.c core/*.h filter/*.c filter/*.h ctl/*.c ctl/*.h \
-	tests/tools/*.c; then
+	policy/*.c policy/*.h tests/tools/*.c; then
 	echo "lint: banned function (see STYLE: str_copy, str_format, strtol)"
 	rc=1
 fi

@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh [SUITE...] - run the test suites and print one closing line,
-# "N passed, N failed".  Suites: lint conf unit milter integration fuzz
+# "N passed, N failed".  Suites: lint conf unit milter policy integration fuzz
 # (default: all, in that order).  A cmocka program counts its test cases;
 # a script counts as one test.  Output of each failing test is shown.
 #
@@ -8,7 +8,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-suites=${*:-"lint conf unit milter integration fuzz"}
+suites=${*:-"lint conf unit milter policy integration fuzz"}
 # RG_BUILD: the build directory (make check SAN=1 uses build-san)
 RG_BUILD=${RG_BUILD:-build}
 RG_BIN=$top/$RG_BUILD/relayguard
@@ -115,6 +115,11 @@ for suite in $suites; do
 		for t in tests/milter/*.sh; do
 			[ "$(basename "$t")" = lib.sh ] && continue
 			[ -f "$t" ] && count_script "milter/$(basename "$t" .sh)" bash "$t"
+		done ;;
+	policy)
+		# relayguard-policyd over a plain socket (tests/policy/)
+		for t in tests/policy/t_*.sh; do
+			[ -f "$t" ] && count_script "policy/$(basename "$t" .sh)" bash "$t"
 		done ;;
 	fuzz)
 		# quick mode: a few seconds per parser, ASan + UBSan

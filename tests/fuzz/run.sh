@@ -2,7 +2,7 @@
 # run.sh [TARGET...] - build the libFuzzer targets in tests/fuzz/ and run
 # each for FUZZ_TIME seconds (default 20; FUZZ_TIME=5 is the quick mode
 # make check uses).  Targets: addr conf keytable owner spfrec authres spfcheck
-# json metrics_http dkimrec limitmap redis_reply bodyfp
+# json metrics_http dkimrec limitmap redis_reply bodyfp policy
 # (default: all).
 #
 # Each target links the core, built once with clang-14 and ASan + UBSan,
@@ -16,7 +16,7 @@ cd "$top" || exit 1
 
 FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_CC=${FUZZ_CC:-clang-14}
-targets=${*:-"addr conf keytable owner spfrec authres spfcheck json metrics_http dkimrec limitmap redis_reply bodyfp"}
+targets=${*:-"addr conf keytable owner spfrec authres spfcheck json metrics_http dkimrec limitmap redis_reply bodyfp policy"}
 out=build/fuzz
 
 case $FUZZ_TIME in
@@ -44,7 +44,15 @@ max_len() {
 	limitmap) echo 9000 ;;
 	redis_reply) echo 4096 ;;
 	bodyfp) echo 65536 ;;
+	policy) echo 65536 ;;	# over the default max_request (32k)
 	*) echo 6000 ;;
+	esac
+}
+
+# extra_src NAME - sources outside core/ that a target tests
+extra_src() {
+	case $1 in
+	policy) echo "-Ipolicy policy/policy_req.c" ;;
 	esac
 }
 
@@ -85,7 +93,7 @@ for t in $targets; do
 	fi
 	# shellcheck disable=SC2086,SC2046 # $libs: a list of flags
 	if ! "$FUZZ_CC" $FUZZ_CFLAGS -fsanitize=fuzzer,address,undefined \
-		-o "$bin" "$src" "$out"/obj/*.o $libs \
+		-o "$bin" "$src" "$out"/obj/*.o $(extra_src "$t") $libs \
 		-pthread $(link_flags "$t"); then
 		echo "FAIL $t: does not build"
 		failed="$failed $t"

@@ -290,7 +290,7 @@ rig__tcp_listening() {
 }
 
 # rig_wait_listen SOCKET [TIMEOUT] - wait until SOCKET accepts connections.
-# SOCKET: inet:PORT@127.0.0.1 (OpenDKIM/relayguard style),
+# SOCKET: inet:PORT@127.0.0.1 or inet6:PORT@[::1] (OpenDKIM/relayguard style),
 # inet:127.0.0.1:PORT (Postfix style), 127.0.0.1:PORT, or unix:/path.
 rig_wait_listen() {
 	local sock=${1:?usage: rig_wait_listen SOCKET [TIMEOUT]} t=${2:-10}
@@ -298,6 +298,8 @@ rig_wait_listen() {
 	case $sock in
 	unix:*|local:*) path=${sock#*:} ;;
 	inet:*@*) port=${sock#inet:}; ip=${port#*@}; port=${port%@*} ;;
+	inet6:*@*) port=${sock#inet6:}; ip=${port#*@}; port=${port%@*}
+		ip=${ip#[}; ip="[${ip%]}]" ;;	# as ss prints it: [::1]
 	inet:*) ip=${sock#inet:}; port=${ip##*:}; ip=${ip%:*} ;;
 	*:*) ip=${sock%:*}; port=${sock##*:} ;;
 	*) rig__die "rig_wait_listen: cannot parse $sock"; return 1 ;;

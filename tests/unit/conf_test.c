@@ -388,6 +388,35 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 	/* abuse control (issue 6 part 2) */
 	else if (abuse_key(c, key, sb, &rc))
 		;
+	/* relayguard-policyd (issue 5) */
+	else if (IS("policy_socket"))
+		rc = strbuf_append_str(sb, c->policy_socket);
+	else if (IS("policy_socket_mode"))
+		rc = strbuf_printf(sb, "%04lo", c->policy_socket_mode);
+	else if (IS("policy_socket_group"))
+		rc = strbuf_append_str(sb, c->policy_socket_group);
+	else if (IS("policy_pid_file"))
+		rc = strbuf_append_str(sb, c->policy_pid_file);
+	else if (IS("policy_max_connections"))
+		rc = strbuf_printf(sb, "%lu", c->policy_max_connections);
+	else if (IS("policy_idle_timeout"))
+		rc = strbuf_printf(sb, "%lu", c->policy_idle_timeout);
+	else if (IS("policy_request_timeout"))
+		rc = strbuf_printf(sb, "%lu", c->policy_request_timeout);
+	else if (IS("policy_max_line"))
+		rc = strbuf_printf(sb, "%zu", c->policy_max_line);
+	else if (IS("policy_max_attributes"))
+		rc = strbuf_printf(sb, "%lu", c->policy_max_attributes);
+	else if (IS("policy_max_request"))
+		rc = strbuf_printf(sb, "%zu", c->policy_max_request);
+	else if (IS("policy_workers"))
+		rc = strbuf_printf(sb, "%lu", c->policy_workers);
+	else if (IS("policy_defer_if_permit"))
+		rc = strbuf_append_str(sb, c->policy_defer_if_permit ? "yes"
+								      : "no");
+	else if (IS("policy_prepend_headers"))
+		rc = strbuf_append_str(sb, c->policy_prepend_headers ? "yes"
+								      : "no");
 	else
 		return -1;
 #undef IS
@@ -436,6 +465,12 @@ static const char *const all_keys[] = {
 	"max_recipients_per_message", "max_recipient_domains",
 	"message_caps_action", "message_caps_dry_run", "reputation",
 	"reputation_ttl", "quota_warnings", "abuse_queue_size",
+	/* relayguard-policyd (issue 5) */
+	"policy_socket", "policy_socket_mode", "policy_socket_group",
+	"policy_pid_file", "policy_max_connections", "policy_idle_timeout",
+	"policy_request_timeout", "policy_max_line", "policy_max_attributes",
+	"policy_max_request", "policy_workers", "policy_defer_if_permit",
+	"policy_prepend_headers",
 };
 
 /* render_all - "key = value" (or "key =") per setting, in table order */
