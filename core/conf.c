@@ -380,6 +380,9 @@ static const struct conf_key conf_keys[] = {
 	{"policy_prepend_headers", CONF_BOOL, "no", 0, 0,
 	 F(policy_prepend_headers),
 	 "send the verdict's headers (Authentication-Results) as PREPEND"},
+	{"policy_metrics_listen", CONF_ENDPOINT, "", 0, 0,
+	 F(policy_metrics_listen),
+	 "relayguard-policyd's /metrics: [HOST:]PORT; empty: off"},
 };
 
 /* Names of the CONF_ENUM keys' values; the stored int is the index. */

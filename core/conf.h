@@ -202,6 +202,7 @@ struct conf {
 	unsigned long policy_workers;
 	bool policy_defer_if_permit;
 	bool policy_prepend_headers;
+	char *policy_metrics_listen;
 };
 
 /* Values of limit_backend and limit_fail_mode (conf.c conf_enums order). */

@@ -7,11 +7,13 @@
 #include <time.h>
 
 #include "abuse.h"
+#include "audit.h"
 #include "limit.h"
 #include "metrics.h"
 #include "spfcheck.h"
 #include "spfclient.h"
 #include "str.h"
+#include "xalloc.h"
 
 /* engine_trust - may this client have its mail signed? */
 enum engine_trust
@@ -511,6 +513,10 @@ engine_eom(const struct config *cfg, struct txn *t, struct verdict *v)
 	}
 	if (held.action == VERDICT_HOLD)
 		*v = held;	/* a held message counts: it may be released */
+	/* the policy service counts its RCPT requests; asked at the end of
+	 * the message only, it has Postfix's recipient_count */
+	if (t->via == TXN_VIA_POLICY && t->nrcpt_counted == 0)
+		t->nrcpt_counted = t->nrcpt;
 	if (cfg->limits == NULL || t->nrcpt_counted == 0)
 		return;
 	memset(&r, 0, sizeof(r));
@@ -542,4 +548,54 @@ engine_abort(const struct config *cfg, struct txn *t)
 	r.txn_id = t->id;
 	(void)engine_limit(cfg, t, &r, &v);
 	t->limits_reserved = false;
+}
+
+/* engine_alg_name - a key's signature algorithm, for metrics and audit */
+static const char *
+engine_alg_name(const struct keytable_req *r)
+{
+	return r->key->alg == KEYTABLE_ALG_ED25519 ? "ed25519-sha256"
+						   : "rsa-sha256";
+}
+
+/* engine_record - a final decision for the metrics, the reputation and
+ * the audit trail */
+void
+engine_record(const struct config *cfg, const struct txn *t,
+	      const char *stage, const struct verdict *v,
+	      const struct keytable_req *sigs, size_t nsigs)
+{
+	const char *act = v->action == VERDICT_CONTINUE
+				  ? "accept"
+				  : verdict_action_name(v->action);
+	struct audit_rec *r;
+	size_t i;
+
+	metrics_message(act, v->reason[0] ? v->reason : "none");
+	for (i = 0; i < nsigs; i++)
+		metrics_signature(engine_alg_name(&sigs[i]));
+	/* the reputation of login, sender domain and client (background) */
+	abuse_note(cfg->abuse, t, &t->abuse, v);
+	if (!audit_enabled())
+		return;
+	r = xmalloc(sizeof(*r));	/* 14 kB: not on a thread's stack */
+	audit_rec_init(r);
+	audit_rec_from_txn(r, stage, t, v);
+	for (i = 0; i < t->abuse.nsignals; i++)
+		(void)audit_rec_add_signal(r, t->abuse.signals[i].name,
+					   t->abuse.signals[i].subject,
+					   t->abuse.signals[i].action,
+					   t->abuse.signals[i].dry_run);
+	for (i = 0; i < t->nlimits; i++)
+		(void)audit_rec_add_limit(r, t->limits[i].name,
+					  t->limits[i].subject,
+					  t->limits[i].used,
+					  t->limits[i].amount,
+					  t->limits[i].over);
+	for (i = 0; i < nsigs; i++)
+		(void)audit_rec_add_sig(r, sigs[i].domain,
+					sigs[i].key->selector,
+					engine_alg_name(&sigs[i]));
+	audit_submit(r);
+	free(r);
 }

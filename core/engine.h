@@ -61,4 +61,14 @@ void engine_eoh(const struct config *cfg, struct txn *t, struct verdict *v);
 void engine_eom(const struct config *cfg, struct txn *t, struct verdict *v);
 void engine_abort(const struct config *cfg, struct txn *t);
 
+/*
+ * engine_record - a final decision (a refusal at any stage, or the end of
+ * a message) for the metrics, the reputation (abuse.h) and the audit
+ * trail: the txn's SPF result, limits and signals, and sigs, the
+ * signatures made (NULL, 0 when none).  Never waits for I/O.
+ */
+void engine_record(const struct config *cfg, const struct txn *t,
+		   const char *stage, const struct verdict *v,
+		   const struct keytable_req *sigs, size_t nsigs);
+
 #endif

@@ -274,49 +274,13 @@ milter_log_msg(SMFICTX *ctx, struct conn *c, bool warn, const char *what,
 		c->txn.spf_result[0] ? " spf=" : "", c->txn.spf_result);
 }
 
-/* milter_record - a final decision for the metrics and the audit trail;
- * sigs: the signatures made (at EOM), else NULL */
+/* milter_record - a final decision for the metrics, the reputation and
+ * the audit trail (engine_record); sigs: the signatures made, else NULL */
 static void
 milter_record(struct conn *c, const char *stage, const struct verdict *v,
 	      const struct keytable_req *sigs, size_t nsigs)
 {
-	const char *act = v->action == VERDICT_CONTINUE
-				  ? "accept"
-				  : verdict_action_name(v->action);
-	struct audit_rec *r;
-	size_t i;
-
-	metrics_message(act, v->reason[0] ? v->reason : "none");
-	for (i = 0; i < nsigs; i++)
-		metrics_signature(sigs[i].key->alg == KEYTABLE_ALG_ED25519
-					  ? "ed25519-sha256"
-					  : "rsa-sha256");
-	/* the reputation of login, sender domain and client (background) */
-	abuse_note(c->cfg->abuse, &c->txn, &c->txn.abuse, v);
-	if (!audit_enabled())
-		return;
-	r = xmalloc(sizeof(*r));	/* 14 kB: not on a thread's stack */
-	audit_rec_init(r);
-	audit_rec_from_txn(r, stage, &c->txn, v);
-	for (i = 0; i < c->txn.abuse.nsignals; i++)
-		(void)audit_rec_add_signal(r, c->txn.abuse.signals[i].name,
-					   c->txn.abuse.signals[i].subject,
-					   c->txn.abuse.signals[i].action,
-					   c->txn.abuse.signals[i].dry_run);
-	for (i = 0; i < c->txn.nlimits; i++)
-		(void)audit_rec_add_limit(r, c->txn.limits[i].name,
-					  c->txn.limits[i].subject,
-					  c->txn.limits[i].used,
-					  c->txn.limits[i].amount,
-					  c->txn.limits[i].over);
-	for (i = 0; i < nsigs; i++)
-		(void)audit_rec_add_sig(r, sigs[i].domain,
-					sigs[i].key->selector,
-					sigs[i].key->alg == KEYTABLE_ALG_ED25519
-						? "ed25519-sha256"
-						: "rsa-sha256");
-	audit_submit(r);
-	free(r);
+	engine_record(c->cfg, &c->txn, stage, v, sigs, nsigs);
 }
 
 /* milter_record_accept - an accepted message (reason: why unsigned, or

@@ -20,11 +20,17 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "config.h"
 #include "daemon.h"
+#include "engine.h"
+#include "hostport.h"
 #include "log.h"
 #include "policy_server.h"
+#include "metrics_http.h"
 #include "policy_sock.h"
+#include "spfclient.h"
+#include "spfworker.h"
 #include "str.h"
 
 #define POLICYD_VERSION "0.1.0"
@@ -90,8 +96,14 @@ main(int argc, char **argv)
 	char sum[1024];
 	char pid_path[4096];
 	int ready_fd = -1;
+	struct spfclient *spf = NULL;
+	struct audit_opts ao;
+	struct hostport hp;
 	int ch;
 
+	/* the SPF process: this program re-executed (spfworker.h) */
+	if (argc > 1 && strcmp(argv[1], SPFWORKER_ARG) == 0)
+		return spfworker_main(argc, argv);
 	while ((ch = getopt(argc, argv, "c:dfhnV")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -145,8 +157,23 @@ main(int argc, char **argv)
 	if (str_copy(pid_path, sizeof(pid_path), cfg->conf->policy_pid_file) <
 	    0)
 		pid_path[0] = '\0';
+	/* SPF runs in its own unprivileged process, started while we are
+	 * still root and before any thread exists (spfclient.h) */
+	if (cfg->conf->spf_check &&
+	    (spf = spfclient_start(cfg->conf, foreground, &e)) == NULL)
+		log_fatal("%s", e.text);
+	engine_set_spf(spf);
+	if (cfg->conf->policy_metrics_listen[0] != '\0' &&
+	    (hostport_parse(cfg->conf->policy_metrics_listen, "127.0.0.1",
+			    false, &hp, &e) < 0 ||
+	     metrics_http_start(&hp, 5000, &e) < 0))
+		log_fatal("%s", e.text);
 	daemon_drop_privileges(cfg->user_uid, cfg->user_gid, cfg->conf->user,
 			       cfg->conf->path);
+	/* the audit writer after the drop: files are the run-time user's */
+	audit_opts_from_conf(&ao, cfg->conf);
+	if (audit_start(&ao, &e) < 0)
+		log_fatal("%s", e.text);
 	srv = policy_server_new(cfg, conf_path, &sock, &e);
 	if (srv == NULL)
 		log_fatal("cannot start: %s", e.text);
@@ -157,6 +184,9 @@ main(int argc, char **argv)
 	log_info("stopping " POLICYD_NAME);
 	policy_server_free(srv);
 	policy_sock_close(&sock);
+	audit_stop(5000);
+	metrics_http_stop();
+	spfclient_stop(spf);
 	if (pid_path[0] != '\0')
 		(void)unlink(pid_path); /* may fail after dropping root: ok */
 	return 0;

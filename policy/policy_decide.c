@@ -264,6 +264,7 @@ policy_decide_engine(const struct config *cfg, struct policy_decide_state *s,
 		if (s->eom_done)
 			return;
 		engine_eom(cfg, &s->txn, v);
+		s->eom_now = true;
 		s->eom_done = s->txn.id[0] != '\0';
 		break;
 	default:
@@ -328,9 +329,17 @@ policy_decide(const struct config *cfg, struct policy_decide_state *s,
 		policy_decide_new_message(s, inst);
 	policy_decide_fill(&s->txn, req);
 	d->stage = policy_decide_stage(req->value[POLICY_ATTR_PROTOCOL_STATE]);
+	s->eom_now = false;
 	policy_decide_engine(cfg, s, d->stage,
 			     policy_decide_value(req, POLICY_ATTR_RECIPIENT),
 			     &v);
+	/* a refusal, or the end of a message: metrics, reputation, audit */
+	if (s->eom_now || (v.action != VERDICT_CONTINUE &&
+			   v.action != VERDICT_ACCEPT))
+		engine_record(cfg, &s->txn,
+			      d->stage == POLICY_STAGE_RCPT ? "RCPT"
+			      : s->eom_now ? "END-OF-MESSAGE" : "MAIL",
+			      &v, NULL, 0);
 	d->verdict = v.action;
 	policy_decide_action(cfg->conf, &v, d->action, sizeof(d->action));
 	if (strcmp(d->action, "DUNNO") == 0 &&

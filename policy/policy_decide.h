@@ -63,6 +63,7 @@ struct policy_decide_state {
 	bool mail_done;			/* engine_mail ran for txn.id */
 	struct verdict mail;		/* and said this */
 	bool eom_done;			/* engine_eom ran for txn.id */
+	bool eom_now;			/* and in this very request */
 	unsigned long rcpt_ok;		/* RCPTs of txn.id we let pass */
 	size_t nhdrs;			/* headers collected to PREPEND */
 	size_t nsent;			/* of which sent */

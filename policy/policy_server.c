@@ -18,6 +18,7 @@
 
 #include <ev.h>
 
+#include "audit.h"
 #include "log.h"
 #include "policy_decide.h"
 #include "policy_pool.h"
@@ -592,6 +593,7 @@ policy_server_accept_resume(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 policy_server_reload(struct policy_server *s)
 {
+	struct audit_opts ao;
 	const struct conf *old = s->cfg->conf;
 	struct config *cfg = NULL;
 	struct policy_sock_addr a;
@@ -619,6 +621,8 @@ policy_server_reload(struct policy_server *s)
 			 cfg->conf->path);
 	config_unref(s->cfg);
 	s->cfg = cfg;
+	audit_opts_from_conf(&ao, cfg->conf);
+	audit_reload(&ao);
 	log_info("reloaded configuration (generation %u): %s",
 		 cfg->generation, cfg->conf->path);
 }

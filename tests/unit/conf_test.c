@@ -338,6 +338,8 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 		rc = strbuf_printf(sb, "%lu", c->audit_redis_timeout);
 	else if (IS("metrics_listen"))
 		rc = strbuf_append_str(sb, c->metrics_listen);
+	else if (IS("policy_metrics_listen"))
+		rc = strbuf_append_str(sb, c->policy_metrics_listen);
 	/* rate limits and quotas (issue 4) */
 	else if (IS("limits"))
 		rc = strbuf_append_str(sb, c->limits ? "yes" : "no");
@@ -470,7 +472,7 @@ static const char *const all_keys[] = {
 	"policy_pid_file", "policy_max_connections", "policy_idle_timeout",
 	"policy_request_timeout", "policy_max_line", "policy_max_attributes",
 	"policy_max_request", "policy_workers", "policy_defer_if_permit",
-	"policy_prepend_headers",
+	"policy_prepend_headers", "policy_metrics_listen",
 };
 
 /* render_all - "key = value" (or "key =") per setting, in table order */
