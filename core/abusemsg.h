@@ -33,17 +33,19 @@ struct abusemsg_signal {
 };
 
 struct abusemsg {
-	uint64_t rcpts[ABUSEMSG_RCPTS_MAX];	/* distinct, lower-cased */
+	/* the counts first: the arrays are read only up to them (see the
+	 * note in txn.h on resident memory) */
 	size_t nrcpts;
-	uint64_t domains[ABUSEMSG_DOMAINS_MAX];
 	size_t ndomains;
-	char body_fp[ABUSEMSG_FP_MAX];		/* "" : none */
-	struct abusemsg_signal signals[ABUSEMSG_SIGNALS_MAX];
 	size_t nsignals;
+	char body_fp[ABUSEMSG_FP_MAX];		/* "" : none */
 	bool hold;				/* quarantine at the end */
 	char hold_why[64];			/* the first signal asking */
 	bool rcpt_cap_raised;			/* signalled once a message */
 	bool domain_cap_raised;
+	struct abusemsg_signal signals[ABUSEMSG_SIGNALS_MAX];
+	uint64_t rcpts[ABUSEMSG_RCPTS_MAX];	/* distinct, lower-cased */
+	uint64_t domains[ABUSEMSG_DOMAINS_MAX];
 };
 
 void abusemsg_reset(struct abusemsg *m);

@@ -76,29 +76,34 @@ struct txn {
 					 * release */
 	unsigned long size;		/* bytes: SIZE= estimate, then actual */
 
-	/* every mailbox of every From: and Sender: field, for ownership */
-	struct addr hdr_addrs[TXN_HDR_ADDRS_MAX];
-	const char *hdr_fields[TXN_HDR_ADDRS_MAX];	/* "From", "Sender" */
-	size_t nhdr_addrs;
-	char hdr_addr_error[160];	/* a From/Sender we could not read */
-
-	/* what the checks found, for EOM, logs and the audit trail */
-	char spf_result[16];		/* "pass", ... or "" when unchecked */
-	char spf_domain[256];
-	struct verdict_header add_hdrs[TXN_ADD_HDRS_MAX];	/* at EOM */
-	size_t nadd_hdrs;
-	struct txn_limit limits[TXN_LIMITS_MAX];	/* last decision's */
-	size_t nlimits;
-	char limit_log[256];		/* its log fields, "" when none */
-	struct abusemsg abuse;		/* recipients, body fingerprint and
-					 * signals for the abuse checks */
-
 	unsigned from_count;		/* From: fields seen */
 	enum addr_status from_status;	/* of the first From */
 	struct addr from;
 	char from_why[128];		/* reason when from_status != OK */
 	bool headers_truncated;		/* over max_header_bytes */
 	char long_field[64];		/* a signed field over the limit */
+
+	/* what the checks found, for EOM, logs and the audit trail */
+	char spf_result[16];		/* "pass", ... or "" when unchecked */
+	char spf_domain[256];
+	char limit_log[256];		/* last limit decision's log fields */
+	char hdr_addr_error[160];	/* a From/Sender we could not read */
+	size_t nhdr_addrs;		/* the counts of the arrays below */
+	size_t nadd_hdrs;
+	size_t nlimits;
+
+	/*
+	 * The arrays last, read only up to their counts: a txn is ~30 kB,
+	 * and a front end that keeps one per idle connection (the policy
+	 * service) should only make the first pages of it resident.
+	 */
+	struct abusemsg abuse;		/* recipients, body fingerprint and
+					 * signals for the abuse checks */
+	/* every mailbox of every From: and Sender: field, for ownership */
+	struct addr hdr_addrs[TXN_HDR_ADDRS_MAX];
+	const char *hdr_fields[TXN_HDR_ADDRS_MAX];	/* "From", "Sender" */
+	struct verdict_header add_hdrs[TXN_ADD_HDRS_MAX];	/* at EOM */
+	struct txn_limit limits[TXN_LIMITS_MAX];	/* last decision's */
 };
 
 void txn_reset_message(struct txn *t);

@@ -59,14 +59,16 @@ enum policy_stage {
 
 /* The message in progress on one connection. */
 struct policy_decide_state {
-	struct txn txn;			/* txn.id is the instance */
+	/* the small fields first, the big ones after: an idle connection
+	 * makes only the pages init touches resident */
 	bool mail_done;			/* engine_mail ran for txn.id */
-	struct verdict mail;		/* and said this */
 	bool eom_done;			/* engine_eom ran for txn.id */
 	bool eom_now;			/* and in this very request */
 	unsigned long rcpt_ok;		/* RCPTs of txn.id we let pass */
 	size_t nhdrs;			/* headers collected to PREPEND */
 	size_t nsent;			/* of which sent */
+	struct txn txn;			/* txn.id is the instance */
+	struct verdict mail;		/* what engine_mail said */
 	struct verdict_header hdrs[VERDICT_HDR_MAX];
 };
 

@@ -73,7 +73,10 @@ struct policy_conn {
 	struct policy_job job;
 	struct config *cfg;		/* pinned for the request */
 	struct policy_req req;
-	struct policy_decide_state dstate;
+	/* malloc'd, not part of the calloc'd connection: only the pages
+	 * policy_decide_state_init() touches become resident (the txn in
+	 * it is ~30 kB of arrays read up to their counts) */
+	struct policy_decide_state *dstate;
 	struct policy_decision dec;
 	char out[POLICY_SERVER_OUT_MAX];
 	size_t outlen;
@@ -140,6 +143,7 @@ policy_conn_free(struct policy_conn *c)
 	if (c->fd >= 0)
 		(void)close(c->fd);
 	policy_req_reader_free(&c->rd);
+	free(c->dstate);
 	config_unref(c->cfg);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -281,7 +285,7 @@ policy_conn_job(struct policy_job *j)
 	struct policy_decision *d = &c->dec;
 	int expected = POLICY_CONN_BUSY;
 
-	policy_decide(c->cfg, &c->dstate, &c->req, d);
+	policy_decide(c->cfg, c->dstate, &c->req, d);
 	if (d->log[0] != '\0') {
 		if (d->level == LOG_LEVEL_DEBUG)
 			log_debug("%s conn=%lu", d->log, c->id);
@@ -496,7 +500,8 @@ policy_conn_new(struct policy_server *s, int fd,
 	lim.max_attrs = conf->policy_max_attributes;
 	lim.max_request = conf->policy_max_request;
 	policy_req_reader_init(&c->rd, &lim);
-	policy_decide_state_init(&c->dstate);
+	c->dstate = xmalloc(sizeof(*c->dstate));
+	policy_decide_state_init(c->dstate);
 	atomic_init(&c->state, POLICY_CONN_IDLE);
 	c->idle_since = policy_mono();
 	c->job.run = policy_conn_job;

@@ -43,6 +43,11 @@ pd_conf() {
 		echo "policy_pid_file = $RUN/policyd.pid"
 		local l
 		for l in "$@"; do echo "$l"; done
+		# SPF needs a DNS server: without the rig's, no SPF (never the
+		# machine's resolver); last, so the lines given keep their numbers
+		if [ ! -s "$RUN/dns/resolv.conf" ]; then
+			case " $* " in *" spf_check "*) ;; *) echo "spf_check = no" ;; esac
+		fi
 	} > "$RUN/policyd.conf"
 }
 
@@ -51,8 +56,13 @@ pd_conf() {
 pd_start() {
 	local i
 	rm -f "$RUN/policyd.rc" "$RUN/policyd.pid"
+	local -a ns=()
+	# with the rig DNS running, SPF uses it and nothing else (rg.sh)
+	[ -s "$RUN/dns/resolv.conf" ] &&
+		ns=(unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
+			"$RUN/dns/resolv.conf")
 	( ulimit -n "$PD_NOFILE" || exit 1
-	  "$PD_BIN" -f -c "$RUN/policyd.conf" "$@"
+	  "${ns[@]}" "$PD_BIN" -f -c "$RUN/policyd.conf" "$@"
 	  echo $? > "$RUN/policyd.rc" ) >> "$RUN/policyd.log" 2>&1 &
 	# the daemon's own pid (not the subshell's): from its pid file
 	for i in $(seq 100); do
@@ -176,6 +186,7 @@ pd_build_scripted() {
 		-o "$PD_BIN" "$RG_TOP/tests/policy/script_engine.c" \
 		"$b/policy/main.o" "$b/libpolicy.a" "$b/libcore.a" \
 		-Wl,--wrap=engine_rcpt \
-		$(pkg-config --libs milter opendkim libcrypto) -lev -pthread ||
+		$(pkg-config --libs milter opendkim libcrypto libidn2 hiredis) \
+		-lresolv -lm -lev -pthread ||
 		{ rig__die "cannot link $PD_BIN (make first)"; return 1; }
 }

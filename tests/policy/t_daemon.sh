@@ -28,7 +28,7 @@ echo "policy_max_line = 4x" >> "$RUN/bad.conf"
 out=$("$PD_BIN" -n -c "$RUN/bad.conf" 2>&1) && rc=0 || rc=$?
 rig_check "-n: a bad value exits 78" test "$rc" = 78
 rig_check "-n: the error names file, line, key and the fix ($out)" \
-	grep -q "bad.conf:4: policy_max_line: \"4x\" is not a size (examples:" <<< "$out"
+	grep -q "bad.conf:$(wc -l < "$RUN/bad.conf"): policy_max_line: \"4x\" is not a size (examples:" <<< "$out"
 sed -i 's/^policy_socket = .*/policy_socket = tcp:10045/; $d' "$RUN/bad.conf"
 out=$("$PD_BIN" -n -c "$RUN/bad.conf" 2>&1) && rc=0 || rc=$?
 rig_check "-n: a bad policy_socket exits 78 with examples ($out)" \
