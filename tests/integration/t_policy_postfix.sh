@@ -6,11 +6,8 @@
 # SASL login and the client Postfix saw; DUNNO lets the mail through; with
 # the daemon stopped Postfix answers smtpd_policy_service_default_action
 # (451 4.3.5) at RCPT and delivers nothing; once it is back, mail flows.
-#
-# The quota, forged-sender and SPF cases (issue 5) go here once the engine
-# has those checks: configure them with pd_conf, then e.g.
-#	pd_send_expect 451 "login over its quota: 451 at RCPT" \
-#		--from ann@sign.test --to bo@example.net --xclient LOGIN=ann
+# The quota, forged-sender and SPF refusals are in t_policy_checks.sh,
+# the quota shared with the milter in t_policy_shared_quota.sh.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/policyd.sh"
@@ -27,7 +24,7 @@ pd_send_expect 250 "two recipients, DUNNO: accepted" \
 	--from ann@sign.test --to bo@example.net,cy@example.org \
 	--header "Subject: policy 1"
 pd_send_expect 250 "a SASL login from outside: accepted" \
-	--xclient "ADDR=192.0.2.7 NAME=mx.outside.example LOGIN=ann" \
+	--xclient "ADDR=192.0.2.7 NAME=mx.outside.example LOGIN=ann@sign.test" \
 	--from ann@sign.test --to bo@example.net --header "Subject: policy 2"
 rig_wait_delivered 2 60
 
@@ -42,7 +39,7 @@ qid=$(sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \([0-9A-F]*\): message-id=.*/\1/p'
 	"$RUN/postfix/maillog" | head -n 1)
 pd_expect_log "$qid: continue: END-OF-MESSAGE from localhost\\[127.0.0.1\\]: DUNNO; from=<ann@sign.test> to=<> proto=ESMTP helo=<client.test> instance=$inst" \
 	"END-OF-MESSAGE request with Postfix's queue id $qid and the same instance"
-pd_expect_log "continue: RCPT from mx.outside.example\\[192.0.2.7\\]: DUNNO; from=<ann@sign.test> to=<bo@example.net> proto=ESMTP helo=<client.test> sasl_username=ann instance=" \
+pd_expect_log "continue: RCPT from mx.outside.example\\[192.0.2.7\\]: DUNNO; from=<ann@sign.test> to=<bo@example.net> proto=ESMTP helo=<client.test> sasl_username=ann@sign.test instance=" \
 	"the client address and SASL login Postfix saw"
 conns=$(grep -c 'connected (' "$RUN/policyd.log" || true)
 reqs=$(grep -c ': continue: ' "$RUN/policyd.log" || true)
