@@ -178,6 +178,11 @@ main(int argc, char **argv)
 	if (srv == NULL)
 		log_fatal("cannot start: %s", e.text);
 	log_info("starting " POLICYD_NAME " %s: %s", POLICYD_VERSION, sum);
+	if (cfg->conf->own_domains.count == 0 &&
+	    cfg->conf->own_domain_action != CONF_ACTION_ACCEPT)
+		log_info("own_domains is empty: outside clients using our "
+			 "domains are checked by the milter only (this service "
+			 "reads no SigningTable)");
 	daemon_ready(ready_fd);
 
 	(void)policy_server_run(srv);
