@@ -8,8 +8,6 @@
  *	relayguard -d			print every setting's default
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,6 +20,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "daemon.h"
 #include "engine.h"
 #include "hostport.h"
 #include "log.h"
@@ -94,91 +93,6 @@ main_reload(void)
 	milter_config_set(cfg);
 	log_info("reloaded configuration (generation %u): %s",
 		 cfg->generation, sum);
-}
-
-/* main_daemonize - detach from the terminal; returns the fd on which the
- * child says "ready", so the parent exits only once the pid file exists
- * (init scripts read it right after the start command returns) */
-static int
-main_daemonize(void)
-{
-	int ready[2];
-	pid_t pid;
-	char c;
-	int fd;
-
-	if (pipe(ready) < 0)
-		log_fatal("pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		log_fatal("fork: %s", strerror(errno));
-	if (pid > 0) {
-		(void)close(ready[1]);
-		/* EOF without a byte: the child died during startup */
-		_exit(read(ready[0], &c, 1) == 1 ? 0 : 1);
-	}
-	(void)close(ready[0]);
-	if (setsid() < 0)
-		log_fatal("setsid: %s", strerror(errno));
-	if (chdir("/") < 0)
-		log_fatal("chdir /: %s", strerror(errno));
-	fd = open("/dev/null", O_RDWR);
-	if (fd < 0)
-		log_fatal("/dev/null: %s", strerror(errno));
-	(void)dup2(fd, STDIN_FILENO);
-	(void)dup2(fd, STDOUT_FILENO);
-	(void)dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		(void)close(fd);
-	return ready[1];
-}
-
-/* main_ready - tell the waiting parent that startup is complete */
-static void
-main_ready(int fd)
-{
-	if (fd < 0)
-		return;
-	if (write(fd, "r", 1) != 1)
-		log_warn("cannot tell the parent process we are ready");
-	(void)close(fd);
-}
-
-/* main_pid_file - write our pid; exclusive of nothing, like Postfix */
-static void
-main_pid_file(const char *path)
-{
-	char buf[32];
-	int fd;
-	int n;
-
-	if (path[0] == '\0')
-		return;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0644);
-	if (fd < 0)
-		log_fatal("pid_file %s: %s", path, strerror(errno));
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (n < 0 || write(fd, buf, (size_t)n) != n || close(fd) < 0)
-		log_fatal("pid_file %s: write failed", path);
-}
-
-/* main_drop_privileges - become the configured user for good */
-static void
-main_drop_privileges(const struct config *cfg)
-{
-	if (cfg->user_uid == (uid_t)-1) {
-		if (geteuid() == 0)
-			log_warn("running as root: set \"user\" in %s",
-				 cfg->conf->path);
-		return;
-	}
-	if (setgroups(1, &cfg->user_gid) < 0 || setgid(cfg->user_gid) < 0 ||
-	    setuid(cfg->user_uid) < 0)
-		log_fatal("cannot become user %s: %s", cfg->conf->user,
-			  strerror(errno));
-	if (setuid(0) == 0)
-		log_fatal("privileges were not dropped");
 }
 
 /* main_metrics_start - the /metrics endpoint, when configured; bound
@@ -296,8 +210,8 @@ main(int argc, char **argv)
 	if (milter_open(cfg) < 0)
 		log_fatal("cannot start the milter");
 	if (!foreground)
-		ready_fd = main_daemonize();
-	main_pid_file(cfg->conf->pid_file);
+		ready_fd = daemon_detach();
+	daemon_pid_file(cfg->conf->pid_file);
 	/* cfg may be replaced by a reload: keep what exit needs */
 	snprintf(pid_path, sizeof(pid_path), "%s", cfg->conf->pid_file);
 	/* SPF runs in its own unprivileged process, started while we are
@@ -307,12 +221,13 @@ main(int argc, char **argv)
 		log_fatal("%s", e.text);
 	engine_set_spf(spf);
 	main_metrics_start(cfg->conf);
-	main_drop_privileges(cfg);
+	daemon_drop_privileges(cfg->user_uid, cfg->user_gid, cfg->conf->user,
+			       cfg->conf->path);
 	main_audit_start(cfg->conf);
 	milter_config_set(cfg);
 	sigwait_set_hup_hook(main_reload);
 	log_info("starting relayguard %s: %s", RELAYGUARD_VERSION, sum);
-	main_ready(ready_fd);
+	daemon_ready(ready_fd);
 
 	rc = milter_run();
 	log_info("stopping relayguard%s", rc == 0 ? "" : " after an error");
