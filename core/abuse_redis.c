@@ -691,39 +691,10 @@ abuse_redis_new(const struct conf *c, struct abuse_backend **out,
 	struct rconn_opts o;
 	struct err ce;
 
-	memset(&o, 0, sizeof(o));
-	if (c->redis_cluster.count > 0 && c->redis_sentinels.count > 0) {
-		err_set(e, "%s: redis_cluster and redis_sentinels: set one "
-			"of them, not both", c->path);
+	if (rconn_opts_from_conf(c, &o, e) < 0) {
 		free(b);
 		return -1;
 	}
-	if (c->redis_sentinels.count > 0 &&
-	    c->redis_sentinel_master[0] == '\0') {
-		err_set(e, "%s: redis_sentinels needs redis_sentinel_master "
-			"(example: redis_sentinel_master = mymaster)", c->path);
-		free(b);
-		return -1;
-	}
-	if (c->redis_cluster.count > 0) {
-		o.mode = RCONN_CLUSTER;
-		o.nodes = c->redis_cluster.items;
-		o.nnodes = c->redis_cluster.count;
-	} else if (c->redis_sentinels.count > 0) {
-		o.mode = RCONN_SENTINEL;
-		o.nodes = c->redis_sentinels.items;
-		o.nnodes = c->redis_sentinels.count;
-		o.master_name = c->redis_sentinel_master;
-	} else {
-		o.mode = RCONN_STANDALONE;
-		o.server = c->redis_server;
-	}
-	o.user = c->redis_user;
-	o.password = c->redis_password;
-	o.db = (unsigned)c->redis_db;
-	o.connect_timeout_ms = (unsigned)c->redis_connect_timeout;
-	o.timeout_ms = (unsigned)c->redis_timeout;
-	o.pool_size = (unsigned)c->redis_pool_size;
 	if (rconn_new(&o, &b->rc, &ce) < 0) {
 		err_set(e, "%s: abuse control: %s", c->path, ce.text);
 		free(b);

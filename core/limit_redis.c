@@ -663,35 +663,8 @@ limit_redis_new(const struct conf *c, struct limit_backend **out,
 	struct rconn_opts o;
 	struct err ce;
 
-	memset(&o, 0, sizeof(o));
-	if (c->redis_cluster.count > 0 && c->redis_sentinels.count > 0) {
-		err_set(e, "%s: redis_cluster and redis_sentinels: set one "
-			"of them, not both", c->path);
+	if (rconn_opts_from_conf(c, &o, e) < 0)
 		goto fail;
-	}
-	if (c->redis_cluster.count > 0) {
-		o.mode = RCONN_CLUSTER;
-		o.nodes = c->redis_cluster.items;
-		o.nnodes = c->redis_cluster.count;
-	} else if (c->redis_sentinels.count > 0) {
-		if (c->redis_sentinel_master[0] == '\0') {
-			err_set(e, "%s: redis_sentinels needs "
-				"redis_sentinel_master (example: "
-				"redis_sentinel_master = mymaster)", c->path);
-			goto fail;
-		}
-		o.mode = RCONN_SENTINEL;
-		o.nodes = c->redis_sentinels.items;
-		o.nnodes = c->redis_sentinels.count;
-		o.master_name = c->redis_sentinel_master;
-	} else {
-		o.mode = RCONN_STANDALONE;
-		o.server = c->redis_server;
-	}
-	if (c->redis_user[0] != '\0' && c->redis_password[0] == '\0') {
-		err_set(e, "%s: redis_user needs redis_password", c->path);
-		goto fail;
-	}
 	if (c->redis_key_prefix[0] == '\0' ||
 	    strpbrk(c->redis_key_prefix, "{} \t") != NULL) {
 		err_set(e, "%s: redis_key_prefix: \"%.40s\" may not be empty "
@@ -699,12 +672,6 @@ limit_redis_new(const struct conf *c, struct limit_backend **out,
 			c->redis_key_prefix);
 		goto fail;
 	}
-	o.user = c->redis_user;
-	o.password = c->redis_password;
-	o.db = (unsigned)c->redis_db;
-	o.connect_timeout_ms = (unsigned)c->redis_connect_timeout;
-	o.timeout_ms = (unsigned)c->redis_timeout;
-	o.pool_size = (unsigned)c->redis_pool_size;
 	if (rconn_new(&o, &b->rc, &ce) < 0) {
 		err_set(e, "%s: %s: %s", c->path,
 			o.mode == RCONN_CLUSTER ? "redis_cluster" :

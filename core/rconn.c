@@ -1128,3 +1128,48 @@ rconn_free(struct rconn *r)
 	free(r->master_name);
 	free(r);
 }
+
+/* rconn_opts_from_conf - the connection settings of the redis_* keys
+ * (shared by the limits and abuse control); -1 for a combination that
+ * cannot work, with file and key in e */
+int
+rconn_opts_from_conf(const struct conf *c, struct rconn_opts *o,
+		     struct err *e)
+{
+	memset(o, 0, sizeof(*o));
+	if (c->redis_cluster.count > 0 && c->redis_sentinels.count > 0) {
+		err_set(e, "%s: redis_cluster and redis_sentinels: set one "
+			"of them, not both", c->path);
+		return -1;
+	}
+	if (c->redis_cluster.count > 0) {
+		o->mode = RCONN_CLUSTER;
+		o->nodes = c->redis_cluster.items;
+		o->nnodes = c->redis_cluster.count;
+	} else if (c->redis_sentinels.count > 0) {
+		if (c->redis_sentinel_master[0] == '\0') {
+			err_set(e, "%s: redis_sentinels needs "
+				"redis_sentinel_master (example: "
+				"redis_sentinel_master = mymaster)", c->path);
+			return -1;
+		}
+		o->mode = RCONN_SENTINEL;
+		o->nodes = c->redis_sentinels.items;
+		o->nnodes = c->redis_sentinels.count;
+		o->master_name = c->redis_sentinel_master;
+	} else {
+		o->mode = RCONN_STANDALONE;
+		o->server = c->redis_server;
+	}
+	if (c->redis_user[0] != '\0' && c->redis_password[0] == '\0') {
+		err_set(e, "%s: redis_user needs redis_password", c->path);
+		return -1;
+	}
+	o->user = c->redis_user;
+	o->password = c->redis_password;
+	o->db = (unsigned)c->redis_db;
+	o->connect_timeout_ms = (unsigned)c->redis_connect_timeout;
+	o->timeout_ms = (unsigned)c->redis_timeout;
+	o->pool_size = (unsigned)c->redis_pool_size;
+	return 0;
+}

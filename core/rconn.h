@@ -42,6 +42,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "conf.h"
 #include "err.h"
 
 #define RCONN_MAX_ELEMENTS 65536
@@ -77,6 +78,8 @@ struct rconn_script {
 
 struct rconn;
 
+int rconn_opts_from_conf(const struct conf *c, struct rconn_opts *o,
+			struct err *e);
 int rconn_new(const struct rconn_opts *o, struct rconn **out, struct err *e);
 void rconn_free(struct rconn *r);
 void rconn_script_init(struct rconn_script *s, const char *text);
