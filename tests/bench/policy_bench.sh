@@ -63,7 +63,7 @@ RG_B=$RG_TOP/${RG_BUILD:-build}
 cc -O2 -std=c11 -D_DEFAULT_SOURCE -I"$RG_TOP/core" -I"$RG_TOP/policy" \
 	-o "$RGR" "$RG_TOP/tests/bench/redis_rcpt.c" "$RG_B/policy/main.o" \
 	"$RG_B/libpolicy.a" "$RG_B/libcore.a" -Wl,--wrap=engine_rcpt \
-	$(pkg-config --libs milter opendkim libcrypto hiredis) -lev -pthread ||
+	$(pkg-config --libs milter opendkim libcrypto libidn2 hiredis) -lresolv -lm -lev -pthread ||
 	{ echo "FAIL: policy bench: cannot link $RGR (make first)"; exit 1; }
 
 rig_init policy_bench
