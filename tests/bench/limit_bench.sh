@@ -56,7 +56,11 @@ for pool in 8 "$thr"; do
 	lq_conf "$RUN/p$pool.conf" "limit_backend = redis" \
 		"redis_server = 127.0.0.1:$port" "redis_pool_size = $pool"
 	for op in reserve check; do
-		out=$("$bin" -c "$RUN/p$pool.conf" -t "$thr" -d "$secs" -o "$op" 2>>"$RUN/bench.log") || fail=1
+		# decisions the pool could not serve in time are counted by
+		# limit_bench and warned about below, not a failed run; only
+		# no figure at all is
+		out=$("$bin" -c "$RUN/p$pool.conf" -t "$thr" -d "$secs" -o "$op" 2>>"$RUN/bench.log") || true
+		[ -n "$(result "$out")" ] || fail=1
 		row "engine $op, redis, pool $pool" "$(result "$out")" "$(usec)"
 	done
 done
