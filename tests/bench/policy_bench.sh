@@ -7,12 +7,14 @@
 #   null                tests/bench/policy_load.c -S: answers DUNNO without
 #                       reading anything (the generator's own ceiling)
 #   relayguard          build/relayguard-policyd with its defaults (16
-#                       workers); whatever checks the engine has today
-#   relayguard-redis    the same daemon linked with tests/bench/redis_rcpt.c
-#                       (-Wl,--wrap=engine_rcpt): one blocking EVALSHA
-#                       (INCR + EXPIRE per login) on a real redis-server per
-#                       RCPT decision, on the worker threads, standing in
-#                       for the engine's limit check until it exists
+#                       workers) and a sender login map of the 1,000
+#                       logins: ownership checked, no limits
+#   relayguard-redis    the same daemon with the engine's own limit check
+#                       on a real redis-server: limits = yes,
+#                       limit_backend = redis, one plan for every login
+#                       (every RCPT request: one EVALSHA of the limit
+#                       script, LIMIT_CHECK), and login ownership on (a
+#                       sender login map of the 1,000 logins)
 #   postfwd1, postfwd2  Debian's postfwd, one rate rule per SASL login:
 #                       rate(sasl_username/LIMIT/3600/450 4.7.1 ...), -P
 #                       (no logging: the most favourable setting)
@@ -55,16 +57,6 @@ if [ ! -x "$LOAD" ] || [ "$RG_TOP/tests/bench/policy_load.c" -nt "$LOAD" ]; then
 	cc -O2 -Wall -Wextra -o "$LOAD" "$RG_TOP/tests/bench/policy_load.c" ||
 		{ echo "FAIL: policy bench: cannot build policy_load"; exit 1; }
 fi
-
-# relayguard-policyd with the stand-in Redis check (see above)
-RGR=$RG_TOP/build/bench/relayguard-policyd-redis
-RG_B=$RG_TOP/${RG_BUILD:-build}
-# shellcheck disable=SC2046
-cc -O2 -std=c11 -D_DEFAULT_SOURCE -I"$RG_TOP/core" -I"$RG_TOP/policy" \
-	-o "$RGR" "$RG_TOP/tests/bench/redis_rcpt.c" "$RG_B/policy/main.o" \
-	"$RG_B/libpolicy.a" "$RG_B/libcore.a" -Wl,--wrap=engine_rcpt \
-	$(pkg-config --libs milter opendkim libcrypto libidn2 hiredis) -lresolv -lm -lev -pthread ||
-	{ echo "FAIL: policy bench: cannot link $RGR (make first)"; exit 1; }
 
 rig_init policy_bench
 B=$RUN/bench
@@ -134,7 +126,8 @@ start_null() {
 
 start_relayguard() {
 	pd_socket_inet
-	pd_conf "log_level = info"
+	for i in $(seq 0 999); do echo "user$i user$i@example.com"; done > "$B/senders"
+	pd_conf "log_level = info" "sender_login_map = $B/senders"
 	pd_start
 	SRV_PID=$PD_PID
 	SRV_ADDR=127.0.0.1:$PD_PORT
@@ -152,8 +145,13 @@ start_relayguard-redis() {
 	rig_track_pid "$REDIS_PID" redis-server
 	REDIS_PORT=$port
 	pd_socket_inet
-	pd_conf "log_level = info"
-	PD_BIN=$RGR RG_BENCH_REDIS=127.0.0.1:$port pd_start
+	printf 'plan big\n\thour messages %s/1h\n\tday recipients %s/1d\nlogin * big\n' \
+		"$LIMIT" "$LIMIT" > "$B/limits"
+	for i in $(seq 0 999); do echo "user$i user$i@example.com"; done > "$B/senders"
+	pd_conf "log_level = info" "limits = yes" "limit_map = $B/limits" \
+		"limit_backend = redis" "redis_server = 127.0.0.1:$port" \
+		"redis_pool_size = 32" "sender_login_map = $B/senders"
+	pd_start
 	SRV_PID=$PD_PID
 	SRV_ADDR=127.0.0.1:$PD_PORT
 }
