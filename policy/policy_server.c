@@ -63,7 +63,8 @@ struct policy_conn {
 	ev_timer timer;
 	double timer_at;		/* when the timer fires (mono) */
 	bool in_request;		/* bytes of a request have come */
-	double request_start;
+	double request_start;		/* while we read them (mono) */
+	double write_since;		/* a reply waits for the client */
 	bool peer_closed;		/* EOF or a read error seen */
 	bool closing;			/* free when it comes back */
 	struct policy_req_reader rd;
@@ -200,17 +201,23 @@ policy_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
 		c->timer_at = now + w->repeat;
 		return;
 	}
-	deadline = c->in_request
-			   ? c->request_start +
-				     (double)conf->policy_request_timeout
-			   : c->idle_since + (double)conf->policy_idle_timeout;
+	if (c->outoff < c->outlen)	/* the client does not read */
+		deadline = c->write_since + (double)conf->policy_idle_timeout;
+	else if (c->in_request)
+		deadline = c->request_start +
+			   (double)conf->policy_request_timeout;
+	else
+		deadline = c->idle_since + (double)conf->policy_idle_timeout;
 	if (now + 0.001 < deadline) {
 		w->repeat = deadline - now;
 		ev_timer_again(loop, w);
 		c->timer_at = deadline;
 		return;
 	}
-	if (c->in_request)
+	if (c->outoff < c->outlen)
+		log_warn("conn=%lu client=%s: reads no reply for %lus: "
+			 "closing", c->id, c->peer, conf->policy_idle_timeout);
+	else if (c->in_request)
 		log_warn("conn=%lu client=%s: request not complete %.0fs after "
 			 "its first byte (%zu bytes): closing without a reply",
 			 c->id, c->peer, now - c->request_start,
@@ -260,6 +267,11 @@ policy_conn_flush(struct policy_conn *c)
 	int err = policy_conn_send(c);
 
 	if (err == EAGAIN || err == EWOULDBLOCK) {
+		if (!(ev_is_active(&c->io) && c->io.events == EV_WRITE)) {
+			c->write_since = policy_mono();
+			policy_conn_arm(c, c->write_since +
+				(double)c->srv->cfg->conf->policy_idle_timeout);
+		}
 		policy_conn_io_mode(c, EV_WRITE);
 		return;
 	}
@@ -272,6 +284,10 @@ policy_conn_flush(struct policy_conn *c)
 	c->outlen = 0;
 	c->outoff = 0;
 	c->idle_since = policy_mono();
+	/* a partial request waited while we did not read: its clock starts
+	 * again now (policy_request_timeout is for slow clients, not us) */
+	if (c->in_request)
+		c->request_start = c->idle_since;
 	policy_conn_process(c);
 }
 

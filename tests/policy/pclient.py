@@ -29,8 +29,9 @@ something failed (0 otherwise).  Scenarios:
                           pieces (needs script_engine.c): replies in order
     fdlimit N FIRST       N connections against a daemon with fewer file
                           descriptors: FIRST served, then the others
-    noread N RCPT         pipeline N requests to RCPT without reading the
-                          replies for 2 s: others served; then all N
+    noread N RCPT LOG     pipeline N requests to RCPT without reading the
+                          replies until LOG shows the daemon's writes
+                          block: others served; then all N arrive
     partial               send part of a request, print "sent", then
                           wait until the server closes (no reply)
     rss PID               print the VmRSS (kB) of PID
@@ -426,37 +427,57 @@ def scenario_fdlimit(spec, args):
 
 
 def scenario_noread(spec, args):
-    """a client pipelines N requests to RCPT and reads nothing for 2 s
-    (with long replies the server's writes would block): others are served
-    meanwhile; then every reply arrives, complete"""
+    """a client pipelines N requests to RCPT (args: N RCPT LOGFILE) and
+    reads nothing until the daemon's log (debug) says its writes block:
+    others are served meanwhile; then every reply arrives, complete.
+    Nothing here assumes a speed: the sender blocks as long as it must,
+    and the reader waits for data with a generous bound."""
+    import select
     import threading
     n, rcpt = int(args[0]), args[1]
     s = connect(spec)
-    # a small window, so the daemon's writes block soon
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.settimeout(None)
+    # Large segments: 271-byte ones with TCP_NODELAY pile up in the
+    # daemon's receive queue while it waits to write, and the kernel then
+    # drops some (RcvQDrop) and retransmits with backoff, which stalls the
+    # stream for up to a minute: a kernel matter, not what is tested here.
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
     one = request(recipient=rcpt)
     sent = [0]
 
     def sender():
         try:
-            for _ in range(n):
-                s.sendall(one)
-                sent[0] += 1
-        except OSError:
-            pass
+            while sent[0] < n:
+                k = min(200, n - sent[0])
+                s.sendall(one * k)
+                sent[0] += k
+        except OSError as e:
+            print("    sender stopped after %d: %r" % (sent[0], e), flush=True)
 
-    t = threading.Thread(target=sender)
+    t = threading.Thread(target=sender, daemon=True)
     t.start()
-    time.sleep(2.0)
+    # read nothing until the daemon says its writes block (its log)
+    deadline = time.monotonic() + 6 * WAIT
+    seen = False
+    marker = b"the reply waits for the client to read"
+    with open(args[2], "rb") as log:
+        tail = b""
+        while not seen and time.monotonic() < deadline:
+            chunk = log.read()      # only what is new since last time
+            if not chunk:
+                time.sleep(0.1)
+                continue
+            seen = marker in tail + chunk
+            tail = chunk[-len(marker):]
+    check(seen, "the daemon's writes to the client block (its log says)")
     expect_dunno(spec, "another client is served while one reads nothing")
     got = 0
     buf = b""
-    deadline = time.monotonic() + 4 * WAIT
-    while got < n and time.monotonic() < deadline:
-        try:
-            d = s.recv(65536)
-        except socket.timeout:
-            break
+    while got < n:
+        ready, _, _ = select.select([s], [], [], 3 * WAIT)
+        if not ready:
+            break       # nothing for a minute: the daemon is stuck
+        d = s.recv(65536)
         if not d:
             break
         buf += d
@@ -464,10 +485,10 @@ def scenario_noread(spec, args):
         got += k
         if k:
             buf = buf[buf.rfind(b"\n\n") + 2:]
-    t.join()
-    check(got == n and sent[0] == n, "then all %d replies arrive (%d)" %
-          (n, got))
+    check(got == n and sent[0] == n, "then all %d replies arrive (%d, "
+          "%d sent)" % (n, got, sent[0]))
     s.close()
+    t.join(WAIT)
 
 
 def scenario_partial(spec, args):
