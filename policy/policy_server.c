@@ -96,6 +96,9 @@ struct policy_server {
 	ev_timer accept_pause;
 	ev_async wake;			/* done list, or a signal */
 	ev_timer grace;
+	ev_timer sweep;			/* see policy_server_sweep */
+	unsigned long ntakes;		/* done lists taken (loop only) */
+	unsigned long sweep_mark;	/* ntakes + 1 when a list waited */
 	struct policy_pool *pool;
 	struct policy_conn *conns;
 	unsigned long nconns;
@@ -696,19 +699,19 @@ policy_server_grace_over(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-/* policy_server_wake - connections handed back by workers, and signals */
+/* policy_server_done - take back the connections workers handed back */
 static void
-policy_server_wake(struct ev_loop *loop, ev_async *w, int revents)
+policy_server_done(struct policy_server *s)
 {
-	struct policy_server *s = w->data;
 	struct policy_conn *c;
 	struct policy_conn *next;
 
-	(void)revents;
 	pthread_mutex_lock(&s->done_lock);
 	c = s->done_head;
 	s->done_head = NULL;
 	pthread_mutex_unlock(&s->done_lock);
+	if (c != NULL)
+		s->ntakes++;
 	for (; c != NULL; c = next) {
 		next = c->done_next;
 		atomic_store(&c->state, POLICY_CONN_IDLE);
@@ -729,12 +732,50 @@ policy_server_wake(struct ev_loop *loop, ev_async *w, int revents)
 			policy_conn_process(c);
 		}
 	}
+}
+
+/* policy_server_wake - connections handed back by workers, and signals */
+static void
+policy_server_wake(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct policy_server *s = w->data;
+
+	(void)revents;
+	policy_server_done(s);
 	if (atomic_exchange(&s->want_reload, 0))
 		policy_server_reload(s);
 	if (atomic_load(&s->want_stop))
 		policy_server_stop(s);
 	if (s->stopping && s->nwaiting == 0)
 		ev_break(loop, EVBREAK_ALL);
+}
+
+/* policy_server_sweep - once a second: if connections handed back by
+ * workers have waited a whole second with no list taken meanwhile, a
+ * wake-up went astray: take them now, so a connection can never be
+ * stranded (one lock a second when all is well) */
+static void
+policy_server_sweep(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct policy_server *s = w->data;
+	bool waiting;
+
+	(void)revents;
+	pthread_mutex_lock(&s->done_lock);
+	waiting = s->done_head != NULL;
+	pthread_mutex_unlock(&s->done_lock);
+	if (!waiting) {
+		s->sweep_mark = 0;
+		return;
+	}
+	if (s->sweep_mark != s->ntakes + 1) {
+		s->sweep_mark = s->ntakes + 1;	/* look again in a second */
+		return;
+	}
+	log_warn("connections handed back by the workers waited a second "
+		 "for the loop: taken now");
+	s->sweep_mark = 0;
+	policy_server_wake(loop, &s->wake, 0);
 }
 
 /* policy_server_signals - the signal thread: SIGHUP reloads, SIGTERM and
@@ -796,6 +837,9 @@ policy_server_new(struct config *cfg, const char *conf_path,
 	ev_async_init(&s->wake, policy_server_wake);
 	s->wake.data = s;
 	ev_async_start(s->loop, &s->wake);
+	ev_timer_init(&s->sweep, policy_server_sweep, 1., 1.);
+	s->sweep.data = s;
+	ev_timer_start(s->loop, &s->sweep);
 	ev_io_start(s->loop, &s->accept_io);
 	s->pool = policy_pool_new((unsigned)cfg->conf->policy_workers, e);
 	if (s->pool == NULL)
