@@ -36,8 +36,10 @@ ip	198.51.100.9		perip
 net	*			pernet
 MAP
 for i in 1 2 3; do
+	# the cluster bus port is port + 10000 unless given: in the kernel's
+	# ephemeral range, where an outgoing connection may already hold it
 	rr_start "c$i" --cluster-enabled yes --cluster-config-file nodes.conf \
-		--cluster-node-timeout 3000
+		--cluster-node-timeout 3000 --cluster-port "$(rig_free_port)"
 done
 redis-cli --cluster create "127.0.0.1:$(rr_port c1)" "127.0.0.1:$(rr_port c2)" \
 	"127.0.0.1:$(rr_port c3)" --cluster-replicas 0 --cluster-yes > "$RUN/create.log" 2>&1 ||
