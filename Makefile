@@ -44,15 +44,17 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lresolv -lm
 
-RG_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Icore -Ifilter -Ipolicy \
+RG_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iutil -Icore -Ifilter -Ipolicy \
 	$(RG_WARN) $(RG_HARDEN) $(RG_SAN) -MMD -MP
 ALL_CFLAGS = $(CFLAGS) $(RG_CFLAGS) $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(RG_LDHARDEN) $(RG_SAN) -pthread
 
+UTIL_SRC := $(wildcard util/*.c)
 CORE_SRC := $(wildcard core/*.c)
 FILTER_SRC := $(wildcard filter/*.c)
 CTL_SRC := $(wildcard ctl/*.c)
-CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
+UTIL_OBJ := $(UTIL_SRC:%.c=$(B)/%.o)
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o) $(UTIL_OBJ)
 FILTER_OBJ := $(FILTER_SRC:%.c=$(B)/%.o)
 CTL_OBJ := $(CTL_SRC:%.c=$(B)/%.o)
 
@@ -78,7 +80,7 @@ TOOLS := $(B)/tests/limitq $(B)/tests/limit_bench
 
 .PHONY: all check check-unit check-milter check-policy check-integration \
 	check-conf lint deps demo bench bench-policy fuzz install uninstall \
-	fmt clean tools
+	clean tools
 
 all: $(PROG) $(POLICYD) $(CTL)
 
@@ -215,10 +217,6 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/relayguardctl.8 \
 		$(DESTDIR)$(MANDIR)/man5/relayguard.conf.5 \
 		$(DESTDIR)$(MANDIR)/man5/relayguard-limits.5
-
-fmt:
-	clang-format -i core/*.[ch] filter/*.[ch] policy/*.[ch] ctl/*.[ch] \
-		tests/unit/*.[ch]
 
 clean:
 	rm -rf build build-san

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * abuse - abuse signals beside the quotas (issue 6): the penalty box,
+ * abuse - abuse signals beside the quotas: the penalty box,
  * stolen credentials, fan-out of identical content, sudden spikes and
  * per-message caps; per-subject reputation; quota warnings.
  *

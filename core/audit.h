@@ -58,7 +58,7 @@
 #define AUDIT_LINE_MAX 131072	/* one JSON record, newline included:
 				 * the largest possible record fits */
 
-/* Names of the abuse signals (issue 6), shared with metrics and the
+/* Names of the abuse signals, shared with metrics and the
  * report: the engine uses exactly these. */
 #define AUDIT_SIGNAL_PENALTY_BOX "penalty_box"
 #define AUDIT_SIGNAL_STOLEN_CREDENTIALS "stolen_credentials"

@@ -144,7 +144,7 @@ static const struct conf_key conf_keys[] = {
 	 "550 5.7.1 <%a>: %d is a local domain, authenticate to send as it",
 	 0, 0, F(own_domain_reply),
 	 "reply to an outside client using one of our domains"},
-	/* SPF for unauthenticated clients (issue 3, spfcheck.h) */
+	/* SPF for unauthenticated clients (spfcheck.h) */
 	{"spf_check", CONF_BOOL, "yes", 0, 0, F(spf_check),
 	 "check SPF for clients neither authenticated nor internal"},
 	{"spf_helo_check", CONF_SPF_HELO, "null_sender", 0, 0,
@@ -181,7 +181,7 @@ static const struct conf_key conf_keys[] = {
 	 F(spf_received_header), "add Received-SPF to every checked message"},
 	{"authserv_id", CONF_STRING, "", 0, 0, F(authserv_id),
 	 "authserv-id of Authentication-Results; empty: the host name"},
-	/* audit trail and metrics (issue 6) */
+	/* audit trail and metrics */
 	{"audit_file", CONF_PATH, "", 0, 0, F(audit_file),
 	 "JSON-lines audit trail, one object per decision; empty: none"},
 	{"audit_redis_server", CONF_ENDPOINT, "127.0.0.1:6379", 1, 0,
@@ -202,7 +202,7 @@ static const struct conf_key conf_keys[] = {
 	{"metrics_listen", CONF_ENDPOINT, "", 0, 0, F(metrics_listen),
 	 "Prometheus /metrics on HOST:PORT (a bare PORT: 127.0.0.1); "
 	 "empty: off"},
-	/* rate limits and quotas (issue 4: limit, limitmap, limit_mem,
+	/* rate limits and quotas (limit, limitmap, limit_mem,
 	 * limit_redis, rconn) */
 	{"limits", CONF_BOOL, "no", 0, 0, F(limits),
 	 "apply the rate limits and quotas of limit_map"},
@@ -253,8 +253,8 @@ static const struct conf_key conf_keys[] = {
 	 "connections kept per Redis server (threads share them)"},
 	{"redis_key_prefix", CONF_STRING, "rg", 0, 0, F(redis_key_prefix),
 	 "first part of every key: PREFIX:{SUBJECT}:LIMIT"},
-	/* abuse control, reputation, quota warnings (issue 6 part 2:
-	 * abuse, abuse_mem, abuse_redis, abusemsg, bodyfp) */
+	/* abuse control, reputation, quota warnings
+	 * (abuse, abuse_mem, abuse_redis, abusemsg, bodyfp) */
 	{"abuse_control", CONF_BOOL, "no", 0, 0, F(abuse_control),
 	 "abuse signals, penalty box, reputation and quota warnings"},
 	{"penalty_box_trips", CONF_UINT, "3", 0, 1000, F(penalty_box_trips),
@@ -342,7 +342,7 @@ static const struct conf_key conf_keys[] = {
 	 "reputation and quota-warning updates waiting for Redis; more are "
 	 "dropped"},
 
-	/* relayguard-policyd, the Postfix policy service (issue 5) */
+	/* relayguard-policyd, the Postfix policy service */
 	{"policy_socket", CONF_STRING, "inet:10045@127.0.0.1", 0, 0,
 	 F(policy_socket),
 	 "policy service socket: inet:PORT@HOST, inet6:PORT@HOST or "

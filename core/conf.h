@@ -106,7 +106,7 @@ struct conf {
 	struct conf_list own_domains;
 	enum conf_action own_domain_action;
 	struct conf_reply own_domain_reply;
-	/* SPF (issue 3) */
+	/* SPF */
 	bool spf_check;
 	enum conf_spf_helo spf_helo_check;
 	unsigned long spf_timeout;	/* seconds, whole evaluation */
@@ -123,7 +123,7 @@ struct conf {
 	enum conf_spf_action spf_action_permerror;
 	bool spf_received_header;
 	char *authserv_id;
-	/* audit trail and metrics (issue 6) */
+	/* audit trail and metrics */
 	char *audit_file;
 	char *audit_redis_server;
 	char *audit_redis_password;
@@ -132,7 +132,7 @@ struct conf {
 	unsigned long audit_queue_size;
 	unsigned long audit_redis_timeout;	/* seconds */
 	char *metrics_listen;
-	/* rate limits and quotas (issue 4; see limit.h) */
+	/* rate limits and quotas (see limit.h) */
 	bool limits;
 	struct conf_list limit_exempt_recipients;
 	char *limit_map;
@@ -154,8 +154,8 @@ struct conf {
 	struct conf_list redis_cluster;
 	unsigned long redis_pool_size;
 	char *redis_key_prefix;
-	/* abuse control, reputation, quota warnings (issue 6 part 2;
-	 * abuse.h) */
+	/* abuse control, reputation, quota warnings
+	 * (abuse.h) */
 	bool abuse_control;
 	unsigned long penalty_box_trips;
 	unsigned long penalty_box_window;	/* seconds */
@@ -188,7 +188,7 @@ struct conf {
 	unsigned long reputation_ttl;		/* seconds */
 	struct conf_list quota_warnings;	/* percentages */
 	unsigned long abuse_queue_size;
-	/* relayguard-policyd, the Postfix policy service (issue 5) */
+	/* relayguard-policyd, the Postfix policy service */
 	char *policy_socket;
 	unsigned long policy_socket_mode;
 	char *policy_socket_group;

@@ -17,7 +17,7 @@
 
 /* engine_trust - may this client have its mail signed? */
 enum engine_trust
-engine_trust(const struct config *cfg, const struct txn *t)
+engine_trust(const struct generation *cfg, const struct txn *t)
 {
 	if (t->login[0] != '\0')
 		return ENGINE_TRUST_SASL;
@@ -58,7 +58,7 @@ engine_list_has(const struct conf_list *l, const char *name)
  * signature, and some (a malformed old DKIM-Signature, a name with ';')
  * make libopendkim refuse the whole message. */
 bool
-engine_header_is_signed(const struct config *cfg, const char *name)
+engine_header_is_signed(const struct generation *cfg, const char *name)
 {
 	const struct conf *c = cfg->conf;
 
@@ -70,7 +70,7 @@ engine_header_is_signed(const struct config *cfg, const char *name)
 
 /* engine_sign_plan - the signatures for this message, or why none */
 size_t
-engine_sign_plan(const struct config *cfg, const struct txn *t,
+engine_sign_plan(const struct generation *cfg, const struct txn *t,
 		 struct keytable_req *reqs, size_t max, char *why,
 		 size_t whylen)
 {
@@ -136,7 +136,7 @@ engine_set_spf(struct spfclient *spf)
 
 /* engine_spf_one - one SPF identity checked; the verdict for its result */
 static void
-engine_spf_one(const struct config *cfg, struct txn *t,
+engine_spf_one(const struct generation *cfg, struct txn *t,
 	       enum spfcheck_identity id, struct verdict *v)
 {
 	struct spfcheck_req req;
@@ -163,7 +163,7 @@ engine_spf_one(const struct config *cfg, struct txn *t,
  * configured (or for <>, inside the MAIL FROM check), then MAIL FROM;
  * the headers of an accepted result are kept for the end of message */
 static void
-engine_spf(const struct config *cfg, struct txn *t, struct verdict *v)
+engine_spf(const struct generation *cfg, struct txn *t, struct verdict *v)
 {
 	if (spfcheck_want_helo(cfg->conf, t->sender, t->helo)) {
 		engine_spf_one(cfg, t, SPFCHECK_ID_HELO, v);
@@ -222,7 +222,7 @@ engine_refuse(struct verdict *v, enum conf_action act,
 /* engine_is_own_domain - one of ours: own_domains, or when that is empty
  * a domain the SigningTable names (also for relayguardctl explain) */
 bool
-engine_is_own_domain(const struct config *cfg, const char *domain)
+engine_is_own_domain(const struct generation *cfg, const char *domain)
 {
 	const struct conf_list *l = &cfg->conf->own_domains;
 	size_t i;
@@ -237,7 +237,7 @@ engine_is_own_domain(const struct config *cfg, const char *domain)
 
 /* engine_own_domain_check - an outside client using one of our domains */
 static bool
-engine_own_domain_check(const struct config *cfg, const struct addr *a,
+engine_own_domain_check(const struct generation *cfg, const struct addr *a,
 			struct verdict *v)
 {
 	char text[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
@@ -254,7 +254,7 @@ engine_own_domain_check(const struct config *cfg, const struct addr *a,
 
 /* engine_login_refuses - refuse unless the login owns the address */
 static bool
-engine_login_refuses(const struct config *cfg, const struct txn *t,
+engine_login_refuses(const struct generation *cfg, const struct txn *t,
 		     const struct addr *a, const char *text,
 		     struct verdict *v)
 {
@@ -268,7 +268,7 @@ engine_login_refuses(const struct config *cfg, const struct txn *t,
 
 /* engine_mail - MAIL FROM: the envelope sender */
 void
-engine_mail(const struct config *cfg, struct txn *t, struct verdict *v)
+engine_mail(const struct generation *cfg, struct txn *t, struct verdict *v)
 {
 	enum engine_trust tr = engine_trust(cfg, t);
 	struct addr a;
@@ -305,7 +305,7 @@ engine_mail(const struct config *cfg, struct txn *t, struct verdict *v)
  * sign?  When not, the milter accepts at once and the MTA keeps the
  * header and body to itself. */
 bool
-engine_wants_message(const struct config *cfg, const struct txn *t)
+engine_wants_message(const struct generation *cfg, const struct txn *t)
 {
 	if (engine_trust(cfg, t) != ENGINE_UNTRUSTED || t->nadd_hdrs > 0 ||
 	    cfg->limits != NULL || cfg->abuse != NULL)
@@ -320,7 +320,7 @@ engine_wants_message(const struct config *cfg, const struct txn *t)
  * abuse control looks at the body or the message's end (fan-out, spike,
  * a hold). */
 bool
-engine_wants_body(const struct config *cfg, const struct txn *t)
+engine_wants_body(const struct generation *cfg, const struct txn *t)
 {
 	(void)t;
 	return cfg->abuse != NULL;
@@ -330,7 +330,7 @@ engine_wants_body(const struct config *cfg, const struct txn *t)
  * (limit_exempt_recipients: local parts such as postmaster, or addresses);
  * it is exempt alone, the rest of the message still counts */
 static bool
-engine_rcpt_exempt(const struct config *cfg, const char *rcpt)
+engine_rcpt_exempt(const struct generation *cfg, const char *rcpt)
 {
 	const struct conf_list *l = &cfg->conf->limit_exempt_recipients;
 	struct addr a;
@@ -382,7 +382,7 @@ engine_limit_note(struct txn *t, const struct limit_result *res)
 /* engine_limit - one limit decision for the txn, timed for the metrics;
  * the verdict it gives */
 static enum limit_outcome
-engine_limit(const struct config *cfg, struct txn *t, struct limit_req *r,
+engine_limit(const struct generation *cfg, struct txn *t, struct limit_req *r,
 	     struct verdict *v)
 {
 	struct limit_result res;
@@ -414,7 +414,7 @@ engine_limit(const struct config *cfg, struct txn *t, struct limit_req *r,
  * which never hears of an aborted transaction, only checks here and
  * counts at END-OF-MESSAGE */
 void
-engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
+engine_rcpt(const struct generation *cfg, struct txn *t, const char *rcpt,
 	    struct verdict *v)
 {
 	struct limit_req r;
@@ -456,7 +456,7 @@ engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
 
 /* engine_eoh - end of header: every From and Sender address */
 void
-engine_eoh(const struct config *cfg, struct txn *t, struct verdict *v)
+engine_eoh(const struct generation *cfg, struct txn *t, struct verdict *v)
 {
 	enum engine_trust tr = engine_trust(cfg, t);
 	char text[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
@@ -497,7 +497,7 @@ engine_eoh(const struct config *cfg, struct txn *t, struct verdict *v)
  * id, whichever front end commits first); over a limit only now (bytes),
  * or with the store down, the message is refused and nothing counts */
 void
-engine_eom(const struct config *cfg, struct txn *t, struct verdict *v)
+engine_eom(const struct generation *cfg, struct txn *t, struct verdict *v)
 {
 	struct verdict held;
 	struct verdict lv;
@@ -536,7 +536,7 @@ engine_eom(const struct config *cfg, struct txn *t, struct verdict *v)
 /* engine_abort - the transaction ended without a message: release what
  * its recipients reserved (idempotent; a no-op for the policy service) */
 void
-engine_abort(const struct config *cfg, struct txn *t)
+engine_abort(const struct generation *cfg, struct txn *t)
 {
 	struct limit_req r;
 	struct verdict v;
@@ -561,7 +561,7 @@ engine_alg_name(const struct keytable_req *r)
 /* engine_record - a final decision for the metrics, the reputation and
  * the audit trail */
 void
-engine_record(const struct config *cfg, const struct txn *t,
+engine_record(const struct generation *cfg, const struct txn *t,
 	      const char *stage, const struct verdict *v,
 	      const struct keytable_req *sigs, size_t nsigs)
 {

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "generation.h"
 #include "keytable.h"
 #include "txn.h"
 
@@ -25,16 +25,16 @@ enum engine_trust {
 	ENGINE_TRUST_INTERNAL,
 };
 
-enum engine_trust engine_trust(const struct config *cfg,
+enum engine_trust engine_trust(const struct generation *cfg,
 			       const struct txn *t);
 const char *engine_trust_name(enum engine_trust tr);
 /* Longest header field (name, colon, value) libopendkim signs whole:
  * it copies each field into a 65,536-byte buffer and drops the rest. */
 #define ENGINE_FIELD_MAX 65535
 
-bool engine_header_is_signed(const struct config *cfg, const char *name);
-bool engine_is_own_domain(const struct config *cfg, const char *domain);
-size_t engine_sign_plan(const struct config *cfg, const struct txn *t,
+bool engine_header_is_signed(const struct generation *cfg, const char *name);
+bool engine_is_own_domain(const struct generation *cfg, const char *domain);
+size_t engine_sign_plan(const struct generation *cfg, const struct txn *t,
 			struct keytable_req *reqs, size_t max, char *why,
 			size_t whylen);
 
@@ -50,16 +50,16 @@ size_t engine_sign_plan(const struct config *cfg, const struct txn *t,
  * process (spfclient.h) once, before any thread starts; without one, SPF
  * checks answer temperror.
  */
-void engine_mail(const struct config *cfg, struct txn *t, struct verdict *v);
+void engine_mail(const struct generation *cfg, struct txn *t, struct verdict *v);
 struct spfclient;
 void engine_set_spf(struct spfclient *spf);
-bool engine_wants_message(const struct config *cfg, const struct txn *t);
-bool engine_wants_body(const struct config *cfg, const struct txn *t);
-void engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
+bool engine_wants_message(const struct generation *cfg, const struct txn *t);
+bool engine_wants_body(const struct generation *cfg, const struct txn *t);
+void engine_rcpt(const struct generation *cfg, struct txn *t, const char *rcpt,
 		 struct verdict *v);
-void engine_eoh(const struct config *cfg, struct txn *t, struct verdict *v);
-void engine_eom(const struct config *cfg, struct txn *t, struct verdict *v);
-void engine_abort(const struct config *cfg, struct txn *t);
+void engine_eoh(const struct generation *cfg, struct txn *t, struct verdict *v);
+void engine_eom(const struct generation *cfg, struct txn *t, struct verdict *v);
+void engine_abort(const struct generation *cfg, struct txn *t);
 
 /*
  * engine_record - a final decision (a refusal at any stage, or the end of
@@ -67,7 +67,7 @@ void engine_abort(const struct config *cfg, struct txn *t);
  * trail: the txn's SPF result, limits and signals, and sigs, the
  * signatures made (NULL, 0 when none).  Never waits for I/O.
  */
-void engine_record(const struct config *cfg, const struct txn *t,
+void engine_record(const struct generation *cfg, const struct txn *t,
 		   const char *stage, const struct verdict *v,
 		   const struct keytable_req *sigs, size_t nsigs);
 

@@ -35,7 +35,7 @@
 #include <openssl/rsa.h>
 
 #include "addr.h"
-#include "config.h"
+#include "generation.h"
 #include "dkimrec.h"
 #include "keytable.h"
 #include "str.h"
@@ -534,7 +534,7 @@ dkim_check(struct ctl *c, int argc, char **argv)
 	static const char *const heads[] = {"KEY", "RECORD", "ALG", "STATUS",
 					    "DETAIL"};
 	struct __res_state rs;
-	struct config *cfg = NULL;
+	struct generation *cfg = NULL;
 	const char *server = NULL;
 	struct ctl_table t;
 	struct strbuf js;
@@ -551,18 +551,18 @@ dkim_check(struct ctl *c, int argc, char **argv)
 			return CTL_USAGE;
 		server = optarg;
 	}
-	if (config_load(c->conf_path, &cfg, &e) < 0) {
+	if (generation_load(c->conf_path, &cfg, &e) < 0) {
 		ctl_error("%s", e.text);
 		return CTL_CONFIG;
 	}
 	if (cfg->keys == NULL) {
 		ctl_error("dkim check: %s sets no key_table", c->conf_path);
-		config_unref(cfg);
+		generation_unref(cfg);
 		return CTL_CONFIG;
 	}
 	rc = dkim_resolver(&rs, server);
 	if (rc != CTL_OK) {
-		config_unref(cfg);
+		generation_unref(cfg);
 		return rc;
 	}
 	ctl_table_init(&t, 5, heads);
@@ -590,7 +590,7 @@ dkim_check(struct ctl *c, int argc, char **argv)
 	ctl_table_free(&t);
 	strbuf_free(&js);
 	res_nclose(&rs);
-	config_unref(cfg);
+	generation_unref(cfg);
 	if (found == 0) {
 		ctl_error("dkim check: no such key in the KeyTable");
 		return CTL_NEGATIVE;

@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "abuse.h"
-#include "config.h"
+#include "generation.h"
 #include "engine.h"
 #include "limit.h"
 #include "spfcheck.h"
@@ -42,7 +42,7 @@
 /* The explanation being built. */
 struct ex {
 	struct ctl *c;
-	const struct config *cfg;
+	const struct generation *cfg;
 	struct ctl_table t;
 	struct strbuf js;		/* the checks as JSON */
 	struct verdict v;		/* the first refusal */
@@ -529,7 +529,7 @@ ctl_explain(struct ctl *c, int argc, char **argv)
 {
 	static const char *const heads[] = {"CHECK", "RESULT", "DETAIL"};
 	struct ex_opts o;
-	struct config *cfg = NULL;
+	struct generation *cfg = NULL;
 	struct txn *t = xmalloc(sizeof(*t));
 	struct ex x;
 	struct err e;
@@ -540,7 +540,7 @@ ctl_explain(struct ctl *c, int argc, char **argv)
 	o.rcpts = xcalloc(EX_RCPTS_MAX, sizeof(*o.rcpts));
 	if (ex_opts_parse(argc, argv, &o) < 0 || ex_txn(t, &o) < 0)
 		goto out;
-	if (config_load(c->conf_path, &cfg, &e) < 0) {
+	if (generation_load(c->conf_path, &cfg, &e) < 0) {
 		ctl_error("%s", e.text);
 		rc = CTL_CONFIG;
 		goto out;
@@ -560,7 +560,7 @@ ctl_explain(struct ctl *c, int argc, char **argv)
 	rc = x.unavailable ? CTL_UNAVAILABLE
 	     : x.v.action != VERDICT_CONTINUE ? CTL_NEGATIVE : CTL_OK;
 out:
-	config_unref(cfg);
+	generation_unref(cfg);
 	free(t);
 	free(o.rcpts);
 	return rc;

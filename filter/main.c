@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "audit.h"
-#include "config.h"
+#include "generation.h"
 #include "daemon.h"
 #include "engine.h"
 #include "hostport.h"
@@ -52,7 +52,7 @@ usage(int status)
 
 /* main_summary - the one line -n and startup print */
 static void
-main_summary(const struct config *cfg, char *buf, size_t size)
+main_summary(const struct generation *cfg, char *buf, size_t size)
 {
 	size_t nk = cfg->keys ? keytable_key_count(cfg->keys) : 0;
 	size_t ns = cfg->keys ? keytable_sign_count(cfg->keys) : 0;
@@ -73,12 +73,12 @@ main_summary(const struct config *cfg, char *buf, size_t size)
 static void
 main_reload(void)
 {
-	struct config *cfg = NULL;
+	struct generation *cfg = NULL;
 	struct audit_opts ao;
 	struct err e;
 	char sum[512];
 
-	if (config_load(main_conf_path, &cfg, &e) < 0) {
+	if (generation_load(main_conf_path, &cfg, &e) < 0) {
 		log_error("reload failed, keeping the running configuration: %s",
 			  e.text);
 		audit_reopen();	/* SIGHUP after log rotation still counts */
@@ -146,7 +146,7 @@ main(int argc, char **argv)
 {
 	bool foreground = false;
 	bool check = false;
-	struct config *cfg = NULL;
+	struct generation *cfg = NULL;
 	struct spfclient *spf = NULL;
 	struct err e;
 	char sum[512];
@@ -194,12 +194,12 @@ main(int argc, char **argv)
 	main_block_signals();
 	log_open("relayguard", true, LOG_MAIL);
 	log_set_fatal_status(EX_CONFIG_STATUS);
-	if (config_load(main_conf_path, &cfg, &e) < 0)
+	if (generation_load(main_conf_path, &cfg, &e) < 0)
 		log_fatal("%s", e.text);
 	main_summary(cfg, sum, sizeof(sum));
 	if (check) {
 		printf("relayguard: configuration ok: %s\n", sum);
-		config_unref(cfg);
+		generation_unref(cfg);
 		return 0;
 	}
 	log_set_fatal_status(1);

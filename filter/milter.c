@@ -68,7 +68,7 @@ struct conn {
 	unsigned long id;
 	char servid[256];		/* our authserv-id (authres.h) */
 	unsigned long nmsg;		/* messages begun on this connection */
-	struct config *cfg;		/* pinned for the connection */
+	struct generation *cfg;		/* pinned for the connection */
 	unsigned long steps;		/* negotiated protocol steps */
 	bool overloaded;
 	struct txn txn;
@@ -76,7 +76,7 @@ struct conn {
 };
 
 static pthread_mutex_t milter_cfg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct config *milter_cfg;	/* guarded by milter_cfg_lock */
+static struct generation *milter_cfg;	/* guarded by milter_cfg_lock */
 static atomic_ulong milter_conn_ids;
 static atomic_ulong milter_active;
 /* "host.pid": with conn and message numbers, a transaction id unique
@@ -112,25 +112,25 @@ static const struct {
 /* milter_config_set - install a new generation; the old one is dropped
  * when its last connection closes */
 void
-milter_config_set(struct config *cfg)
+milter_config_set(struct generation *cfg)
 {
-	struct config *old;
+	struct generation *old;
 
 	pthread_mutex_lock(&milter_cfg_lock);
 	old = milter_cfg;
 	milter_cfg = cfg;
 	pthread_mutex_unlock(&milter_cfg_lock);
-	config_unref(old);
+	generation_unref(old);
 }
 
 /* milter_config_get - a reference to the current generation */
-struct config *
+struct generation *
 milter_config_get(void)
 {
-	struct config *cfg;
+	struct generation *cfg;
 
 	pthread_mutex_lock(&milter_cfg_lock);
-	cfg = config_ref(milter_cfg);
+	cfg = generation_ref(milter_cfg);
 	pthread_mutex_unlock(&milter_cfg_lock);
 	return cfg;
 }
@@ -169,7 +169,7 @@ conn_free(struct conn *c)
 	msg_reset(c);
 	strbuf_free(&c->msg.hdrs);
 	free(c->msg.ar_forged);
-	config_unref(c->cfg);
+	generation_unref(c->cfg);
 	atomic_fetch_sub(&milter_active, 1);
 	free(c);
 }
@@ -944,7 +944,7 @@ milter_close(SMFICTX *ctx)
 
 /* milter_unix_socket - set owner, group and mode of a unix socket */
 static int
-milter_unix_socket(const struct config *cfg)
+milter_unix_socket(const struct generation *cfg)
 {
 	const char *path;
 	gid_t gid = cfg->user_gid;
@@ -1035,7 +1035,7 @@ milter_nodelay(void)
 
 /* milter_open - register and open the listening socket (as root) */
 int
-milter_open(struct config *cfg)
+milter_open(struct generation *cfg)
 {
 	char *sock = xstrdup(cfg->conf->socket);
 	int rc = -1;

@@ -17,11 +17,11 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "generation.h"
 
-void milter_config_set(struct config *cfg);
-struct config *milter_config_get(void);
-int milter_open(struct config *cfg);
+void milter_config_set(struct generation *cfg);
+struct generation *milter_config_get(void);
+int milter_open(struct generation *cfg);
 int milter_run(void);
 
 #endif

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "audit.h"
-#include "config.h"
+#include "generation.h"
 #include "daemon.h"
 #include "engine.h"
 #include "hostport.h"
@@ -73,7 +73,7 @@ main_signals(void)
 
 /* main_summary - the one line -n and startup print */
 static void
-main_summary(const struct config *cfg, char *buf, size_t size)
+main_summary(const struct generation *cfg, char *buf, size_t size)
 {
 	const struct conf *c = cfg->conf;
 
@@ -89,7 +89,7 @@ main(int argc, char **argv)
 	const char *conf_path = DEFAULT_CONF;
 	bool foreground = false;
 	bool check = false;
-	struct config *cfg = NULL;
+	struct generation *cfg = NULL;
 	struct policy_server *srv;
 	struct policy_sock sock;
 	struct err e;
@@ -134,13 +134,13 @@ main(int argc, char **argv)
 	main_signals();
 	log_open(POLICYD_NAME, true, LOG_MAIL);
 	log_set_fatal_status(EX_CONFIG_STATUS);
-	if (config_load_flags(conf_path, CONFIG_NO_SIGNING, &cfg, &e) < 0 ||
+	if (generation_load_flags(conf_path, GENERATION_NO_SIGNING, &cfg, &e) < 0 ||
 	    policy_sock_check(cfg, &e) < 0)
 		log_fatal("%s", e.text);
 	main_summary(cfg, sum, sizeof(sum));
 	if (check) {
 		printf(POLICYD_NAME ": configuration ok: %s\n", sum);
-		config_unref(cfg);
+		generation_unref(cfg);
 		return 0;
 	}
 	log_set_level(cfg->conf->log_level);

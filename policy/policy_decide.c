@@ -244,7 +244,7 @@ policy_decide_prepend(struct policy_decide_state *s, char *buf, size_t size)
 
 /* policy_decide_engine - the engine calls of a stage; the verdict */
 static void
-policy_decide_engine(const struct config *cfg, struct policy_decide_state *s,
+policy_decide_engine(const struct generation *cfg, struct policy_decide_state *s,
 		     enum policy_stage stage, const char *rcpt,
 		     struct verdict *v)
 {
@@ -331,7 +331,7 @@ policy_decide_log(const struct policy_decide_state *s,
 
 /* policy_decide - answer one request */
 void
-policy_decide(const struct config *cfg, struct policy_decide_state *s,
+policy_decide(const struct generation *cfg, struct policy_decide_state *s,
 	      const struct policy_req *req, struct policy_decision *d)
 {
 	const char *inst = policy_decide_value(req, POLICY_ATTR_INSTANCE);

@@ -44,7 +44,7 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "generation.h"
 #include "log.h"
 #include "policy_req.h"
 #include "txn.h"
@@ -86,7 +86,7 @@ struct policy_decision {
 
 void policy_decide_state_init(struct policy_decide_state *s);
 enum policy_stage policy_decide_stage(const char *protocol_state);
-void policy_decide(const struct config *cfg, struct policy_decide_state *s,
+void policy_decide(const struct generation *cfg, struct policy_decide_state *s,
 		   const struct policy_req *req, struct policy_decision *d);
 void policy_decide_action(const struct conf *c, const struct verdict *v,
 			  char *buf, size_t size);

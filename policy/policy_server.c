@@ -72,7 +72,7 @@ struct policy_conn {
 	struct policy_conn *next;
 	/* the worker's while busy, the loop's otherwise */
 	struct policy_job job;
-	struct config *cfg;		/* pinned for the request */
+	struct generation *cfg;		/* pinned for the request */
 	struct policy_req req;
 	/* malloc'd, not part of the calloc'd connection: only the pages
 	 * policy_decide_state_init() touches become resident (the txn in
@@ -89,7 +89,7 @@ struct policy_conn {
 
 struct policy_server {
 	struct ev_loop *loop;
-	struct config *cfg;		/* current generation (loop only) */
+	struct generation *cfg;		/* current generation (loop only) */
 	const char *conf_path;
 	struct policy_sock *sock;
 	ev_io accept_io;
@@ -148,7 +148,7 @@ policy_conn_free(struct policy_conn *c)
 		(void)close(c->fd);
 	policy_req_reader_free(&c->rd);
 	free(c->dstate);
-	config_unref(c->cfg);
+	generation_unref(c->cfg);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -317,7 +317,7 @@ policy_conn_job(struct policy_job *j)
 	c->outoff = 0;
 	c->send_errno = policy_conn_send(c);
 	c->idle_since = policy_mono();
-	config_unref(c->cfg);
+	generation_unref(c->cfg);
 	c->cfg = NULL;
 	if (c->send_errno == 0 &&
 	    atomic_compare_exchange_strong(&c->state, &expected,
@@ -337,7 +337,7 @@ policy_conn_dispatch(struct policy_conn *c)
 	struct policy_server *s = c->srv;
 
 	c->in_request = false;
-	c->cfg = config_ref(s->cfg);
+	c->cfg = generation_ref(s->cfg);
 	c->send_errno = 0;
 	/* never EV_WRITE while busy: the loop would write and go on with
 	 * the buffer the worker is reading.  Reading goes on: bytes that
@@ -619,16 +619,16 @@ policy_server_reload(struct policy_server *s)
 {
 	struct audit_opts ao;
 	const struct conf *old = s->cfg->conf;
-	struct config *cfg = NULL;
+	struct generation *cfg = NULL;
 	struct policy_sock_addr a;
 	struct err e;
 
-	if (config_load_flags(s->conf_path, CONFIG_NO_SIGNING, &cfg, &e) < 0 ||
+	if (generation_load_flags(s->conf_path, GENERATION_NO_SIGNING, &cfg, &e) < 0 ||
 	    policy_sock_parse(cfg->conf->policy_socket, &a, &e) < 0) {
 		log_error("reload failed, keeping the running configuration: "
 			  "%s",
 			  e.text);
-		config_unref(cfg);
+		generation_unref(cfg);
 		return;
 	}
 	/* what was set up once at startup */
@@ -643,7 +643,7 @@ policy_server_reload(struct policy_server *s)
 		log_warn("%s: policy_socket*, user, policy_workers, log_level "
 			 "and syslog_facility take effect at the next start",
 			 cfg->conf->path);
-	config_unref(s->cfg);
+	generation_unref(s->cfg);
 	s->cfg = cfg;
 	audit_opts_from_conf(&ao, cfg->conf);
 	audit_reload(&ao);
@@ -809,7 +809,7 @@ policy_server_signals(void *arg)
 /* policy_server_new - loop, workers and signal thread around an open
  * socket; takes over the reference to cfg */
 struct policy_server *
-policy_server_new(struct config *cfg, const char *conf_path,
+policy_server_new(struct generation *cfg, const char *conf_path,
 		  struct policy_sock *sock, struct err *e)
 {
 	struct policy_server *s = xcalloc(1, sizeof(*s));
@@ -884,6 +884,6 @@ policy_server_free(struct policy_server *s)
 	if (s->loop != NULL)
 		ev_loop_destroy(s->loop);
 	pthread_mutex_destroy(&s->done_lock);
-	config_unref(s->cfg);
+	generation_unref(s->cfg);
 	free(s);
 }

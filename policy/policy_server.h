@@ -37,7 +37,7 @@
 #ifndef RG_POLICY_SERVER_H
 #define RG_POLICY_SERVER_H
 
-#include "config.h"
+#include "generation.h"
 #include "err.h"
 #include "policy_sock.h"
 
@@ -46,7 +46,7 @@
 
 struct policy_server;
 
-struct policy_server *policy_server_new(struct config *cfg,
+struct policy_server *policy_server_new(struct generation *cfg,
 					const char *conf_path,
 					struct policy_sock *sock,
 					struct err *e);

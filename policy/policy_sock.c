@@ -162,7 +162,7 @@ policy_sock_unix_stale(const struct sockaddr_un *sun, struct err *e)
 /* policy_sock_group - the group a unix socket gets: policy_socket_group,
  * or the user's */
 static int
-policy_sock_group(const struct config *cfg, gid_t *gid, struct err *e)
+policy_sock_group(const struct generation *cfg, gid_t *gid, struct err *e)
 {
 	const struct conf *c = cfg->conf;
 	struct group gr;
@@ -187,7 +187,7 @@ policy_sock_group(const struct config *cfg, gid_t *gid, struct err *e)
 /* policy_sock_check - what -n can check without binding: the socket
  * syntax and the group */
 int
-policy_sock_check(const struct config *cfg, struct err *e)
+policy_sock_check(const struct generation *cfg, struct err *e)
 {
 	struct policy_sock_addr a;
 	gid_t gid;
@@ -201,7 +201,7 @@ policy_sock_check(const struct config *cfg, struct err *e)
 
 /* policy_sock_unix_owner - owner, group and mode of the socket file */
 static int
-policy_sock_unix_owner(const struct config *cfg, const char *path,
+policy_sock_unix_owner(const struct generation *cfg, const char *path,
 		       struct err *e)
 {
 	gid_t gid;
@@ -222,7 +222,7 @@ policy_sock_unix_owner(const struct config *cfg, const char *path,
 
 /* policy_sock_bind - bind a unix socket no more open than its mode */
 static int
-policy_sock_bind_unix(const struct config *cfg, struct policy_sock *s,
+policy_sock_bind_unix(const struct generation *cfg, struct policy_sock *s,
 		      struct err *e)
 {
 	struct sockaddr_un sun;
@@ -255,7 +255,7 @@ policy_sock_bind_unix(const struct config *cfg, struct policy_sock *s,
 
 /* policy_sock_open - bind and listen on the configured socket */
 int
-policy_sock_open(const struct config *cfg, struct policy_sock *s,
+policy_sock_open(const struct generation *cfg, struct policy_sock *s,
 		 struct err *e)
 {
 	struct sockaddr_storage ss;

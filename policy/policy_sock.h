@@ -26,7 +26,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
-#include "config.h"
+#include "generation.h"
 #include "err.h"
 
 #define POLICY_SOCK_HOST_MAX 256
@@ -47,8 +47,8 @@ struct policy_sock {
 
 int policy_sock_parse(const char *spec, struct policy_sock_addr *a,
 		      struct err *e);
-int policy_sock_check(const struct config *cfg, struct err *e);
-int policy_sock_open(const struct config *cfg, struct policy_sock *s,
+int policy_sock_check(const struct generation *cfg, struct err *e);
+int policy_sock_open(const struct generation *cfg, struct policy_sock *s,
 		     struct err *e);
 void policy_sock_close(struct policy_sock *s);
 

@@ -70,11 +70,11 @@ final_stat() {
 
 # The core, instrumented once for every target (libFuzzer coverage, ASan,
 # UBSan), two compilers at a time.
-FUZZ_CFLAGS="-g -O1 -fno-sanitize-recover=all -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Icore"
+FUZZ_CFLAGS="-g -O1 -fno-sanitize-recover=all -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iutil -Icore"
 mkdir -p "$out/obj" || exit 1
 rm -f "$out"/obj/*.o
 # shellcheck disable=SC2086 # FUZZ_CFLAGS and libs: lists of flags
-if ! printf '%s\n' core/*.c | xargs -P 2 -I{} sh -c \
+if ! printf '%s\n' util/*.c core/*.c | xargs -P 2 -I{} sh -c \
 	'o=$0/$(basename "$1" .c).o; exec "$2" $3 -fsanitize=fuzzer-no-link,address,undefined $4 -c -o "$o" "$1"' \
 	"$out/obj" {} "$FUZZ_CC" "$FUZZ_CFLAGS" "$(pkg-config --cflags milter opendkim libcrypto libidn2 hiredis)"; then
 	echo "FAIL: the core does not build for fuzzing"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_sendmail.sh - relayguard on a real Sendmail (issue 7).  Debian's
+# t_sendmail.sh - relayguard on a real Sendmail.  Debian's
 # sendmail-bin is unpacked, not installed (sm.sh), and run on 127.0.0.1 with
 # the lines of contrib/sendmail/relayguard.mc, relaying to the rig's sink:
 #   - mail from an internal client (127.0.0.1) and from a SASL login on an
@@ -131,7 +131,7 @@ sm_wait_delivered $((before + 1)) 30
 rg_expect_log "^relayguard\\[[0-9]+\\]: $qid_bs: not signed: untrusted client; conn=[0-9]+ client=localhost\\[unknown\\] from=<local@outside.test> header_from=<local@outside.test>\$" \
 	"sendmail -bs: no client address, not trusted without a login"
 
-# --- limits (issue 4): a login over its quota --------------------------------
+# --- limits: a login over its quota --------------------------------
 # A quota of 2 messages an hour for the login alice: the third message is
 # refused with 451 4.7.1 at RCPT by Sendmail (relayguard's reply passed
 # on), nothing of it is delivered, relayguard logs "QID: tempfail: ...
@@ -163,7 +163,7 @@ check_quota_tempfail() {
 }
 check_quota_tempfail
 
-# --- sender authentication (issue 3): a forged sender ----------------------
+# --- sender authentication: a forged sender ----------------------
 # alice owns alice@sign.test only: sending as boss@sign.test is refused
 # with 553 5.7.1 by Sendmail at MAIL FROM, nothing is delivered, relayguard
 # logs "QID: reject: MAIL: 553 ... sasl_username=alice".

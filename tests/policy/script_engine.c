@@ -31,9 +31,9 @@
 
 #include "engine.h"
 
-void __real_engine_rcpt(const struct config *cfg, struct txn *t,
+void __real_engine_rcpt(const struct generation *cfg, struct txn *t,
 			const char *rcpt, struct verdict *v);
-void __wrap_engine_rcpt(const struct config *cfg, struct txn *t,
+void __wrap_engine_rcpt(const struct generation *cfg, struct txn *t,
 			const char *rcpt, struct verdict *v);
 
 /* script_hold - "holdNAME-": tell the test, wait for its go; the rest */
@@ -65,7 +65,7 @@ script_hold(const char *r)
 
 /* __wrap_engine_rcpt - the real stage, then what the recipient asks */
 void
-__wrap_engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
+__wrap_engine_rcpt(const struct generation *cfg, struct txn *t, const char *rcpt,
 		   struct verdict *v)
 {
 	const char *r = rcpt;

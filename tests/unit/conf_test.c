@@ -125,7 +125,7 @@ abuse_action(int a)
 	return a >= 0 && a < 4 ? n[a] : "?";
 }
 
-/* abuse_key - the abuse control keys (issue 6 part 2); false when key is
+/* abuse_key - the abuse control keys; false when key is
  * none of them */
 static bool
 abuse_key(const struct conf *c, const char *key, struct strbuf *sb, int *rc)
@@ -275,7 +275,7 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 		rc = strbuf_printf(sb, "%s %s %s", c->sender_login_reply.code,
 				   c->sender_login_reply.xcode,
 				   c->sender_login_reply.text);
-	/* SPF (issue 3) */
+	/* SPF */
 	else if (IS("spf_check"))
 		rc = strbuf_append_str(sb, c->spf_check ? "yes" : "no");
 	else if (IS("spf_helo_check"))
@@ -340,7 +340,7 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 		rc = strbuf_append_str(sb, c->metrics_listen);
 	else if (IS("policy_metrics_listen"))
 		rc = strbuf_append_str(sb, c->policy_metrics_listen);
-	/* rate limits and quotas (issue 4) */
+	/* rate limits and quotas */
 	else if (IS("limits"))
 		rc = strbuf_append_str(sb, c->limits ? "yes" : "no");
 	else if (IS("limit_exempt_recipients"))
@@ -387,10 +387,10 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 		rc = strbuf_printf(sb, "%lu", c->redis_pool_size);
 	else if (IS("redis_key_prefix"))
 		rc = strbuf_append_str(sb, c->redis_key_prefix);
-	/* abuse control (issue 6 part 2) */
+	/* abuse control */
 	else if (abuse_key(c, key, sb, &rc))
 		;
-	/* relayguard-policyd (issue 5) */
+	/* relayguard-policyd */
 	else if (IS("policy_socket"))
 		rc = strbuf_append_str(sb, c->policy_socket);
 	else if (IS("policy_socket_mode"))
@@ -437,7 +437,7 @@ static const char *const all_keys[] = {
 	"sender_login_delimiter", "sender_login_null_sender",
 	"sender_login_reply", "own_domains", "own_domain_action",
 	"own_domain_reply",
-	/* SPF (issue 3) */
+	/* SPF */
 	"spf_check", "spf_helo_check", "spf_timeout", "spf_dns_timeout",
 	"spf_user", "spf_max_concurrent", "spf_memory_limit",
 	"spf_action_pass", "spf_action_fail", "spf_action_softfail",
@@ -447,7 +447,7 @@ static const char *const all_keys[] = {
 	"audit_file", "audit_redis_server", "audit_redis_password",
 	"audit_redis_stream", "audit_stream_maxlen", "audit_queue_size",
 	"audit_redis_timeout", "metrics_listen",
-	/* rate limits and quotas (issue 4) */
+	/* rate limits and quotas */
 	"limits", "limit_exempt_recipients", "limit_map", "limit_backend",
 	"limit_fail_mode",
 	"limit_local_percent", "limit_txn_ttl", "limit_tempfail_reply",
@@ -455,7 +455,7 @@ static const char *const all_keys[] = {
 	"redis_password", "redis_user", "redis_db", "redis_connect_timeout",
 	"redis_timeout", "redis_sentinels", "redis_sentinel_master",
 	"redis_cluster", "redis_pool_size", "redis_key_prefix",
-	/* abuse control (issue 6 part 2) */
+	/* abuse control */
 	"abuse_control", "penalty_box_trips", "penalty_box_window",
 	"penalty_box_time", "penalty_box_growth", "penalty_box_max_time",
 	"penalty_box_memory", "penalty_box_action", "penalty_box_dry_run",
@@ -467,7 +467,7 @@ static const char *const all_keys[] = {
 	"max_recipients_per_message", "max_recipient_domains",
 	"message_caps_action", "message_caps_dry_run", "reputation",
 	"reputation_ttl", "quota_warnings", "abuse_queue_size",
-	/* relayguard-policyd (issue 5) */
+	/* relayguard-policyd */
 	"policy_socket", "policy_socket_mode", "policy_socket_group",
 	"policy_pid_file", "policy_max_connections", "policy_idle_timeout",
 	"policy_request_timeout", "policy_max_line", "policy_max_attributes",
@@ -880,7 +880,7 @@ static const struct row rows[] = {
 	{"cidrs_host_bits", "internal_hosts = 192.168.1.1/16\n", NULL,
 	 "t.conf:1: internal_hosts: \"192.168.1.1/16\" has host bits set "
 	 "below /16"},
-	/* milliseconds and enums (rate limits, issue 4) */
+	/* milliseconds and enums (rate limits) */
 	{"msec_ms", "redis_timeout = 250ms\n", "redis_timeout", "250ms"},
 	{"msec_seconds", "redis_timeout = 2s\n", "redis_timeout", "2000ms"},
 	{"msec_bare_number_is_seconds", "redis_connect_timeout = 1\n",

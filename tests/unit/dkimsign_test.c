@@ -17,7 +17,7 @@
 
 #include <openssl/evp.h>
 
-#include "config.h"
+#include "generation.h"
 #include "rg_test.h"
 #include "str.h"
 

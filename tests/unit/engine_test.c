@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * engine_test - who is trusted and what gets signed, or the few words
- * saying why nothing is: built on a hand-made struct config (defaults plus
+ * saying why nothing is: built on a hand-made struct generation (defaults plus
  * key tables in a temporary directory, with an Ed25519 key made by
  * "openssl genpkey").
  */
@@ -13,7 +13,7 @@
 #include "str.h"
 
 static char dir[PATH_MAX];
-static struct config cfg;	/* internal_hosts and tables as loaded */
+static struct generation cfg;	/* internal_hosts and tables as loaded */
 
 /* fixture_make - key, tables and a config holding them */
 static int
@@ -157,7 +157,7 @@ static const struct row rows[] = {
 
 /* run_plan - engine_sign_plan for one txn, rendered as the row wants */
 static void
-run_plan(const struct config *c, const struct txn *t, size_t max,
+run_plan(const struct generation *c, const struct txn *t, size_t max,
 	 char *out, size_t size)
 {
 	struct keytable_req reqs[KEYTABLE_MAX_SIGS];
@@ -213,7 +213,7 @@ static void
 test_row(void **state)
 {
 	const struct row *r = *state;
-	struct config c = {0};
+	struct generation c = {0};
 	struct txn t;
 	char got[512];
 
@@ -357,7 +357,7 @@ static void
 test_dec(void **state)
 {
 	const struct dec_row *r = *state;
-	struct config c = cfg;
+	struct generation c = cfg;
 	struct conf *cf = conf_defaults();
 	struct txn t;
 	struct verdict v;
@@ -436,7 +436,7 @@ test_trust_kinds(void **state)
 static void
 test_internal_hosts_setting_is_used(void **state)
 {
-	struct config c = {0};
+	struct generation c = {0};
 	struct txn t;
 	struct err e;
 	char got[512];
@@ -462,7 +462,7 @@ test_internal_hosts_setting_is_used(void **state)
 static void
 test_empty_internal_hosts_trusts_only_sasl(void **state)
 {
-	struct config c = {0};
+	struct generation c = {0};
 	struct txn t;
 
 	(void)state;

@@ -36,7 +36,7 @@ static struct script sc;
 
 /* engine_mail - scripted */
 void
-engine_mail(const struct config *cfg, struct txn *t, struct verdict *v)
+engine_mail(const struct generation *cfg, struct txn *t, struct verdict *v)
 {
 	(void)cfg;
 	sc.n_mail++;
@@ -46,7 +46,7 @@ engine_mail(const struct config *cfg, struct txn *t, struct verdict *v)
 
 /* engine_rcpt - scripted */
 void
-engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
+engine_rcpt(const struct generation *cfg, struct txn *t, const char *rcpt,
 	    struct verdict *v)
 {
 	(void)cfg;
@@ -58,7 +58,7 @@ engine_rcpt(const struct config *cfg, struct txn *t, const char *rcpt,
 
 /* engine_eom - scripted */
 void
-engine_eom(const struct config *cfg, struct txn *t, struct verdict *v)
+engine_eom(const struct generation *cfg, struct txn *t, struct verdict *v)
 {
 	(void)cfg;
 	sc.n_eom++;
@@ -68,7 +68,7 @@ engine_eom(const struct config *cfg, struct txn *t, struct verdict *v)
 
 /* engine_record - counted: a final decision is recorded once */
 void
-engine_record(const struct config *cfg, const struct txn *t,
+engine_record(const struct generation *cfg, const struct txn *t,
 	      const char *stage, const struct verdict *v,
 	      const struct keytable_req *sigs, size_t nsigs)
 {
@@ -229,7 +229,7 @@ vset(struct verdict *v, const struct vspec *s)
 
 /* cfg_make - defaults with the row's options */
 static void
-cfg_make(struct config *cfg, unsigned opts)
+cfg_make(struct generation *cfg, unsigned opts)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	atomic_init(&cfg->refs, 1);
@@ -241,7 +241,7 @@ cfg_make(struct config *cfg, unsigned opts)
 /* run - every request of text through one connection's state; the
  * actions joined with '|' into out */
 static void
-run(const struct config *cfg, struct policy_decide_state *st,
+run(const struct generation *cfg, struct policy_decide_state *st,
     const char *text, char *out, size_t size, struct policy_decision *last)
 {
 	struct policy_req_reader r;
@@ -275,7 +275,7 @@ test_row(void **state)
 	const struct row *row = *state;
 	struct policy_decide_state st;
 	struct policy_decision d;
-	struct config cfg;
+	struct generation cfg;
 	char out[4096];
 
 	memset(&sc, 0, sizeof(sc));
@@ -365,7 +365,7 @@ test_txn_row(void **state)
 	const struct txn_row *row = *state;
 	struct policy_decide_state st;
 	struct policy_decision d;
-	struct config cfg;
+	struct generation cfg;
 	char out[1024];
 	char got[2048];
 
@@ -421,7 +421,7 @@ test_log_row(void **state)
 	const struct log_row *row = *state;
 	struct policy_decide_state st;
 	struct policy_decision d;
-	struct config cfg;
+	struct generation cfg;
 	char out[1024];
 
 	memset(&sc, 0, sizeof(sc));
@@ -443,7 +443,7 @@ test_dunno_logged_with_debug(void **state)
 {
 	struct policy_decide_state st;
 	struct policy_decision d;
-	struct config cfg;
+	struct generation cfg;
 	char out[1024];
 
 	(void)state;
@@ -469,7 +469,7 @@ test_rcpt_count_at_rcpt(void **state)
 {
 	struct policy_decide_state st;
 	struct policy_decision d;
-	struct config cfg;
+	struct generation cfg;
 	char out[1024];
 	static const char *const reqs[] = {
 		RCPT("i1", "a@x"), RCPT("i1", "b@x"), RCPT("i1", "c@x"),

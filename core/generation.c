@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "config.h"
+#include "generation.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -9,11 +9,11 @@
 #include "log.h"
 #include "xalloc.h"
 
-static atomic_uint config_generations;
+static atomic_uint generation_generations;
 
-/* config_user - look up the run-time user, if one is set */
+/* generation_user - look up the run-time user, if one is set */
 static int
-config_user(struct config *cfg, struct err *e)
+generation_user(struct generation *cfg, struct err *e)
 {
 	struct passwd pw;
 	struct passwd *res = NULL;
@@ -36,9 +36,9 @@ config_user(struct config *cfg, struct err *e)
 	return 0;
 }
 
-/* config_owners - the sender login map and how to compare addresses */
+/* generation_owners - the sender login map and how to compare addresses */
 static int
-config_owners(struct config *cfg, struct err *e)
+generation_owners(struct generation *cfg, struct err *e)
 {
 	const struct conf *c = cfg->conf;
 
@@ -56,23 +56,23 @@ config_owners(struct config *cfg, struct err *e)
 	return owner_map_load(c->sender_login_map, &cfg->owners, e);
 }
 
-/* config_load - build a complete generation from a file */
+/* generation_load - build a complete generation from a file */
 int
-config_load(const char *path, struct config **out, struct err *e)
+generation_load(const char *path, struct generation **out, struct err *e)
 {
-	return config_load_flags(path, 0, out, e);
+	return generation_load_flags(path, 0, out, e);
 }
 
-/* config_load_flags - the same, leaving out what flags say */
+/* generation_load_flags - the same, leaving out what flags say */
 int
-config_load_flags(const char *path, unsigned flags, struct config **out,
+generation_load_flags(const char *path, unsigned flags, struct generation **out,
 		  struct err *e)
 {
-	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	struct generation *cfg = xcalloc(1, sizeof(*cfg));
 	struct keytable_opts ko;
 
 	atomic_init(&cfg->refs, 1);
-	if (conf_load(path, &cfg->conf, e) < 0 || config_user(cfg, e) < 0)
+	if (conf_load(path, &cfg->conf, e) < 0 || generation_user(cfg, e) < 0)
 		goto fail;
 	if ((cfg->conf->key_table[0] == '\0') !=
 	    (cfg->conf->signing_table[0] == '\0')) {
@@ -83,7 +83,7 @@ config_load_flags(const char *path, unsigned flags, struct config **out,
 	}
 	/* the policy service signs nothing: no key is read (it may run
 	 * where the keys are not readable at all) */
-	if (!(flags & CONFIG_NO_SIGNING) && cfg->conf->key_table[0] != '\0') {
+	if (!(flags & GENERATION_NO_SIGNING) && cfg->conf->key_table[0] != '\0') {
 		ko.require_safe = cfg->conf->require_safe_keys;
 		ko.owner_uid = cfg->user_uid;
 		ko.min_bits = (unsigned)cfg->conf->min_key_bits;
@@ -92,9 +92,9 @@ config_load_flags(const char *path, unsigned flags, struct config **out,
 				  e) < 0)
 			goto fail;
 	}
-	if (config_owners(cfg, e) < 0)
+	if (generation_owners(cfg, e) < 0)
 		goto fail;
-	if (!(flags & CONFIG_NO_SIGNING)) {
+	if (!(flags & GENERATION_NO_SIGNING)) {
 		cfg->dkim = dkimsign_lib_new(cfg->conf, e);
 		if (cfg->dkim == NULL)
 			goto fail;
@@ -107,25 +107,25 @@ config_load_flags(const char *path, unsigned flags, struct config **out,
 	if (cfg->conf->abuse_control &&
 	    abuse_new(cfg->conf, cfg->limits, NULL, &cfg->abuse, e) < 0)
 		goto fail;
-	cfg->generation = atomic_fetch_add(&config_generations, 1) + 1;
+	cfg->generation = atomic_fetch_add(&generation_generations, 1) + 1;
 	*out = cfg;
 	return 0;
 fail:
-	config_unref(cfg);
+	generation_unref(cfg);
 	return -1;
 }
 
-/* config_ref - one more user of this generation */
-struct config *
-config_ref(struct config *c)
+/* generation_ref - one more user of this generation */
+struct generation *
+generation_ref(struct generation *c)
 {
 	atomic_fetch_add(&c->refs, 1);
 	return c;
 }
 
-/* config_unref - one user less; the last one frees it */
+/* generation_unref - one user less; the last one frees it */
 void
-config_unref(struct config *c)
+generation_unref(struct generation *c)
 {
 	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
 		return;

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * config - one loaded configuration generation: settings, key tables with
+ * generation - one loaded configuration generation: settings, key tables with
  * their keys, and the DKIM library set up for them.
  *
- * config_load() builds everything or nothing, so a reload with a bad file
+ * generation_load() builds everything or nothing, so a reload with a bad file
  * leaves the running generation untouched.  A generation is reference
  * counted: each milter connection holds one reference from connect to
  * close, so in-flight mail finishes with the configuration it started with
- * while new connections get the new one.  config_ref()/config_unref() are
+ * while new connections get the new one.  generation_ref()/generation_unref() are
  * thread-safe (atomic counter); the contents are read-only.
  */
-#ifndef RG_CONFIG_H
-#define RG_CONFIG_H
+#ifndef RG_GENERATION_H
+#define RG_GENERATION_H
 
 #include <stdatomic.h>
 #include <sys/types.h>
@@ -24,17 +24,17 @@
 #include "owner.h"
 #include "limit.h"
 
-/* config_load_flags(): what a front end leaves out.  The policy service
+/* generation_load_flags(): what a front end leaves out.  The policy service
  * signs nothing: it reads no key file and sets up no DKIM library, so keys
  * and dkim stay NULL and a key problem cannot stop it. */
-#define CONFIG_NO_SIGNING 0x1u
+#define GENERATION_NO_SIGNING 0x1u
 
-struct config {
+struct generation {
 	atomic_uint refs;
 	unsigned generation;
 	struct conf *conf;
 	struct keytable *keys;		/* NULL when no key_table is set */
-	struct dkimsign_lib *dkim;	/* NULL with CONFIG_NO_SIGNING */
+	struct dkimsign_lib *dkim;	/* NULL with GENERATION_NO_SIGNING */
 	struct owner_map *owners;	/* NULL when no sender_login_map */
 	struct owner_opts owner_opts;
 	uid_t user_uid;			/* (uid_t)-1 when no user is set */
@@ -43,10 +43,10 @@ struct config {
 	struct abuse *abuse;		/* NULL when abuse_control = no */
 };
 
-int config_load(const char *path, struct config **out, struct err *e);
-int config_load_flags(const char *path, unsigned flags, struct config **out,
+int generation_load(const char *path, struct generation **out, struct err *e);
+int generation_load_flags(const char *path, unsigned flags, struct generation **out,
 		      struct err *e);
-struct config *config_ref(struct config *c);
-void config_unref(struct config *c);
+struct generation *generation_ref(struct generation *c);
+void generation_unref(struct generation *c);
 
 #endif
