@@ -5,6 +5,8 @@
 # a script counts as one test.  Output of each failing test is shown.
 #
 # VALGRIND="valgrind --error-exitcode=1 ..." runs unit tests under it.
+# RG_ONLY="GLOB ..." runs only the tests whose name (e.g. t_sign_postfix,
+# limit_test, milter/sighup_reload) matches one of the shell globs.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -56,10 +58,21 @@ if [ -z "${RG_SAFE_TMPDIR:-}" ]; then
 fi
 export RG_SAFE_TMPDIR
 
+# selected NAME - true when RG_ONLY is unset or one of its globs matches
+selected() {
+	[ -z "${RG_ONLY:-}" ] && return 0
+	for g in $RG_ONLY; do
+		# shellcheck disable=SC2254 # $g is a glob on purpose
+		case $1 in $g|*/$g) return 0 ;; esac
+	done
+	return 1
+}
+
 # count_script NAME CMD... - one test per script
 count_script() {
 	name=$1
 	shift
+	selected "$name" || return 0
 	start=$(date +%s)
 	if "$@" >"$log" 2>&1; then
 		pass=$((pass + 1))
@@ -75,6 +88,7 @@ count_script() {
 # count_cmocka BIN - one test per cmocka case
 count_cmocka() {
 	name=$(basename "$1")
+	selected "$name" || return 0
 	${VALGRIND:-} "$1" >"$log" 2>&1
 	rc=$?
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
