@@ -23,12 +23,12 @@
 #include <string.h>
 
 #include "abusemsg.h"
+#include "memtab.h"
 #include "str.h"
 #include "xalloc.h"
 
 #define AM_MAX_ENTRIES 2000000
 #define AM_SET_MAX 100000
-#define AM_SWEEP_STEP 16
 #define AM_BUCKET_TTL (25ULL * 3600 * 1000)
 
 enum am_type {
@@ -48,11 +48,8 @@ struct am_member {
 	uint64_t score;
 };
 
+/* One entry's value (util/memtab holds the key and the expiry). */
 struct am_entry {
-	struct am_entry *next;
-	char *key;
-	uint64_t hash;
-	uint64_t expire;	/* ms since the epoch */
 	enum am_type type;
 	uint64_t v[5];		/* block: until set action dry admin; trips,
 				 * counter: n; rep: first last; bucket: a t
@@ -67,10 +64,7 @@ struct am_entry {
 
 struct am_store {
 	pthread_mutex_t lock;
-	struct am_entry **slots;
-	size_t nslots;
-	size_t count;
-	size_t sweep;
+	struct memtab *tab;	/* made at first use */
 };
 
 struct am_backend {
@@ -80,140 +74,65 @@ struct am_backend {
 };
 
 static struct am_store am_stores[2] = {
-	{PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0},
-	{PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0},
+	{PTHREAD_MUTEX_INITIALIZER, NULL},
+	{PTHREAD_MUTEX_INITIALIZER, NULL},
 };
 
 /* --- the table ----------------------------------------------------------- */
 
-/* am_hash - FNV-1a of a key (the table's own index, not an identity) */
-static uint64_t
-am_hash(const char *k)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *k; k++) {
-		h ^= (unsigned char)*k;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-/* am_entry_free - release one entry */
+/* am_entry_free - memtab_free_fn: what an entry's value owns */
 static void
-am_entry_free(struct am_entry *en)
+am_entry_free(void *p)
 {
-	free(en->key);
+	struct am_entry *en = p;
+
 	free(en->text);
 	free(en->m);
-	free(en);
+	en->text = NULL;
+	en->m = NULL;
 }
 
-/* am_grow - double the table when it is three quarters full */
-static void
-am_grow(struct am_store *st)
+/* am_tab - the store's table, made at first use (st->lock held) */
+static struct memtab *
+am_tab(struct am_store *st)
 {
-	size_t n = st->nslots ? st->nslots * 2 : 1024;
-	struct am_entry **slots = xcalloc(n, sizeof(*slots));
-	size_t i;
-
-	for (i = 0; i < st->nslots; i++) {
-		struct am_entry *en = st->slots[i];
-
-		while (en != NULL) {
-			struct am_entry *next = en->next;
-
-			en->next = slots[en->hash % n];
-			slots[en->hash % n] = en;
-			en = next;
-		}
-	}
-	free(st->slots);
-	st->slots = slots;
-	st->nslots = n;
-	st->sweep = 0;
+	if (st->tab == NULL)
+		st->tab = memtab_new(sizeof(struct am_entry), AM_MAX_ENTRIES,
+				     am_entry_free);
+	return st->tab;
 }
 
-/* am_unlink - remove the entry at *pp */
+/* am_expire - when an entry goes: ms since the epoch, never 0 here */
 static void
-am_unlink(struct am_store *st, struct am_entry **pp)
+am_expire(struct am_store *st, struct am_entry *en, uint64_t when)
 {
-	struct am_entry *en = *pp;
-
-	*pp = en->next;
-	am_entry_free(en);
-	st->count--;
-}
-
-/* am_sweep - drop the expired entries of a few slots */
-static void
-am_sweep(struct am_store *st, uint64_t now)
-{
-	size_t i;
-
-	for (i = 0; i < AM_SWEEP_STEP && st->nslots > 0; i++) {
-		struct am_entry **pp = &st->slots[st->sweep];
-
-		while (*pp != NULL) {
-			if ((*pp)->expire <= now)
-				am_unlink(st, pp);
-			else
-				pp = &(*pp)->next;
-		}
-		st->sweep = (st->sweep + 1) % st->nslots;
-	}
+	memtab_expire_at(am_tab(st), en, when > 0 ? when : 1);
 }
 
 /* am_find - the live entry called key, or NULL */
 static struct am_entry *
 am_find(struct am_store *st, const char *key, uint64_t now)
 {
-	uint64_t h = am_hash(key);
-	struct am_entry **pp;
-
-	if (st->nslots == 0)
-		return NULL;
-	for (pp = &st->slots[h % st->nslots]; *pp != NULL;
-	     pp = &(*pp)->next) {
-		if ((*pp)->hash != h || strcmp((*pp)->key, key) != 0)
-			continue;
-		if ((*pp)->expire <= now) {
-			am_unlink(st, pp);
-			return NULL;
-		}
-		return *pp;
-	}
-	return NULL;
+	return memtab_get(am_tab(st), key, now);
 }
 
 /* am_get - the entry called key, made empty of type when there is none
- * (or one of another type); NULL when the store is full */
+ * (or one of another type), expiring ttl ms from now; NULL when the store
+ * is full */
 static struct am_entry *
 am_get(struct am_store *st, const char *key, enum am_type type,
        uint64_t now, uint64_t ttl)
 {
-	struct am_entry *en = am_find(st, key, now);
+	bool made;
+	struct am_entry *en = memtab_put(am_tab(st), key, now, &made);
 
-	if (en != NULL && en->type == type)
-		return en;
-	if (en != NULL) {
-		free(en->text);
-		free(en->m);
-		memset(&en->v, 0, sizeof(*en) - offsetof(struct am_entry, v));
-	} else {
-		if (st->count >= AM_MAX_ENTRIES)
-			return NULL;
-		if (st->count >= st->nslots / 4 * 3)
-			am_grow(st);
-		en = xcalloc(1, sizeof(*en));
-		en->key = xstrdup(key);
-		en->hash = am_hash(key);
-		en->next = st->slots[en->hash % st->nslots];
-		st->slots[en->hash % st->nslots] = en;
-		st->count++;
-	}
-	en->type = type;
-	en->expire = now + (ttl > 0 ? ttl : 1);
+	if (en == NULL)
+		return NULL;
+	if (!made && en->type != type)
+		memtab_reset(am_tab(st), en);
+	if (made || en->type != type)
+		en->type = type;
+	am_expire(st, en, now + (ttl > 0 ? ttl : 1));
 	return en;
 }
 
@@ -221,18 +140,7 @@ am_get(struct am_store *st, const char *key, enum am_type type,
 static void
 am_del(struct am_store *st, const char *key)
 {
-	uint64_t h = am_hash(key);
-	struct am_entry **pp;
-
-	if (st->nslots == 0)
-		return;
-	for (pp = &st->slots[h % st->nslots]; *pp != NULL;
-	     pp = &(*pp)->next) {
-		if ((*pp)->hash == h && strcmp((*pp)->key, key) == 0) {
-			am_unlink(st, pp);
-			return;
-		}
-	}
+	(void)memtab_del(am_tab(st), key);
 }
 
 /* --- sets ----------------------------------------------------------------- */
@@ -400,7 +308,7 @@ am_nets(struct am_store *st, uint64_t now, bool peek, struct abuse_sec *s)
 	if (!am_add(en, h, now, SIZE_MAX))
 		return -1;
 	am_trim(en, s->n[1]);
-	en->expire = now + s->n[0];
+	am_expire(st, en, now + s->n[0]);
 	s->r[0] = en->nm;
 	return 0;
 }
@@ -495,7 +403,7 @@ am_fanout(struct am_store *st, uint64_t now, struct abuse_sec *s)
 		if (!am_add(en, s->items[i], now, SIZE_MAX))
 			return -1;
 	am_trim(en, s->n[1]);
-	en->expire = now + s->n[0];
+	am_expire(st, en, now + s->n[0]);
 	s->r[0] = en->nm;
 	return 0;
 }
@@ -574,7 +482,7 @@ am_set_add(struct am_store *st, const char *k, uint64_t now, uint64_t ttl,
 		return -1;
 	for (i = 0; i < n; i++)
 		(void)am_add(en, items[i], now, AM_SET_MAX); /* full: counted */
-	en->expire = now + ttl;
+	am_expire(st, en, now + ttl);
 	return 0;
 }
 
@@ -596,7 +504,7 @@ am_note(struct am_store *st, uint64_t now, struct abuse_sec *s)
 	en->v[s->n[0] < 3 ? s->n[0] : 0]++;
 	en->v[3] += s->n[1] != 0;
 	en->v[4] += s->n[2] != 0;
-	en->expire = now + AM_BUCKET_TTL;
+	am_expire(st, en, now + AM_BUCKET_TTL);
 	am_key(k, sizeof(k), s->subject, "rep");
 	en = am_get(st, k, AM_REPMETA, now, s->n[3]);
 	if (en == NULL)
@@ -604,7 +512,7 @@ am_note(struct am_store *st, uint64_t now, struct abuse_sec *s)
 	if (en->v[0] == 0)
 		en->v[0] = now;
 	en->v[1] = now;
-	en->expire = now + s->n[3];
+	am_expire(st, en, now + s->n[3]);
 	am_key(k, sizeof(k), s->subject, "rep:nets");
 	if (s->n[4] != 0 && am_set_add(st, k, now, s->n[3], &s->n[4], 1) < 0)
 		return -1;
@@ -744,9 +652,7 @@ am_run(struct abuse_backend *be, struct abuse_call *c, struct err *e)
 	int rc = 0;
 
 	pthread_mutex_lock(&st->lock);
-	if (st->nslots == 0)
-		am_grow(st);
-	am_sweep(st, c->now_ms);
+	memtab_sweep(am_tab(st), c->now_ms, MEMTAB_SWEEP_STEP);
 	for (i = 0; i < c->nsecs && rc == 0; i++)
 		rc = am_sec(st, c, &c->secs[i]);
 	pthread_mutex_unlock(&st->lock);
@@ -787,17 +693,9 @@ am_probe(struct abuse_backend *be, struct err *e)
 static void
 am_store_clear(struct am_store *st)
 {
-	size_t i;
-
 	pthread_mutex_lock(&st->lock);
-	for (i = 0; i < st->nslots; i++)
-		while (st->slots[i] != NULL)
-			am_unlink(st, &st->slots[i]);
-	free(st->slots);
-	st->slots = NULL;
-	st->nslots = 0;
-	st->count = 0;
-	st->sweep = 0;
+	memtab_free(st->tab);
+	st->tab = NULL;
 	pthread_mutex_unlock(&st->lock);
 }
 

@@ -23,11 +23,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "memtab.h"
 #include "str.h"
 #include "xalloc.h"
 
 #define MEM_MAX_ENTRIES 2000000	/* then the store answers "full" */
-#define MEM_SWEEP_STEP 16	/* buckets checked for expiry per call */
 
 enum mem_type {
 	MEM_BUCKET,
@@ -41,11 +41,8 @@ struct mem_rcpt {
 	uint64_t units[3];
 };
 
+/* One entry's value (util/memtab holds the key and the expiry). */
 struct mem_entry {
-	struct mem_entry *next;
-	char *key;
-	uint64_t hash;
-	uint64_t expire;	/* ms since the epoch; 0: never */
 	enum mem_type type;
 	/* bucket */
 	uint64_t s;
@@ -64,10 +61,7 @@ struct mem_entry {
 
 struct mem_store {
 	pthread_mutex_t lock;
-	struct mem_entry **slots;
-	size_t nslots;
-	size_t count;
-	size_t sweep;
+	struct memtab *tab;	/* made at first use */
 };
 
 struct mem_backend {
@@ -77,8 +71,8 @@ struct mem_backend {
 };
 
 static struct mem_store mem_stores[2] = {
-	{PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0},
-	{PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0},
+	{PTHREAD_MUTEX_INITIALIZER, NULL},
+	{PTHREAD_MUTEX_INITIALIZER, NULL},
 };
 
 /* --- arithmetic that saturates instead of wrapping ---------------------- */
@@ -106,107 +100,37 @@ ceil_div(uint64_t a, uint64_t b)
 	return a / b + (a % b != 0);
 }
 
-/* --- the hash table ---------------------------------------------------- */
+/* --- the table (util/memtab) --------------------------------------------- */
 
-/* mem_hash - FNV-1a of the key */
-static uint64_t
-mem_hash(const char *k)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *k; k++) {
-		h ^= (unsigned char)*k;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-/* mem_entry_free - release one entry */
+/* mem_entry_free - memtab_free_fn: what an entry's value owns */
 static void
-mem_entry_free(struct mem_entry *en)
+mem_entry_free(void *p)
 {
+	struct mem_entry *en = p;
 	size_t i;
 
 	for (i = 0; i < en->nrcpts; i++)
 		free(en->rcpts[i].id);
 	free(en->rcpts);
-	free(en->key);
-	free(en);
+	en->rcpts = NULL;
+	en->nrcpts = 0;
 }
 
-/* mem_grow - double the table when it is three quarters full */
-static void
-mem_grow(struct mem_store *st)
+/* mem_tab - the store's table, made at first use (st->lock held) */
+static struct memtab *
+mem_tab(struct mem_store *st)
 {
-	size_t n = st->nslots ? st->nslots * 2 : 1024;
-	struct mem_entry **slots = xcalloc(n, sizeof(*slots));
-	size_t i;
-
-	for (i = 0; i < st->nslots; i++) {
-		struct mem_entry *en = st->slots[i];
-
-		while (en != NULL) {
-			struct mem_entry *next = en->next;
-			size_t j = en->hash & (n - 1);
-
-			en->next = slots[j];
-			slots[j] = en;
-			en = next;
-		}
-	}
-	free(st->slots);
-	st->slots = slots;
-	st->nslots = n;
-	st->sweep = 0;
-}
-
-/* mem_sweep - drop expired entries from a few slots (amortised expiry) */
-static void
-mem_sweep(struct mem_store *st, uint64_t now, size_t steps)
-{
-	size_t i;
-
-	for (i = 0; i < steps && st->nslots > 0; i++) {
-		struct mem_entry **pp = &st->slots[st->sweep];
-
-		while (*pp != NULL) {
-			struct mem_entry *en = *pp;
-
-			if (en->expire != 0 && en->expire <= now) {
-				*pp = en->next;
-				mem_entry_free(en);
-				st->count--;
-			} else {
-				pp = &en->next;
-			}
-		}
-		st->sweep = (st->sweep + 1) & (st->nslots - 1);
-	}
+	if (st->tab == NULL)
+		st->tab = memtab_new(sizeof(struct mem_entry), MEM_MAX_ENTRIES,
+				     mem_entry_free);
+	return st->tab;
 }
 
 /* mem_get - the live entry for key, NULL when absent or expired */
 static struct mem_entry *
 mem_get(struct mem_store *st, const char *key, uint64_t now)
 {
-	uint64_t h = mem_hash(key);
-	struct mem_entry **pp;
-
-	if (st->nslots == 0)
-		return NULL;
-	for (pp = &st->slots[h & (st->nslots - 1)]; *pp; pp = &(*pp)->next) {
-		struct mem_entry *en = *pp;
-
-		if (en->hash != h || strcmp(en->key, key) != 0)
-			continue;
-		if (en->expire != 0 && en->expire <= now) {
-			*pp = en->next;
-			mem_entry_free(en);
-			st->count--;
-			return NULL;
-		}
-		return en;
-	}
-	return NULL;
+	return memtab_get(mem_tab(st), key, now);
 }
 
 /* mem_put - the entry for key, made (zeroed) when absent; NULL when full */
@@ -214,26 +138,11 @@ static struct mem_entry *
 mem_put(struct mem_store *st, const char *key, enum mem_type type,
 	uint64_t now)
 {
-	struct mem_entry *en = mem_get(st, key, now);
-	size_t j;
+	bool made;
+	struct mem_entry *en = memtab_put(mem_tab(st), key, now, &made);
 
-	if (en != NULL)
-		return en;
-	if (st->count >= MEM_MAX_ENTRIES) {
-		mem_sweep(st, now, st->nslots);
-		if (st->count >= MEM_MAX_ENTRIES)
-			return NULL;
-	}
-	if (st->count + 1 > st->nslots / 4 * 3)
-		mem_grow(st);
-	en = xcalloc(1, sizeof(*en));
-	en->key = xstrdup(key);
-	en->hash = mem_hash(key);
-	en->type = type;
-	j = en->hash & (st->nslots - 1);
-	en->next = st->slots[j];
-	st->slots[j] = en;
-	st->count++;
+	if (en != NULL && made)
+		en->type = type;
 	return en;
 }
 
@@ -241,21 +150,14 @@ mem_put(struct mem_store *st, const char *key, enum mem_type type,
 static void
 mem_del(struct mem_store *st, const char *key)
 {
-	uint64_t h = mem_hash(key);
-	struct mem_entry **pp;
+	(void)memtab_del(mem_tab(st), key);
+}
 
-	if (st->nslots == 0)
-		return;
-	for (pp = &st->slots[h & (st->nslots - 1)]; *pp; pp = &(*pp)->next) {
-		if ((*pp)->hash == h && strcmp((*pp)->key, key) == 0) {
-			struct mem_entry *en = *pp;
-
-			*pp = en->next;
-			mem_entry_free(en);
-			st->count--;
-			return;
-		}
-	}
+/* mem_expire - when an entry goes (ms since the epoch; 0: never) */
+static void
+mem_expire(struct mem_store *st, struct mem_entry *en, uint64_t when)
+{
+	memtab_expire_at(mem_tab(st), en, when);
 }
 
 /* --- one limit of one subject during a call ----------------------------- */
@@ -387,7 +289,7 @@ lim_store(struct mem_store *st, struct mem_lim *l, uint64_t now)
 	b->s = l->s;
 	b->t = l->t;
 	b->tu = l->tu;
-	b->expire = now + (lim_reset(l, now) ? lim_reset(l, now) : 1);
+	mem_expire(st, b, now + (lim_reset(l, now) ? lim_reset(l, now) : 1));
 	return 0;
 }
 
@@ -544,7 +446,7 @@ subj_finish(struct mem_store *st, const struct limit_call *c,
 		t->nrcpts++;
 		for (i = 0; i < 3; i++)
 			t->held[i] += s->add[i];
-		t->expire = now + c->ttl_ms;
+		mem_expire(st, t, now + c->ttl_ms);
 		return 0;
 	case LIMIT_UNDO:
 		if (s->rec == NULL)
@@ -563,12 +465,12 @@ subj_finish(struct mem_store *st, const struct limit_call *c,
 		if (t->st == 0)
 			t->st = (c->op == LIMIT_COMMIT && !refused) ? 'c' : 'x';
 		memset(t->held, 0, sizeof(t->held));
-		t->expire = now + c->ttl_ms;
+		mem_expire(st, t, now + c->ttl_ms);
 		if (c->op == LIMIT_COMMIT && !refused && !s->dup) {
 			q = mem_put(st, s->qkey, MEM_MARK, now);
 			if (q == NULL)
 				return -1;
-			q->expire = now + c->ttl_ms;
+			mem_expire(st, q, now + c->ttl_ms);
 		}
 		return 0;
 	}
@@ -602,7 +504,6 @@ mem_decide_locked(struct mem_store *st, const struct limit_call *c,
 	size_t i;
 	size_t j;
 
-	mem_sweep(st, now, MEM_SWEEP_STEP);
 	memset(subj, 0, sizeof(subj));
 	for (i = 0; i < c->nsubjects; i++) {
 		struct mem_subj *s = &subj[i];
@@ -748,7 +649,7 @@ mem_override_set(struct limit_backend *b, const char *subject,
 		ov->amount = d->amount;
 		ov->period = d->period_ms;
 		ov->unit = d->unit_ms;
-		ov->expire = ttl_ms ? mem_now(&c) + ttl_ms : 0;
+		mem_expire(st, ov, ttl_ms ? mem_now(&c) + ttl_ms : 0);
 	}
 	pthread_mutex_unlock(&st->lock);
 	return rc;
@@ -790,20 +691,8 @@ mem_probe(struct limit_backend *b, struct err *e)
 static void
 mem_store_clear(struct mem_store *st)
 {
-	size_t i;
-
-	for (i = 0; i < st->nslots; i++) {
-		while (st->slots[i] != NULL) {
-			struct mem_entry *en = st->slots[i];
-
-			st->slots[i] = en->next;
-			mem_entry_free(en);
-		}
-	}
-	free(st->slots);
-	st->slots = NULL;
-	st->nslots = 0;
-	st->count = 0;
+	memtab_free(st->tab);
+	st->tab = NULL;
 }
 
 /* limit_mem_clear - forget the counters of a process-wide store (tests) */
