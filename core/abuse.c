@@ -2,7 +2,6 @@
 #include "abuse.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,9 @@
 #include "audit.h"
 #include "log.h"
 #include "metrics.h"
+#include "store.h"
 #include "str.h"
+#include "workq.h"
 #include "xalloc.h"
 
 #define AB_WARN_MAX 8		/* quota_warnings percentages */
@@ -54,10 +55,10 @@ struct ab_item {
 
 struct abuse {
 	struct limiter *limits;
+	struct store *st;		/* backend choice, fail mode, state */
 	struct abuse_backend *store;
 	struct abuse_backend *fallback;
 	enum conf_fail_mode fail_mode;
-	atomic_int down;		/* store unavailable at last call */
 	uint64_t (*now_ms)(void *arg);
 	void *now_arg;
 
@@ -84,17 +85,10 @@ struct abuse {
 
 	/* the writer of reputation notes and quota warnings */
 	bool sync;			/* no thread: written at once */
+	size_t qcap;			/* abuse_queue_size */
 	pthread_mutex_t lock;		/* guards the fields below */
-	pthread_cond_t wake;
-	pthread_cond_t idle;
-	bool started;
-	bool stopping;
-	pthread_t thread;
-	struct ab_item **q;
-	size_t qcap;
-	size_t qhead;
-	size_t qlen;
-	bool busy;
+	struct workq *wq;		/* made at the first update */
+	bool no_writer;			/* it could not be started */
 	unsigned long dropped;		/* since the last report */
 	struct abuse_stats stats;
 	bool full;			/* queue full, said once */
@@ -278,10 +272,7 @@ abuse_new(const struct conf *c, struct limiter *limits,
 	struct abuse *ab = xcalloc(1, sizeof(*ab));
 	bool priv = o != NULL && o->private_memory;
 
-	atomic_init(&ab->down, 0);
 	pthread_mutex_init(&ab->lock, NULL);
-	pthread_cond_init(&ab->wake, NULL);
-	pthread_cond_init(&ab->idle, NULL);
 	ab->limits = limits;
 	ab->fail_mode = (enum conf_fail_mode)c->limit_fail_mode;
 	if (o != NULL) {
@@ -297,8 +288,10 @@ abuse_new(const struct conf *c, struct limiter *limits,
 	}
 	if (ab_warnings(ab, c, e) < 0)
 		goto fail;
-	if (c->limit_backend == CONF_LIMIT_REDIS) {
-		if (abuse_redis_new(c, &ab->store, e) < 0)
+	if (store_open(c, &ab->st, e) < 0)
+		goto fail;
+	if (store_is_redis(ab->st)) {
+		if (abuse_redis_new(ab->st, &ab->store, e) < 0)
 			goto fail;
 	} else {
 		ab->store = abuse_mem_new(priv ? ABUSE_MEM_PRIVATE
@@ -311,7 +304,6 @@ abuse_new(const struct conf *c, struct limiter *limits,
 	ab->sync = c->limit_backend != CONF_LIMIT_REDIS ||
 		   (o != NULL && o->sync_writer);
 	ab->qcap = c->abuse_queue_size;
-	ab->q = xcalloc(ab->qcap, sizeof(*ab->q));
 	*out = ab;
 	return 0;
 fail:
@@ -321,23 +313,6 @@ fail:
 
 /* --- the store and its failures ----------------------------------------- */
 
-/* ab_state - note whether the store answered; log changes only */
-static void
-ab_state(struct abuse *ab, bool ok, const char *why)
-{
-	if (ok) {
-		if (atomic_exchange(&ab->down, 0) == 1)
-			log_info("abuse: %s store available again",
-				 ab->store->name);
-		return;
-	}
-	if (atomic_exchange(&ab->down, 1) == 0)
-		log_warn("abuse: %s store unavailable: %s; limit_fail_mode = "
-			 "%s until it answers again", ab->store->name, why,
-			 ab->fail_mode == CONF_FAIL_TEMPFAIL ? "tempfail" :
-			 ab->fail_mode == CONF_FAIL_ACCEPT ? "accept" : "local");
-}
-
 /* ab_run - a call on the store, or (limit_fail_mode = local) on the
  * in-memory fallback when the store cannot answer; -1 when neither did */
 static int
@@ -346,10 +321,10 @@ ab_run(struct abuse *ab, struct abuse_call *c, struct err *e)
 	struct err fe;
 
 	if (ab->store->run(ab->store, c, e) == 0) {
-		ab_state(ab, true, NULL);
+		store_note(ab->st, true, NULL);
 		return 0;
 	}
-	ab_state(ab, false, e->text);
+	store_note(ab->st, false, e->text);
 	if (ab->fallback != NULL && ab->fallback->run(ab->fallback, c, &fe) == 0)
 		return 0;
 	return -1;
@@ -1175,41 +1150,38 @@ ab_process(struct abuse *ab, struct ab_item *it)
 	free(c);
 }
 
-/* ab_writer - the thread: updates from the queue until told to stop */
-static void *
-ab_writer(void *arg)
+/* ab_handle - workq_handle_fn: write the updates, on the writer thread */
+static void
+ab_handle(void *arg, void **items, size_t n)
 {
 	struct abuse *ab = arg;
-	struct ab_item *it;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ab_process(ab, items[i]);
+		ab_item_free(items[i]);
+	}
+}
+
+/* ab_drop - workq_drop_fn: an update that will not be written */
+static void
+ab_drop(void *arg, void *item)
+{
+	struct abuse *ab = arg;
 
 	pthread_mutex_lock(&ab->lock);
-	for (;;) {
-		while (ab->qlen == 0 && !ab->stopping)
-			pthread_cond_wait(&ab->wake, &ab->lock);
-		if (ab->qlen == 0)
-			break;
-		it = ab->q[ab->qhead];
-		ab->qhead = (ab->qhead + 1) % ab->qcap;
-		ab->qlen--;
-		ab->busy = true;
-		pthread_mutex_unlock(&ab->lock);
-		ab_process(ab, it);
-		ab_item_free(it);
-		pthread_mutex_lock(&ab->lock);
-		ab->busy = false;
-		if (ab->qlen == 0)
-			pthread_cond_broadcast(&ab->idle);
-	}
-	ab->busy = false;
-	pthread_cond_broadcast(&ab->idle);
+	ab->dropped++;
+	ab->stats.dropped++;
 	pthread_mutex_unlock(&ab->lock);
-	return NULL;
+	ab_item_free(item);
 }
 
 /* ab_enqueue - hand an update to the writer; never waits for it */
 static void
 ab_enqueue(struct abuse *ab, struct ab_item *it)
 {
+	const char *why = NULL;
+	struct workq *q;
 	bool said = false;
 
 	if (ab->sync) {
@@ -1218,11 +1190,16 @@ ab_enqueue(struct abuse *ab, struct ab_item *it)
 		return;
 	}
 	pthread_mutex_lock(&ab->lock);
-	if (!ab->started && !ab->stopping) {
-		if (pthread_create(&ab->thread, NULL, ab_writer, ab) == 0)
-			ab->started = true;
+	if (ab->wq == NULL && !ab->no_writer) {
+		ab->wq = workq_new(ab->qcap, 1, ab_handle, ab_drop, ab, &why);
+		ab->no_writer = ab->wq == NULL;
 	}
-	if (!ab->started || ab->stopping || ab->qlen == ab->qcap) {
+	q = ab->wq;
+	pthread_mutex_unlock(&ab->lock);
+	if (why != NULL)
+		log_warn("abuse: cannot start the update writer: %s", why);
+	if (q == NULL || !workq_put(q, it)) {
+		pthread_mutex_lock(&ab->lock);
 		ab->dropped++;
 		ab->stats.dropped++;
 		said = ab->full;
@@ -1236,13 +1213,11 @@ ab_enqueue(struct abuse *ab, struct ab_item *it)
 				 "is not affected)", ab->qcap);
 		return;
 	}
-	if (ab->full && ab->qlen < ab->qcap / 2) {
+	pthread_mutex_lock(&ab->lock);
+	if (ab->full && workq_len(q) < ab->qcap / 2) {
 		ab->full = false;
 		said = true;
 	}
-	ab->q[(ab->qhead + ab->qlen) % ab->qcap] = it;
-	ab->qlen++;
-	pthread_cond_signal(&ab->wake);
 	pthread_mutex_unlock(&ab->lock);
 	if (said)
 		log_info("abuse: update queue accepting again");
@@ -1253,25 +1228,14 @@ ab_enqueue(struct abuse *ab, struct ab_item *it)
 int
 abuse_flush(struct abuse *ab, unsigned long timeout_ms)
 {
-	struct timespec until;
-	int rc = 0;
+	struct workq *q;
 
 	if (ab == NULL || ab->sync)
 		return 0;
-	if (clock_gettime(CLOCK_REALTIME, &until) < 0)
-		return -1;
-	until.tv_sec += (time_t)(timeout_ms / 1000);
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&ab->lock);
-	while ((ab->qlen > 0 || ab->busy) && rc == 0)
-		if (pthread_cond_timedwait(&ab->idle, &ab->lock, &until) != 0)
-			rc = -1;
+	q = ab->wq;
 	pthread_mutex_unlock(&ab->lock);
-	return rc;
+	return q != NULL ? workq_flush(q, timeout_ms) : 0;
 }
 
 /* abuse_get_stats - the writer's counters */
@@ -1288,28 +1252,14 @@ abuse_get_stats(struct abuse *ab, struct abuse_stats *st)
 void
 abuse_free(struct abuse *ab)
 {
-	size_t i;
-
 	if (ab == NULL)
 		return;
-	if (ab->started) {
-		(void)abuse_flush(ab, AB_STOP_MS);
-		pthread_mutex_lock(&ab->lock);
-		ab->stopping = true;
-		for (i = 0; i < ab->qlen; i++)
-			ab_item_free(ab->q[(ab->qhead + i) % ab->qcap]);
-		ab->qlen = 0;
-		pthread_cond_signal(&ab->wake);
-		pthread_mutex_unlock(&ab->lock);
-		(void)pthread_join(ab->thread, NULL);
-	}
+	(void)workq_free(ab->wq, AB_STOP_MS);
 	if (ab->store != NULL)
 		ab->store->free(ab->store);
 	if (ab->fallback != NULL)
 		ab->fallback->free(ab->fallback);
-	free(ab->q);
-	pthread_cond_destroy(&ab->idle);
-	pthread_cond_destroy(&ab->wake);
+	store_close(ab->st);
 	pthread_mutex_destroy(&ab->lock);
 	free(ab);
 }

@@ -297,7 +297,8 @@ enum abuse_mem_store {
 
 struct abuse_backend *abuse_mem_new(enum abuse_mem_store which);
 void abuse_mem_clear(enum abuse_mem_store which);
-int abuse_redis_new(const struct conf *c, struct abuse_backend **out,
+struct store;
+int abuse_redis_new(struct store *st, struct abuse_backend **out,
 		    struct err *e);
 
 #endif

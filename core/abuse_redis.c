@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "rconn.h"
+#include "store.h"
 #include "str.h"
 #include "xalloc.h"
 
@@ -225,10 +226,11 @@ static const char abuse_redis_top_lua[] =
 
 struct ar_backend {
 	struct abuse_backend ops;	/* first: the backend is cast to it */
-	struct rconn *rc;
+	struct store *st;		/* borrowed */
+	struct rconn *rc;		/* the store's */
 	struct rconn_script script;
 	struct rconn_script top_script;
-	char *prefix;
+	const char *prefix;		/* the store's */
 };
 
 /* A list of arguments, each an owned copy. */
@@ -548,37 +550,23 @@ ar_run(struct abuse_backend *be, struct abuse_call *c, struct err *e)
 {
 	struct ar_backend *b = (struct ar_backend *)be;
 	size_t idx[ABUSE_SECS_MAX];
+	size_t ends[ABUSE_SECS_MAX];
 	int slot[ABUSE_SECS_MAX];
-	bool done[ABUSE_SECS_MAX];
+	size_t ng;
+	size_t g;
 	size_t i;
-	size_t j;
-	size_t n;
 
 	if (c->nsecs == 0)
 		return 0;
-	if (!rconn_is_cluster(b->rc)) {
-		for (i = 0; i < c->nsecs; i++)
-			idx[i] = i;
-		return ar_run_group(b, c, idx, c->nsecs, e);
-	}
 	for (i = 0; i < c->nsecs; i++) {
 		const char *tg = ar_tag(&c->secs[i]);
 
 		slot[i] = rconn_slot(tg, strlen(tg));
-		done[i] = false;
 	}
-	for (i = 0; i < c->nsecs; i++) {
-		if (done[i])
-			continue;
-		for (j = i, n = 0; j < c->nsecs; j++) {
-			if (slot[j] == slot[i]) {
-				idx[n++] = j;
-				done[j] = true;
-			}
-		}
-		if (ar_run_group(b, c, idx, n, e) < 0)
+	ng = store_group(b->st, slot, c->nsecs, idx, ends);
+	for (g = 0, i = 0; g < ng; i = ends[g++])
+		if (ar_run_group(b, c, idx + i, ends[g] - i, e) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -669,40 +657,25 @@ ar_probe(struct abuse_backend *be, struct err *e)
 	return 0;
 }
 
-/* ar_free - abuse_backend.free */
+/* ar_free - abuse_backend.free (the connections are the store's) */
 static void
 ar_free(struct abuse_backend *be)
 {
-	struct ar_backend *b = (struct ar_backend *)be;
-
-	if (b == NULL)
-		return;
-	rconn_free(b->rc);
-	free(b->prefix);
-	free(b);
+	free(be);
 }
 
-/* abuse_redis_new - the redis backend, on the limits' Redis settings */
+/* abuse_redis_new - the redis backend on the store's connections */
 int
-abuse_redis_new(const struct conf *c, struct abuse_backend **out,
-		struct err *e)
+abuse_redis_new(struct store *st, struct abuse_backend **out, struct err *e)
 {
 	struct ar_backend *b = xcalloc(1, sizeof(*b));
-	struct rconn_opts o;
-	struct err ce;
 
-	if (rconn_opts_from_conf(c, &o, e) < 0) {
-		free(b);
-		return -1;
-	}
-	if (rconn_new(&o, &b->rc, &ce) < 0) {
-		err_set(e, "%s: abuse control: %s", c->path, ce.text);
-		free(b);
-		return -1;
-	}
+	(void)e;
+	b->st = st;
+	b->rc = store_rconn(st);
+	b->prefix = store_prefix(st);
 	rconn_script_init(&b->script, abuse_redis_lua);
 	rconn_script_init(&b->top_script, abuse_redis_top_lua);
-	b->prefix = xstrdup(c->redis_key_prefix);
 	b->ops.name = "redis";
 	b->ops.run = ar_run;
 	b->ops.top = ar_top;

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "str.h"
+#include "workq.h"
 #include "xalloc.h"
 
 /* Lines the writer takes from the queue at once (one writev, one Redis
@@ -271,21 +272,12 @@ struct audit_cfg {
  * SIGHUP hook may meet at shutdown); it is taken before audit_lock. */
 static pthread_mutex_t audit_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* audit_lock guards everything from here to audit_outs (whose sinks only
- * the writer touches; its counters are copied out under the lock). */
+/* audit_lock guards the settings handed to the writer and the counters it
+ * publishes (audit_outs' sinks only the writer touches). */
 static pthread_mutex_t audit_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t audit_wake = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t audit_idle = PTHREAD_COND_INITIALIZER;
-static struct audit_line *audit_q;
-static size_t audit_cap;
-static size_t audit_head;
-static size_t audit_count;
-static bool audit_busy;
-static bool audit_stopping;
 static bool audit_reopen_req;
 static struct audit_cfg *audit_pending;
-static bool audit_running;
-static pthread_t audit_thread;
+static struct workq *audit_q;		/* NULL: not running */
 static struct audit_out audit_outs[AUDIT_NOUT];
 static struct audit_stats audit_shown;	/* writer's counters, copied */
 
@@ -294,6 +286,7 @@ static atomic_ulong audit_submitted;
 static atomic_ulong audit_dropped_q;
 static atomic_ulong audit_lost_q;	/* since the queue became full */
 static atomic_bool audit_full;
+static atomic_ulong audit_cap;		/* queue size, for the log line */
 
 /* audit_cfg_free - release owned settings */
 static void
@@ -462,94 +455,48 @@ audit_copy_stats(void)
 	audit_shown.redis_failing = r->failing;
 }
 
-/* audit_writer - the writer thread: drain the queue into the sinks */
-static void *
-audit_writer(void *arg)
+/* audit_handle - workq_handle_fn, on the writer thread: new settings or a
+ * reopen first, then the batch of lines (each a JSON text + '\n') */
+static void
+audit_handle(void *arg, void **items, size_t n)
 {
 	struct audit_line batch[AUDIT_BATCH];
-	size_t n;
+	struct audit_cfg *c;
+	bool reopen;
 	size_t i;
 
 	(void)arg;
 	pthread_mutex_lock(&audit_lock);
-	for (;;) {
-		while (!audit_stopping && audit_count == 0 &&
-		       audit_pending == NULL && !audit_reopen_req)
-			pthread_cond_wait(&audit_wake, &audit_lock);
-		if (audit_pending != NULL) {
-			struct audit_cfg *c = audit_pending;
-
-			audit_pending = NULL;
-			audit_busy = true;
-			pthread_mutex_unlock(&audit_lock);
-			audit_apply(c);
-			pthread_mutex_lock(&audit_lock);
-			audit_busy = false;
-			audit_copy_stats();
-			continue;
-		}
-		if (audit_reopen_req) {
-			audit_reopen_req = false;
-			for (i = 0; i < AUDIT_NOUT; i++)
-				if (audit_outs[i].sink != NULL)
-					audit_outs[i].sink->reopen(
-						audit_outs[i].sink->state);
-			continue;
-		}
-		if (audit_count == 0)	/* stopping, and nothing left */
-			break;
-		n = audit_count < AUDIT_BATCH ? audit_count : AUDIT_BATCH;
-		for (i = 0; i < n; i++) {
-			batch[i] = audit_q[audit_head];
-			audit_head = (audit_head + 1) % audit_cap;
-		}
-		audit_count -= n;
-		audit_busy = true;
-		pthread_mutex_unlock(&audit_lock);
-		for (i = 0; i < AUDIT_NOUT; i++)
-			if (audit_outs[i].sink != NULL)
-				audit_deliver(&audit_outs[i], batch, n);
-		for (i = 0; i < n; i++)
-			free(batch[i].text);
-		pthread_mutex_lock(&audit_lock);
-		audit_busy = false;
-		audit_copy_stats();
-		pthread_cond_broadcast(&audit_idle);
-	}
-	audit_busy = false;
-	pthread_cond_broadcast(&audit_idle);
+	c = audit_pending;
+	audit_pending = NULL;
+	reopen = audit_reopen_req;
+	audit_reopen_req = false;
 	pthread_mutex_unlock(&audit_lock);
-	audit_apply(NULL);
-	return NULL;
+	if (c != NULL)
+		audit_apply(c);
+	for (i = 0; reopen && i < AUDIT_NOUT; i++)
+		if (audit_outs[i].sink != NULL)
+			audit_outs[i].sink->reopen(audit_outs[i].sink->state);
+	for (i = 0; i < n; i++) {
+		batch[i].text = items[i];
+		batch[i].len = strlen(items[i]);
+	}
+	for (i = 0; n > 0 && i < AUDIT_NOUT; i++)
+		if (audit_outs[i].sink != NULL)
+			audit_deliver(&audit_outs[i], batch, n);
+	for (i = 0; i < n; i++)
+		free(items[i]);
+	pthread_mutex_lock(&audit_lock);
+	audit_copy_stats();
+	pthread_mutex_unlock(&audit_lock);
 }
 
-/* audit_resize - a queue of cap lines keeping the newest queued ones
- * (under audit_lock); returns how many had to be dropped */
-static unsigned long
-audit_resize(size_t cap)
+/* audit_drop - workq_drop_fn: a line that will not be written */
+static void
+audit_drop(void *arg, void *item)
 {
-	struct audit_line *q;
-	unsigned long dropped = 0;
-	size_t i;
-
-	if (cap == 0)
-		cap = 1;
-	if (cap == audit_cap)
-		return 0;
-	while (audit_count > cap) {
-		free(audit_q[audit_head].text);
-		audit_head = (audit_head + 1) % audit_cap;
-		audit_count--;
-		dropped++;
-	}
-	q = xcalloc(cap, sizeof(*q));
-	for (i = 0; i < audit_count; i++)
-		q[i] = audit_q[(audit_head + i) % audit_cap];
-	free(audit_q);
-	audit_q = q;
-	audit_cap = cap;
-	audit_head = 0;
-	return dropped;
+	(void)arg;
+	free(item);
 }
 
 /* audit_start_locked - audit_start() under audit_ctl_lock */
@@ -557,9 +504,10 @@ static int
 audit_start_locked(const struct audit_opts *o, struct err *e)
 {
 	struct audit_cfg *c = audit_cfg_new(o);
-	int rc;
+	const char *why = "?";
+	struct workq *q;
 
-	if (audit_running) {
+	if (audit_q != NULL) {
 		err_set(e, "audit: already started");
 		audit_cfg_free(c);
 		return -1;
@@ -571,24 +519,26 @@ audit_start_locked(const struct audit_opts *o, struct err *e)
 	atomic_store(&audit_dropped_q, 0);
 	atomic_store(&audit_lost_q, 0);
 	atomic_store(&audit_full, false);
+	atomic_store(&audit_cap, o->queue_size);
 	pthread_mutex_lock(&audit_lock);
 	memset(audit_outs, 0, sizeof(audit_outs));
 	memset(&audit_shown, 0, sizeof(audit_shown));
-	(void)audit_resize(o->queue_size);
 	audit_pending = c;
-	audit_stopping = false;
 	pthread_mutex_unlock(&audit_lock);
-	rc = pthread_create(&audit_thread, NULL, audit_writer, NULL);
-	if (rc != 0) {
-		err_set(e, "audit: cannot start the writer thread: %s",
-			strerror(rc));
+	q = workq_new(o->queue_size, AUDIT_BATCH, audit_handle, audit_drop,
+		      NULL, &why);
+	if (q == NULL) {
+		err_set(e, "audit: cannot start the writer thread: %s", why);
 		pthread_mutex_lock(&audit_lock);
 		audit_pending = NULL;
 		pthread_mutex_unlock(&audit_lock);
 		audit_cfg_free(c);
 		return -1;
 	}
-	audit_running = true;
+	pthread_mutex_lock(&audit_lock);
+	audit_q = q;
+	pthread_mutex_unlock(&audit_lock);
+	workq_kick(q);		/* the writer opens the sinks */
 	atomic_store(&audit_on, true);
 	return 0;
 }
@@ -601,19 +551,20 @@ audit_reload_locked(const struct audit_opts *o)
 	unsigned long dropped;
 	struct err e;
 
-	if (!audit_running) {
+	if (audit_q == NULL) {
 		audit_cfg_free(c);
 		if (audit_start_locked(o, &e) < 0)
 			log_warn("%s", e.text);
 		return;
 	}
+	dropped = workq_resize(audit_q, o->queue_size);
+	atomic_store(&audit_cap, o->queue_size);
 	pthread_mutex_lock(&audit_lock);
-	dropped = audit_resize(o->queue_size);
 	audit_cfg_free(audit_pending);
 	audit_pending = c;
 	atomic_store(&audit_on, c != NULL);
-	pthread_cond_signal(&audit_wake);
 	pthread_mutex_unlock(&audit_lock);
+	workq_kick(audit_q);
 	if (dropped > 0)
 		log_warn("audit: queue made smaller: %lu records dropped",
 			 dropped);
@@ -646,10 +597,13 @@ audit_reload(const struct audit_opts *o)
 void
 audit_reopen(void)
 {
+	pthread_mutex_lock(&audit_ctl_lock);
 	pthread_mutex_lock(&audit_lock);
 	audit_reopen_req = true;
-	pthread_cond_signal(&audit_wake);
 	pthread_mutex_unlock(&audit_lock);
+	if (audit_q != NULL)
+		workq_kick(audit_q);
+	pthread_mutex_unlock(&audit_ctl_lock);
 }
 
 /* audit_enabled - is any sink configured? (cheap; for callers that want
@@ -679,8 +633,8 @@ void
 audit_submit(const struct audit_rec *r)
 {
 	struct strbuf sb;
-	unsigned long cap;
-	bool queued = false;
+	struct workq *q;
+	bool queued;
 
 	if (!audit_enabled())
 		return;
@@ -693,19 +647,14 @@ audit_submit(const struct audit_rec *r)
 		audit_queue_dropped(0);
 		return;
 	}
+	/* audit_lock: audit_stop() does not free the queue under us */
 	pthread_mutex_lock(&audit_lock);
-	cap = audit_cap;
-	if (audit_count < audit_cap) {
-		audit_q[(audit_head + audit_count) % audit_cap] =
-			(struct audit_line){sb.data, sb.len};
-		audit_count++;
-		queued = true;
-		pthread_cond_signal(&audit_wake);
-	}
+	q = audit_q;
+	queued = q != NULL && workq_put(q, sb.data);
 	pthread_mutex_unlock(&audit_lock);
 	if (!queued) {
 		strbuf_free(&sb);
-		audit_queue_dropped(cap);
+		audit_queue_dropped(atomic_load(&audit_cap));
 		return;
 	}
 	if (atomic_load_explicit(&audit_full, memory_order_relaxed) &&
@@ -719,26 +668,12 @@ audit_submit(const struct audit_rec *r)
 int
 audit_flush(unsigned long timeout_ms)
 {
-	struct timespec until;
 	int rc = 0;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += (time_t)(timeout_ms / 1000);
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&audit_lock);
-	while (audit_running && (audit_count > 0 || audit_busy ||
-				 audit_pending != NULL)) {
-		if (pthread_cond_timedwait(&audit_idle, &audit_lock, &until) ==
-		    ETIMEDOUT) {
-			rc = -1;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&audit_lock);
+	pthread_mutex_lock(&audit_ctl_lock);
+	if (audit_q != NULL)
+		rc = workq_flush(audit_q, timeout_ms);
+	pthread_mutex_unlock(&audit_ctl_lock);
 	return rc;
 }
 
@@ -747,34 +682,25 @@ static void
 audit_stop_locked(unsigned long timeout_ms)
 {
 	unsigned long left;
-	size_t i;
+	struct workq *q;
 
-	if (!audit_running)
+	pthread_mutex_lock(&audit_lock);
+	q = audit_q;
+	audit_q = NULL;
+	pthread_mutex_unlock(&audit_lock);
+	if (q == NULL)
 		return;
 	atomic_store(&audit_on, false);
-	(void)audit_flush(timeout_ms);
-	pthread_mutex_lock(&audit_lock);
-	left = audit_count;
-	for (i = 0; i < audit_count; i++)
-		free(audit_q[(audit_head + i) % audit_cap].text);
-	audit_count = 0;
-	audit_stopping = true;
-	pthread_cond_signal(&audit_wake);
-	pthread_mutex_unlock(&audit_lock);
+	/* every sink call is bounded (Redis timeout, local file): the
+	 * writer returns within one of them */
+	left = workq_free(q, timeout_ms);
 	if (left > 0)
 		log_warn("audit: stopping with %lu records not written", left);
-	/* the writer returns within one sink timeout: every sink call is
-	 * bounded (Redis timeout, local file) */
-	(void)pthread_join(audit_thread, NULL);
+	audit_apply(NULL);		/* the writer is gone: sinks closed here */
 	pthread_mutex_lock(&audit_lock);
-	audit_running = false;
-	audit_stopping = false;
 	audit_cfg_free(audit_pending);
 	audit_pending = NULL;
-	free(audit_q);
-	audit_q = NULL;
-	audit_cap = 0;
-	audit_head = 0;
+	audit_copy_stats();
 	pthread_mutex_unlock(&audit_lock);
 }
 
@@ -794,7 +720,7 @@ audit_get_stats(struct audit_stats *s)
 {
 	pthread_mutex_lock(&audit_lock);
 	*s = audit_shown;
-	s->queued = audit_count;
+	s->queued = audit_q != NULL ? workq_len(audit_q) : 0;
 	pthread_mutex_unlock(&audit_lock);
 	s->submitted = atomic_load(&audit_submitted);
 	s->dropped_queue = atomic_load(&audit_dropped_q);

@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * audit_redis - the Redis stream sink (see audit_sink.h, audit.h), and
- * the connect helper relayguardctl shares.
+ * audit_redis - the Redis stream sink (see audit_sink.h, audit.h) on the
+ * process's one Redis client (rconn.h), and the handle relayguardctl's
+ * "audit tail" reads the stream with.
  */
 #include "audit_sink.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-
-#include <hiredis/hiredis.h>
 
 #include "hostport.h"
+#include "rconn.h"
 #include "str.h"
 #include "xalloc.h"
 
@@ -22,79 +21,44 @@ struct audit_redis {
 	char *stream;
 	char maxlen[24];	/* "" when not trimmed */
 	unsigned long timeout_ms;
-	redisContext *c;
+	struct rconn *rc;	/* made at the first write */
 };
 
-/* audit_redis_tv - milliseconds as a timeval */
-static struct timeval
-audit_redis_tv(unsigned long ms)
+/* audit_redis_rconn - a handle on the Redis of audit_redis_server (a bare
+ * PORT is 127.0.0.1:PORT, as for every endpoint setting), AUTH with the
+ * password, timeout_ms for connect and each call; shared with the limits'
+ * connections when it is the same server (see header) */
+int
+audit_redis_rconn(const char *server, const char *password,
+		  unsigned long timeout_ms, struct rconn **out, struct err *e)
 {
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	return tv;
-}
-
-/* audit_redis_connect - connect, set the timeout, AUTH (see header) */
-redisContext *
-audit_redis_connect(const char *server, const char *password,
-		    unsigned long timeout_ms, struct err *e)
-{
-	struct timeval tv = audit_redis_tv(timeout_ms);
+	struct rconn_opts o;
 	struct hostport hp;
-	redisContext *c;
-	redisReply *r;
+	char addr[HOSTPORT_HOST_MAX + HOSTPORT_PATH_MAX + 16];
+	struct err ce;
 
 	if (hostport_parse(server, "127.0.0.1", true, &hp, e) < 0)
-		return NULL;
+		return -1;
 	if (hp.is_unix)
-		c = redisConnectUnixWithTimeout(hp.path, tv);
+		(void)str_format(addr, sizeof(addr), "unix:%s", hp.path);
+	else if (strchr(hp.host, ':') != NULL)
+		(void)str_format(addr, sizeof(addr), "[%s]:%u", hp.host,
+				 hp.port);
 	else
-		c = redisConnectWithTimeout(hp.host, (int)hp.port, tv);
-	if (c == NULL) {
-		err_set(e, "redis %s: out of memory", server);
-		return NULL;
+		(void)str_format(addr, sizeof(addr), "%s:%u", hp.host, hp.port);
+	memset(&o, 0, sizeof(o));
+	o.mode = RCONN_STANDALONE;
+	o.server = addr;
+	o.password = password != NULL ? password : "";
+	o.user = "";
+	o.timeout_ms = (unsigned)timeout_ms;
+	o.connect_timeout_ms = (unsigned)timeout_ms;
+	o.pool_size = 1;
+	if (rconn_new(&o, out, &ce) < 0) {
+		err_set(e, "redis %s: %s", server, ce.text);
+		return -1;
 	}
-	if (c->err) {
-		err_set(e, "redis %s: %s", server, c->errstr);
-		goto fail;
-	}
-	if (redisSetTimeout(c, tv) != REDIS_OK) {
-		err_set(e, "redis %s: cannot set the timeout", server);
-		goto fail;
-	}
-	if (password != NULL && password[0] != '\0') {
-		const char *argv[2] = {"AUTH", password};
-		size_t lens[2] = {4, strlen(password)};
-
-		r = redisCommandArgv(c, 2, argv, lens);
-		if (r == NULL) {
-			err_set(e, "redis %s: AUTH: %s", server, c->errstr);
-			goto fail;
-		}
-		if (r->type == REDIS_REPLY_ERROR) {
-			/* the server's text names no secret */
-			err_set(e, "redis %s: AUTH refused: %.200s", server,
-				r->str);
-			freeReplyObject(r);
-			goto fail;
-		}
-		freeReplyObject(r);
-	}
-	return c;
-fail:
-	redisFree(c);
-	return NULL;
-}
-
-/* audit_redis_drop - forget the connection after an error */
-static void
-audit_redis_drop(struct audit_redis *rs)
-{
-	if (rs->c != NULL)
-		redisFree(rs->c);
-	rs->c = NULL;
+	return 0;
 }
 
 /* audit_redis_write - XADD every line, pipelined, one round trip */
@@ -103,61 +67,59 @@ audit_redis_write(void *state, const struct audit_line *lines, size_t n,
 		  struct err *e)
 {
 	struct audit_redis *rs = state;
-	const char *argv[8];
-	size_t lens[8];
+	struct rconn_req *qs;
+	const char **av;
+	size_t *lens;
 	size_t i;
-	int argc;
+	int argc = rs->maxlen[0] != '\0' ? 8 : 5;
+	int rc = 0;
 
 	err_clear(e);
-	if (rs->c == NULL) {
-		rs->c = audit_redis_connect(rs->server, rs->password,
-					    rs->timeout_ms, e);
-		if (rs->c == NULL)
-			return -1;
-	}
+	if (rs->rc == NULL &&
+	    audit_redis_rconn(rs->server, rs->password, rs->timeout_ms,
+			      &rs->rc, e) < 0)
+		return -1;
+	qs = xcalloc(n, sizeof(*qs));
+	av = xcalloc(n * 8, sizeof(*av));
+	lens = xcalloc(n * 8, sizeof(*lens));
 	for (i = 0; i < n; i++) {
-		argc = 0;
-		argv[argc] = "XADD";
-		lens[argc++] = 4;
-		argv[argc] = rs->stream;
-		lens[argc++] = strlen(rs->stream);
-		if (rs->maxlen[0] != '\0') {
-			argv[argc] = "MAXLEN";
-			lens[argc++] = 6;
-			argv[argc] = "~";	/* whole nodes: cheap trimming */
-			lens[argc++] = 1;
-			argv[argc] = rs->maxlen;
-			lens[argc++] = strlen(rs->maxlen);
-		}
-		argv[argc] = "*";
-		lens[argc++] = 1;
-		argv[argc] = "json";
-		lens[argc++] = 4;
-		argv[argc] = lines[i].text;
-		lens[argc++] = lines[i].len - 1;	/* no '\n' */
-		if (redisAppendCommandArgv(rs->c, argc, argv, lens) !=
-		    REDIS_OK) {
-			err_set(e, "redis %s: %s", rs->server, rs->c->errstr);
-			audit_redis_drop(rs);
-			return -1;
-		}
-	}
-	/* Read every reply, even after an error reply, so the connection
-	 * stays in step; the first problem is the one reported. */
-	for (i = 0; i < n; i++) {
-		void *reply = NULL;
-		redisReply *r;
+		const char **a = av + 8 * i;
+		size_t *l = lens + 8 * i;
+		int k = 0;
 
-		if (redisGetReply(rs->c, &reply) != REDIS_OK ||
-		    reply == NULL) {
-			err_set(e, "redis %s: %s", rs->server,
-				rs->c->errstr[0] ? rs->c->errstr
-						 : "no reply");
-			audit_redis_drop(rs);
-			return -1;
+		a[k] = "XADD";
+		l[k++] = 4;
+		a[k] = rs->stream;
+		l[k++] = strlen(rs->stream);
+		if (rs->maxlen[0] != '\0') {
+			a[k] = "MAXLEN";
+			l[k++] = 6;
+			a[k] = "~";	/* whole nodes: cheap trimming */
+			l[k++] = 1;
+			a[k] = rs->maxlen;
+			l[k++] = strlen(rs->maxlen);
 		}
-		r = reply;
-		if (r->type != REDIS_REPLY_STRING && e->text[0] == '\0') {
+		a[k] = "*";
+		l[k++] = 1;
+		a[k] = "json";
+		l[k++] = 4;
+		a[k] = lines[i].text;
+		l[k++] = lines[i].len - 1;	/* no '\n' */
+		qs[i].slot = -1;
+		qs[i].argc = argc;
+		qs[i].argv = a;
+		qs[i].lens = l;
+	}
+	if (rconn_pipeline(rs->rc, -1, qs, n, e) < 0)
+		rc = -1;
+	/* every reply read (the connection stays in step); the first
+	 * problem is the one reported */
+	for (i = 0; i < n; i++) {
+		redisReply *r = qs[i].reply;
+
+		if (r == NULL)
+			continue;
+		if (r->type != REDIS_REPLY_STRING && rc == 0) {
 			if (r->type == REDIS_REPLY_ERROR)
 				err_set(e, "redis %s: XADD %s: %.200s",
 					rs->server, rs->stream, r->str);
@@ -165,10 +127,14 @@ audit_redis_write(void *state, const struct audit_line *lines, size_t n,
 				err_set(e, "redis %s: XADD %s: unexpected "
 					   "reply type %d", rs->server,
 					rs->stream, r->type);
+			rc = -1;
 		}
 		freeReplyObject(r);
 	}
-	return e->text[0] == '\0' ? 0 : -1;
+	free(qs);
+	free(av);
+	free(lens);
+	return rc;
 }
 
 /* audit_redis_reopen - nothing to reopen for a stream */
@@ -178,23 +144,23 @@ audit_redis_reopen(void *state)
 	(void)state;
 }
 
-/* audit_redis_free - disconnect and release */
+/* audit_redis_free - drop the handle and release */
 static void
 audit_redis_free(void *state)
 {
 	struct audit_redis *rs = state;
 
-	audit_redis_drop(rs);
+	rconn_free(rs->rc);
 	free(rs->server);
 	if (rs->password != NULL) {
-		memset(rs->password, 0, strlen(rs->password));
+		explicit_bzero(rs->password, strlen(rs->password));
 		free(rs->password);
 	}
 	free(rs->stream);
 	free(rs);
 }
 
-/* audit_redis_new - a stream sink; connects at the first write */
+/* audit_redis_new - a stream sink; its handle is made at the first write */
 struct audit_sink *
 audit_redis_new(const char *server, const char *password, const char *stream,
 		unsigned long maxlen, unsigned long timeout_ms)

@@ -12,12 +12,16 @@
  * attempt later (reconnect, reopen).  reopen() asks for the file to be
  * opened again by name at the next write.  free(NULL) is not called.
  *
- * audit_redis_connect() is shared with relayguardctl: it connects to
- * "host:port", "[v6addr]:port", "unix:/path" or "/path" with the timeout
- * for connect and every later call (hiredis 0.14 covers only the connect
- * with redisConnectWithTimeout, hence redisSetTimeout), and sends AUTH
- * when a password is given.  It returns NULL with the reason in e; the
- * password never appears in e.
+ * The stream sink talks through the process's one Redis client (rconn.h:
+ * pooled, reply size capped, one retry budget): it writes a batch as
+ * pipelined XADDs in one round trip, and shares its connections with the
+ * limits and abuse control when audit_redis_server and the password name
+ * the same server (its own timeout, audit_redis_timeout, still applies to
+ * its calls).  audit_redis_rconn() is shared with relayguardctl ("audit
+ * tail"): a handle for "host:port", "[v6addr]:port", a bare "port"
+ * (127.0.0.1), "unix:/path" or "/path", with the timeout for connect and
+ * every call and AUTH when a password is given; -1 with the reason in e
+ * (never the password).
  */
 #ifndef RG_AUDIT_SINK_H
 #define RG_AUDIT_SINK_H
@@ -49,7 +53,9 @@ struct audit_sink *audit_redis_new(const char *server, const char *password,
 				   unsigned long timeout_ms);
 void audit_sink_free(struct audit_sink *s);
 
-redisContext *audit_redis_connect(const char *server, const char *password,
-				  unsigned long timeout_ms, struct err *e);
+struct rconn;
+int audit_redis_rconn(const char *server, const char *password,
+		      unsigned long timeout_ms, struct rconn **out,
+		      struct err *e);
 
 #endif

@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "log.h"
+#include "store.h"
 #include "str.h"
 #include "xalloc.h"
 
@@ -25,6 +25,7 @@ struct limit_reply {
 
 struct limiter {
 	struct limitmap *map;
+	struct store *st;		/* backend choice, fail mode, state */
 	struct limit_backend *store;
 	struct limit_backend *fallback;	/* limit_fail_mode = local */
 	enum conf_fail_mode fail_mode;
@@ -35,8 +36,6 @@ struct limiter {
 	struct limit_reply unavailable;
 	uint64_t (*now_ms)(void *arg);
 	void *now_arg;
-	atomic_int down;		/* store unavailable at last call */
-	char *prefix;			/* redis_key_prefix */
 };
 
 static const char *const limit_reply_vars[] = {
@@ -194,11 +193,9 @@ limit_new(const struct conf *c, const struct limit_opts *o,
 	struct limiter *l = xcalloc(1, sizeof(*l));
 	struct err me;
 
-	atomic_init(&l->down, 0);
 	l->fail_mode = (enum conf_fail_mode)c->limit_fail_mode;
 	l->local_percent = (unsigned)c->limit_local_percent;
 	l->ttl_ms = (uint64_t)c->limit_txn_ttl * 1000;
-	l->prefix = xstrdup(c->redis_key_prefix);
 	if (o != NULL) {
 		l->now_ms = o->now_ms;
 		l->now_arg = o->now_arg;
@@ -224,8 +221,10 @@ limit_new(const struct conf *c, const struct limit_opts *o,
 		err_set(e, "%s: limit_map: %s", c->path, me.text);
 		goto fail;
 	}
-	if (c->limit_backend == CONF_LIMIT_REDIS) {
-		if (limit_redis_new(c, &l->store, e) < 0)
+	if (store_open(c, &l->st, e) < 0)
+		goto fail;
+	if (store_is_redis(l->st)) {
+		if (limit_redis_new(l->st, &l->store, e) < 0)
 			goto fail;
 	} else {
 		l->store = limit_mem_new(o != NULL && o->private_memory
@@ -254,7 +253,7 @@ limit_free(struct limiter *l)
 	if (l->fallback != NULL)
 		l->fallback->free(l->fallback);
 	limitmap_free(l->map);
-	free(l->prefix);
+	store_close(l->st);
 	free(l);
 }
 
@@ -268,9 +267,7 @@ limit_summary(const struct limiter *l, char *buf, size_t size)
 			 limitmap_plan_count(l->map) == 1 ? "" : "s",
 			 limitmap_assign_count(l->map),
 			 limitmap_assign_count(l->map) == 1 ? "" : "s",
-			 l->store->name,
-			 l->fail_mode == CONF_FAIL_TEMPFAIL ? "tempfail" :
-			 l->fail_mode == CONF_FAIL_ACCEPT ? "accept" : "local");
+			 l->store->name, store_fail_mode_name(l->fail_mode));
 }
 
 /* --- which subjects a message has ---------------------------------------- */
@@ -410,23 +407,6 @@ limit_subjects(const struct limiter *l, const struct limit_req *r,
 
 /* --- decisions ---------------------------------------------------------- */
 
-/* limit_store_state - note whether the store answered; log changes only */
-static void
-limit_store_state(struct limiter *l, bool ok, const char *why)
-{
-	if (ok) {
-		if (atomic_exchange(&l->down, 0) == 1)
-			log_info("limits: %s store available again",
-				 l->store->name);
-		return;
-	}
-	if (atomic_exchange(&l->down, 1) == 0)
-		log_warn("limits: %s store unavailable: %s; limit_fail_mode = "
-			 "%s until it answers again", l->store->name, why,
-			 l->fail_mode == CONF_FAIL_TEMPFAIL ? "tempfail" :
-			 l->fail_mode == CONF_FAIL_ACCEPT ? "accept" : "local");
-}
-
 /* limit_scaled - the stricter limits of limit_fail_mode = local */
 static void
 limit_scaled(const struct limiter *l, struct limit_call *c,
@@ -565,11 +545,11 @@ limit_finish(struct limiter *l, struct limit_call *c,
 	struct err e;
 
 	if (a != NULL) {
-		limit_store_state(l, true, NULL);
+		store_note(l->st, true, NULL);
 		limit_fill(c, a, res);
 		return res->outcome;
 	}
-	limit_store_state(l, false, why);
+	store_note(l->st, false, why);
 	(void)str_copy(res->error, sizeof(res->error), why);
 	if (l->fail_mode == CONF_FAIL_LOCAL && l->fallback != NULL) {
 		limit_scaled(l, c, scaled);
@@ -603,7 +583,7 @@ limit_decide(struct limiter *l, const struct limit_req *r,
 const char *
 limit_key_prefix(const struct limiter *l)
 {
-	return l->prefix;
+	return store_prefix(l->st);
 }
 
 /* limit_expand - a reply text with its $variables filled in */

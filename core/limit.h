@@ -52,14 +52,16 @@
  * limit_local_percent of the configured ones (result.local is set).
  * limit_verdict() turns any result into the struct verdict the front
  * ends send, so the milter and the policy service agree on codes and
- * text.  The change of the store's state (down, up again) is logged once
- * here; the decision itself is logged by the front end (limit_result_log
- * formats the fields).
+ * text.  Backend choice, fail mode and the change of the store's state
+ * (down, up again, logged once each way) belong to the store (store.h),
+ * which the limits share with abuse control; the decision itself is logged
+ * by the front end (limit_result_log formats the fields).
  *
  * Thread-safe: a limiter may be used by any number of threads at once.
  * The memory backend's counters live in the process and survive a
- * configuration reload; the redis backend keeps a small pool of
- * connections per server.  Strings in requests are borrowed for the call.
+ * configuration reload; the redis backend uses the store's connections
+ * (one pool per server for the whole process).  Strings in requests are
+ * borrowed for the call.
  */
 #ifndef RG_LIMIT_H
 #define RG_LIMIT_H
@@ -296,7 +298,8 @@ enum limit_mem_store {
 
 struct limit_backend *limit_mem_new(enum limit_mem_store which);
 void limit_mem_clear(enum limit_mem_store which);
-int limit_redis_new(const struct conf *c, struct limit_backend **out,
+struct store;
+int limit_redis_new(struct store *st, struct limit_backend **out,
 		    struct err *e);
 int limit_escape(const char *in, bool lower, char *out, size_t size);
 /* Subject keys and client networks exactly as the limits name them (for

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rconn.h"
+#include "store.h"
 #include "str.h"
 #include "xalloc.h"
 
@@ -179,9 +180,10 @@ const char limit_redis_lua[] =
 
 struct lr_backend {
 	struct limit_backend ops;	/* first: the backend is cast to it */
-	struct rconn *rc;
+	struct store *st;		/* borrowed from the limiter */
+	struct rconn *rc;		/* the store's */
 	struct rconn_script script;
-	char *prefix;
+	const char *prefix;		/* the store's */
 };
 
 /* limit_redis_cmd_init - an empty command */
@@ -451,7 +453,9 @@ lr_subject_slot(const char *subject)
 	return rconn_slot(subject, strlen(subject));
 }
 
-/* lr_decide - limit_backend.decide */
+/* lr_decide - limit_backend.decide: one script call for all subjects,
+ * or (Cluster) one per slot in order, a RESERVE refused by a later slot
+ * undone in the earlier ones */
 static int
 lr_decide(struct limit_backend *be, const struct limit_call *c,
 	  struct limit_answer *a, struct err *e)
@@ -460,63 +464,62 @@ lr_decide(struct limit_backend *be, const struct limit_call *c,
 	struct limit_row rows[LIMIT_HITS_MAX];
 	size_t off[LIMIT_SUBJECTS_MAX + 1];
 	int slot[LIMIT_SUBJECTS_MAX];
-	bool done[LIMIT_SUBJECTS_MAX];
+	size_t idx[LIMIT_SUBJECTS_MAX];
+	size_t ends[LIMIT_SUBJECTS_MAX];
 	struct limit_call applied[LIMIT_SUBJECTS_MAX];
 	size_t napplied = 0;
 	struct limit_call one;
 	enum limit_code code;
+	size_t ng;
+	size_t g;
 	size_t i;
-	size_t j;
 	size_t k;
 	int rc = 0;
 
 	memset(a, 0, sizeof(*a));
 	off[0] = 0;
-	for (i = 0; i < c->nsubjects; i++)
-		off[i + 1] = off[i] + c->subjects[i].ndefs;
-	a->nrows = off[c->nsubjects];
-	if (!rconn_is_cluster(b->rc))
-		return lr_run(b, c, 0, c->nsubjects, &a->code, a->rows, e);
-	/* Cluster: one script per slot, subjects of one slot together */
 	for (i = 0; i < c->nsubjects; i++) {
+		off[i + 1] = off[i] + c->subjects[i].ndefs;
 		slot[i] = lr_subject_slot(c->subjects[i].key);
-		done[i] = false;
 	}
+	a->nrows = off[c->nsubjects];
+	ng = store_group(b->st, slot, c->nsubjects, idx, ends);
+	if (ng == 1)
+		return lr_run(b, c, 0, c->nsubjects, &a->code, a->rows, e);
 	a->code = LIMIT_CODE_OK;
-	for (i = 0; i < c->nsubjects && rc == 0; i++) {
-		if (done[i])
-			continue;
+	for (g = 0, i = 0; g < ng && rc == 0; g++) {
+		size_t first = i;
+
 		one = *c;
 		one.nsubjects = 0;
-		for (j = i; j < c->nsubjects; j++)
-			if (slot[j] == slot[i])
-				one.subjects[one.nsubjects++] = c->subjects[j];
+		for (; i < ends[g]; i++)
+			one.subjects[one.nsubjects++] = c->subjects[idx[i]];
 		if (lr_run(b, &one, 0, one.nsubjects, &code, rows, e) < 0) {
 			rc = -1;
 			break;
 		}
-		for (j = i, k = 0; j < c->nsubjects; j++) {
-			if (slot[j] != slot[i])
-				continue;
-			done[j] = true;
+		for (k = 0; first < ends[g]; first++) {
+			size_t j = idx[first];
+
 			memcpy(&a->rows[off[j]], &rows[k],
 			       c->subjects[j].ndefs * sizeof(rows[0]));
 			k += c->subjects[j].ndefs;
 		}
-		if (code != LIMIT_CODE_OVER)
-			applied[napplied++] = one;
 		if (code == LIMIT_CODE_OVER)
 			rc = 1;
-		else if (a->code == LIMIT_CODE_OK)
-			a->code = code;
+		else {
+			applied[napplied++] = one;
+			if (a->code == LIMIT_CODE_OK)
+				a->code = code;
+		}
 	}
 	if (rc != 0 && c->op == LIMIT_RESERVE) {
 		/* give back what the slots before the refusal took */
 		struct err ue;
 
-		for (j = 0; j < napplied; j++) {
-			applied[j].op = LIMIT_UNDO;
-			(void)lr_run(b, &applied[j], 0, applied[j].nsubjects,
+		for (k = 0; k < napplied; k++) {
+			applied[k].op = LIMIT_UNDO;
+			(void)lr_run(b, &applied[k], 0, applied[k].nsubjects,
 				     &code, rows, &ue);
 		}
 	}
@@ -641,46 +644,24 @@ lr_probe(struct limit_backend *be, struct err *e)
 	return 0;
 }
 
-/* lr_free - limit_backend.free */
+/* lr_free - limit_backend.free (the connections are the store's) */
 static void
 lr_free(struct limit_backend *be)
 {
-	struct lr_backend *b = (struct lr_backend *)be;
-
-	if (b == NULL)
-		return;
-	rconn_free(b->rc);
-	free(b->prefix);
-	free(b);
+	free(be);
 }
 
-/* limit_redis_new - the redis backend for the settings */
+/* limit_redis_new - the redis backend on the store's connections */
 int
-limit_redis_new(const struct conf *c, struct limit_backend **out,
-		struct err *e)
+limit_redis_new(struct store *st, struct limit_backend **out, struct err *e)
 {
 	struct lr_backend *b = xcalloc(1, sizeof(*b));
-	struct rconn_opts o;
-	struct err ce;
 
-	if (rconn_opts_from_conf(c, &o, e) < 0)
-		goto fail;
-	if (c->redis_key_prefix[0] == '\0' ||
-	    strpbrk(c->redis_key_prefix, "{} \t") != NULL) {
-		err_set(e, "%s: redis_key_prefix: \"%.40s\" may not be empty "
-			"nor hold braces or blanks (example: rg)", c->path,
-			c->redis_key_prefix);
-		goto fail;
-	}
-	if (rconn_new(&o, &b->rc, &ce) < 0) {
-		err_set(e, "%s: %s: %s", c->path,
-			o.mode == RCONN_CLUSTER ? "redis_cluster" :
-			o.mode == RCONN_SENTINEL ? "redis_sentinels" :
-			"redis_server", ce.text);
-		goto fail;
-	}
+	(void)e;
+	b->st = st;
+	b->rc = store_rconn(st);
+	b->prefix = store_prefix(st);
 	rconn_script_init(&b->script, limit_redis_lua);
-	b->prefix = xstrdup(c->redis_key_prefix);
 	b->ops.name = "redis";
 	b->ops.decide = lr_decide;
 	b->ops.reset = lr_reset;
@@ -690,7 +671,4 @@ limit_redis_new(const struct conf *c, struct limit_backend **out,
 	b->ops.free = lr_free;
 	*out = &b->ops;
 	return 0;
-fail:
-	lr_free(&b->ops);
-	return -1;
 }

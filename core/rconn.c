@@ -14,13 +14,13 @@
 
 #include "log.h"
 #include "str.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 #define RCONN_BACKOFF_MIN 100	/* ms */
 #define RCONN_BACKOFF_MAX 2000
 #define RCONN_NODES_MAX 256
 #define RCONN_DISCOVER_GAP 100	/* ms between two Sentinel queries */
-#define RCONN_TRYAGAIN 3	/* retries of TRYAGAIN, 20 ms apart */
 
 /* One Redis server and its pool of idle connections. */
 struct rnode {
@@ -40,14 +40,18 @@ struct rnode {
 	char last_error[128];
 };
 
-struct rconn {
+/* What the users of one Redis share: the servers, their pools, the
+ * Sentinel master and the Cluster slot map.  One per set of connection
+ * settings in the process (rconn_registry), counted by its handles. */
+struct rconn_shared {
+	struct rconn_shared *next;	/* in rconn_registry */
+	unsigned refs;			/* handles; under rconn_registry_lock */
+	char *identity;			/* what makes two settings one */
 	enum rconn_mode mode;
 	char *user;
 	char *password;
 	char *master_name;
 	unsigned db;
-	unsigned connect_timeout_ms;
-	unsigned timeout_ms;
 	unsigned pool_size;
 	pthread_mutex_t lock;		/* nodes, master, slots */
 	struct rnode *nodes[RCONN_NODES_MAX];
@@ -62,12 +66,24 @@ struct rconn {
 	uint16_t slots[RCONN_SLOTS];	/* node index + 1; 0 unknown */
 	bool slots_stale;
 	pthread_mutex_t refresh;	/* one slot map refresh at a time */
+	char describe[RCONN_HOST_MAX + 32];
 };
+
+/* One user's handle: the shared connections and its own timeouts. */
+struct rconn {
+	struct rconn_shared *s;
+	unsigned timeout_ms;
+	unsigned connect_timeout_ms;
+};
+
+static pthread_mutex_t rconn_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rconn_shared *rconn_registry;
 
 /* Array elements one reply may still hold (reader privdata): with a cap
  * per array only, each 8-byte "*65536" header would still cost 512 kB. */
 struct rconn_budget {
 	size_t left;
+	unsigned timeout_ms;	/* the socket timeouts set on the context */
 };
 
 static redisReplyObjectFunctions rconn_fns;
@@ -190,6 +206,22 @@ rconn_ctx_free(redisContext *c)
 		return;
 	rconn_reader_unlimit(c->reader);
 	redisFree(c);
+}
+
+/* rconn_ctx_timeout - the command timeout of a context, set only when it
+ * differs from the one it has (handles of one server may differ) */
+static int
+rconn_ctx_timeout(redisContext *c, unsigned ms)
+{
+	struct rconn_budget *b = c->reader->privdata;
+
+	if (b != NULL && b->timeout_ms == ms)
+		return 0;
+	if (redisSetTimeout(c, rconn_tv(ms)) != REDIS_OK)
+		return -1;
+	if (b != NULL)
+		b->timeout_ms = ms;
+	return 0;
 }
 
 /* rconn_crc16 - CRC16-CCITT (XMODEM), as Redis Cluster's key slots */
@@ -333,23 +365,25 @@ rnode_free(struct rnode *n)
 	free(n);
 }
 
-/* rconn_node - the node for host:port, made when new (r->lock held) */
+/* rconn_node_locked - the node for host:port, made when new (s->lock
+ * held) */
 static struct rnode *
-rconn_node_locked(struct rconn *r, const char *host, int port, bool is_unix)
+rconn_node_locked(struct rconn_shared *s, const char *host, int port,
+		  bool is_unix)
 {
 	size_t i;
 
-	for (i = 0; i < r->nnodes; i++) {
-		struct rnode *n = r->nodes[i];
+	for (i = 0; i < s->nnodes; i++) {
+		struct rnode *n = s->nodes[i];
 
 		if (n->port == port && n->is_unix == is_unix &&
 		    strcmp(n->host, host) == 0)
 			return n;
 	}
-	if (r->nnodes == RCONN_NODES_MAX)
+	if (s->nnodes == RCONN_NODES_MAX)
 		return NULL;
-	r->nodes[r->nnodes] = rnode_new(host, port, is_unix);
-	return r->nodes[r->nnodes++];
+	s->nodes[s->nnodes] = rnode_new(host, port, is_unix);
+	return s->nodes[s->nnodes++];
 }
 
 /* rconn_simple - run one command on a context; a reply that is not an
@@ -385,25 +419,25 @@ rconn_setup(struct rconn *r, redisContext *c, bool is_sentinel,
 	redisReply *rep;
 	char db[16];
 
-	if (!is_sentinel && r->password[0] != '\0') {
+	if (!is_sentinel && r->s->password[0] != '\0') {
 		int argc = 0;
 
 		argv[argc] = "AUTH";
 		lens[argc++] = 4;
-		if (r->user[0] != '\0') {
-			argv[argc] = r->user;
-			lens[argc++] = strlen(r->user);
+		if (r->s->user[0] != '\0') {
+			argv[argc] = r->s->user;
+			lens[argc++] = strlen(r->s->user);
 		}
-		argv[argc] = r->password;
-		lens[argc++] = strlen(r->password);
+		argv[argc] = r->s->password;
+		lens[argc++] = strlen(r->s->password);
 		/* the reply text never holds the password */
 		rep = rconn_simple(c, "AUTH", argc, argv, lens, e);
 		if (rep == NULL)
 			return -1;
 		freeReplyObject(rep);
 	}
-	if (!is_sentinel && r->db != 0 && r->mode != RCONN_CLUSTER) {
-		(void)str_format(db, sizeof(db), "%u", r->db);
+	if (!is_sentinel && r->s->db != 0 && r->s->mode != RCONN_CLUSTER) {
+		(void)str_format(db, sizeof(db), "%u", r->s->db);
 		argv[0] = "SELECT";
 		lens[0] = 6;
 		argv[1] = db;
@@ -413,7 +447,7 @@ rconn_setup(struct rconn *r, redisContext *c, bool is_sentinel,
 			return -1;
 		freeReplyObject(rep);
 	}
-	if (!is_sentinel && r->mode == RCONN_SENTINEL) {
+	if (!is_sentinel && r->s->mode == RCONN_SENTINEL) {
 		argv[0] = "ROLE";
 		lens[0] = 4;
 		rep = rconn_simple(c, "ROLE", 1, argv, lens, e);
@@ -452,7 +486,7 @@ rconn_open(struct rconn *r, struct rnode *n, bool is_sentinel,
 	}
 	rconn_reader_limit(c->reader);
 	/* redisConnectWithTimeout covers the connect only */
-	if (redisSetTimeout(c, rconn_tv(r->timeout_ms)) != REDIS_OK) {
+	if (rconn_ctx_timeout(c, r->timeout_ms) < 0) {
 		err_set(e, "%s: cannot set the command timeout", n->name);
 		rconn_ctx_free(c);
 		return NULL;
@@ -466,6 +500,9 @@ rconn_open(struct rconn *r, struct rnode *n, bool is_sentinel,
 	}
 	return c;
 }
+
+static void rnode_put(struct rnode *n, redisContext *c, bool ok,
+		      bool backoff, const char *why);
 
 /* rnode_backoff - refuse calls for a while after a failure (n->lock held) */
 static void
@@ -500,14 +537,19 @@ rnode_get(struct rconn *r, struct rnode *n, bool *fresh, struct err *e)
 		if (n->nidle > 0) {
 			c = n->idle[--n->nidle];
 			pthread_mutex_unlock(&n->lock);
+			if (rconn_ctx_timeout(c, r->timeout_ms) < 0) {
+				rnode_put(n, c, false, false, NULL);
+				pthread_mutex_lock(&n->lock);
+				continue;
+			}
 			*fresh = false;
 			return c;
 		}
-		if (n->total < r->pool_size)
+		if (n->total < r->s->pool_size)
 			break;
 		if (now >= deadline) {
 			err_set(e, "%s: all %u connections busy for %u ms",
-				n->name, r->pool_size, r->timeout_ms);
+				n->name, r->s->pool_size, r->timeout_ms);
 			pthread_mutex_unlock(&n->lock);
 			return NULL;
 		} else {
@@ -585,7 +627,7 @@ rconn_ask_sentinel(struct rconn *r, struct rnode *s, char *host,
 		   size_t hsize, int *port, struct err *e)
 {
 	const char *argv[3] = {"SENTINEL", "get-master-addr-by-name",
-			       r->master_name};
+			       r->s->master_name};
 	size_t lens[3];
 	redisContext *c;
 	redisReply *rep;
@@ -594,7 +636,7 @@ rconn_ask_sentinel(struct rconn *r, struct rnode *s, char *host,
 
 	lens[0] = 8;
 	lens[1] = strlen(argv[1]);
-	lens[2] = strlen(r->master_name);
+	lens[2] = strlen(r->s->master_name);
 	c = rconn_open(r, s, true, e);
 	if (c == NULL)
 		return -1;
@@ -606,7 +648,7 @@ rconn_ask_sentinel(struct rconn *r, struct rnode *s, char *host,
 	    rep->element[1]->type != REDIS_REPLY_STRING ||
 	    str_copy(host, hsize, rep->element[0]->str) < 0 ||
 	    str_to_ulong(rep->element[1]->str, 10, 65535, &p) < 0 || p == 0) {
-		err_set(e, "%s: no master named %s", s->name, r->master_name);
+		err_set(e, "%s: no master named %s", s->name, r->s->master_name);
 		goto out;
 	}
 	*port = (int)p;
@@ -618,7 +660,7 @@ out:
 	return rc;
 }
 
-/* rconn_discover - ask the Sentinels for the master (r->lock not held) */
+/* rconn_discover - ask the Sentinels for the master (r->s->lock not held) */
 static struct rnode *
 rconn_discover(struct rconn *r, struct err *e)
 {
@@ -630,17 +672,17 @@ rconn_discover(struct rconn *r, struct err *e)
 	size_t i;
 
 	err_set(e, "no Sentinel answered");
-	for (i = 0; i < r->nsentinels; i++) {
-		if (rconn_ask_sentinel(r, r->sentinels[i], host, sizeof(host),
+	for (i = 0; i < r->s->nsentinels; i++) {
+		if (rconn_ask_sentinel(r, r->s->sentinels[i], host, sizeof(host),
 				       &port, &se) == 0)
 			break;
 		err_set(e, "Sentinels: %s", se.text);
 	}
-	pthread_mutex_lock(&r->lock);
-	r->discovered_at = rconn_now();
-	if (i < r->nsentinels) {
-		m = rconn_node_locked(r, host, port, false);
-		old = r->master;
+	pthread_mutex_lock(&r->s->lock);
+	r->s->discovered_at = rconn_now();
+	if (i < r->s->nsentinels) {
+		m = rconn_node_locked(r->s, host, port, false);
+		old = r->s->master;
 		if (m != NULL && old != m) {
 			if (old != NULL) {
 				pthread_mutex_lock(&old->lock);
@@ -653,15 +695,15 @@ rconn_discover(struct rconn *r, struct err *e)
 			m->backoff_ms = 0;
 			pthread_mutex_unlock(&m->lock);
 			log_info("redis: Sentinel names %s as master %s%s%s",
-				 m->name, r->master_name, old ? ", was " : "",
+				 m->name, r->s->master_name, old ? ", was " : "",
 				 old ? old->name : "");
 		}
-		r->master = m;
-		r->rediscover = false;
+		r->s->master = m;
+		r->s->rediscover = false;
 	}
-	m = r->master;
-	pthread_mutex_unlock(&r->lock);
-	if (i == r->nsentinels)
+	m = r->s->master;
+	pthread_mutex_unlock(&r->s->lock);
+	if (i == r->s->nsentinels)
 		return NULL;
 	return m;
 }
@@ -680,7 +722,7 @@ rconn_slots_apply(struct rconn *r, const redisReply *rep, struct err *e)
 		return -1;
 	}
 	memset(slots, 0, sizeof(slots));
-	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->s->lock);
 	for (i = 0; i < rep->elements; i++) {
 		const redisReply *en = rep->element[i];
 		const redisReply *m;
@@ -704,22 +746,22 @@ rconn_slots_apply(struct rconn *r, const redisReply *rep, struct err *e)
 		    m->element[1]->integer <= 0 ||
 		    m->element[1]->integer > 65535 || m->element[0]->len == 0)
 			goto bad;
-		n = rconn_node_locked(r, m->element[0]->str,
+		n = rconn_node_locked(r->s, m->element[0]->str,
 				      (int)m->element[1]->integer, false);
 		if (n == NULL)
 			goto bad;
-		for (k = 0; k < r->nnodes; k++)
-			if (r->nodes[k] == n)
+		for (k = 0; k < r->s->nnodes; k++)
+			if (r->s->nodes[k] == n)
 				break;
 		for (; a <= b; a++)
 			slots[a] = (uint16_t)(k + 1);
 	}
-	memcpy(r->slots, slots, sizeof(slots));
-	r->slots_stale = false;
-	pthread_mutex_unlock(&r->lock);
+	memcpy(r->s->slots, slots, sizeof(slots));
+	r->s->slots_stale = false;
+	pthread_mutex_unlock(&r->s->lock);
 	return 0;
 bad:
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->s->lock);
 	err_set(e, "CLUSTER SLOTS: malformed reply");
 	return -1;
 }
@@ -735,18 +777,18 @@ rconn_refresh(struct rconn *r, struct err *e)
 	size_t i;
 	int rc = -1;
 
-	pthread_mutex_lock(&r->refresh);
-	pthread_mutex_lock(&r->lock);
-	if (!r->slots_stale) {	/* another thread did it meanwhile */
-		pthread_mutex_unlock(&r->lock);
-		pthread_mutex_unlock(&r->refresh);
+	pthread_mutex_lock(&r->s->refresh);
+	pthread_mutex_lock(&r->s->lock);
+	if (!r->s->slots_stale) {	/* another thread did it meanwhile */
+		pthread_mutex_unlock(&r->s->lock);
+		pthread_mutex_unlock(&r->s->refresh);
 		return 0;
 	}
-	for (i = 0; i < r->nnodes; i++)
-		cand[nc++] = r->nodes[i];
-	for (i = 0; i < r->nseeds; i++)
-		cand[nc++] = r->seeds[i];
-	pthread_mutex_unlock(&r->lock);
+	for (i = 0; i < r->s->nnodes; i++)
+		cand[nc++] = r->s->nodes[i];
+	for (i = 0; i < r->s->nseeds; i++)
+		cand[nc++] = r->s->seeds[i];
+	pthread_mutex_unlock(&r->s->lock);
 	err_set(e, "no Cluster node answered");
 	for (i = 0; i < nc && rc < 0; i++) {
 		struct err ne;
@@ -769,7 +811,7 @@ rconn_refresh(struct rconn *r, struct err *e)
 		freeReplyObject(rep);
 		rnode_put(cand[i], c, true, false, NULL);
 	}
-	pthread_mutex_unlock(&r->refresh);
+	pthread_mutex_unlock(&r->s->refresh);
 	return rc;
 }
 
@@ -794,15 +836,15 @@ rconn_redirect(struct rconn *r, const char *msg, bool moved)
 	    rconn_addr_parse(addr + 1, 0, host, sizeof(host), &port, &is_unix,
 			     &e) < 0 || is_unix)
 		return NULL;
-	pthread_mutex_lock(&r->lock);
-	n = rconn_node_locked(r, host, port, false);
+	pthread_mutex_lock(&r->s->lock);
+	n = rconn_node_locked(r->s, host, port, false);
 	if (n != NULL && moved) {
-		for (i = 0; i < r->nnodes; i++)
-			if (r->nodes[i] == n)
-				r->slots[slot] = (uint16_t)(i + 1);
-		r->slots_stale = true;	/* more slots moved, surely */
+		for (i = 0; i < r->s->nnodes; i++)
+			if (r->s->nodes[i] == n)
+				r->s->slots[slot] = (uint16_t)(i + 1);
+		r->s->slots_stale = true;	/* more slots moved, surely */
 	}
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->s->lock);
 	return n;
 }
 
@@ -813,16 +855,16 @@ rconn_pick(struct rconn *r, int slot, struct err *e)
 	struct rnode *n = NULL;
 	bool ask = false;
 
-	switch (r->mode) {
+	switch (r->s->mode) {
 	case RCONN_STANDALONE:
-		return r->master;
+		return r->s->master;
 	case RCONN_SENTINEL:
-		pthread_mutex_lock(&r->lock);
-		n = r->master;
-		if ((n == NULL || r->rediscover) &&
-		    rconn_now() - r->discovered_at >= RCONN_DISCOVER_GAP)
+		pthread_mutex_lock(&r->s->lock);
+		n = r->s->master;
+		if ((n == NULL || r->s->rediscover) &&
+		    rconn_now() - r->s->discovered_at >= RCONN_DISCOVER_GAP)
 			ask = true;
-		pthread_mutex_unlock(&r->lock);
+		pthread_mutex_unlock(&r->s->lock);
 		if (ask)
 			n = rconn_discover(r, e);
 		if (n == NULL && !ask)
@@ -830,22 +872,22 @@ rconn_pick(struct rconn *r, int slot, struct err *e)
 				"ago)", RCONN_DISCOVER_GAP);
 		return n;
 	case RCONN_CLUSTER:
-		pthread_mutex_lock(&r->lock);
-		ask = r->slots_stale;
-		pthread_mutex_unlock(&r->lock);
+		pthread_mutex_lock(&r->s->lock);
+		ask = r->s->slots_stale;
+		pthread_mutex_unlock(&r->s->lock);
 		if (ask && rconn_refresh(r, e) < 0) {
-			pthread_mutex_lock(&r->lock);
-			ask = r->slots[slot < 0 ? 0 : slot] == 0;
-			pthread_mutex_unlock(&r->lock);
+			pthread_mutex_lock(&r->s->lock);
+			ask = r->s->slots[slot < 0 ? 0 : slot] == 0;
+			pthread_mutex_unlock(&r->s->lock);
 			if (ask)
 				return NULL;
 		}
-		pthread_mutex_lock(&r->lock);
+		pthread_mutex_lock(&r->s->lock);
 		if (slot < 0)
 			slot = 0;
-		if (r->slots[slot] != 0)
-			n = r->nodes[r->slots[slot] - 1];
-		pthread_mutex_unlock(&r->lock);
+		if (r->s->slots[slot] != 0)
+			n = r->s->nodes[r->s->slots[slot] - 1];
+		pthread_mutex_unlock(&r->s->lock);
 		if (n == NULL)
 			err_set(e, "Cluster: no node serves slot %d", slot);
 		return n;
@@ -921,158 +963,314 @@ rconn_load(redisContext *c, const struct rconn_script *s, struct rnode *n,
 	return rc;
 }
 
-/* rconn_call - run a command for a key slot (-1: none); see rconn.h */
+/* What one attempt of a call tells rconn_run to do next. */
+enum rconn_next {
+	RCONN_DONE,	/* a reply (q->reply) */
+	RCONN_FAIL,	/* give up; e says why */
+	RCONN_AGAIN,	/* send again (redirect, script loaded, ...) */
+};
+
+/* State carried from one attempt of a call to the next. */
+struct rconn_try {
+	struct rnode *ask;	/* ASK: the node to send ASKING to */
+	bool loaded;		/* NOSCRIPT handled once */
+};
+
+/* rconn_io_failed - the command got no reply: a dead pooled connection
+ * is tried again on a new one (the server restarted: the command never
+ * ran there, and every caller's commands are safe to repeat), anything
+ * else fails with the node backing off */
+static enum rconn_next
+rconn_io_failed(struct rconn *r, struct rnode *n, redisContext *c,
+		bool fresh, struct rconn_req *q, struct err *e)
+{
+	/* hiredis reports a read timeout as EAGAIN */
+	bool timeout = c->err == REDIS_ERR_IO &&
+		       (errno == EAGAIN || errno == EWOULDBLOCK ||
+			strstr(c->errstr, "temporarily") != NULL);
+
+	err_set(e, "%s: %s", n->name, timeout ? "timeout" : c->errstr);
+	if (!timeout && !fresh) {
+		rnode_put(n, c, false, false, NULL);
+		return RCONN_AGAIN;
+	}
+	/* written, no answer: it may run (or have run) all the same */
+	q->maybe_ran = true;
+	rnode_put(n, c, false, true, e->text);
+	pthread_mutex_lock(&r->s->lock);
+	r->s->rediscover = true;
+	r->s->slots_stale = r->s->mode == RCONN_CLUSTER;
+	pthread_mutex_unlock(&r->s->lock);
+	return RCONN_FAIL;
+}
+
+/* rconn_error_reply - an error reply: NOSCRIPT, a Cluster redirect or
+ * TRYAGAIN, a Sentinel master turned replica, or the caller's to see */
+static enum rconn_next
+rconn_error_reply(struct rconn *r, struct rnode *n, redisContext *c,
+		  struct rconn_try *t, struct rconn_req *q, redisReply *rep,
+		  struct err *e)
+{
+	const char *msg = rep->str != NULL ? rep->str : "error";
+	struct rnode *to;
+
+	err_set(e, "%s: %.200s", n->name, msg);
+	if (q->script != NULL && !t->loaded &&
+	    strncmp(msg, "NOSCRIPT", 8) == 0) {
+		freeReplyObject(rep);
+		t->loaded = true;
+		if (rconn_load(c, q->script, n, e) < 0) {
+			rnode_put(n, c, c->err == 0, c->err != 0, e->text);
+			return RCONN_FAIL;
+		}
+		rnode_put(n, c, true, false, NULL);
+		return RCONN_AGAIN;
+	}
+	if (r->s->mode == RCONN_CLUSTER && (strncmp(msg, "MOVED ", 6) == 0 ||
+					    strncmp(msg, "ASK ", 4) == 0)) {
+		to = rconn_redirect(r, msg, msg[0] == 'M');
+		if (to != NULL && msg[0] == 'A')
+			t->ask = to;
+		freeReplyObject(rep);
+		rnode_put(n, c, true, false, NULL);
+		return to != NULL ? RCONN_AGAIN : RCONN_FAIL;
+	}
+	if (r->s->mode == RCONN_CLUSTER && strncmp(msg, "TRYAGAIN", 8) == 0) {
+		/* a multi-key command in a slot being migrated: wait a
+		 * little, start over from the slot's owner */
+		freeReplyObject(rep);
+		rnode_put(n, c, true, false, NULL);
+		(void)nanosleep(&(struct timespec){0, 20000000}, NULL);
+		return RCONN_AGAIN;
+	}
+	if (r->s->mode == RCONN_SENTINEL && strncmp(msg, "READONLY", 8) == 0) {
+		/* the old master, now a replica: ask the Sentinels again */
+		freeReplyObject(rep);
+		rnode_put(n, c, false, false, NULL);
+		pthread_mutex_lock(&r->s->lock);
+		r->s->rediscover = true;
+		r->s->discovered_at = 0;
+		pthread_mutex_unlock(&r->s->lock);
+		return RCONN_AGAIN;
+	}
+	freeReplyObject(rep);
+	rnode_put(n, c, true, false, NULL);
+	q->refused = true;
+	return RCONN_FAIL;
+}
+
+/* rconn_attempt - one send of q and its reply */
+static enum rconn_next
+rconn_attempt(struct rconn *r, struct rconn_try *t, struct rconn_req *q,
+	      struct err *e)
+{
+	struct rnode *n = t->ask ? t->ask : rconn_pick(r, q->slot, e);
+	bool asking = t->ask != NULL;
+	redisContext *c;
+	redisReply *rep;
+	bool fresh;
+
+	t->ask = NULL;
+	if (n == NULL)
+		return RCONN_FAIL;
+	c = rnode_get(r, n, &fresh, e);
+	if (c == NULL) {
+		pthread_mutex_lock(&r->s->lock);
+		r->s->rediscover = true;
+		pthread_mutex_unlock(&r->s->lock);
+		return RCONN_FAIL;
+	}
+	rep = rconn_exec(c, q->script, asking, q->argc, q->argv, q->lens);
+	if (rep == NULL)
+		return rconn_io_failed(r, n, c, fresh, q, e);
+	if (rep->type == REDIS_REPLY_ERROR)
+		return rconn_error_reply(r, n, c, t, q, rep, e);
+	rnode_put(n, c, true, false, NULL);
+	q->reply = rep;
+	return RCONN_DONE;
+}
+
+/* rconn_run - run one command for its key slot; see rconn.h */
+int
+rconn_run(struct rconn *r, struct rconn_req *q, struct err *e)
+{
+	struct rconn_try t = {NULL, false};
+	int i;
+
+	q->reply = NULL;
+	q->maybe_ran = false;
+	q->refused = false;
+	if (q->argc > RCONN_MAX_ARGS) {
+		err_set(e, "too many arguments (%d)", q->argc);
+		return -1;
+	}
+	for (i = 0; i < RCONN_ATTEMPTS; i++) {
+		switch (rconn_attempt(r, &t, q, e)) {
+		case RCONN_DONE:
+			return 0;
+		case RCONN_FAIL:
+			return -1;
+		case RCONN_AGAIN:
+			break;
+		}
+	}
+	{
+		struct err last = *e;
+
+		err_set(e, "gave up after %d attempts: %s", RCONN_ATTEMPTS,
+			last.text);
+	}
+	return -1;
+}
+
+/* rconn_call - rconn_run for callers that need only the reply */
 redisReply *
 rconn_call(struct rconn *r, int slot, const struct rconn_script *script,
 	   int argc, const char **argv, const size_t *lens, struct err *e)
 {
-	struct rnode *ask_node = NULL;
-	bool retried = false;
-	bool loaded = false;
-	int tryagain = 0;
-	int hops;
+	struct rconn_req q;
 
-	if (argc > RCONN_MAX_ARGS) {
-		err_set(e, "too many arguments (%d)", argc);
-		return NULL;
+	memset(&q, 0, sizeof(q));
+	q.slot = slot;
+	q.script = script;
+	q.argc = argc;
+	q.argv = argv;
+	q.lens = lens;
+	return rconn_run(r, &q, e) == 0 ? q.reply : NULL;
+}
+
+/* rconn_pipeline - several commands for one slot, written together and
+ * their replies read in order on one connection (one round trip): 0 when
+ * every reply came (error replies included: the caller looks at each), -1
+ * with e set when the connection failed (the replies that came are kept,
+ * the others NULL; those may have run).  No redirects are followed. */
+int
+rconn_pipeline(struct rconn *r, int slot, struct rconn_req *qs, size_t n,
+	       struct err *e)
+{
+	struct rnode *node;
+	redisContext *c;
+	bool fresh;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		qs[i].reply = NULL;
+		qs[i].maybe_ran = false;
 	}
-	for (hops = 0; hops <= RCONN_REDIRECTS; hops++) {
-		struct rnode *n = ask_node ? ask_node : rconn_pick(r, slot, e);
-		redisContext *c;
-		redisReply *rep;
-		bool fresh;
+	node = rconn_pick(r, slot, e);
+	if (node == NULL)
+		return -1;
+	c = rnode_get(r, node, &fresh, e);
+	if (c == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (redisAppendCommandArgv(c, qs[i].argc, qs[i].argv,
+					   qs[i].lens) != REDIS_OK)
+			goto io;
+	for (i = 0; i < n; i++) {
+		void *rep = NULL;
 
-		if (n == NULL)
-			return NULL;
-		c = rnode_get(r, n, &fresh, e);
-		if (c == NULL) {
-			pthread_mutex_lock(&r->lock);
-			r->rediscover = true;
-			pthread_mutex_unlock(&r->lock);
-			return NULL;
-		}
-		rep = rconn_exec(c, script, ask_node != NULL, argc, argv, lens);
-		ask_node = NULL;
-		if (rep == NULL) {
-			/* hiredis reports a read timeout as EAGAIN */
-			bool timeout = c->err == REDIS_ERR_IO &&
-				       (errno == EAGAIN || errno == EWOULDBLOCK ||
-					strstr(c->errstr, "temporarily") != NULL);
-
-			err_set(e, "%s: %s", n->name,
-				timeout ? "timeout" : c->errstr);
-			/* a pooled connection to a restarted server: the
-			 * command never ran; try once on a new one */
-			if (!timeout && !fresh && !retried) {
-				rnode_put(n, c, false, false, NULL);
-				retried = true;
-				hops--;
-				continue;
-			}
-			rnode_put(n, c, false, true, e->text);
-			pthread_mutex_lock(&r->lock);
-			r->rediscover = true;
-			r->slots_stale = r->mode == RCONN_CLUSTER;
-			pthread_mutex_unlock(&r->lock);
-			return NULL;
-		}
-		if (rep->type != REDIS_REPLY_ERROR) {
-			rnode_put(n, c, true, false, NULL);
-			return rep;
-		}
-		if (script != NULL && !loaded &&
-		    strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-			freeReplyObject(rep);
-			loaded = true;
-			if (rconn_load(c, script, n, e) < 0) {
-				rnode_put(n, c, c->err == 0, c->err != 0,
-					  e->text);
-				return NULL;
-			}
-			rnode_put(n, c, true, false, NULL);
-			hops--;
-			continue;
-		}
-		if (r->mode == RCONN_CLUSTER &&
-		    (strncmp(rep->str, "MOVED ", 6) == 0 ||
-		     strncmp(rep->str, "ASK ", 4) == 0)) {
-			struct rnode *to = rconn_redirect(r, rep->str,
-							  rep->str[0] == 'M');
-
-			if (to != NULL && rep->str[0] == 'A')
-				ask_node = to;
-			err_set(e, "%s: %.100s", n->name, rep->str);
-			freeReplyObject(rep);
-			rnode_put(n, c, true, false, NULL);
-			if (to == NULL)
-				return NULL;
-			continue;
-		}
-		err_set(e, "%s: %.200s", n->name, rep->str);
-		if (r->mode == RCONN_CLUSTER && tryagain < RCONN_TRYAGAIN &&
-		    strncmp(rep->str, "TRYAGAIN", 8) == 0) {
-			/* a multi-key command in a slot being migrated: wait a
-			 * little, start over from the slot's owner */
-			freeReplyObject(rep);
-			rnode_put(n, c, true, false, NULL);
-			tryagain++;
-			hops--;
-			(void)nanosleep(&(struct timespec){0, 20000000}, NULL);
-			continue;
-		}
-		if (r->mode == RCONN_SENTINEL &&
-		    strncmp(rep->str, "READONLY", 8) == 0 && !retried) {
-			/* the old master, now a replica: ask again */
-			freeReplyObject(rep);
-			rnode_put(n, c, false, false, NULL);
-			pthread_mutex_lock(&r->lock);
-			r->rediscover = true;
-			r->discovered_at = 0;
-			pthread_mutex_unlock(&r->lock);
-			retried = true;
-			continue;
-		}
-		freeReplyObject(rep);
-		rnode_put(n, c, true, false, NULL);
-		return NULL;
+		rconn_reader_budget(c->reader);
+		if (redisGetReply(c, &rep) != REDIS_OK || rep == NULL)
+			goto io;
+		qs[i].reply = rep;
 	}
-	err_set(e, "more than %d redirections", RCONN_REDIRECTS);
-	return NULL;
+	rnode_put(node, c, true, false, NULL);
+	return 0;
+io:
+	err_set(e, "%s: %s", node->name, c->errstr[0] ? c->errstr
+						      : "no reply");
+	for (; i < n; i++)
+		qs[i].maybe_ran = true;
+	rnode_put(node, c, false, true, e->text);
+	return -1;
 }
 
 /* rconn_is_cluster - are keys spread over slots? */
 bool
 rconn_is_cluster(const struct rconn *r)
 {
-	return r->mode == RCONN_CLUSTER;
+	return r->s->mode == RCONN_CLUSTER;
 }
 
-/* rconn_new - a connection set; nothing is connected yet */
-int
-rconn_new(const struct rconn_opts *o, struct rconn **out, struct err *e)
+/* rconn_identity - what makes two sets of settings the same Redis with
+ * the same credentials (timeouts and pool size do not count) */
+static char *
+rconn_identity(const struct rconn_opts *o)
 {
-	struct rconn *r = xcalloc(1, sizeof(*r));
+	struct strbuf sb;
+	size_t i;
+	char *out;
+
+	strbuf_init(&sb, 1 << 20);
+	(void)strbuf_printf(&sb, "%d\n%s\n%s\n%s\n%s\n%u", (int)o->mode,
+			    o->mode == RCONN_STANDALONE ? o->server : "",
+			    o->master_name ? o->master_name : "",
+			    o->user ? o->user : "",
+			    o->password ? o->password : "", o->db);
+	for (i = 0; o->mode != RCONN_STANDALONE && i < o->nnodes; i++)
+		(void)strbuf_printf(&sb, "\n%s", o->nodes[i]);
+	out = xstrdup(sb.data != NULL ? sb.data : "");
+	if (sb.data != NULL)
+		explicit_bzero(sb.data, sb.len);
+	strbuf_free(&sb);
+	return out;
+}
+
+/* rconn_shared_free - close every connection and release; no call may be
+ * running */
+static void
+rconn_shared_free(struct rconn_shared *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nnodes; i++)
+		rnode_free(s->nodes[i]);
+	for (i = 0; i < s->nsentinels; i++)
+		rnode_free(s->sentinels[i]);
+	for (i = 0; i < s->nseeds; i++)
+		rnode_free(s->seeds[i]);
+	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->refresh);
+	free(s->user);
+	if (s->password[0] != '\0')
+		explicit_bzero(s->password, strlen(s->password));
+	free(s->password);
+	free(s->master_name);
+	if (s->identity != NULL)
+		explicit_bzero(s->identity, strlen(s->identity));
+	free(s->identity);
+	free(s);
+}
+
+/* rconn_shared_new - the servers of a set of settings; nothing connected */
+static struct rconn_shared *
+rconn_shared_new(const struct rconn_opts *o, struct err *e)
+{
+	struct rconn_shared *s = xcalloc(1, sizeof(*s));
 	char host[RCONN_HOST_MAX];
 	bool is_unix;
 	int port;
 	size_t i;
 
-	r->mode = o->mode;
-	r->user = xstrdup(o->user ? o->user : "");
-	r->password = xstrdup(o->password ? o->password : "");
-	r->master_name = xstrdup(o->master_name ? o->master_name : "");
-	r->db = o->db;
-	r->connect_timeout_ms = o->connect_timeout_ms;
-	r->timeout_ms = o->timeout_ms;
-	r->pool_size = o->pool_size ? o->pool_size : 1;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_mutex_init(&r->refresh, NULL);
+	s->mode = o->mode;
+	s->user = xstrdup(o->user ? o->user : "");
+	s->password = xstrdup(o->password ? o->password : "");
+	s->master_name = xstrdup(o->master_name ? o->master_name : "");
+	s->db = o->db;
+	s->pool_size = o->pool_size ? o->pool_size : 1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->refresh, NULL);
 	switch (o->mode) {
 	case RCONN_STANDALONE:
 		if (rconn_addr_parse(o->server, 6379, host, sizeof(host), &port,
 				     &is_unix, e) < 0)
 			goto fail;
-		r->master = rconn_node_locked(r, host, port, is_unix);
+		s->master = rconn_node_locked(s, host, port, is_unix);
+		(void)str_copy(s->describe, sizeof(s->describe),
+			       s->master->name);
 		break;
 	case RCONN_SENTINEL:
 	case RCONN_CLUSTER:
@@ -1088,45 +1286,110 @@ rconn_new(const struct rconn_opts *o, struct rconn **out, struct err *e)
 					     &is_unix, e) < 0)
 				goto fail;
 			if (o->mode == RCONN_SENTINEL)
-				r->sentinels[r->nsentinels++] =
+				s->sentinels[s->nsentinels++] =
 					rnode_new(host, port, is_unix);
 			else
-				r->seeds[r->nseeds++] =
+				s->seeds[s->nseeds++] =
 					rnode_new(host, port, is_unix);
 		}
-		r->slots_stale = true;
-		r->rediscover = true;
+		s->slots_stale = true;
+		s->rediscover = true;
+		if (o->mode == RCONN_SENTINEL)
+			(void)str_format(s->describe, sizeof(s->describe),
+					 "Sentinel master %.200s",
+					 s->master_name);
+		else
+			(void)str_format(s->describe, sizeof(s->describe),
+					 "Cluster %s", s->seeds[0]->name);
 		break;
 	}
-	*out = r;
-	return 0;
+	return s;
 fail:
-	rconn_free(r);
-	return -1;
+	rconn_shared_free(s);
+	return NULL;
 }
 
-/* rconn_free - close everything; no call may be running */
+/* rconn_new - a handle on the connections to the Redis of o: shared with
+ * every other handle of the same server and credentials in this process
+ * (limits, abuse control, audit stream), with its own timeouts; nothing is
+ * connected yet */
+int
+rconn_new(const struct rconn_opts *o, struct rconn **out, struct err *e)
+{
+	char *id = rconn_identity(o);
+	struct rconn_shared *s;
+	struct rconn *r;
+
+	pthread_mutex_lock(&rconn_registry_lock);
+	for (s = rconn_registry; s != NULL; s = s->next)
+		if (strcmp(s->identity, id) == 0)
+			break;
+	if (s == NULL) {
+		s = rconn_shared_new(o, e);
+		if (s == NULL) {
+			pthread_mutex_unlock(&rconn_registry_lock);
+			explicit_bzero(id, strlen(id));
+			free(id);
+			return -1;
+		}
+		s->identity = id;
+		id = NULL;
+		s->next = rconn_registry;
+		rconn_registry = s;
+	}
+	s->refs++;
+	/* the largest pool anyone asked for */
+	pthread_mutex_lock(&s->lock);
+	if (o->pool_size > s->pool_size)
+		s->pool_size = o->pool_size;
+	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&rconn_registry_lock);
+	if (id != NULL) {
+		explicit_bzero(id, strlen(id));
+		free(id);
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->s = s;
+	r->timeout_ms = o->timeout_ms ? o->timeout_ms : 1000;
+	r->connect_timeout_ms = o->connect_timeout_ms ? o->connect_timeout_ms
+						      : r->timeout_ms;
+	*out = r;
+	return 0;
+}
+
+/* rconn_free - drop a handle; the last one closes the connections (no
+ * call may be running on them); NULL is fine */
 void
 rconn_free(struct rconn *r)
 {
-	size_t i;
+	struct rconn_shared **pp;
+	struct rconn_shared *s;
 
 	if (r == NULL)
 		return;
-	for (i = 0; i < r->nnodes; i++)
-		rnode_free(r->nodes[i]);
-	for (i = 0; i < r->nsentinels; i++)
-		rnode_free(r->sentinels[i]);
-	for (i = 0; i < r->nseeds; i++)
-		rnode_free(r->seeds[i]);
-	pthread_mutex_destroy(&r->lock);
-	pthread_mutex_destroy(&r->refresh);
-	free(r->user);
-	if (r->password[0] != '\0')
-		explicit_bzero(r->password, strlen(r->password));
-	free(r->password);
-	free(r->master_name);
+	s = r->s;
 	free(r);
+	pthread_mutex_lock(&rconn_registry_lock);
+	if (--s->refs > 0) {
+		pthread_mutex_unlock(&rconn_registry_lock);
+		return;
+	}
+	for (pp = &rconn_registry; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&rconn_registry_lock);
+	rconn_shared_free(s);
+}
+
+/* rconn_describe - the Redis of a handle, for log lines: "127.0.0.1:6379",
+ * "Sentinel master mymaster", "Cluster 127.0.0.1:7000" */
+const char *
+rconn_describe(const struct rconn *r)
+{
+	return r->s->describe;
 }
 
 /* rconn_opts_from_conf - the connection settings of the redis_* keys

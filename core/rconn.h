@@ -4,21 +4,37 @@
  * standalone server (TCP or unix socket), the master a set of Sentinels
  * names, or a Redis Cluster.  hiredis 0.14.
  *
- * Each server has a small pool of connections (pool_size); a caller takes
- * one, runs a command with the command timeout, and gives it back.  A
- * connection that failed (I/O error, timeout) is thrown away, as hiredis
- * requires; the server is then in back-off (100 ms, doubling to 2 s) and
- * calls fail at once until it ends, so a dead or frozen Redis costs each
- * message at most one timeout and usually nothing.  A pooled connection
- * that finds the server gone (restarted) is retried once on a fresh one:
- * callers only send commands that are safe to repeat.
+ * One client for the whole process: rconn_new() gives a handle on the
+ * connections to one Redis; every handle with the same servers and
+ * credentials (limits and abuse control through store.h, the audit stream,
+ * relayguardctl) shares one set of pools, Sentinel master and slot map,
+ * and the last rconn_free() closes them.  Each handle keeps its own
+ * timeouts (a pooled connection is given the caller's before use).
+ *
+ * Each server has a small pool of connections (the largest pool_size any
+ * handle asked for); a caller takes one, runs a command with its command
+ * timeout, and gives it back.  A connection that failed (I/O error,
+ * timeout) is thrown away, as hiredis requires; the server is then in
+ * back-off (100 ms, doubling to 2 s) and calls fail at once until it ends,
+ * so a dead or frozen Redis costs each message at most one timeout and
+ * usually nothing.
+ *
+ * One retry budget: a command is sent at most RCONN_ATTEMPTS times in all,
+ * whatever the reason to send it again - a pooled connection that finds
+ * its server gone (restarted: the command never ran), NOSCRIPT (once), a
+ * Cluster MOVED or ASK redirect, TRYAGAIN during a slot migration (20 ms
+ * apart), or READONLY from a Sentinel master turned replica.  Callers send
+ * only commands that are safe to repeat.  A command that was written and
+ * got no reply (timeout, connection lost) may still run in Redis later:
+ * rconn_run() says so (maybe_ran), and the scripts fence such late runs
+ * themselves (limit_redis.h).
  *
  * Sentinel: the master's address comes from the first Sentinel that
  * answers SENTINEL get-master-addr-by-name; every new connection checks
  * ROLE; after a failure or a READONLY reply the Sentinels are asked again
  * (a failover is followed).  Cluster: the slot map comes from CLUSTER
  * SLOTS of any known node; MOVED updates the slot and schedules a full
- * refresh, ASK sends ASKING first; at most RCONN_REDIRECTS redirects.
+ * refresh, ASK sends ASKING first.
  *
  * Scripts: rconn_call() with a script sends EVALSHA; a NOSCRIPT reply
  * (server restarted or flushed) loads the script with SCRIPT LOAD on that
@@ -46,7 +62,7 @@
 #include "err.h"
 
 #define RCONN_MAX_ELEMENTS 65536
-#define RCONN_REDIRECTS 5
+#define RCONN_ATTEMPTS 6	/* sends of one command, all reasons */
 #define RCONN_SLOTS 16384
 #define RCONN_HOST_MAX 256
 #define RCONN_MAX_ARGS 1024
@@ -76,6 +92,20 @@ struct rconn_script {
 	char sha[41];
 };
 
+/* One command: in slot, script (EVALSHA of its sha; NULL: argv is the
+ * whole command), argv; out: the reply (caller frees), or none and
+ * whether it may have run all the same. */
+struct rconn_req {
+	int slot;			/* -1: any */
+	const struct rconn_script *script;
+	int argc;
+	const char **argv;
+	const size_t *lens;
+	redisReply *reply;		/* out */
+	bool maybe_ran;			/* out: written, no reply */
+	bool refused;			/* out: Redis answered with an error */
+};
+
 struct rconn;
 
 int rconn_opts_from_conf(const struct conf *c, struct rconn_opts *o,
@@ -83,6 +113,10 @@ int rconn_opts_from_conf(const struct conf *c, struct rconn_opts *o,
 int rconn_new(const struct rconn_opts *o, struct rconn **out, struct err *e);
 void rconn_free(struct rconn *r);
 void rconn_script_init(struct rconn_script *s, const char *text);
+int rconn_run(struct rconn *r, struct rconn_req *q, struct err *e);
+int rconn_pipeline(struct rconn *r, int slot, struct rconn_req *qs, size_t n,
+		   struct err *e);
+const char *rconn_describe(const struct rconn *r);
 redisReply *rconn_call(struct rconn *r, int slot,
 		       const struct rconn_script *script, int argc,
 		       const char **argv, const size_t *lens, struct err *e);

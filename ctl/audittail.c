@@ -21,6 +21,7 @@
 #include "audit_sink.h"
 #include "conf.h"
 #include "json.h"
+#include "rconn.h"
 #include "str.h"
 
 #define TAIL_MAX 10000
@@ -150,7 +151,8 @@ tail_cmd(struct ctl *c, const struct conf *cf, int argc, char **argv)
 	char count[24];
 	const char *args[6];
 	size_t lens[6];
-	redisContext *rc;
+	struct rconn_req q;
+	struct rconn *rc;
 	redisReply *r;
 	struct err e;
 	int ch;
@@ -173,12 +175,11 @@ tail_cmd(struct ctl *c, const struct conf *cf, int argc, char **argv)
 			  c->conf_path);
 		return CTL_CONFIG;
 	}
-	rc = audit_redis_connect(cf->audit_redis_server,
-				 cf->audit_redis_password,
-				 cf->audit_redis_timeout * 1000, &e);
-	if (rc == NULL) {
+	if (audit_redis_rconn(cf->audit_redis_server,
+			      cf->audit_redis_password,
+			      cf->audit_redis_timeout * 1000, &rc, &e) < 0) {
 		ctl_error("%s", e.text);
-		return CTL_UNAVAILABLE;
+		return CTL_CONFIG;
 	}
 	(void)snprintf(count, sizeof(count), "%lu", n);
 	args[0] = "XREVRANGE";
@@ -189,18 +190,28 @@ tail_cmd(struct ctl *c, const struct conf *cf, int argc, char **argv)
 	args[5] = count;
 	for (i = 0; i < 6; i++)
 		lens[i] = strlen(args[i]);
-	r = redisCommandArgv(rc, 6, args, lens);
-	if (r == NULL) {
-		ctl_error("redis %s: %s", cf->audit_redis_server, rc->errstr);
-		redisFree(rc);
+	memset(&q, 0, sizeof(q));
+	q.slot = -1;
+	q.argc = 6;
+	q.argv = args;
+	q.lens = lens;
+	if (rconn_run(rc, &q, &e) < 0) {
+		rconn_free(rc);
+		if (q.refused) {
+			/* e: "SERVER: the error Redis replied" */
+			const char *msg = strstr(e.text, ": ");
+
+			ctl_error("redis %s: XREVRANGE %s: %s",
+				  cf->audit_redis_server,
+				  cf->audit_redis_stream,
+				  msg != NULL ? msg + 2 : e.text);
+			return CTL_ERROR;
+		}
+		ctl_error("redis %s", e.text);
 		return CTL_UNAVAILABLE;
 	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		ctl_error("redis %s: XREVRANGE %s: %.200s",
-			  cf->audit_redis_server, cf->audit_redis_stream,
-			  r->str);
-		status = CTL_ERROR;
-	} else if (r->type != REDIS_REPLY_ARRAY) {
+	r = q.reply;
+	if (r->type != REDIS_REPLY_ARRAY) {
 		ctl_error("redis %s: XREVRANGE: unexpected reply type %d",
 			  cf->audit_redis_server, r->type);
 		status = CTL_ERROR;
@@ -213,7 +224,7 @@ tail_cmd(struct ctl *c, const struct conf *cf, int argc, char **argv)
 		status = CTL_OK;
 	}
 	freeReplyObject(r);
-	redisFree(rc);
+	rconn_free(rc);
 	return status;
 }
 

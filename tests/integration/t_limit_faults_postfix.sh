@@ -60,11 +60,11 @@ for i in 1 2 3; do rig_check "Redis up: message $i accepted" send "up $i"; done
 rr_stop main KILL
 for i in 1 2 3 4; do refused "Redis killed: message $i"; done
 rig_check "one 'store unavailable' warning, not one per message" \
-	test "$(rg_log_count 'limits: redis store unavailable')" = 1
+	test "$(rg_log_count 'store: redis store unavailable')" = 1
 rr_restart main
 rig_check "Redis back, empty: accepted again (by itself)" eventually "back 1"
 rig_check "and again" send "back 2"
-rg_expect_log 'limits: redis store available again' "log: available again, once"
+rg_expect_log 'store: redis store available again' "log: available again, once"
 kill -STOP "$(rr_pid main)"
 start=$(date +%s%N)
 refused "Redis frozen"
