@@ -1436,5 +1436,5 @@ abuse_top(struct abuse *ab, enum abuse_top_by by, uint64_t window_ms,
 int
 abuse_probe(struct abuse *ab, struct err *e)
 {
-	return ab->store->probe(ab->store, e);
+	return store_probe(ab->st, e);
 }

@@ -285,7 +285,6 @@ struct abuse_backend {
 	int (*top)(struct abuse_backend *b, uint64_t now_ms,
 		   enum abuse_top_by by, uint64_t window_ms, size_t max,
 		   struct abuse_top_row *rows, size_t *n, struct err *e);
-	int (*probe)(struct abuse_backend *b, struct err *e);
 	void (*free)(struct abuse_backend *b);
 };
 

@@ -680,15 +680,6 @@ am_top(struct abuse_backend *be, uint64_t now_ms, enum abuse_top_by by,
 	return -1;
 }
 
-/* am_probe - abuse_backend.probe: always there */
-static int
-am_probe(struct abuse_backend *be, struct err *e)
-{
-	(void)be;
-	(void)e;
-	return 0;
-}
-
 /* am_store_clear - forget everything in a store */
 static void
 am_store_clear(struct am_store *st)
@@ -729,7 +720,6 @@ abuse_mem_new(enum abuse_mem_store which)
 	b->ops.name = "memory";
 	b->ops.run = am_run;
 	b->ops.top = am_top;
-	b->ops.probe = am_probe;
 	b->ops.free = am_free;
 	return &b->ops;
 }

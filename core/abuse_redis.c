@@ -642,21 +642,6 @@ out:
 	return rc;
 }
 
-/* ar_probe - PING */
-static int
-ar_probe(struct abuse_backend *be, struct err *e)
-{
-	struct ar_backend *b = (struct ar_backend *)be;
-	const char *argv[1] = {"PING"};
-	size_t lens[1] = {4};
-	redisReply *rep = rconn_call(b->rc, 0, NULL, 1, argv, lens, e);
-
-	if (rep == NULL)
-		return -1;
-	freeReplyObject(rep);
-	return 0;
-}
-
 /* ar_free - abuse_backend.free (the connections are the store's) */
 static void
 ar_free(struct abuse_backend *be)
@@ -679,7 +664,6 @@ abuse_redis_new(struct store *st, struct abuse_backend **out, struct err *e)
 	b->ops.name = "redis";
 	b->ops.run = ar_run;
 	b->ops.top = ar_top;
-	b->ops.probe = ar_probe;
 	b->ops.free = ar_free;
 	*out = &b->ops;
 	return 0;

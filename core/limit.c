@@ -738,7 +738,7 @@ limit_result_log(const struct limit_result *res, char *buf, size_t size)
 int
 limit_probe(struct limiter *l, struct err *e)
 {
-	return l->store->probe(l->store, e);
+	return store_probe(l->st, e);
 }
 
 /* --- admin operations --------------------------------------------------- */

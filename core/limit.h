@@ -263,7 +263,6 @@ struct limit_backend {
 	int (*override_clear)(struct limit_backend *b, const char *subject,
 			      const struct limit_def *defs, size_t ndefs,
 			      const char *name, struct err *e);
-	int (*probe)(struct limit_backend *b, struct err *e);
 	void (*free)(struct limit_backend *b);
 };
 

@@ -678,15 +678,6 @@ mem_override_clear(struct limit_backend *b, const char *subject,
 	return 0;
 }
 
-/* mem_probe - the memory store always answers */
-static int
-mem_probe(struct limit_backend *b, struct err *e)
-{
-	(void)b;
-	(void)e;
-	return 0;
-}
-
 /* mem_store_clear - forget every entry of a store */
 static void
 mem_store_clear(struct mem_store *st)
@@ -736,7 +727,6 @@ limit_mem_new(enum limit_mem_store which)
 	mb->ops.reset = mem_reset;
 	mb->ops.override_set = mem_override_set;
 	mb->ops.override_clear = mem_override_clear;
-	mb->ops.probe = mem_probe;
 	mb->ops.free = mem_free;
 	if (which == LIMIT_MEM_PRIVATE) {
 		mb->store = xcalloc(1, sizeof(*mb->store));

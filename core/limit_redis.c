@@ -629,21 +629,6 @@ lr_override_set(struct limit_backend *be, const char *subject,
 	return 0;
 }
 
-/* lr_probe - PING (a Cluster: the node of slot 0) */
-static int
-lr_probe(struct limit_backend *be, struct err *e)
-{
-	struct lr_backend *b = (struct lr_backend *)be;
-	const char *argv[1] = {"PING"};
-	size_t lens[1] = {4};
-	redisReply *rep = rconn_call(b->rc, 0, NULL, 1, argv, lens, e);
-
-	if (rep == NULL)
-		return -1;
-	freeReplyObject(rep);
-	return 0;
-}
-
 /* lr_free - limit_backend.free (the connections are the store's) */
 static void
 lr_free(struct limit_backend *be)
@@ -667,7 +652,6 @@ limit_redis_new(struct store *st, struct limit_backend **out, struct err *e)
 	b->ops.reset = lr_reset;
 	b->ops.override_set = lr_override_set;
 	b->ops.override_clear = lr_override_clear;
-	b->ops.probe = lr_probe;
 	b->ops.free = lr_free;
 	*out = &b->ops;
 	return 0;

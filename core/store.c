@@ -235,6 +235,24 @@ store_is_down(const struct store *st)
 	return atomic_load(&st->down) != 0;
 }
 
+/* store_probe - can the store answer now?  (PING; in a Cluster the node
+ * of slot 0; the memory store always answers) */
+int
+store_probe(struct store *st, struct err *e)
+{
+	const char *argv[1] = {"PING"};
+	size_t lens[1] = {4};
+	redisReply *rep;
+
+	if (st->rc == NULL)
+		return 0;
+	rep = rconn_call(st->rc, 0, NULL, 1, argv, lens, e);
+	if (rep == NULL)
+		return -1;
+	freeReplyObject(rep);
+	return 0;
+}
+
 /* store_group - parts by slot (see store.h): idx[] the part indexes
  * group after group, in the order each group's first part comes; ends[g]
  * one past group g; the number of groups */

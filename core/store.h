@@ -57,6 +57,7 @@ struct rconn *store_rconn(const struct store *st);
 const char *store_prefix(const struct store *st);
 void store_note(struct store *st, bool ok, const char *why);
 bool store_is_down(const struct store *st);
+int store_probe(struct store *st, struct err *e);
 size_t store_group(const struct store *st, const int *slots, size_t n,
 		   size_t *idx, size_t *ends);
 
