@@ -220,7 +220,13 @@ static const struct conf_key conf_keys[] = {
 	 F(limit_local_percent),
 	 "fail mode local: each limit scaled to this share, in memory"},
 	{"limit_txn_ttl", CONF_TIME, "1h", 60, 7 * 86400, F(limit_txn_ttl),
-	 "how long reservations and counted queue ids are remembered"},
+	 "how long finished transactions and counted queue ids are remembered"},
+	{"limit_lease_time", CONF_TIME, "6m", 1, 86400, F(limit_lease_time),
+	 "a reservation of a transaction that does not finish is given back "
+	 "after this"},
+	{"limit_commit_wait", CONF_TIME, "10s", 0, 250, F(limit_commit_wait),
+	 "how long the end of a message waits to count it when Redis did not "
+	 "answer its commit"},
 	{"limit_tempfail_reply", CONF_STRING,
 	 "451 4.7.1 $limit quota exceeded for $subject, retry in $retry s",
 	 0, 0, F(limit_tempfail_reply), "reply when a limit is reached"},

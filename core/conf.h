@@ -140,6 +140,8 @@ struct conf {
 	int limit_fail_mode;		/* enum conf_fail_mode */
 	unsigned long limit_local_percent;
 	unsigned long limit_txn_ttl;	/* seconds */
+	unsigned long limit_lease_time;	/* seconds */
+	unsigned long limit_commit_wait;	/* seconds */
 	char *limit_tempfail_reply;
 	char *limit_reject_reply;
 	char *limit_unavailable_reply;

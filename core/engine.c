@@ -402,17 +402,22 @@ engine_limit(const struct generation *cfg, struct txn *t, struct limit_req *r,
 					(t1.tv_nsec - t0.tv_nsec) / 1000));
 	engine_limit_note(t, &res);
 	limit_verdict(cfg->limits, &res, v);
+	/* a reservation may exist even when Redis did not answer: the end of
+	 * the transaction gives it back */
+	if (r->op == LIMIT_RESERVE && (o == LIMIT_OK || res.maybe_held))
+		t->limits_reserved = true;
 	/* a refusal may put the subject in the penalty box; usage may pass
 	 * a quota warning */
-	if (r->op != LIMIT_RELEASE && r->op != LIMIT_UNDO)
+	if (r->op != LIMIT_RELEASE && r->op != LIMIT_UNDO &&
+	    r->op != LIMIT_SETTLE)
 		abuse_limit(cfg->abuse, t, &t->abuse, &res);
 	return o;
 }
 
-/* engine_rcpt - RCPT TO: one recipient against the limits.  The milter
- * reserves (released on abort, committed at EOM); the policy service,
- * which never hears of an aborted transaction, only checks here and
- * counts at END-OF-MESSAGE */
+/* engine_rcpt - RCPT TO: one recipient against the limits.  Both front
+ * ends reserve (a lease: committed at the end of the message; released on
+ * abort by the milter, while the policy service, which never hears of an
+ * aborted transaction, lets it run out at limit_lease_time) */
 void
 engine_rcpt(const struct generation *cfg, struct txn *t, const char *rcpt,
 	    struct verdict *v)
@@ -436,7 +441,9 @@ engine_rcpt(const struct generation *cfg, struct txn *t, const char *rcpt,
 	memset(&r, 0, sizeof(r));
 	r.messages = 1;
 	r.bytes = t->size;
-	if (t->via == TXN_VIA_POLICY) {
+	if (t->id[0] == '\0') {
+		/* no transaction to hold a reservation (a policy request
+		 * without an instance): only check */
 		r.op = LIMIT_CHECK;
 		r.recipients = t->nrcpt_counted + 1;
 	} else {
@@ -449,8 +456,6 @@ engine_rcpt(const struct generation *cfg, struct txn *t, const char *rcpt,
 	if (v->action != VERDICT_CONTINUE)
 		return;
 	t->nrcpt_counted++;
-	if (r.op == LIMIT_RESERVE)
-		t->limits_reserved = true;
 	abusemsg_add_rcpt(&t->abuse, rcpt);
 }
 

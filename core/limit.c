@@ -2,6 +2,9 @@
 #include "limit.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <sys/random.h>
+#include <time.h>
 #include <ctype.h>
 #include <netinet/in.h>
 #include <stddef.h>
@@ -30,7 +33,10 @@ struct limiter {
 	struct limit_backend *fallback;	/* limit_fail_mode = local */
 	enum conf_fail_mode fail_mode;
 	unsigned local_percent;
-	uint64_t ttl_ms;
+	uint64_t ttl_ms;		/* limit_txn_ttl */
+	uint64_t lease_ms;		/* limit_lease_time */
+	uint64_t deadline_ms;		/* redis_timeout: a call's deadline */
+	uint64_t commit_wait_ms;	/* limit_commit_wait */
 	struct limit_reply tempfail;
 	struct limit_reply reject;
 	struct limit_reply unavailable;
@@ -129,6 +135,60 @@ limit_id(const char *in, bool lower, char *out, size_t size)
 		limit_digest(in, out, size);
 }
 
+/* limit_boot - this process's mark, added to every transaction id: an id
+ * another process used (same host and pid after a restart, say) never
+ * meets that process's leases or tombstones */
+static pthread_once_t limit_boot_once = PTHREAD_ONCE_INIT;
+static char limit_boot[12];
+
+/* limit_boot_init - 8 hex digits from getrandom */
+static void
+limit_boot_init(void)
+{
+	unsigned char b[4] = {0, 0, 0, 0};
+	size_t i;
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		log_warn("limits: getrandom failed; transaction ids are not "
+			 "marked with a random process id");
+	limit_boot[0] = '~';
+	for (i = 0; i < sizeof(b); i++)
+		(void)str_format(limit_boot + 1 + 2 * i,
+				 sizeof(limit_boot) - 1 - 2 * i, "%02x", b[i]);
+}
+
+/* limit_txn - a transaction id as key text, with the process's mark */
+static void
+limit_txn(const char *in, char *out, size_t size)
+{
+	size_t n;
+
+	pthread_once(&limit_boot_once, limit_boot_init);
+	limit_id(in, false, out, size - sizeof(limit_boot));
+	n = strlen(out);
+	(void)str_copy(out + n, size - n, limit_boot);
+}
+
+/* limit_rcpt_hash - a recipient as 8 hex digits (FNV-1a of its key text):
+ * enough to tell the recipients of one transaction apart ("" for none) */
+static void
+limit_rcpt_hash(const char *rcpt, char *out, size_t size)
+{
+	char id[LIMIT_ID_MAX];
+	uint32_t h = 2166136261u;
+	const char *p;
+
+	out[0] = '\0';
+	if (rcpt == NULL || rcpt[0] == '\0')
+		return;
+	limit_id(rcpt, true, id, sizeof(id));
+	for (p = id; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 16777619u;
+	}
+	(void)str_format(out, size, "%08x", (unsigned)h);
+}
+
 /* limit_reply_parse - "NNN N.N.N text" with known $variables */
 static int
 limit_reply_parse(const struct conf *c, const char *key, const char *v,
@@ -196,6 +256,10 @@ limit_new(const struct conf *c, const struct limit_opts *o,
 	l->fail_mode = (enum conf_fail_mode)c->limit_fail_mode;
 	l->local_percent = (unsigned)c->limit_local_percent;
 	l->ttl_ms = (uint64_t)c->limit_txn_ttl * 1000;
+	l->lease_ms = (uint64_t)c->limit_lease_time * 1000;
+	l->commit_wait_ms = (uint64_t)c->limit_commit_wait * 1000;
+	l->deadline_ms = c->limit_backend == CONF_LIMIT_REDIS
+				 ? c->redis_timeout : 0;
 	if (o != NULL) {
 		l->now_ms = o->now_ms;
 		l->now_arg = o->now_arg;
@@ -492,6 +556,45 @@ limit_fill(const struct limit_call *c, const struct limit_answer *a,
 	res->over = res->outcome == LIMIT_OVER ? limit_pick_over(res) : -1;
 }
 
+/* limit_wall_ms - the real time, ms since the epoch */
+static uint64_t
+limit_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* limit_mono_ms - a monotonic clock in ms, for waits */
+static uint64_t
+limit_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* limit_now - the limiter's clock (the test's, or the real one) */
+static uint64_t
+limit_now(const struct limiter *l)
+{
+	return l->now_ms ? l->now_ms(l->now_arg) : limit_wall_ms();
+}
+
+/* limit_deadline - when the call must have run (redis_timeout from now,
+ * the time this client stops waiting): later, it changes nothing */
+static void
+limit_deadline(const struct limiter *l, struct limit_call *c)
+{
+	if (l->deadline_ms == 0)
+		c->deadline_ms = 0;
+	else
+		c->deadline_ms = (c->now_ms ? c->now_ms : limit_wall_ms()) +
+				 l->deadline_ms;
+}
+
 /* limit_call_init - the op, ids and units of a request */
 static void
 limit_call_init(const struct limiter *l, const struct limit_req *r,
@@ -501,9 +604,11 @@ limit_call_init(const struct limiter *l, const struct limit_req *r,
 	c->op = r->op;
 	c->now_ms = l->now_ms ? l->now_ms(l->now_arg) : 0;
 	c->ttl_ms = l->ttl_ms;
-	limit_id(r->txn_id, false, c->txn, sizeof(c->txn));
+	c->lease_ms = l->lease_ms;
+	limit_deadline(l, c);
+	limit_txn(r->txn_id, c->txn, sizeof(c->txn));
 	limit_id(r->qid, false, c->qid, sizeof(c->qid));
-	limit_id(r->rcpt, true, c->rcpt, sizeof(c->rcpt));
+	limit_rcpt_hash(r->rcpt, c->rcpt, sizeof(c->rcpt));
 	c->units[0] = r->messages;
 	c->units[1] = r->recipients;
 	c->units[2] = r->bytes;
@@ -522,6 +627,8 @@ limit_prepare(struct limiter *l, const struct limit_req *r,
 	res->local = false;
 	res->duplicate = false;
 	res->stale = false;
+	res->unsettled = false;
+	res->maybe_held = false;
 	res->error[0] = '\0';
 	limit_call_init(l, r, c);
 	limit_subjects(l, r, c);
@@ -533,34 +640,178 @@ limit_prepare(struct limiter *l, const struct limit_req *r,
 	return c->nsubjects;
 }
 
-/* limit_finish - the result of a call: the store's answer, or (a NULL) the
- * store failed, why, and limit_fail_mode applies */
-enum limit_outcome
-limit_finish(struct limiter *l, struct limit_call *c,
-	     const struct limit_answer *a, const char *why,
-	     struct limit_result *res)
+/* A deferred write of a limit call: the call with its own copy of the
+ * limits (the limiter may go with its generation before it is done). */
+struct limit_job {
+	struct limit_call c;
+	struct limit_def defs[LIMIT_HITS_MAX];
+	uint64_t deadline_ms;	/* redis_timeout, for each attempt */
+};
+
+/* limit_job_run - store_job_fn: the call again, with a fresh deadline */
+static int
+limit_job_run(struct store *st, void *arg, struct err *e)
+{
+	struct limit_job *j = arg;
+	struct limit_answer a;
+
+	j->c.deadline_ms = (j->c.now_ms ? j->c.now_ms : limit_wall_ms()) +
+			   j->deadline_ms;
+	if (limit_redis_call(st, &j->c, &a, e) < 0)
+		return -1;
+	if (a.code == LIMIT_CODE_LATE) {
+		err_set(e, "Redis ran it after its deadline");
+		return -1;
+	}
+	return 0;
+}
+
+/* limit_defer - run op for this call later, when Redis answers: SETTLE
+ * (count a message that was accepted) or RELEASE (give a lease back) */
+static void
+limit_defer(struct limiter *l, const struct limit_call *c, enum limit_op op)
+{
+	struct limit_job *j;
+	size_t n = 0;
+	size_t i;
+
+	if (!store_is_redis(l->st))
+		return;
+	j = xcalloc(1, sizeof(*j));
+	j->c = *c;
+	j->c.op = op;
+	j->c.now_ms = c->now_ms;
+	j->deadline_ms = l->deadline_ms;
+	for (i = 0; i < c->nsubjects; i++) {
+		memcpy(&j->defs[n], c->subjects[i].defs,
+		       c->subjects[i].ndefs * sizeof(j->defs[0]));
+		j->c.subjects[i].defs = &j->defs[n];
+		n += c->subjects[i].ndefs;
+	}
+	/* a count matters as long as the tombstones fence it; a lease is
+	 * gone by itself at its deadline */
+	if (!store_defer(l->st, limit_job_run, free, j,
+			 op == LIMIT_SETTLE ? l->ttl_ms : l->lease_ms,
+			 op == LIMIT_SETTLE ? "a limit count (a message "
+			 "accepted while Redis did not answer)"
+			 : "the release of a reservation")) {
+		log_warn("limits: deferred writes queue full: %s lost",
+			 op == LIMIT_SETTLE ? "a message's count"
+					    : "a reservation's release");
+		free(j);
+	}
+}
+
+/* limit_settle_now - count a message whose COMMIT got no answer before
+ * the MTA hears of it: SETTLE again and again for limit_commit_wait
+ * (each try with its own deadline: a late one changes nothing); -1 when
+ * Redis did not answer meanwhile */
+static int
+limit_settle_now(struct limiter *l, const struct limit_call *c)
+{
+	struct timespec pause = {0, 100000000};
+	uint64_t until = limit_mono_ms() + l->commit_wait_ms;
+	struct limit_answer a;
+	struct limit_call s = *c;
+	struct err e;
+
+	s.op = LIMIT_SETTLE;
+	while (limit_mono_ms() < until) {
+		(void)nanosleep(&pause, NULL);
+		limit_deadline(l, &s);
+		if (l->store->decide(l->store, &s, &a, &e) == 0 &&
+		    a.code != LIMIT_CODE_LATE) {
+			store_note(l->st, true, NULL);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* limit_fail - the store did not answer (why); maybe_ran: the call may run
+ * there all the same.  A COMMIT that may have counted is accepted, its
+ * count made sure of later (never refused and counted); a lease that may
+ * exist is given back later (and ends by itself at its deadline);
+ * otherwise limit_fail_mode applies */
+static enum limit_outcome
+limit_fail(struct limiter *l, struct limit_call *c, bool maybe_ran,
+	   const char *why, struct limit_result *res)
 {
 	struct limit_def scaled[LIMIT_HITS_MAX];
 	struct limit_answer la;
 	struct err e;
 
-	if (a != NULL) {
-		store_note(l->st, true, NULL);
-		limit_fill(c, a, res);
-		return res->outcome;
-	}
 	store_note(l->st, false, why);
 	(void)str_copy(res->error, sizeof(res->error), why);
+	if (c->op == LIMIT_COMMIT && maybe_ran) {
+		/* counted now if Redis comes back soon, else later */
+		uint64_t t0 = limit_mono_ms();
+		char id[LOG_SAFE_MAX];
+
+		log_safe(id, sizeof(id), c->txn, strlen(c->txn));
+		if (limit_settle_now(l, c) < 0) {
+			limit_defer(l, c, LIMIT_SETTLE);
+			res->unsettled = true;
+			log_warn("limits: txn %s: the commit got no answer (%s); "
+				 "the message is accepted and counted when "
+				 "Redis answers", id, why);
+		} else {
+			log_info("limits: txn %s: the commit got no answer "
+				 "(%s); counted after %llu ms", id, why,
+				 (unsigned long long)(limit_mono_ms() - t0));
+		}
+		res->outcome = LIMIT_OK;
+		return LIMIT_OK;
+	}
+	if (c->op == LIMIT_RESERVE)
+		res->maybe_held = maybe_ran;
+	if (c->op == LIMIT_RELEASE)
+		limit_defer(l, c, LIMIT_RELEASE);
 	if (l->fail_mode == CONF_FAIL_LOCAL && l->fallback != NULL) {
+		struct limit_call orig = *c;
+
 		limit_scaled(l, c, scaled);
 		if (l->fallback->decide(l->fallback, c, &la, &e) == 0) {
 			limit_fill(c, &la, res);
 			res->local = true;
+			/* a message let through here counts in Redis too,
+			 * once it answers: the quota stays right after */
+			if (c->op == LIMIT_COMMIT && res->outcome == LIMIT_OK &&
+			    !res->duplicate && !res->stale)
+				limit_defer(l, &orig, LIMIT_SETTLE);
+			else if (c->op == LIMIT_COMMIT)
+				limit_defer(l, &orig, LIMIT_RELEASE);
 			return res->outcome;
 		}
+		*c = orig;
 	}
+	/* a commit let through unchecked (accept) counts once Redis answers;
+	 * a refused one gives its lease back */
+	if (c->op == LIMIT_COMMIT)
+		limit_defer(l, c, l->fail_mode == CONF_FAIL_ACCEPT
+				  ? LIMIT_SETTLE : LIMIT_RELEASE);
 	res->outcome = LIMIT_UNAVAILABLE;
 	return LIMIT_UNAVAILABLE;
+}
+
+/* limit_finish - the result of a call: the store's answer, or (a NULL) the
+ * store failed, why, and limit_fail_mode applies (see limit_fail; an
+ * asynchronous caller cannot tell whether a failed call may have run, so
+ * it is taken to) */
+enum limit_outcome
+limit_finish(struct limiter *l, struct limit_call *c,
+	     const struct limit_answer *a, const char *why,
+	     struct limit_result *res)
+{
+	if (a == NULL)
+		return limit_fail(l, c, true, why, res);
+	if (a->code == LIMIT_CODE_LATE)
+		return limit_fail(l, c, false, "Redis ran the call after its "
+				  "deadline (it was too slow; nothing done)",
+				  res);
+	store_note(l->st, true, NULL);
+	limit_fill(c, a, res);
+	return res->outcome;
 }
 
 /* limit_decide - one decision over every limit of the request */
@@ -576,7 +827,7 @@ limit_decide(struct limiter *l, const struct limit_req *r,
 		return LIMIT_OK;
 	if (l->store->decide(l->store, &c, &a, &e) == 0)
 		return limit_finish(l, &c, &a, NULL, res);
-	return limit_finish(l, &c, NULL, e.text, res);
+	return limit_fail(l, &c, a.maybe_ran, e.text, res);
 }
 
 /* limit_key_prefix - redis_key_prefix, for limit_redis_args() */
@@ -726,12 +977,23 @@ limit_result_log(const struct limit_result *res, char *buf, size_t size)
 				 h->name, res->subjects[h->subject]);
 		o = strlen(buf);
 	}
-	if (res->local && o + 1 < size)
+	if (res->unsettled && o + 1 < size)
+		(void)str_format(buf + o, size - o, "%slimits=unsettled "
+				 "limit_store=\"%s\"", o ? " " : "", res->error);
+	else if (res->local && o + 1 < size)
 		(void)str_format(buf + o, size - o, "%slimits=local",
 				 o ? " " : "");
 	else if (res->outcome == LIMIT_UNAVAILABLE && o + 1 < size)
 		(void)str_format(buf + o, size - o, "%slimit_store=\"%s\"",
 				 o ? " " : "", res->error);
+}
+
+/* limit_flush - wait until the deferred writes queued so far are done
+ * (tests, shutdown); -1 after timeout_ms */
+int
+limit_flush(struct limiter *l, unsigned long timeout_ms)
+{
+	return store_flush(l->st, timeout_ms);
 }
 
 /* limit_probe - can the store answer now? */
@@ -939,7 +1201,9 @@ limit_override_set(struct limiter *l, const char *subject, const char *name,
 		err_set(e, "%s: %s", name, de.text);
 		return -1;
 	}
-	return l->store->override_set(l->store, key, &nd, ttl_ms, e);
+	return l->store->override_set(l->store, key, &nd,
+				      ttl_ms ? limit_now(l) + ttl_ms : 0, ttl_ms,
+				      e);
 }
 
 /* limit_override_clear - back to the plan's values */

@@ -22,34 +22,54 @@
  * earlier ones (each subject's own step is atomic; see limit_redis.h).
  *
  * How the front ends count a message (txn_id: unique per SMTP
- * transaction; rcpt: the recipient address; qid: the MTA queue id):
+ * transaction, marked with this process's random id so no other process
+ * ever meets it; rcpt: the recipient address; qid: the MTA queue id):
  *
- *   milter  RCPT   LIMIT_RESERVE  messages=1 recipients=1 bytes=SIZE= or 0
- *                  (idempotent per txn_id + rcpt; the first reservation of
- *                  a transaction also takes the message and the bytes)
- *           a recipient refused later by another check: LIMIT_UNDO rcpt
- *           EOM    LIMIT_COMMIT   messages=1 recipients=accepted
- *                  bytes=actual size qid=queue id: the reservation becomes
- *                  final, corrected to the actual counts; counted once per
- *                  qid (a second COMMIT of that qid, e.g. by the policy
- *                  service, only drops its own reservation: duplicate)
- *           RSET, abort, a later reject of the message: LIMIT_RELEASE
- *   policy  RCPT   LIMIT_CHECK    messages=1 recipients=recipients so far
- *                  including this one, bytes=size (nothing is consumed:
- *                  the policy service never hears of aborted transactions)
- *           END-OF-MESSAGE LIMIT_COMMIT (as above; txn_id = instance)
+ *   RCPT   LIMIT_RESERVE  messages=1 recipients=1 bytes=SIZE= or 0
+ *          (milter and policy service alike)
+ *   end    LIMIT_COMMIT   messages=1 recipients=accepted bytes=actual size
+ *          qid=queue id
+ *   RSET, abort, a later reject of the message (milter): LIMIT_RELEASE
  *
- * A COMMIT refused (over a limit, e.g. bytes known only now) consumes
- * nothing and releases the transaction's reservation itself.  A RESERVE
- * or UNDO for a transaction already released or committed does nothing
- * (result.stale): a command that timed out and ran late cannot count a
- * message twice.  Counts may still run high by one message per COMMIT
- * that timed out yet ran later (RELIABILITY R4), never low.
+ * A reservation is a lease: it counts against every limit only while its
+ * transaction is alive, and never goes into a bucket.  Each RESERVE of a
+ * transaction renews it for limit_lease_time; a transaction that can no
+ * longer finish (filter killed, client gone, the policy service never
+ * told) stops counting then, by itself.  A recipient is reserved once per
+ * transaction (a repeat, e.g. the policy client retrying, adds nothing);
+ * the first recipient also takes the message and the bytes.  A COMMIT
+ * turns the transaction into the final counts, checked against every
+ * limit with the others' leases (bytes may be known only now): refused,
+ * it counts nothing and gives the lease back; accepted, it is counted
+ * once per qid (a second COMMIT of that qid, e.g. by the policy service
+ * for the same message, only drops its own lease: duplicate) and once per
+ * transaction.
+ *
+ * Late commands: every call carries a deadline (redis_timeout after it
+ * was sent: when this side stops waiting); one that the store runs later
+ * does nothing (LIMIT_CODE_LATE), whatever it was.  A finished
+ * transaction leaves a tombstone for limit_txn_ttl: a RESERVE or UNDO of
+ * it, or a COMMIT of a released one, changes nothing (result.stale).
+ *
+ * When the store does not answer: a RESERVE that may have run sets
+ * result.maybe_held, so the front end still releases at the end; a
+ * RELEASE that could not be sent is retried in the background (store.h
+ * store_defer) until the lease would have ended anyway; a COMMIT that
+ * may have run (timeout, lost connection) is never refused - limit.c
+ * tries again (LIMIT_SETTLE, fenced the same way) for limit_commit_wait
+ * and answers once the message is counted, or accepts it and counts it
+ * in the background as soon as Redis answers (result.unsettled); a COMMIT
+ * that surely did not run follows limit_fail_mode, and its lease is given
+ * back in the background.  A message is never refused and counted, and
+ * never counted twice.
  *
  * limit_decide() returns LIMIT_OK, LIMIT_OVER or LIMIT_UNAVAILABLE (the
  * store could not answer in time).  With limit_fail_mode = local an
  * unavailable store is replaced by an in-memory limiter whose limits are
- * limit_local_percent of the configured ones (result.local is set).
+ * limit_local_percent of the configured ones (result.local is set); every
+ * message it lets through is counted in Redis too once Redis answers
+ * (LIMIT_SETTLE in the background), as is one let through unchecked
+ * with limit_fail_mode = accept.
  * limit_verdict() turns any result into the struct verdict the front
  * ends send, so the milter and the policy service agree on codes and
  * text.  Backend choice, fail mode and the change of the store's state
@@ -78,7 +98,8 @@
 #define LIMIT_SUBJECTS_MAX 3	/* account, client address, network */
 #define LIMIT_HITS_MAX (LIMIT_SUBJECTS_MAX * LIMIT_PLAN_MAX)
 #define LIMIT_SUBJECT_MAX 320	/* "kind:value", escaped */
-#define LIMIT_ID_MAX 160	/* txn id, queue id, recipient, escaped */
+#define LIMIT_ID_MAX 160	/* txn id, queue id, escaped */
+#define LIMIT_RCPT_HASH 8	/* hex digits of a recipient's hash */
 
 enum limit_op {
 	LIMIT_CHECK,	/* would these units fit?  nothing changes */
@@ -86,6 +107,9 @@ enum limit_op {
 	LIMIT_UNDO,	/* give back what one recipient's RESERVE took */
 	LIMIT_COMMIT,	/* the message is sent: final counts, once per qid */
 	LIMIT_RELEASE,	/* the transaction ended without a message */
+	LIMIT_SETTLE,	/* a message accepted while its COMMIT's answer was
+			 * lost (or decided locally): count it now, once,
+			 * whatever the limits say (limit.c's settler) */
 };
 
 enum limit_outcome {
@@ -138,6 +162,9 @@ struct limit_result {
 	bool local;		/* answered by the in-memory fallback */
 	bool duplicate;		/* COMMIT: this qid was counted before */
 	bool stale;		/* the transaction was already finished */
+	bool unsettled;		/* COMMIT: accepted, the count settles later */
+	bool maybe_held;	/* RESERVE unavailable, yet a reservation may
+				 * exist: release it when the transaction ends */
 	char error[ERR_TEXT_MAX]; /* UNAVAILABLE: why (no secrets) */
 };
 
@@ -163,6 +190,7 @@ void limit_result_log(const struct limit_result *res, char *buf,
 		      size_t size);
 const char *limit_outcome_name(enum limit_outcome o);
 int limit_probe(struct limiter *l, struct err *e);
+int limit_flush(struct limiter *l, unsigned long timeout_ms);
 void limit_summary(const struct limiter *l, char *buf, size_t size);
 
 /*
@@ -211,10 +239,13 @@ struct limit_call_subject {
 struct limit_call {
 	enum limit_op op;
 	uint64_t now_ms;	/* 0: the store's own clock */
-	uint64_t ttl_ms;	/* reservations and qid markers */
+	uint64_t deadline_ms;	/* 0: none; run later than this (the store's
+				 * clock), the call does nothing: LATE */
+	uint64_t lease_ms;	/* how long a reservation counts unrenewed */
+	uint64_t ttl_ms;	/* tombstones and qid markers */
 	char txn[LIMIT_ID_MAX];
-	char qid[LIMIT_ID_MAX];
-	char rcpt[LIMIT_ID_MAX];
+	char qid[LIMIT_ID_MAX];	/* "": none */
+	char rcpt[LIMIT_RCPT_HASH + 1];	/* the recipient's hash; "": none */
 	uint64_t units[3];	/* messages, recipients, bytes */
 	size_t nsubjects;
 	struct limit_call_subject subjects[LIMIT_SUBJECTS_MAX];
@@ -226,6 +257,7 @@ enum limit_code {
 	LIMIT_CODE_OVER = 1,
 	LIMIT_CODE_DUPLICATE = 2,	/* COMMIT of a counted qid */
 	LIMIT_CODE_STALE = 3,		/* the transaction is finished */
+	LIMIT_CODE_LATE = 4,		/* past the deadline: nothing done */
 };
 
 struct limit_row {
@@ -239,6 +271,7 @@ struct limit_row {
 
 struct limit_answer {
 	enum limit_code code;
+	bool maybe_ran;		/* failed, yet the call may run in the store */
 	size_t nrows;
 	struct limit_row rows[LIMIT_HITS_MAX];
 };
@@ -258,8 +291,8 @@ struct limit_backend {
 		     const struct limit_def *defs, size_t ndefs,
 		     const char *name, struct err *e);
 	int (*override_set)(struct limit_backend *b, const char *subject,
-			    const struct limit_def *d, uint64_t ttl_ms,
-			    struct err *e);
+			    const struct limit_def *d, uint64_t until_ms,
+			    uint64_t ttl_ms, struct err *e);
 	int (*override_clear)(struct limit_backend *b, const char *subject,
 			      const struct limit_def *defs, size_t ndefs,
 			      const char *name, struct err *e);
@@ -300,6 +333,8 @@ void limit_mem_clear(enum limit_mem_store which);
 struct store;
 int limit_redis_new(struct store *st, struct limit_backend **out,
 		    struct err *e);
+int limit_redis_call(struct store *st, const struct limit_call *c,
+		     struct limit_answer *a, struct err *e);
 int limit_escape(const char *in, bool lower, char *out, size_t size);
 /* Subject keys and client networks exactly as the limits name them (for
  * abuse.c, whose blocks and penalty box use the same subjects):

@@ -3,12 +3,14 @@
  * limit_mem - the in-process backend of limit.h: the same counting as the
  * Lua script of limit_redis.c, in C, for one node.
  *
- * State, as in Redis, per subject S and limit NAME: a bucket (level s in
- * units * tu, time t of the last drain, tu = period / quantum); per subject
- * and transaction: the units reserved, per recipient and in all, and the
- * state (open, committed, released); per subject and queue id: a "counted"
- * marker; per subject and limit name: an override.  Each entry expires
- * like its Redis key: a bucket when it would be empty, reservations and
+ * State, as in Redis, per subject S: per limit NAME a bucket (level s in
+ * units * tu, time t of the last drain, tu = period / quantum) and maybe
+ * an override (amount, period, quantum, until when); the open leases of
+ * the transactions that reserved (txn id, deadline, units, and for the
+ * first subject of a call the hashes of its recipients); per transaction
+ * a tombstone once it is finished (committed 'c' or released 'x'); per
+ * queue id a "counted" marker.  Each entry expires like its Redis key: a
+ * bucket when it would be empty, a lease at its deadline, tombstones and
  * markers after the call's ttl.
  *
  * One mutex per store guards everything: a decision is a few hash lookups.
@@ -31,14 +33,18 @@
 
 enum mem_type {
 	MEM_BUCKET,
-	MEM_TXN,
+	MEM_LEASES,
+	MEM_TOMB,
 	MEM_MARK,
 	MEM_OVERRIDE,
 };
 
-struct mem_rcpt {
-	char *id;
-	uint64_t units[3];
+/* One transaction's reservation on one subject. */
+struct mem_lease {
+	char *txn;
+	uint64_t deadline;	/* ms; it counts until then */
+	uint64_t u[3];		/* messages, recipients, bytes */
+	char *hashes;		/* " h1 h2": its recipients (first subject) */
 };
 
 /* One entry's value (util/memtab holds the key and the expiry). */
@@ -48,11 +54,11 @@ struct mem_entry {
 	uint64_t s;
 	uint64_t t;
 	uint64_t tu;
-	/* transaction */
-	char st;		/* 0 open, 'c' committed, 'x' released */
-	uint64_t held[3];	/* units reserved: messages, rcpts, bytes */
-	struct mem_rcpt *rcpts;
-	size_t nrcpts;
+	/* a subject's leases */
+	struct mem_lease *leases;
+	size_t nleases;
+	/* tombstone */
+	char st;		/* 'c' committed, 'x' released */
 	/* override */
 	uint64_t amount;
 	uint64_t period;
@@ -109,11 +115,13 @@ mem_entry_free(void *p)
 	struct mem_entry *en = p;
 	size_t i;
 
-	for (i = 0; i < en->nrcpts; i++)
-		free(en->rcpts[i].id);
-	free(en->rcpts);
-	en->rcpts = NULL;
-	en->nrcpts = 0;
+	for (i = 0; i < en->nleases; i++) {
+		free(en->leases[i].txn);
+		free(en->leases[i].hashes);
+	}
+	free(en->leases);
+	en->leases = NULL;
+	en->nleases = 0;
 }
 
 /* mem_tab - the store's table, made at first use (st->lock held) */
@@ -171,7 +179,8 @@ struct mem_lim {
 	uint64_t tu;
 	uint64_t s;
 	uint64_t t;
-	uint64_t n;		/* units this call adds (or gives back) */
+	uint64_t n;		/* units this call adds */
+	uint64_t retry;		/* refused: ms until they would fit */
 	enum limit_state state;
 };
 
@@ -293,23 +302,23 @@ lim_store(struct mem_store *st, struct mem_lim *l, uint64_t now)
 	return 0;
 }
 
-/* lim_row - the answer row for one limit */
+/* lim_row - the answer row for one limit: used is what counts against
+ * it, the bucket plus the open leases (per message: the recipients) */
 static void
-lim_row(const struct mem_lim *l, uint64_t held_rcpts, uint64_t now,
+lim_row(const struct mem_lim *l, uint64_t pm, uint64_t leased, uint64_t now,
 	struct limit_row *row)
 {
 	row->state = l->state;
 	row->amount = l->amount;
 	row->period_ms = l->period;
 	if (l->def->counter == LIMIT_PER_MESSAGE) {
-		row->used = held_rcpts;
+		row->used = pm;
 		row->retry_ms = 0;
 		row->reset_ms = 0;
 		return;
 	}
-	row->used = l->tu ? ceil_div(l->s, l->tu) : 0;
-	row->retry_ms = l->state != LIMIT_STATE_OK ? lim_retry(l, l->n, now)
-						   : 0;
+	row->used = sat_add(l->tu ? ceil_div(l->s, l->tu) : 0, leased);
+	row->retry_ms = l->state != LIMIT_STATE_OK ? l->retry : 0;
 	row->reset_ms = lim_reset(l, now);
 }
 
@@ -331,151 +340,14 @@ lim_units(const struct limit_def *d, const uint64_t u[3])
 
 /* --- a whole call ------------------------------------------------------ */
 
+/* What one subject brings to a call. */
 struct mem_subj {
-	struct mem_entry *txn;		/* NULL when none yet */
-	char tkey[LIMIT_SUBJECT_MAX + LIMIT_ID_MAX + 4];
-	char qkey[LIMIT_SUBJECT_MAX + LIMIT_ID_MAX + 4];
-	uint64_t held[3];		/* reserved units (0 when closed) */
-	char st;
-	struct mem_rcpt *rec;		/* this recipient's reservation */
-	uint64_t add[3];		/* units to add (consume) */
-	uint64_t sub[3];		/* units to give back */
-	uint64_t pm;			/* recipients of the message, caps */
-	bool stale;
-	bool dup;
+	char lkey[LIMIT_SUBJECT_MAX + 4];	/* its leases' entry */
+	struct mem_entry *ls;			/* NULL: no lease */
+	uint64_t sum[3];			/* every open lease */
+	struct mem_lease *own;			/* this transaction's */
+	uint64_t held[3];			/* own's units (0: none) */
 };
-
-/* txn_find_rcpt - the reservation of one recipient */
-static struct mem_rcpt *
-txn_find_rcpt(struct mem_entry *t, const char *id)
-{
-	size_t i;
-
-	if (t == NULL)
-		return NULL;
-	for (i = 0; i < t->nrcpts; i++)
-		if (strcmp(t->rcpts[i].id, id) == 0)
-			return &t->rcpts[i];
-	return NULL;
-}
-
-/* subj_plan - what this op adds and gives back for one subject */
-static void
-subj_plan(const struct limit_call *c, struct mem_subj *s)
-{
-	size_t i;
-
-	if (s->txn != NULL) {
-		s->st = s->txn->st;
-		if (s->st == 0)
-			memcpy(s->held, s->txn->held, sizeof(s->held));
-	}
-	s->pm = s->held[1];
-	switch (c->op) {
-	case LIMIT_CHECK:
-		memcpy(s->add, c->units, sizeof(s->add));
-		s->pm = c->units[1];
-		break;
-	case LIMIT_RESERVE:
-		if (s->st != 0) {
-			s->stale = true;
-			break;
-		}
-		s->rec = txn_find_rcpt(s->txn, c->rcpt);
-		if (s->rec != NULL)
-			break;	/* reserved before: nothing more */
-		s->add[0] = s->held[0] ? 0 : c->units[0];
-		s->add[1] = c->units[1];
-		s->add[2] = s->held[2] ? 0 : c->units[2];
-		s->pm = s->held[1] + s->add[1];
-		break;
-	case LIMIT_UNDO:
-		if (s->st != 0) {
-			s->stale = true;
-			break;
-		}
-		s->rec = txn_find_rcpt(s->txn, c->rcpt);
-		if (s->rec != NULL)
-			memcpy(s->sub, s->rec->units, sizeof(s->sub));
-		s->pm = s->held[1] - s->sub[1];
-		break;
-	case LIMIT_COMMIT:
-		if (s->dup || s->st == 'c') {
-			s->dup = true;
-			memcpy(s->sub, s->held, sizeof(s->sub));
-			break;
-		}
-		for (i = 0; i < 3; i++) {
-			if (c->units[i] > s->held[i])
-				s->add[i] = c->units[i] - s->held[i];
-			else
-				s->sub[i] = s->held[i] - c->units[i];
-		}
-		s->pm = c->units[1];
-		break;
-	case LIMIT_RELEASE:
-		memcpy(s->sub, s->held, sizeof(s->sub));
-		break;
-	}
-}
-
-/* subj_finish - record the op in the subject's transaction and marker */
-static int
-subj_finish(struct mem_store *st, const struct limit_call *c,
-	    struct mem_subj *s, bool refused, uint64_t now)
-{
-	struct mem_entry *t;
-	struct mem_entry *q;
-	size_t i;
-
-	if (s->stale)
-		return 0;
-	switch (c->op) {
-	case LIMIT_CHECK:
-		return 0;
-	case LIMIT_RESERVE:
-		if (refused || s->rec != NULL)
-			return 0;
-		t = mem_put(st, s->tkey, MEM_TXN, now);
-		if (t == NULL)
-			return -1;
-		t->rcpts = xreallocarray(t->rcpts, t->nrcpts + 1,
-					 sizeof(*t->rcpts));
-		t->rcpts[t->nrcpts].id = xstrdup(c->rcpt);
-		memcpy(t->rcpts[t->nrcpts].units, s->add, sizeof(s->add));
-		t->nrcpts++;
-		for (i = 0; i < 3; i++)
-			t->held[i] += s->add[i];
-		mem_expire(st, t, now + c->ttl_ms);
-		return 0;
-	case LIMIT_UNDO:
-		if (s->rec == NULL)
-			return 0;
-		t = s->txn;
-		for (i = 0; i < 3; i++)
-			t->held[i] -= s->rec->units[i];
-		free(s->rec->id);
-		*s->rec = t->rcpts[--t->nrcpts];
-		return 0;
-	case LIMIT_COMMIT:
-	case LIMIT_RELEASE:
-		t = mem_put(st, s->tkey, MEM_TXN, now);
-		if (t == NULL)
-			return -1;
-		if (t->st == 0)
-			t->st = (c->op == LIMIT_COMMIT && !refused) ? 'c' : 'x';
-		memset(t->held, 0, sizeof(t->held));
-		mem_expire(st, t, now + c->ttl_ms);
-		if (c->op == LIMIT_COMMIT && !refused && !s->dup) {
-			q = mem_put(st, s->qkey, MEM_MARK, now);
-			if (q == NULL)
-				return -1;
-			mem_expire(st, q, now + c->ttl_ms);
-		}
-		return 0;
-	}
-	return 0;
-}
 
 /* mem_now - the call's clock, or the real one */
 static uint64_t
@@ -489,7 +361,247 @@ mem_now(const struct limit_call *c)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* mem_decide - one call, all subjects, under the store's lock */
+/* lease_drop - remove lease i of a subject's entry */
+static void
+lease_drop(struct mem_entry *ls, size_t i)
+{
+	free(ls->leases[i].txn);
+	free(ls->leases[i].hashes);
+	ls->leases[i] = ls->leases[--ls->nleases];
+}
+
+/* subj_load - a subject's open leases (expired ones swept) and this
+ * transaction's among them */
+static void
+subj_load(struct mem_store *st, const char *subject, const char *txn,
+	  uint64_t now, struct mem_subj *s)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	(void)str_format(s->lkey, sizeof(s->lkey), "R%s", subject);
+	s->ls = mem_get(st, s->lkey, now);
+	for (i = 0; s->ls != NULL && i < s->ls->nleases;) {
+		struct mem_lease *l = &s->ls->leases[i];
+
+		if (l->deadline <= now) {	/* its transaction is gone */
+			lease_drop(s->ls, i);
+			continue;
+		}
+		s->sum[0] += l->u[0];
+		s->sum[1] += l->u[1];
+		s->sum[2] += l->u[2];
+		i++;
+	}
+	for (i = 0; s->ls != NULL && i < s->ls->nleases; i++) {
+		if (strcmp(s->ls->leases[i].txn, txn) == 0) {
+			s->own = &s->ls->leases[i];
+			memcpy(s->held, s->own->u, sizeof(s->held));
+		}
+	}
+}
+
+/* subj_keep - the leases' entry lives until its last deadline */
+static void
+subj_keep(struct mem_store *st, struct mem_subj *s)
+{
+	uint64_t last = 0;
+	size_t i;
+
+	if (s->ls == NULL)
+		return;
+	for (i = 0; i < s->ls->nleases; i++)
+		if (s->ls->leases[i].deadline > last)
+			last = s->ls->leases[i].deadline;
+	if (last == 0)
+		mem_del(st, s->lkey);
+	else
+		mem_expire(st, s->ls, last);
+}
+
+/* subj_lease - this transaction's lease after a RESERVE that added a
+ * (units), its deadline moved on; -1 when the store is full */
+static int
+subj_lease(struct mem_store *st, const struct limit_call *c,
+	   struct mem_subj *s, const uint64_t a[3], bool first, uint64_t now)
+{
+	struct mem_lease *l;
+	size_t i;
+
+	if (s->ls == NULL) {
+		s->ls = mem_put(st, s->lkey, MEM_LEASES, now);
+		if (s->ls == NULL)
+			return -1;
+	}
+	if (s->own == NULL) {
+		s->ls->leases = xreallocarray(s->ls->leases,
+					      s->ls->nleases + 1,
+					      sizeof(*s->ls->leases));
+		l = &s->ls->leases[s->ls->nleases++];
+		memset(l, 0, sizeof(*l));
+		l->txn = xstrdup(c->txn);
+		l->hashes = xstrdup("");
+		s->own = l;
+	}
+	l = s->own;
+	l->deadline = now + c->lease_ms;
+	for (i = 0; i < 3; i++)
+		l->u[i] += a[i];
+	if (first && c->rcpt[0] != '\0') {
+		size_t n = strlen(l->hashes);
+		char *h = xmalloc(n + strlen(c->rcpt) + 2);
+
+		memcpy(h, l->hashes, n);
+		h[n] = ' ';
+		memcpy(h + n + 1, c->rcpt, strlen(c->rcpt) + 1);
+		free(l->hashes);
+		l->hashes = h;
+	}
+	return 0;
+}
+
+/* hash_at - where the recipient hash is among a lease's (" h1 h2"), the
+ * blank before it; NULL when it is not there */
+static char *
+hash_at(const struct mem_subj *s, const char *rcpt)
+{
+	size_t n = strlen(rcpt);
+	char *h;
+
+	if (s->own == NULL || n == 0)
+		return NULL;
+	for (h = strstr(s->own->hashes, rcpt); h != NULL;
+	     h = strstr(h + 1, rcpt))
+		if (h > s->own->hashes && h[-1] == ' ' &&
+		    (h[n] == ' ' || h[n] == '\0'))
+			return h - 1;
+	return NULL;
+}
+
+/* has_hash - is the recipient hash among a lease's hashes? */
+static bool
+has_hash(const struct mem_subj *s, const char *rcpt)
+{
+	return hash_at(s, rcpt) != NULL;
+}
+
+/* subj_unreserve - one recipient fewer in this transaction's lease (the
+ * whole lease when it was the last) */
+static void
+subj_unreserve(struct mem_subj *s, const char *rcpt, bool first)
+{
+	char *h;
+
+	if (s->own == NULL)
+		return;
+	if (s->own->u[1] <= 1) {
+		lease_drop(s->ls, (size_t)(s->own - s->ls->leases));
+		s->own = NULL;
+		return;
+	}
+	s->own->u[1]--;
+	if (first && (h = hash_at(s, rcpt)) != NULL)
+		memmove(h, h + 1 + strlen(rcpt), strlen(h + 1 + strlen(rcpt)) + 1);
+}
+
+/* What a call does, decided from the first subject's transaction. */
+struct mem_plan {
+	uint64_t add[3];	/* units that count now */
+	uint64_t pm;		/* recipients of the message (caps) */
+	bool stale;
+	bool dup;
+	bool rep;		/* a recipient reserved before */
+	bool final;		/* the message counts in the buckets */
+	char tomb;		/* 0, 'c', 'x' */
+};
+
+/* mem_plan - what this op adds, from the state of the transaction */
+static void
+mem_plan(const struct limit_call *c, const struct mem_subj *s0,
+	 struct mem_plan *p)
+{
+	memset(p->add, 0, sizeof(p->add));
+	p->pm = s0->held[1];
+	switch (c->op) {
+	case LIMIT_CHECK:
+		memcpy(p->add, c->units, sizeof(p->add));
+		p->pm = c->units[1];
+		break;
+	case LIMIT_RESERVE:
+		if (p->tomb) {
+			p->stale = true;
+		} else if (has_hash(s0, c->rcpt)) {
+			p->rep = true;
+		} else {
+			p->add[0] = s0->held[0] ? 0 : c->units[0];
+			p->add[1] = c->units[1];
+			p->add[2] = s0->held[2] ? 0 : c->units[2];
+			p->pm = s0->held[1] + c->units[1];
+		}
+		break;
+	case LIMIT_UNDO:
+		if (p->tomb)
+			p->stale = true;
+		else if (!has_hash(s0, c->rcpt))
+			p->rep = true;
+		else
+			p->pm = s0->held[1] - 1;
+		break;
+	case LIMIT_COMMIT:
+		if (p->tomb == 'x' && !p->dup) {
+			p->stale = true;
+		} else if (!p->dup) {
+			memcpy(p->add, c->units, sizeof(p->add));
+			p->pm = c->units[1];
+		}
+		break;
+	case LIMIT_SETTLE:
+		if (!p->dup) {
+			memcpy(p->add, c->units, sizeof(p->add));
+			p->pm = c->units[1];
+		}
+		break;
+	case LIMIT_RELEASE:
+		break;
+	}
+	p->final = (c->op == LIMIT_COMMIT || c->op == LIMIT_SETTLE) &&
+		   !p->dup && !p->stale;
+}
+
+/* mem_finish_txn - the tombstone and the queue id marker of the call */
+static int
+mem_finish_txn(struct mem_store *st, const struct limit_call *c,
+	       const struct mem_plan *p, bool over, uint64_t now)
+{
+	char key[LIMIT_SUBJECT_MAX + LIMIT_ID_MAX + 4];
+	struct mem_entry *en;
+	bool made;
+
+	if (!p->final && c->op != LIMIT_RELEASE &&
+	    !(c->op == LIMIT_COMMIT && over && !p->stale))
+		return 0;
+	(void)str_format(key, sizeof(key), "T%s@%s", c->subjects[0].key,
+			 c->txn);
+	en = memtab_put(mem_tab(st), key, now, &made);
+	if (en == NULL)
+		return -1;
+	if (made || p->final) {		/* a release never hides a commit */
+		en->type = MEM_TOMB;
+		en->st = p->final ? 'c' : 'x';
+		mem_expire(st, en, now + c->ttl_ms);
+	}
+	if (p->final && c->qid[0] != '\0') {
+		(void)str_format(key, sizeof(key), "Q%s@%s",
+				 c->subjects[0].key, c->qid);
+		en = mem_put(st, key, MEM_MARK, now);
+		if (en == NULL)
+			return -1;
+		mem_expire(st, en, now + c->ttl_ms);
+	}
+	return 0;
+}
+
+/* mem_decide_locked - one call, all subjects, under the store's lock */
 static int
 mem_decide_locked(struct mem_store *st, const struct limit_call *c,
 		  struct limit_answer *a, struct err *e)
@@ -497,89 +609,119 @@ mem_decide_locked(struct mem_store *st, const struct limit_call *c,
 	struct mem_subj subj[LIMIT_SUBJECTS_MAX];
 	struct mem_lim lims[LIMIT_HITS_MAX];
 	uint64_t now = mem_now(c);
+	struct mem_plan p;
+	char key[LIMIT_SUBJECT_MAX + LIMIT_ID_MAX + 4];
+	struct mem_entry *en;
 	bool over = false;
-	bool stale = false;
-	bool dup = false;
+	bool drop;
 	size_t nl = 0;
 	size_t i;
 	size_t j;
 
-	memset(subj, 0, sizeof(subj));
+	if (c->deadline_ms != 0 && now > c->deadline_ms) {
+		a->code = LIMIT_CODE_LATE;	/* too late: nothing done */
+		return 0;
+	}
+	memset(&p, 0, sizeof(p));
+	for (i = 0; i < c->nsubjects; i++)
+		subj_load(st, c->subjects[i].key, c->txn, now, &subj[i]);
+	if (c->op != LIMIT_CHECK && subj[0].own == NULL) {
+		(void)str_format(key, sizeof(key), "T%s@%s",
+				 c->subjects[0].key, c->txn);
+		en = mem_get(st, key, now);
+		p.tomb = en != NULL ? en->st : 0;
+	}
+	if (c->op == LIMIT_COMMIT || c->op == LIMIT_SETTLE) {
+		(void)str_format(key, sizeof(key), "Q%s@%s",
+				 c->subjects[0].key, c->qid);
+		p.dup = p.tomb == 'c' ||
+			(c->qid[0] != '\0' && mem_get(st, key, now) != NULL);
+	}
+	mem_plan(c, &subj[0], &p);
+	/* every limit: drained, checked against the buckets and every open
+	 * lease (this one's too, unless it becomes final now) */
 	for (i = 0; i < c->nsubjects; i++) {
 		struct mem_subj *s = &subj[i];
-		const char *key = c->subjects[i].key;
+		uint64_t others[3];
 
-		if (str_format(s->tkey, sizeof(s->tkey), "T%s@%s", key,
-			       c->txn) < 0 ||
-		    str_format(s->qkey, sizeof(s->qkey), "Q%s@%s", key,
-			       c->qid[0] ? c->qid : c->txn) < 0) {
-			err_set(e, "memory store: key too long");
-			return -1;
-		}
-		s->txn = mem_get(st, s->tkey, now);
-		if (c->op == LIMIT_COMMIT && mem_get(st, s->qkey, now) != NULL)
-			s->dup = true;
-		subj_plan(c, s);
-		stale = stale || (i == 0 && s->stale);
-		dup = dup || s->dup;
+		for (j = 0; j < 3; j++)
+			others[j] = p.final ? s->sum[j] - s->held[j] : s->sum[j];
 		for (j = 0; j < c->subjects[i].ndefs; j++) {
 			struct mem_lim *l = &lims[nl++];
 			const struct limit_def *d = &c->subjects[i].defs[j];
+			uint64_t h;
+			bool bad;
 
-			if (lim_load(st, key, d, now, l) < 0) {
+			if (lim_load(st, c->subjects[i].key, d, now, l) < 0) {
 				err_set(e, "memory store: key too long");
 				return -1;
 			}
-			l->n = lim_units(d, s->add);
-			if (d->counter == LIMIT_PER_MESSAGE ?
-				    (s->add[1] > 0 && s->pm > l->amount) :
-				    !lim_fits(l, l->n)) {
+			l->n = lim_units(d, p.add);
+			h = lim_units(d, others);
+			if (c->op == LIMIT_SETTLE)
+				bad = false;
+			else if (d->counter == LIMIT_PER_MESSAGE)
+				bad = p.add[1] > 0 && p.pm > l->amount;
+			else
+				bad = !lim_fits(l, sat_add(l->n, h)) && l->n > 0;
+			if (bad) {
 				l->state = d->dry_run ? LIMIT_STATE_DRY_OVER
 						      : LIMIT_STATE_OVER;
 				over = over || !d->dry_run;
+				if (d->counter != LIMIT_PER_MESSAGE)
+					l->retry = lim_retry(l, sat_add(l->n, h),
+							     now);
 			}
 		}
 	}
-	/* A refused COMMIT gives the reservation back: the message is not
-	 * sent.  A refused RESERVE or CHECK changes nothing. */
+	/* apply, all or nothing: a refused commit gives its lease back */
+	if (over)
+		p.final = false;
+	drop = c->op == LIMIT_RELEASE ||
+	       (c->op == LIMIT_COMMIT && !p.stale) ||
+	       (c->op == LIMIT_SETTLE && p.dup) || p.final;
+	if (c->op == LIMIT_UNDO)
+		drop = false;
 	nl = 0;
 	for (i = 0; i < c->nsubjects; i++) {
 		struct mem_subj *s = &subj[i];
 
-		if (over && c->op == LIMIT_COMMIT) {
-			memcpy(s->sub, s->held, sizeof(s->sub));
-			memset(s->add, 0, sizeof(s->add));
-		} else if (over) {
-			memset(s->add, 0, sizeof(s->add));
-			memset(s->sub, 0, sizeof(s->sub));
+		if (drop && s->own != NULL) {
+			lease_drop(s->ls, (size_t)(s->own - s->ls->leases));
+			s->own = NULL;
+		} else if (c->op == LIMIT_RESERVE && !over && !p.stale &&
+			   !p.rep) {
+			if (subj_lease(st, c, s, p.add, i == 0, now) < 0)
+				goto full;
+		} else if (c->op == LIMIT_UNDO && !p.stale && !p.rep) {
+			subj_unreserve(s, c->rcpt, i == 0);
 		}
+		memset(s->sum, 0, sizeof(s->sum));
+		for (j = 0; s->ls != NULL && j < s->ls->nleases; j++) {
+			s->sum[0] += s->ls->leases[j].u[0];
+			s->sum[1] += s->ls->leases[j].u[1];
+			s->sum[2] += s->ls->leases[j].u[2];
+		}
+		subj_keep(st, s);
 		for (j = 0; j < c->subjects[i].ndefs; j++) {
 			struct mem_lim *l = &lims[nl++];
-			uint64_t give = lim_units(l->def, s->sub);
-			uint64_t take = lim_units(l->def, s->add);
-			bool dirty = false;
+			uint64_t take = lim_units(l->def, p.add);
 
-			if (c->op != LIMIT_CHECK && take > 0 &&
-			    l->state == LIMIT_STATE_OK) {
+			if (p.final && take > 0 &&
+			    l->def->counter != LIMIT_PER_MESSAGE) {
 				l->s = sat_add(l->s, sat_mul(take, l->tu));
-				dirty = true;
+				if (lim_store(st, l, now) < 0)
+					goto full;
 			}
-			if (give > 0) {
-				uint64_t g = sat_mul(give, l->tu);
-
-				l->s = l->s > g ? l->s - g : 0;
-				dirty = true;
-			}
-			if (dirty && lim_store(st, l, now) < 0)
-				goto full;
-			lim_row(l, s->pm, now, &a->rows[a->nrows++]);
+			lim_row(l, p.pm, lim_units(l->def, s->sum), now,
+				&a->rows[a->nrows++]);
 		}
-		if (subj_finish(st, c, s, over, now) < 0)
-			goto full;
 	}
+	if (mem_finish_txn(st, c, &p, over, now) < 0)
+		goto full;
 	a->code = over ? LIMIT_CODE_OVER
-		       : dup ? LIMIT_CODE_DUPLICATE
-			     : stale ? LIMIT_CODE_STALE : LIMIT_CODE_OK;
+		       : p.dup ? LIMIT_CODE_DUPLICATE
+			       : p.stale ? LIMIT_CODE_STALE : LIMIT_CODE_OK;
 	return 0;
 full:
 	err_set(e, "memory store full (%d entries)", MEM_MAX_ENTRIES);
@@ -624,10 +766,12 @@ mem_reset(struct limit_backend *b, const char *subject,
 	return 0;
 }
 
-/* mem_override_set - limit_backend.override_set */
+/* mem_override_set - limit_backend.override_set (until: epoch ms, 0:
+ * kept until cleared) */
 static int
 mem_override_set(struct limit_backend *b, const char *subject,
-		 const struct limit_def *d, uint64_t ttl_ms, struct err *e)
+		 const struct limit_def *d, uint64_t until_ms, uint64_t ttl_ms,
+		 struct err *e)
 {
 	struct mem_store *st = ((struct mem_backend *)b)->store;
 	char key[LIMIT_SUBJECT_MAX + LIMIT_NAME_MAX + 4];
@@ -635,6 +779,7 @@ mem_override_set(struct limit_backend *b, const char *subject,
 	struct mem_entry *ov;
 	int rc = 0;
 
+	(void)ttl_ms;
 	memset(&c, 0, sizeof(c));
 	if (str_format(key, sizeof(key), "O%s:%s", subject, d->name) < 0) {
 		err_set(e, "memory store: key too long");
@@ -649,7 +794,7 @@ mem_override_set(struct limit_backend *b, const char *subject,
 		ov->amount = d->amount;
 		ov->period = d->period_ms;
 		ov->unit = d->unit_ms;
-		mem_expire(st, ov, ttl_ms ? mem_now(&c) + ttl_ms : 0);
+		mem_expire(st, ov, until_ms);
 	}
 	pthread_mutex_unlock(&st->lock);
 	return rc;

@@ -12,23 +12,44 @@
 #include "xalloc.h"
 
 #define LR_ARENA (96 * 1024)
-#define LR_FIXED_ARGS 8		/* op now ttl rcpt m r b nsubjects */
+#define LR_FIXED_ARGS 11	/* op now deadline lease ttl rcpt m r b ns q */
 
 /*
- * The script.  KEYS: the transaction's record and its queue id marker
- * (kept under the call's first subject: every subject of a call is
- * counted together, so one record serves them all), then per subject and
- * limit its bucket and its override.  ARGV: op (C check, R reserve, U
- * undo, M commit, X release), now in ms (0: the server's TIME), ttl ms,
- * recipient, units of messages, recipients, bytes, number of subjects,
- * then per subject the number of limits and per limit: name, counter (m r
- * b p), amount, period ms, quantum ms, dry-run (0 1).  Reply: code (0 ok,
- * 1 over, 2 duplicate, 3 stale), then per limit: state (0 ok, 1 over, 2
- * dry-run over), used, amount, period ms, retry ms, reset ms.
+ * The script.  KEYS: the transaction's tombstone and the queue id's
+ * marker (under the call's first subject: the subjects of one call are
+ * counted together), then each subject's hash.  ARGV: op (C check, R
+ * reserve, U undo, M commit, X release, S settle), now in ms (0: the
+ * server's TIME), the deadline in ms (0: none), the lease time and the
+ * tombstone ttl in ms, the recipient's hash, units of messages,
+ * recipients and bytes, the number of subjects, whether there is a queue
+ * id; then per subject the number of limits N, the N limit names, the N
+ * override fields (NAME:o), the lease field (l:TXN) and "R" - in a row, so
+ * one HMGET reads them with unpack and no table is built for it - and per
+ * limit: counter (m r b p), amount, period ms, quantum ms, dry-run (0 1).
+ * Reply: code (0 ok, 1 over, 2 duplicate, 3 stale, 4 late: nothing done,
+ * no rows), then per limit: state (0 ok, 1 over, 2 dry-run over), used
+ * (the bucket plus the open leases), amount, period ms, retry ms, reset ms.
  *
- * It is the C of limit_mem.c, line for line; numbers stay integers below
- * 2^53 (limit_def_set picks the quantum so), written with %d because
- * Redis would turn a Lua number into text with only 14 digits.
+ * A subject's hash holds per limit its bucket (NAME: "USED LEVEL TIME
+ * TU") and override (NAME:o: "AMOUNT PERIOD QUANTUM UNTIL", UNTIL 0: no
+ * end), per open transaction its lease (l:TXN: "DEADLINE M R B", the
+ * first subject's followed by its recipients' hashes), and R: the units
+ * of all open leases and their first and last deadlines ("M R B FIRST
+ * LAST").  A reservation counts through its lease, never in a bucket, so
+ * a transaction that never finishes (filter killed, client gone) stops
+ * counting at its deadline: when FIRST has passed, the next call sweeps
+ * the leases and sums them again.  Only a commit (or a settle) writes the
+ * buckets.
+ *
+ * Late commands: a call that runs after its deadline (the client gave up
+ * on it: timeout) changes nothing and answers 4; a RESERVE or UNDO of a
+ * finished transaction (tombstone c or x) and a COMMIT of a released one
+ * change nothing either (stale), a second COMMIT of a queue id or of a
+ * committed transaction only drops its lease (duplicate).
+ *
+ * It is the C of limit_mem.c, step for step; numbers stay integers below
+ * 2^53 (limit_def_set picks the quantum so) and are written with %d,
+ * because Redis would turn a Lua number into text with only 14 digits.
  *
  * The "#!lua" line (Redis 7.0 and later) makes Redis check for out of
  * memory before the script starts: without it a script is refused at its
@@ -39,150 +60,278 @@ const char limit_redis_lua[] =
 "#!lua\n"
 "local op=ARGV[1]\n"
 "local now=tonumber(ARGV[2])\n"
-"if now==0 then local t=redis.call('TIME') now=tonumber(t[1])*1000+"
-"math.floor(tonumber(t[2])/1000) end\n"
-"local ttl=tonumber(ARGV[3])\n"
-"local rf='r:'..ARGV[4]\n"
-"local units={tonumber(ARGV[5]),tonumber(ARGV[6]),tonumber(ARGV[7])}\n"
-"local ns=tonumber(ARGV[8])\n"
-"local tk,qk=KEYS[1],KEYS[2]\n"
-"local CI={m=1,r=2,b=3}\n"
-"local function I(x) return string.format('%d',x) end\n"
-"local function fdiv(a,b) local q=math.floor(a/b) local r=a-q*b "
-"if r<0 then q=q-1 elseif r>=b then q=q+1 end return q end\n"
+"if now==0 then local t=redis.call('TIME') "
+"now=t[1]*1000+math.floor(t[2]/1000) end\n"
+"local dl=tonumber(ARGV[3])\n"
+"if dl>0 and now>dl then return {4} end\n"
+"local lt=tonumber(ARGV[4])\n"
+"local ttl=tonumber(ARGV[5])\n"
+"local rh=ARGV[6]\n"
+"local u1,u2,u3=tonumber(ARGV[7]),tonumber(ARGV[8]),tonumber(ARGV[9])\n"
+"local ns=tonumber(ARGV[10])\n"
+"local hasq=ARGV[11]=='1'\n"
+"local fmt,match,find=string.format,string.match,string.find\n"
+"local function fdiv(a,b) local q=math.floor(a/b) local r=a-q*b if r<0 "
+"then q=q-1 elseif r>=b then q=q+1 end return q end\n"
 "local function cdiv(a,b) local q=fdiv(a,b) if q*b<a then q=q+1 end "
 "return q end\n"
-"local function un(l,u) local i=CI[l.c] if i then return u[i] end "
-"return 0 end\n"
-"local function fits(l,n) return n==0 or l.s+n*l.tu<=l.A*l.tu end\n"
-"local function retry(l,n) if n>l.A or l.A==0 then return l.P end "
-"local k=cdiv(l.s+n*l.tu-l.A*l.tu,l.A) local at=l.t+k*l.u "
-"if at>now then return at-now end return 1 end\n"
-"local function reset(l) if l.s==0 then return 0 end "
-"if l.A==0 then return l.P end local at=l.t+cdiv(l.s,l.A)*l.u "
-"if at>now then return at-now end return 0 end\n"
-/* the transaction: what this op adds and gives back */
-"local add,sub,held={0,0,0},{0,0,0},{0,0,0}\n"
-"local stale,dup,rec=false,false,nil\n"
-"local st=nil\n"
-"if op~='C' then\n"
-" local tx=redis.call('HMGET',tk,'st','m','r','b',rf)\n"
-" st=tx[1] rec=tx[5]\n"
-" if not st then held={tonumber(tx[2]) or 0,tonumber(tx[3]) or 0,"
-"tonumber(tx[4]) or 0} end\n"
-"end\n"
-"local pm=held[2]\n"
-"if op=='C' then add={units[1],units[2],units[3]} pm=units[2]\n"
-"elseif op=='R' then\n"
-" if st then stale=true elseif not rec then\n"
-"  if held[1]==0 then add[1]=units[1] end\n"
-"  add[2]=units[2]\n"
-"  if held[3]==0 then add[3]=units[3] end\n"
-"  pm=held[2]+add[2]\n"
-" end\n"
-"elseif op=='U' then\n"
-" if st then stale=true else\n"
-"  if rec then local x,y,z=string.match(rec,'^(%d+):(%d+):(%d+)$') "
-"sub={tonumber(x) or 0,tonumber(y) or 0,tonumber(z) or 0} end\n"
-"  pm=held[2]-sub[2]\n"
-" end\n"
-"elseif op=='M' then\n"
-" dup=redis.call('EXISTS',qk)==1\n"
-" if dup or st=='c' then dup=true sub={held[1],held[2],held[3]}\n"
-" else for x=1,3 do if units[x]>held[x] then add[x]=units[x]-held[x] "
-"else sub[x]=held[x]-units[x] end end pm=units[2] end\n"
-"elseif op=='X' then sub={held[1],held[2],held[3]} end\n"
-/* every limit of every subject: load, drain, check */
-"local lims={} local keys={} local a=9 local k=3 local over=false\n"
+"-- pass 1, per subject (G, 14 slots each): ARGV index of its limit "
+"count,\n"
+"-- that count, the open leases' units m r b with the first and last\n"
+"-- deadline, whether they were swept, this transaction's lease d m r "
+"b,\n"
+"-- then (pass 2) whether an override has no end, and the latest end\n"
+"local G,HV={},{}\n"
+"local hs=''\n"
+"local p=12\n"
 "for i=1,ns do\n"
-" local nl=tonumber(ARGV[a]) a=a+1\n"
-" for j=1,nl do\n"
-"  lims[#lims+1]={key=KEYS[k],c=ARGV[a+1],A=tonumber(ARGV[a+2]),"
-"P=tonumber(ARGV[a+3]),u=tonumber(ARGV[a+4]),dry=ARGV[a+5]=='1',"
-"state=0,n=0}\n"
-"  keys[#keys+1]=KEYS[k] keys[#keys+1]=KEYS[k+1] k=k+2 a=a+6\n"
-" end\n"
-"end\n"
-/* one MGET: every bucket and every override of the call */
-"local vals={} if #keys>0 then vals=redis.call('MGET',unpack(keys)) end\n"
-"for x,l in ipairs(lims) do\n"
-" local ov=vals[2*x]\n"
-" if ov then local p,q,r=string.match(ov,'^(%d+):(%d+):(%d+)$') "
-"if p then l.A=tonumber(p) l.P=tonumber(q) l.u=tonumber(r) end end\n"
-" l.s=0 l.t=now\n"
-" if l.c=='p' then l.P=0 else\n"
-"  l.tu=l.P/l.u\n"
-"  local v=vals[2*x-1]\n"
-"  local u_,s0,t0,u0\n"
-"  if v then u_,s0,t0,u0=string.match(v,'^(%d+) (%d+) (%d+) (%d+)$') end\n"
-"  if s0 then\n"
-"   l.s=tonumber(s0) l.t=tonumber(t0)\n"
-"   local stu=tonumber(u0)\n"
-"   if stu~=l.tu and stu>0 then l.s=cdiv(l.s*l.tu,stu) end\n"
-"   if now>l.t then local q=fdiv(now-l.t,l.u) if q>0 then "
-"local d=q*l.A if d>=l.s then l.s=0 l.t=now else l.s=l.s-d "
-"l.t=l.t+q*l.u end end end\n"
-"   if l.s==0 then l.t=now end\n"
+" local nl=tonumber(ARGV[p])\n"
+" local k=KEYS[2+i]\n"
+" local v=redis.call('HMGET',k,unpack(ARGV,p+1,p+2*nl+2))\n"
+" local g=14*(i-1)\n"
+" local rm,rr,rb,nx,ly=0,0,0,0,0\n"
+" local sw=0\n"
+" if v[2*nl+2] then local a,b,c,d,e=match(v[2*nl+2],'^(%d+) (%d+) "
+"(%d+) (%d+) (%d+)$') if a then "
+"rm,rr,rb,nx,ly=tonumber(a),tonumber(b),tonumber(c),tonumber(d),tonumbe"
+"r(e) end end\n"
+" if nx>0 and nx<=now then\n"
+"  -- a lease ran out (its transaction will not finish): sweep them "
+"all\n"
+"  local all=redis.call('HGETALL',k)\n"
+"  rm,rr,rb,nx,ly=0,0,0,0,0\n"
+"  for x=1,#all,2 do\n"
+"   local f=all[x]\n"
+"   if find(f,'l:',1,true)==1 then\n"
+"    local d,m,r,b=match(all[x+1],'^(%d+) (%d+) (%d+) (%d+)')\n"
+"    d=tonumber(d)\n"
+"    if not d or d<=now then redis.call('HDEL',k,f) if "
+"f==ARGV[p+2*nl+1] then v[2*nl+1]=false end\n"
+"    else rm,rr,rb=rm+m,rr+r,rb+b if nx==0 or d<nx then nx=d end if "
+"d>ly then ly=d end end\n"
+"   end\n"
 "  end\n"
+"  sw=1\n"
 " end\n"
-" l.n=un(l,add)\n"
-" local bad\n"
-" if l.c=='p' then bad=add[2]>0 and pm>l.A else bad=not fits(l,l.n) end\n"
-" if bad then if l.dry then l.state=2 else l.state=1 over=true end end\n"
+" local d,m,r,b,h\n"
+" if v[2*nl+1] then d,m,r,b,h=match(v[2*nl+1],'^(%d+) (%d+) (%d+) "
+"(%d+)(.*)$') end\n"
+" if d and tonumber(d)>now then "
+"d,m,r,b=tonumber(d),tonumber(m),tonumber(r),tonumber(b) if i==1 then "
+"hs=h end\n"
+" else d,m,r,b=0,0,0,0 end\n"
+" G[g+1],G[g+2],G[g+3],G[g+4],G[g+5],G[g+6],G[g+7],G[g+8],G[g+9],G[g+10"
+"],G[g+11],G[g+12],G[g+13],G[g+14]=p,nl,rm,rr,rb,nx,ly,sw,d,m,r,b,false"
+",0\n"
+" HV[i]=v\n"
+" p=p+2*nl+3+5*nl\n"
 "end\n"
-/* apply: all or nothing; a refused commit gives the reservation back */
-"if over and op=='M' then sub={held[1],held[2],held[3]} add={0,0,0}\n"
-"elseif over then add={0,0,0} sub={0,0,0} end\n"
+"-- the transaction: open (its lease), finished (a tombstone), or new\n"
+"local tomb=false\n"
+"local dup=false\n"
+"local stale=false\n"
+"local rep=false\n"
+"if op~='C' and G[9]==0 then tomb=redis.call('GET',KEYS[1]) end\n"
+"if op=='M' or op=='S' then dup=tomb=='c' or (hasq and "
+"redis.call('EXISTS',KEYS[2])==1) end\n"
+"local a1,a2,a3=0,0,0\n"
+"local pm=G[11]\n"
+"if op=='C' then a1,a2,a3,pm=u1,u2,u3,u2\n"
+"elseif op=='R' then\n"
+" if tomb then stale=true\n"
+" elseif rh~='' and find(hs,' '..rh,1,true) then rep=true\n"
+" else if G[10]==0 then a1=u1 end a2=u2 if G[12]==0 then a3=u3 end "
+"pm=G[11]+u2 end\n"
+"elseif op=='U' then\n"
+" if tomb then stale=true elseif G[9]==0 or not find(hs,' "
+"'..rh,1,true) then rep=true else pm=G[11]-1 end\n"
+"elseif op=='M' then\n"
+" if tomb=='x' and not dup then stale=true elseif not dup then "
+"a1,a2,a3,pm=u1,u2,u3,u2 end\n"
+"elseif op=='S' then\n"
+" if not dup then a1,a2,a3,pm=u1,u2,u3,u2 end\n"
+"end\n"
+"local final=(op=='M' or op=='S') and not dup and not stale\n"
+"-- pass 2, per limit (L, 8 slots each): level s and time t drained up "
+"to\n"
+"-- now, tu, amount, period, quantum (an override's, while it lasts), "
+"state,\n"
+"-- and when the units would fit (a refusal's retry)\n"
+"local L={}\n"
+"local over=false\n"
+"local x=0\n"
+"for i=1,ns do\n"
+" local g=14*(i-1)\n"
+" local q0,nl=G[g+1],G[g+2]\n"
+" local v=HV[i]\n"
+" -- the others' leases count against every limit; this one's too,\n"
+" -- unless it becomes final now\n"
+" local hm,hr,hb=G[g+3],G[g+4],G[g+5]\n"
+" if final then hm,hr,hb=hm-G[g+10],hr-G[g+11],hb-G[g+12] end\n"
+" for j=0,nl-1 do\n"
+"  local q=q0+2*nl+3+5*j\n"
+"  local c=ARGV[q]\n"
+"  local "
+"am,pe,un=tonumber(ARGV[q+1]),tonumber(ARGV[q+2]),tonumber(ARGV[q+3])\n"
+"  local ov=v[nl+1+j]\n"
+"  if ov then\n"
+"   local oa,oq,ou,oe=match(ov,'^(%d+) (%d+) (%d+) (%d+)$')\n"
+"   if oa and (oe=='0' or tonumber(oe)>now) then\n"
+"    am,pe,un=tonumber(oa),tonumber(oq),tonumber(ou)\n"
+"    if oe=='0' then G[g+13]=true elseif tonumber(oe)-now>G[g+14] then "
+"G[g+14]=tonumber(oe)-now end\n"
+"   end\n"
+"  end\n"
+"  local s,t,tu=0,now,1\n"
+"  if c~='p' then\n"
+"   tu=pe/un\n"
+"   if v[1+j] then\n"
+"    local s0,t0,u0=match(v[1+j],'^%d+ (%d+) (%d+) (%d+)$')\n"
+"    if s0 then\n"
+"     s,t=tonumber(s0),tonumber(t0)\n"
+"     local stu=tonumber(u0)\n"
+"     if stu~=tu and stu>0 then s=cdiv(s*tu,stu) end\n"
+"     if now>t then local k=fdiv(now-t,un) if k>0 then local d=k*am if "
+"d>=s then s=0 t=now else s=s-d t=t+k*un end end end\n"
+"     if s==0 then t=now end\n"
+"    end\n"
+"   end\n"
+"  end\n"
+"  local n,h=0,0\n"
+"  if c=='m' then n,h=a1,hm elseif c=='r' then n,h=a2,hr elseif c=='b' "
+"then n,h=a3,hb end\n"
+"  local bad\n"
+"  if op=='S' then bad=false\n"
+"  elseif c=='p' then bad=a2>0 and pm>am\n"
+"  else bad=n>0 and s+(h+n)*tu>am*tu end\n"
+"  local st,rt=0,0\n"
+"  if bad then\n"
+"   if ARGV[q+4]=='1' then st=2 else st=1 over=true end\n"
+"   if c=='p' then rt=0\n"
+"   elseif n+h>am or am==0 then rt=pe\n"
+"   else local at=t+cdiv(s+(n+h)*tu-am*tu,am)*un if at>now then "
+"rt=at-now else rt=1 end end\n"
+"  end\n"
+"  "
+"L[x+1],L[x+2],L[x+3],L[x+4],L[x+5],L[x+6],L[x+7],L[x+8]=s,t,tu,am,pe,u"
+"n,st,rt\n"
+"  x=x+8\n"
+" end\n"
+"end\n"
+"-- apply, all or nothing: a refused commit gives its lease back\n"
+"if over then final=false end\n"
+"local drop=op=='X' or (op=='M' and not stale) or (op=='S' and dup) or "
+"final\n"
+"if op=='U' then drop=not stale and not rep and G[11]<=1 end\n"
 "local out={0}\n"
-"for _,l in ipairs(lims) do\n"
-" local give=un(l,sub) local take=un(l,add) local dirty=false\n"
-" if op~='C' and take>0 and l.state==0 then l.s=l.s+take*l.tu "
-"dirty=true end\n"
-" if give>0 then local g=give*l.tu if l.s>g then l.s=l.s-g else l.s=0 end "
-"dirty=true end\n"
-" if dirty and l.c~='p' then\n"
-"  if l.s==0 then redis.call('DEL',l.key) else\n"
-"   local r=reset(l) if r<1 then r=1 end\n"
-"   redis.call('SET',l.key,I(cdiv(l.s,l.tu))..' '..I(l.s)..' '..I(l.t)"
-"..' '..I(l.tu),'PX',I(r))\n"
+"x=0\n"
+"for i=1,ns do\n"
+" local g=14*(i-1)\n"
+" local q0,nl=G[g+1],G[g+2]\n"
+" local k=KEYS[2+i]\n"
+" local rm,rr,rb,nx,ly=G[g+3],G[g+4],G[g+5],G[g+6],G[g+7]\n"
+" local dirty=G[g+8]==1\n"
+" local lease=nil\n"
+" local keep=G[g+14]\n"
+" local hset={}\n"
+" if drop and G[g+9]>0 then "
+"rm,rr,rb,dirty=rm-G[g+10],rr-G[g+11],rb-G[g+12],true\n"
+" elseif op=='R' and not over and not stale and not rep then\n"
+"  local d=now+lt\n"
+"  lease=fmt('%d %d %d %d',d,G[g+10]+a1,G[g+11]+a2,G[g+12]+a3)\n"
+"  if i==1 and rh~='' then lease=lease..hs..' '..rh end\n"
+"  rm,rr,rb=rm+a1,rr+a2,rb+a3\n"
+"  if nx==0 or d<nx then nx=d end\n"
+"  if d>ly then ly=d end\n"
+" elseif op=='U' and not stale and not rep and G[g+9]>0 then\n"
+"  local nh=hs\n"
+"  if i==1 then nh=string.gsub(hs,' '..rh,'',1) else nh='' end\n"
+"  lease=fmt('%d %d %d %d',G[g+9],G[g+10],G[g+11]-1,G[g+12])..nh\n"
+"  rr=rr-1\n"
+" end\n"
+" for j=0,nl-1 do\n"
+"  local q=q0+2*nl+3+5*j\n"
+"  local c=ARGV[q]\n"
+"  local "
+"s,t,tu,am,pe,un,st,rt=L[x+1],L[x+2],L[x+3],L[x+4],L[x+5],L[x+6],L[x+7]"
+",L[x+8]\n"
+"  x=x+8\n"
+"  local n,h=0,0\n"
+"  if c=='m' then n,h=a1,rm elseif c=='r' then n,h=a2,rr elseif c=='b' "
+"then n,h=a3,rb end\n"
+"  if c=='p' then\n"
+"   out[#out+1]=st out[#out+1]=pm out[#out+1]=am out[#out+1]=0 "
+"out[#out+1]=0 out[#out+1]=0\n"
+"  else\n"
+"   if final and n>0 then\n"
+"    s=s+n*tu\n"
+"    hset[#hset+1]=ARGV[q0+1+j]\n"
+"    hset[#hset+1]=fmt('%d %d %d %d',cdiv(s,tu),s,t,tu)\n"
+"   end\n"
+"   local rs=0\n"
+"   if s>0 then if am==0 then rs=pe else rs=t+cdiv(s,am)*un-now if "
+"rs<0 then rs=0 end end end\n"
+"   if rs>keep then keep=rs end\n"
+"   out[#out+1]=st out[#out+1]=cdiv(s,tu)+h out[#out+1]=am "
+"out[#out+1]=pe out[#out+1]=rt out[#out+1]=rs\n"
 "  end\n"
 " end\n"
-" if l.c=='p' then\n"
-"  for _,x in ipairs({l.state,pm,l.A,0,0,0}) do out[#out+1]=x end\n"
-" else\n"
-"  local rt=0 if l.state~=0 then rt=retry(l,l.n) end\n"
-"  for _,x in ipairs({l.state,cdiv(l.s,l.tu),l.A,l.P,rt,reset(l)}) do "
-"out[#out+1]=x end\n"
+" if #hset>0 or lease or dirty then\n"
+"  if lease then hset[#hset+1]=ARGV[q0+2*nl+1] hset[#hset+1]=lease "
+"end\n"
+"  if rm<=0 and rr<=0 and rb<=0 then rm,rr,rb,nx,ly=0,0,0,0,0 end\n"
+"  hset[#hset+1]='R'\n"
+"  hset[#hset+1]=fmt('%d %d %d %d %d',rm,rr,rb,nx,ly)\n"
+"  redis.call('HSET',k,unpack(hset))\n"
+"  if drop and G[g+9]>0 then redis.call('HDEL',k,ARGV[q0+2*nl+1]) end\n"
+"  if ly>now and ly-now>keep then keep=ly-now end\n"
+"  if not G[g+13] then redis.call('PEXPIRE',k,fmt('%d',keep+1000)) "
+"end\n"
 " end\n"
 "end\n"
-/* record the op in the transaction */
-"if not stale and op~='C' then\n"
-" if op=='R' then\n"
-"  if not over and not rec then\n"
-"   redis.call('HSET',tk,rf,I(add[1])..':'..I(add[2])..':'..I(add[3]),"
-"'m',I(held[1]+add[1]),'r',I(held[2]+add[2]),'b',I(held[3]+add[3]))\n"
-"   redis.call('PEXPIRE',tk,I(ttl))\n"
-"  end\n"
-" elseif op=='U' then\n"
-"  if rec then redis.call('HDEL',tk,rf) redis.call('HSET',tk,'m',"
-"I(held[1]-sub[1]),'r',I(held[2]-sub[2]),'b',I(held[3]-sub[3])) end\n"
-" else\n"
-"  if not st then if op=='M' and not over then st='c' else st='x' end end\n"
-"  redis.call('HSET',tk,'st',st,'m','0','r','0','b','0')\n"
-"  redis.call('PEXPIRE',tk,I(ttl))\n"
-"  if op=='M' and not over and not dup then "
-"redis.call('SET',qk,'1','PX',I(ttl)) end\n"
-" end\n"
+"-- the transaction's end, for late commands and commits repeated\n"
+"if final then\n"
+" redis.call('SET',KEYS[1],'c','PX',fmt('%d',ttl))\n"
+" if hasq then redis.call('SET',KEYS[2],'1','PX',fmt('%d',ttl)) end\n"
+"elseif op=='X' or (op=='M' and over and not stale) then\n"
+" redis.call('SET',KEYS[1],'x','NX','PX',fmt('%d',ttl))\n"
 "end\n"
 "if over then out[1]=1 elseif dup then out[1]=2 elseif stale then "
 "out[1]=3 end\n"
 "return out\n";
+
+/*
+ * The administrator's changes (relayguardctl): ARGV op O (an override:
+ * FIELD VALUE TTL_MS, 0: kept until cleared) or C (clear: MAXTTL_MS then
+ * the fields to remove).  An override without an end keeps the hash
+ * forever (PERSIST); once none is left the hash gets a TTL again, long
+ * enough for any bucket of its plan to empty.
+ */
+const char limit_redis_admin_lua[] =
+"local k=KEYS[1]\n"
+"if ARGV[1]=='O' then\n"
+" local e=redis.call('EXISTS',k) local t=redis.call('PTTL',k)\n"
+" redis.call('HSET',k,ARGV[2],ARGV[3])\n"
+" local ttl=tonumber(ARGV[4])\n"
+" if ttl==0 then redis.call('PERSIST',k)\n"
+" elseif e==0 or (t>=0 and t<ttl) then redis.call('PEXPIRE',k,ARGV[4]) end\n"
+" return 1\n"
+"end\n"
+"redis.call('HDEL',k,unpack(ARGV,3))\n"
+"if redis.call('PTTL',k)==-1 then\n"
+" local all=redis.call('HGETALL',k) local perm=false\n"
+" for i=1,#all,2 do if string.sub(all[i],-2)==':o' and "
+"string.match(all[i+1],' 0$') then perm=true end end\n"
+" if not perm then redis.call('PEXPIRE',k,ARGV[2]) end\n"
+"end\n"
+"return 1\n";
 
 struct lr_backend {
 	struct limit_backend ops;	/* first: the backend is cast to it */
 	struct store *st;		/* borrowed from the limiter */
 	struct rconn *rc;		/* the store's */
 	struct rconn_script script;
+	struct rconn_script admin;
 	const char *prefix;		/* the store's */
 };
 
@@ -217,31 +366,54 @@ lr_push(struct limit_redis_cmd *cmd, const char *s, size_t len)
 	return 0;
 }
 
-/* lr_pushf - one more argument, formatted */
+/* lr_pushs - one more argument, a C string */
 static int
-lr_pushf(struct limit_redis_cmd *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int
-lr_pushf(struct limit_redis_cmd *cmd, const char *fmt, ...)
+lr_pushs(struct limit_redis_cmd *cmd, const char *s)
 {
-	char buf[LIMIT_SUBJECT_MAX + LIMIT_ID_MAX + 64];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return -1;
-	return lr_push(cmd, buf, (size_t)n);
+	return lr_push(cmd, s, strlen(s));
 }
 
-/* limit_redis_key - "PREFIX:{SUBJECT}:SUFFIX" */
+/* lr_pushu - one more argument, a number in decimal */
+static int
+lr_pushu(struct limit_redis_cmd *cmd, uint64_t v)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	return lr_push(cmd, buf + i, sizeof(buf) - i);
+}
+
+/* lr_pushk - one more argument: "PREFIX:{SUBJECT}", then a ':' and the
+ * suffix when one is given */
+static int
+lr_pushk(struct limit_redis_cmd *cmd, const char *prefix, const char *subject,
+	 const char *suffix, const char *id)
+{
+	char key[LIMIT_SUBJECT_MAX + LIMIT_ID_MAX + 80];
+
+	if (limit_redis_key(prefix, subject, suffix, key, sizeof(key)) < 0)
+		return -1;
+	if (id != NULL) {
+		size_t n = strlen(key);
+
+		if (str_copy(key + n, sizeof(key) - n, id) < 0)
+			return -1;
+	}
+	return lr_pushs(cmd, key);
+}
+
+/* limit_redis_key - "PREFIX:{SUBJECT}" (the subject's hash), or with a
+ * suffix "PREFIX:{SUBJECT}:SUFFIX" */
 int
 limit_redis_key(const char *prefix, const char *subject, const char *suffix,
 		char *out, size_t size)
 {
+	if (suffix == NULL || suffix[0] == '\0')
+		return str_format(out, size, "%s:{%s}", prefix, subject);
 	return str_format(out, size, "%s:{%s}:%s", prefix, subject, suffix);
 }
 
@@ -274,9 +446,46 @@ lr_op(enum limit_op op)
 		return "U";
 	case LIMIT_COMMIT:
 		return "M";
+	case LIMIT_SETTLE:
+		return "S";
 	default:
 		return "X";
 	}
+}
+
+/* lr_subject_args - a subject's part of ARGV (see the script) */
+static int
+lr_subject_args(struct limit_redis_cmd *cmd, const struct limit_call *c,
+		const struct limit_call_subject *s)
+{
+	char field[LIMIT_ID_MAX + LIMIT_NAME_MAX + 4];
+	size_t j;
+
+	if (lr_pushu(cmd, s->ndefs) < 0)
+		return -1;
+	for (j = 0; j < s->ndefs; j++)
+		if (lr_pushs(cmd, s->defs[j].name) < 0)
+			return -1;
+	for (j = 0; j < s->ndefs; j++)
+		if (str_format(field, sizeof(field), "%s:o",
+			       s->defs[j].name) < 0 ||
+		    lr_pushs(cmd, field) < 0)
+			return -1;
+	if (str_format(field, sizeof(field), "l:%s", c->txn) < 0 ||
+	    lr_pushs(cmd, field) < 0 || lr_push(cmd, "R", 1) < 0)
+		return -1;
+	for (j = 0; j < s->ndefs; j++) {
+		const struct limit_def *d = &s->defs[j];
+
+		if (lr_pushs(cmd, lr_counter(d->counter)) < 0 ||
+		    lr_pushu(cmd, d->amount) < 0 ||
+		    lr_pushu(cmd, d->period_ms) < 0 ||
+		    lr_pushu(cmd, d->unit_ms) < 0 ||
+		    lr_push(cmd, d->dry_run ? "1" : "0", 1) < 0)
+			return -1;
+		cmd->nrows++;
+	}
+	return 0;
 }
 
 /* limit_redis_args - EVALSHA arguments (after the sha) for subjects
@@ -286,78 +495,41 @@ limit_redis_args(const char *prefix, const struct limit_call *c,
 		 size_t first, size_t count, struct limit_redis_cmd *cmd,
 		 struct err *e)
 {
-	char key[LIMIT_SUBJECT_MAX + LIMIT_ID_MAX + 64];
-	char txn[LIMIT_ID_MAX + 8];
-	char qid[LIMIT_ID_MAX + 8];
-	size_t nkeys = 2;
+	const char *s1;
 	size_t i;
-	size_t j;
 
 	limit_redis_cmd_free(cmd);
 	if (first + count > c->nsubjects || count == 0) {
 		err_set(e, "limit_redis_args: no subjects");
 		return -1;
 	}
-	for (i = first; i < first + count; i++)
-		nkeys += 2 * c->subjects[i].ndefs;
-	cmd->maxargs = 1 + nkeys + LR_FIXED_ARGS + count * (1 + 6 * LIMIT_PLAN_MAX);
+	s1 = c->subjects[first].key;
+	cmd->maxargs = 1 + 2 + count + LR_FIXED_ARGS +
+		       count * (4 + 7 * LIMIT_PLAN_MAX);
 	cmd->argv = xcalloc(cmd->maxargs, sizeof(*cmd->argv));
 	cmd->lens = xcalloc(cmd->maxargs, sizeof(*cmd->lens));
 	cmd->cap = LR_ARENA;
 	cmd->arena = xmalloc(cmd->cap);
-	if (lr_pushf(cmd, "%zu", nkeys) < 0 ||
-	    str_format(txn, sizeof(txn), "txn:%s", c->txn) < 0 ||
-	    str_format(qid, sizeof(qid), "qid:%s",
-		       c->qid[0] ? c->qid : c->txn) < 0 ||
-	    limit_redis_key(prefix, c->subjects[first].key, txn, key,
-			    sizeof(key)) < 0 ||
-	    lr_push(cmd, key, strlen(key)) < 0 ||
-	    limit_redis_key(prefix, c->subjects[first].key, qid, key,
-			    sizeof(key)) < 0 ||
-	    lr_push(cmd, key, strlen(key)) < 0)
-		goto full;
-	for (i = first; i < first + count; i++) {
-		const struct limit_call_subject *s = &c->subjects[i];
-
-		for (j = 0; j < s->ndefs; j++) {
-			if (limit_redis_key(prefix, s->key, s->defs[j].name, key,
-					    sizeof(key)) < 0 ||
-			    lr_push(cmd, key, strlen(key)) < 0 ||
-			    lr_pushf(cmd, "%s:override", key) < 0)
-				goto full;
-		}
-	}
-	if (lr_push(cmd, lr_op(c->op), 1) < 0 ||
-	    lr_pushf(cmd, "%llu", (unsigned long long)c->now_ms) < 0 ||
-	    lr_pushf(cmd, "%llu", (unsigned long long)c->ttl_ms) < 0 ||
-	    lr_push(cmd, c->rcpt, strlen(c->rcpt)) < 0 ||
-	    lr_pushf(cmd, "%llu", (unsigned long long)c->units[0]) < 0 ||
-	    lr_pushf(cmd, "%llu", (unsigned long long)c->units[1]) < 0 ||
-	    lr_pushf(cmd, "%llu", (unsigned long long)c->units[2]) < 0 ||
-	    lr_pushf(cmd, "%zu", count) < 0)
-		goto full;
 	cmd->nrows = 0;
-	for (i = first; i < first + count; i++) {
-		const struct limit_call_subject *s = &c->subjects[i];
-
-		if (lr_pushf(cmd, "%zu", s->ndefs) < 0)
+	if (lr_pushu(cmd, 2 + count) < 0 ||
+	    lr_pushk(cmd, prefix, s1, "t:", c->txn) < 0 ||
+	    lr_pushk(cmd, prefix, s1, c->qid[0] ? "q:" : "t:",
+		     c->qid[0] ? c->qid : c->txn) < 0)
+		goto full;
+	for (i = first; i < first + count; i++)
+		if (lr_pushk(cmd, prefix, c->subjects[i].key, NULL, NULL) < 0)
 			goto full;
-		for (j = 0; j < s->ndefs; j++) {
-			const struct limit_def *d = &s->defs[j];
-
-			if (lr_push(cmd, d->name, strlen(d->name)) < 0 ||
-			    lr_push(cmd, lr_counter(d->counter), 1) < 0 ||
-			    lr_pushf(cmd, "%llu",
-				     (unsigned long long)d->amount) < 0 ||
-			    lr_pushf(cmd, "%llu",
-				     (unsigned long long)d->period_ms) < 0 ||
-			    lr_pushf(cmd, "%llu",
-				     (unsigned long long)d->unit_ms) < 0 ||
-			    lr_push(cmd, d->dry_run ? "1" : "0", 1) < 0)
-				goto full;
-			cmd->nrows++;
-		}
-	}
+	if (lr_pushs(cmd, lr_op(c->op)) < 0 || lr_pushu(cmd, c->now_ms) < 0 ||
+	    lr_pushu(cmd, c->deadline_ms) < 0 ||
+	    lr_pushu(cmd, c->lease_ms) < 0 || lr_pushu(cmd, c->ttl_ms) < 0 ||
+	    lr_pushs(cmd, c->rcpt) < 0 || lr_pushu(cmd, c->units[0]) < 0 ||
+	    lr_pushu(cmd, c->units[1]) < 0 || lr_pushu(cmd, c->units[2]) < 0 ||
+	    lr_pushu(cmd, count) < 0 ||
+	    lr_push(cmd, c->qid[0] ? "1" : "0", 1) < 0)
+		goto full;
+	for (i = first; i < first + count; i++)
+		if (lr_subject_args(cmd, c, &c->subjects[i]) < 0)
+			goto full;
 	cmd->slot = rconn_slot(cmd->argv[1], cmd->lens[1]);
 	return 0;
 full:
@@ -388,19 +560,22 @@ limit_redis_parse(const redisReply *rep, size_t nrows, enum limit_code *code,
 	uint64_t v;
 	size_t i;
 
-	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY) {
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
+	    rep->element == NULL || rep->elements == 0) {
 		err_set(e, "script reply is not an array (type %d)",
 			rep ? rep->type : -1);
 		return -1;
 	}
-	if (rep->elements != 1 + 6 * nrows || rep->element == NULL) {
+	if (lr_int(rep, 0, LIMIT_CODE_LATE, &v) < 0)
+		goto bad;
+	*code = (enum limit_code)v;
+	if (*code == LIMIT_CODE_LATE && rep->elements == 1)
+		return 0;
+	if (rep->elements != 1 + 6 * nrows || *code == LIMIT_CODE_LATE) {
 		err_set(e, "script reply has %zu elements, expected %zu",
 			rep->elements, 1 + 6 * nrows);
 		return -1;
 	}
-	if (lr_int(rep, 0, LIMIT_CODE_STALE, &v) < 0)
-		goto bad;
-	*code = (enum limit_code)v;
 	for (i = 0; i < nrows; i++) {
 		struct limit_row *r = &rows[i];
 		size_t b = 1 + 6 * i;
@@ -423,24 +598,31 @@ bad:
 	return -1;
 }
 
-/* lr_run - one script call for subjects [first, first + count) */
+/* lr_run - one script call for subjects [first, first + count); -1 when
+ * Redis did not answer (*maybe_ran: it may run all the same) */
 static int
 lr_run(struct lr_backend *b, const struct limit_call *c, size_t first,
        size_t count, enum limit_code *code, struct limit_row *rows,
-       struct err *e)
+       bool *maybe_ran, struct err *e)
 {
 	struct limit_redis_cmd cmd;
-	redisReply *rep;
+	struct rconn_req q;
 	int rc = -1;
 
 	limit_redis_cmd_init(&cmd);
 	if (limit_redis_args(b->prefix, c, first, count, &cmd, e) < 0)
 		return -1;
-	rep = rconn_call(b->rc, cmd.slot, &b->script, cmd.argc, cmd.argv,
-			 cmd.lens, e);
-	if (rep != NULL) {
-		rc = limit_redis_parse(rep, cmd.nrows, code, rows, e);
-		freeReplyObject(rep);
+	memset(&q, 0, sizeof(q));
+	q.slot = cmd.slot;
+	q.script = &b->script;
+	q.argc = cmd.argc;
+	q.argv = cmd.argv;
+	q.lens = cmd.lens;
+	if (rconn_run(b->rc, &q, e) == 0) {
+		rc = limit_redis_parse(q.reply, cmd.nrows, code, rows, e);
+		freeReplyObject(q.reply);
+	} else if (q.maybe_ran) {
+		*maybe_ran = true;
 	}
 	limit_redis_cmd_free(&cmd);
 	return rc;
@@ -470,6 +652,7 @@ lr_decide(struct limit_backend *be, const struct limit_call *c,
 	size_t napplied = 0;
 	struct limit_call one;
 	enum limit_code code;
+	bool ignored;
 	size_t ng;
 	size_t g;
 	size_t i;
@@ -485,7 +668,8 @@ lr_decide(struct limit_backend *be, const struct limit_call *c,
 	a->nrows = off[c->nsubjects];
 	ng = store_group(b->st, slot, c->nsubjects, idx, ends);
 	if (ng == 1)
-		return lr_run(b, c, 0, c->nsubjects, &a->code, a->rows, e);
+		return lr_run(b, c, 0, c->nsubjects, &a->code, a->rows,
+			      &a->maybe_ran, e);
 	a->code = LIMIT_CODE_OK;
 	for (g = 0, i = 0; g < ng && rc == 0; g++) {
 		size_t first = i;
@@ -494,8 +678,14 @@ lr_decide(struct limit_backend *be, const struct limit_call *c,
 		one.nsubjects = 0;
 		for (; i < ends[g]; i++)
 			one.subjects[one.nsubjects++] = c->subjects[idx[i]];
-		if (lr_run(b, &one, 0, one.nsubjects, &code, rows, e) < 0) {
+		if (lr_run(b, &one, 0, one.nsubjects, &code, rows,
+			   &a->maybe_ran, e) < 0) {
 			rc = -1;
+			break;
+		}
+		if (code == LIMIT_CODE_LATE) {
+			a->code = code;
+			rc = 2;
 			break;
 		}
 		for (k = 0; first < ends[g]; first++) {
@@ -520,60 +710,94 @@ lr_decide(struct limit_backend *be, const struct limit_call *c,
 		for (k = 0; k < napplied; k++) {
 			applied[k].op = LIMIT_UNDO;
 			(void)lr_run(b, &applied[k], 0, applied[k].nsubjects,
-				     &code, rows, &ue);
+				     &code, rows, &ignored, &ue);
 		}
 	}
-	if (rc == 1) {
+	if (rc == 1)
 		a->code = LIMIT_CODE_OVER;
-		return 0;
-	}
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
-/* lr_keys_call - one command on some keys of one subject */
+/* lr_admin - the admin script on one subject's hash */
 static int
-lr_keys_call(struct lr_backend *b, const char *cmdname, const char *subject,
-	     const struct limit_def *defs, size_t ndefs, const char *name,
-	     const char *suffix, struct err *e)
+lr_admin(struct lr_backend *b, const char *subject, const char **argv,
+	 size_t argc, struct err *e)
 {
-	char keys[LIMIT_PLAN_MAX][LIMIT_SUBJECT_MAX + LIMIT_NAME_MAX + 32];
-	const char *argv[1 + LIMIT_PLAN_MAX];
-	size_t lens[1 + LIMIT_PLAN_MAX];
+	char key[LIMIT_SUBJECT_MAX + 80];
+	const char *av[4 + 2 * LIMIT_PLAN_MAX];
+	size_t lens[4 + 2 * LIMIT_PLAN_MAX];
 	redisReply *rep;
-	int argc = 1;
 	size_t i;
 
-	argv[0] = cmdname;
-	lens[0] = strlen(cmdname);
-	for (i = 0; i < ndefs && i < LIMIT_PLAN_MAX; i++) {
-		if (name != NULL && strcmp(name, defs[i].name) != 0)
-			continue;
-		if (str_format(keys[i], sizeof(keys[i]), "%s:{%s}:%s%s",
-			       b->prefix, subject, defs[i].name, suffix) < 0) {
-			err_set(e, "key too long");
-			return -1;
-		}
-		argv[argc] = keys[i];
-		lens[argc++] = strlen(keys[i]);
+	if (limit_redis_key(b->prefix, subject, NULL, key, sizeof(key)) < 0) {
+		err_set(e, "key too long");
+		return -1;
 	}
-	if (argc == 1)
-		return 0;
-	rep = rconn_call(b->rc, lr_subject_slot(subject), NULL, argc, argv,
-			 lens, e);
+	av[0] = "1";
+	av[1] = key;
+	for (i = 0; i < argc; i++)
+		av[2 + i] = argv[i];
+	for (i = 0; i < 2 + argc; i++)
+		lens[i] = strlen(av[i]);
+	rep = rconn_call(b->rc, lr_subject_slot(subject), &b->admin,
+			 (int)(2 + argc), av, lens, e);
 	if (rep == NULL)
 		return -1;
 	freeReplyObject(rep);
 	return 0;
 }
 
-/* lr_reset - limit_backend.reset */
+/* lr_fields - the plan's limits (all, or the one called name) as hash
+ * fields with suffix, into av from av[n]; the new n */
+static size_t
+lr_fields(const struct limit_def *defs, size_t ndefs, const char *name,
+	  const char *suffix, char (*buf)[LIMIT_NAME_MAX + 4], const char **av,
+	  size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < ndefs && i < LIMIT_PLAN_MAX; i++) {
+		if (name != NULL && strcmp(name, defs[i].name) != 0)
+			continue;
+		(void)str_format(buf[i], sizeof(buf[i]), "%s%s", defs[i].name,
+				 suffix);
+		av[n++] = buf[i];
+	}
+	return n;
+}
+
+/* lr_reset - limit_backend.reset: the buckets' fields go */
 static int
 lr_reset(struct limit_backend *be, const char *subject,
 	 const struct limit_def *defs, size_t ndefs, const char *name,
 	 struct err *e)
 {
-	return lr_keys_call((struct lr_backend *)be, "DEL", subject, defs,
-			    ndefs, name, "", e);
+	struct lr_backend *b = (struct lr_backend *)be;
+	char buf[LIMIT_PLAN_MAX][LIMIT_NAME_MAX + 4];
+	char key[LIMIT_SUBJECT_MAX + 80];
+	const char *av[2 + LIMIT_PLAN_MAX];
+	size_t lens[2 + LIMIT_PLAN_MAX];
+	redisReply *rep;
+	size_t n;
+	size_t i;
+
+	if (limit_redis_key(b->prefix, subject, NULL, key, sizeof(key)) < 0) {
+		err_set(e, "key too long");
+		return -1;
+	}
+	av[0] = "HDEL";
+	av[1] = key;
+	n = lr_fields(defs, ndefs, name, "", buf, av, 2);
+	if (n == 2)
+		return 0;
+	for (i = 0; i < n; i++)
+		lens[i] = strlen(av[i]);
+	rep = rconn_call(b->rc, lr_subject_slot(subject), NULL, (int)n, av,
+			 lens, e);
+	if (rep == NULL)
+		return -1;
+	freeReplyObject(rep);
+	return 0;
 }
 
 /* lr_override_clear - limit_backend.override_clear */
@@ -582,51 +806,54 @@ lr_override_clear(struct limit_backend *be, const char *subject,
 		  const struct limit_def *defs, size_t ndefs, const char *name,
 		  struct err *e)
 {
-	return lr_keys_call((struct lr_backend *)be, "DEL", subject, defs,
-			    ndefs, name, ":override", e);
+	struct lr_backend *b = (struct lr_backend *)be;
+	char buf[LIMIT_PLAN_MAX][LIMIT_NAME_MAX + 4];
+	const char *av[2 + LIMIT_PLAN_MAX];
+	char ttl[24];
+	uint64_t longest = 0;
+	size_t n;
+	size_t i;
+
+	/* a bucket of the plan is empty one period after its last use */
+	for (i = 0; i < ndefs; i++)
+		if (defs[i].period_ms > longest)
+			longest = defs[i].period_ms;
+	(void)str_format(ttl, sizeof(ttl), "%llu",
+			 (unsigned long long)longest + 1000);
+	av[0] = "C";
+	av[1] = ttl;
+	n = lr_fields(defs, ndefs, name, ":o", buf, av, 2);
+	if (n == 2)
+		return 0;
+	return lr_admin(b, subject, av, n, e);
 }
 
-/* lr_override_set - limit_backend.override_set */
+/* lr_override_set - limit_backend.override_set: until (epoch ms, 0: none)
+ * and the ttl that keeps the hash that long */
 static int
 lr_override_set(struct limit_backend *be, const char *subject,
-		const struct limit_def *d, uint64_t ttl_ms, struct err *e)
+		const struct limit_def *d, uint64_t until_ms, uint64_t ttl_ms,
+		struct err *e)
 {
 	struct lr_backend *b = (struct lr_backend *)be;
-	char key[LIMIT_SUBJECT_MAX + LIMIT_NAME_MAX + 32];
-	char val[80];
+	char field[LIMIT_NAME_MAX + 4];
+	char val[96];
 	char ttl[24];
-	const char *argv[5];
-	size_t lens[5];
-	redisReply *rep;
-	int argc = 3;
-	int argc0;
+	const char *av[4];
 
-	if (str_format(key, sizeof(key), "%s:{%s}:%s:override", b->prefix,
-		       subject, d->name) < 0) {
-		err_set(e, "key too long");
-		return -1;
-	}
-	(void)str_format(val, sizeof(val), "%llu:%llu:%llu",
+	(void)str_format(field, sizeof(field), "%s:o", d->name);
+	(void)str_format(val, sizeof(val), "%llu %llu %llu %llu",
 			 (unsigned long long)d->amount,
 			 (unsigned long long)d->period_ms,
-			 (unsigned long long)d->unit_ms);
-	argv[0] = "SET";
-	argv[1] = key;
-	argv[2] = val;
-	if (ttl_ms > 0) {
-		(void)str_format(ttl, sizeof(ttl), "%llu",
-				 (unsigned long long)ttl_ms);
-		argv[argc++] = "PX";
-		argv[argc++] = ttl;
-	}
-	for (argc0 = 0; argc0 < argc; argc0++)
-		lens[argc0] = strlen(argv[argc0]);
-	rep = rconn_call(b->rc, lr_subject_slot(subject), NULL, argc, argv,
-			 lens, e);
-	if (rep == NULL)
-		return -1;
-	freeReplyObject(rep);
-	return 0;
+			 (unsigned long long)d->unit_ms,
+			 (unsigned long long)until_ms);
+	(void)str_format(ttl, sizeof(ttl), "%llu",
+			 (unsigned long long)(until_ms ? ttl_ms + 1000 : 0));
+	av[0] = "O";
+	av[1] = field;
+	av[2] = val;
+	av[3] = ttl;
+	return lr_admin(b, subject, av, 4, e);
 }
 
 /* lr_free - limit_backend.free (the connections are the store's) */
@@ -634,6 +861,22 @@ static void
 lr_free(struct limit_backend *be)
 {
 	free(be);
+}
+
+/* limit_redis_call - one decision on the store's Redis outside any
+ * limiter (the deferred writes of limit.c); as limit_backend.decide */
+int
+limit_redis_call(struct store *st, const struct limit_call *c,
+		 struct limit_answer *a, struct err *e)
+{
+	struct lr_backend b;
+
+	memset(&b, 0, sizeof(b));
+	b.st = st;
+	b.rc = store_rconn(st);
+	b.prefix = store_prefix(st);
+	rconn_script_init(&b.script, limit_redis_lua);
+	return lr_decide(&b.ops, c, a, e);
 }
 
 /* limit_redis_new - the redis backend on the store's connections */
@@ -647,6 +890,7 @@ limit_redis_new(struct store *st, struct limit_backend **out, struct err *e)
 	b->rc = store_rconn(st);
 	b->prefix = store_prefix(st);
 	rconn_script_init(&b->script, limit_redis_lua);
+	rconn_script_init(&b->admin, limit_redis_admin_lua);
 	b->ops.name = "redis";
 	b->ops.decide = lr_decide;
 	b->ops.reset = lr_reset;

@@ -7,23 +7,34 @@
  * limit name, which never holds ':'), all of one subject in one Cluster
  * slot thanks to the hash tag:
  *
- *	PREFIX:{SUBJECT}:NAME		"USED LEVEL TIME TU": the bucket
- *	PREFIX:{SUBJECT}:NAME:override	"AMOUNT:PERIOD_MS:QUANTUM_MS"
- *	PREFIX:{SUBJECT}:txn:ID		hash st m r b r:RCPT: reservations
- *	PREFIX:{SUBJECT}:qid:QID	"1": this queue id was counted
+ *	PREFIX:{SUBJECT}	a hash: one per subject, every limit in it
+ *		NAME		"USED LEVEL TIME TU": the bucket
+ *		NAME:o		"AMOUNT PERIOD_MS QUANTUM_MS UNTIL_MS": an
+ *				override (UNTIL 0: until cleared)
+ *		l:TXN		"DEADLINE M R B [HASHES]": a transaction's
+ *				lease (its recipients' hashes on the first
+ *				subject of a call)
+ *		R		"M R B FIRST LAST": the open leases in sum,
+ *				and their first and last deadline
+ *	PREFIX:{SUBJECT}:t:TXN	"c" or "x": the transaction committed or
+ *				released (a tombstone)
+ *	PREFIX:{SUBJECT}:q:QID	"1": this queue id was counted
  *
  * The last two are kept once per script call, under its first subject
- * (the subjects of one call are always counted together).
- *
- * Every key has a TTL except overrides set without one: a bucket expires
- * when it would be empty, reservations and markers after limit_txn_ttl.
+ * (the subjects of one call are always counted together), for
+ * limit_txn_ttl.  The hash lives as long as its longest-lived content (a
+ * bucket until it would be empty, a lease until its deadline, an override
+ * until its end): its TTL is set on every write; an override without an
+ * end keeps it (PERSIST) until cleared.
  *
  * The script's interface, for any caller (the threaded backend here, or
  * an asynchronous one with hiredis's libev adapter): limit_redis_args()
  * builds the EVALSHA arguments of one call for subjects [first, first +
  * count) - which must share a Cluster slot - and limit_redis_parse()
  * type-checks the reply (an array of exactly 1 + 6 * rows integers, each
- * in range) into a code and rows.  Both are pure: no I/O, no globals
+ * in range, or the single code 4: late) into a code and rows.
+ * limit_redis_call() runs one call on a store's Redis outside a limiter
+ * (limit.c's deferred writes).  Both are pure: no I/O, no globals
  * other than the constant script text.
  *
  * With a standalone server or Sentinel every call is one EVALSHA over all
@@ -44,6 +55,7 @@
 #include "limit.h"
 
 extern const char limit_redis_lua[];
+extern const char limit_redis_admin_lua[];
 
 struct limit_redis_cmd {
 	int argc;		/* numkeys, KEYS..., ARGV... (no EVALSHA/sha) */

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "rconn.h"
 #include "str.h"
 #include "strbuf.h"
+#include "workq.h"
 #include "xalloc.h"
 
 struct store {
@@ -22,7 +24,23 @@ struct store {
 	char *prefix;
 	struct rconn *rc;		/* redis only */
 	atomic_int down;		/* unavailable at the last call */
+	pthread_mutex_t lock;		/* the deferred writes' queue */
+	struct workq *q;		/* made at the first one */
+	bool no_writer;
+	unsigned long given_up;		/* since the last log line */
 };
+
+/* One deferred write. */
+struct store_job {
+	store_job_fn *run;
+	store_job_free_fn *fr;
+	void *arg;
+	uint64_t until;			/* monotonic ms: give up then */
+	const char *what;
+	unsigned pause_ms;
+};
+
+#define STORE_STOP_MS 3000	/* deferred writes at close */
 
 static pthread_mutex_t store_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct store *store_registry;
@@ -70,10 +88,131 @@ store_identity(const struct conf *c)
 	return out;
 }
 
-/* store_free - release a store nobody refers to */
+/* store_mono - monotonic ms */
+static uint64_t
+store_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* store_job_free - release a job */
+static void
+store_job_free(struct store_job *j)
+{
+	if (j->fr != NULL)
+		j->fr(j->arg);
+	free(j);
+}
+
+/* store_drop - workq_drop_fn: a job that will not run (stopping) */
+static void
+store_drop(void *arg, void *item)
+{
+	struct store_job *j = item;
+
+	(void)arg;
+	log_warn("store: %s not written (stopping)", j->what);
+	store_job_free(j);
+}
+
+/* store_handle - workq_handle_fn: run deferred writes; one that fails is
+ * queued again after a pause, until it is done or its time is up */
+static void
+store_handle(void *arg, void **items, size_t n)
+{
+	struct store *st = arg;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct store_job *j = items[i];
+		struct err e;
+
+		unsigned slept;
+
+		if (j->run(st, j->arg, &e) == 0) {
+			store_note(st, true, NULL);
+			store_job_free(j);
+			continue;
+		}
+		store_note(st, false, e.text);
+		if (store_mono() >= j->until) {
+			log_warn("store: gave up on %s: %s", j->what, e.text);
+			store_job_free(j);
+			continue;
+		}
+		/* a pause, cut short when a decision finds the store back:
+		 * the counts then settle before many more decisions */
+		for (slept = 0; slept < j->pause_ms &&
+				atomic_load(&st->down) != 0; slept += 20)
+			(void)nanosleep(&(struct timespec){0, 20000000L}, NULL);
+		j->pause_ms = j->pause_ms < 1000 ? j->pause_ms * 2 : 2000;
+		if (!workq_put(st->q, j)) {
+			log_warn("store: gave up on %s: queue full", j->what);
+			store_job_free(j);
+		}
+	}
+}
+
+/* store_defer - queue a write to be done when the store answers (see
+ * store.h); false when it could not be queued (the caller frees arg) */
+bool
+store_defer(struct store *st, store_job_fn *run, store_job_free_fn *fr,
+	    void *arg, uint64_t give_up_ms, const char *what)
+{
+	struct store_job *j;
+	const char *why = NULL;
+	struct workq *q;
+
+	pthread_mutex_lock(&st->lock);
+	if (st->q == NULL && !st->no_writer) {
+		st->q = workq_new(STORE_DEFER_MAX, 16, store_handle, store_drop,
+				  st, &why);
+		st->no_writer = st->q == NULL;
+	}
+	q = st->q;
+	pthread_mutex_unlock(&st->lock);
+	if (why != NULL)
+		log_warn("store: cannot start the writer of deferred writes: "
+			 "%s", why);
+	if (q == NULL)
+		return false;
+	j = xcalloc(1, sizeof(*j));
+	j->run = run;
+	j->fr = fr;
+	j->arg = arg;
+	j->until = store_mono() + give_up_ms;
+	j->what = what;
+	j->pause_ms = 100;
+	if (!workq_put(q, j)) {
+		free(j);
+		return false;
+	}
+	return true;
+}
+
+/* store_flush - wait until the deferred writes queued so far are done or
+ * given up; -1 after timeout_ms */
+int
+store_flush(struct store *st, unsigned long timeout_ms)
+{
+	struct workq *q;
+
+	pthread_mutex_lock(&st->lock);
+	q = st->q;
+	pthread_mutex_unlock(&st->lock);
+	return q != NULL ? workq_flush(q, timeout_ms) : 0;
+}
+
+/* store_free - release a store nobody refers to (deferred writes get a
+ * few seconds) */
 static void
 store_free(struct store *st)
 {
+	(void)workq_free(st->q, STORE_STOP_MS);
+	pthread_mutex_destroy(&st->lock);
 	rconn_free(st->rc);
 	free(st->prefix);
 	if (st->identity != NULL)
@@ -91,6 +230,7 @@ store_make(const struct conf *c, struct err *e)
 	struct err ce;
 
 	atomic_init(&st->down, 0);
+	pthread_mutex_init(&st->lock, NULL);
 	st->redis = c->limit_backend == CONF_LIMIT_REDIS;
 	st->fail_mode = (enum conf_fail_mode)c->limit_fail_mode;
 	st->prefix = xstrdup(c->redis_key_prefix);

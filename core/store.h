@@ -25,6 +25,16 @@
  * limit_fail_mode = tempfail until it answers again", then "store: redis
  * store available again"), never once per message.
  *
+ * store_defer() hands the store a write that must happen but cannot now
+ * (Redis does not answer): a limit count whose reply was lost, a release
+ * that could not be sent.  One thread per store (made at the first one)
+ * runs them in order, again and again with a pause (100 ms doubling to 2
+ * s) while they fail, until they are done or their time is up
+ * (give_up_ms from now: afterwards the write no longer matters, or it is
+ * lost and the log says so).  The queue holds STORE_DEFER_MAX writes;
+ * store_defer() says false when it is full.  Deferred writes survive a
+ * reload (the store is kept), not a restart.
+ *
  * store_group() runs the parts of one call (the subjects of a limit
  * decision, the sections of an abuse call) by Cluster slot: each group is
  * one script call on one node; without a Cluster every part is in one
@@ -38,14 +48,20 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "err.h"
 
 #define STORE_PARTS_MAX 16	/* parts store_group() orders at once */
+#define STORE_DEFER_MAX 100000	/* writes waiting for the store */
 
 struct rconn;
 struct store;
+
+/* A deferred write: 0 done (or no longer needed), -1 try again later. */
+typedef int store_job_fn(struct store *st, void *arg, struct err *e);
+typedef void store_job_free_fn(void *arg);
 
 int store_open(const struct conf *c, struct store **out, struct err *e);
 void store_close(struct store *st);
@@ -58,6 +74,9 @@ const char *store_prefix(const struct store *st);
 void store_note(struct store *st, bool ok, const char *why);
 bool store_is_down(const struct store *st);
 int store_probe(struct store *st, struct err *e);
+bool store_defer(struct store *st, store_job_fn *run, store_job_free_fn *fr,
+		 void *arg, uint64_t give_up_ms, const char *what);
+int store_flush(struct store *st, unsigned long timeout_ms);
 size_t store_group(const struct store *st, const int *slots, size_t n,
 		   size_t *idx, size_t *ends);
 

@@ -116,14 +116,17 @@ rr_sentinel() {
 	rig__die "sentinel $n did not start"
 }
 
-# rr_used NAME [-n DB] KEY - the "used" count of a limit's bucket (the
-# first word of its value "USED LEVEL TIME TU"; 0 when there is none)
+# rr_used NAME [-n DB] PREFIX:{SUBJECT}:LIMIT - the "used" count of a
+# limit's bucket: the first word of the field LIMIT, "USED LEVEL TIME TU",
+# of the subject's hash PREFIX:{SUBJECT} (0 when there is none; open
+# leases not included)
 rr_used() {
-	local n=$1 v
+	local n=$1 v key
 	local -a db=()
 	shift
 	if [ "$1" = -n ]; then db=(-n "$2"); shift 2; fi
-	v=$(rr_cli "$n" --no-auth-warning "${db[@]}" GET "$1")
+	key=${1%:*}
+	v=$(rr_cli "$n" --no-auth-warning "${db[@]}" HGET "$key" "${1##*:}")
 	echo "${v%% *}" | sed 's/^$/0/'
 }
 

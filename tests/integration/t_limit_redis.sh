@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_limit_redis.sh - the limit engine against one real redis-server:
 # TCP with an ACL user, password and database index, and a unix socket;
-# 4 processes x 8 threads racing one quota of 100 get exactly 100 (R8);
+# 4 processes x 8 threads racing one quota of 100 get exactly 100 (R8;
+# each decision a whole message: reserved, then committed);
 # the counters are readable with redis-cli and every key expires; a
 # run-time override applies at once on every client; a wrong password is
 # "unavailable" and never printed (R10); an empty restarted server
@@ -37,7 +38,7 @@ lq_conf "$RUN/badpw.conf" "limit_backend = redis" \
 # R8: several processes, each with several threads, one quota of 100
 for p in 1 2 3 4; do
 	limitq -c "$RUN/tcp.conf" -l alice@example.com -x "p$p" -N 100 -T 8 \
-		reserve > "$RUN/race.$p" 2>&1 &
+		send > "$RUN/race.$p" 2>&1 &
 done
 wait
 ok=0; over=0; unav=0
@@ -67,7 +68,7 @@ rig_check "the retry time is within one drain interval ($retry s)" \
 
 # run-time override: bob may send 5 instead of 3, on every client at once
 limitq -c "$RUN/tcp.conf" override login:bob@example.com hour 5 > /dev/null
-n=$(limitq -c "$RUN/unix.conf" -l bob@example.com -x b -N 8 -T 2 reserve | sed -n 's/^ok=\([0-9]*\).*/\1/p')
+n=$(limitq -c "$RUN/unix.conf" -l bob@example.com -x b -N 8 -T 2 send | sed -n 's/^ok=\([0-9]*\).*/\1/p')
 rig_check "override to 5 applies at once on another client ($n ok)" test "$n" = 5
 rig_check "show marks the override" \
 	grep -q 'limit=hour counter=messages used=5 amount=5 period=1h remaining=0 .* overridden' \

@@ -44,7 +44,7 @@ say() {
 }
 decide() {
 	n=$((n + 1))
-	case $(say reserve "t$n" r@example.net) in ok*) ok=$((ok + 1)); return 0 ;; esac
+	case $(say send "t$n" r@example.net) in ok*) ok=$((ok + 1)); return 0 ;; esac
 	return 1
 }
 until_ok() {

@@ -4,7 +4,9 @@
  * through the same engine the milter and the policy service use (tests,
  * benchmarks, and an admin's quick look before relayguardctl exists).
  *
- *   limitq -c CONF [options] check|reserve|undo|commit|release
+ *   limitq -c CONF [options] check|reserve|undo|commit|release|settle|send
+ *          (send: the milter's whole message, a reservation and, when it
+ *          is ok, the commit with the txn id as queue id)
  *   limitq -c CONF show SUBJECT
  *   limitq -c CONF reset SUBJECT [LIMIT]
  *   limitq -c CONF override SUBJECT LIMIT AMOUNT[/PERIOD_MS] [TTL_MS]
@@ -19,7 +21,8 @@
  *          -P PAUSE_MS between two decisions of one thread (fault tests)
  *          -v: with -N, one line per decision
  *   limitq -c CONF [options] -
- *          one decision per line read: "OP [TXN [RCPT [QID]]]", answered
+ *          one decision per line read: "OP [TXN [RCPT [QID]]]" (OP may
+ *          be send), answered
  *          "OUTCOME local=yes|no stale=yes|no duplicate=yes|no LOG" on one
  *          line each (scripts drive decisions around faults this way)
  *
@@ -46,6 +49,7 @@
 
 struct limitq {
 	struct limiter *l;
+	bool send;		/* "send": reserve, then commit when ok */
 	struct limit_req req;
 	const char *txn;
 	const char *rcpt;
@@ -71,7 +75,7 @@ usage(void)
 		" [-r RCPT] [-q QID]\n"
 		"              [-m N] [-R N] [-b N] [-N COUNT] [-T THREADS] "
 		"[-P MS] [-v]\n"
-		"              check|reserve|undo|commit|release|probe\n"
+		"              check|reserve|undo|commit|release|settle|send|probe\n"
 		"       limitq -c CONF show SUBJECT | reset SUBJECT [LIMIT]\n"
 		"       limitq -c CONF override SUBJECT LIMIT AMOUNT[/PERIOD_MS]"
 		" [TTL_MS] | unoverride SUBJECT [LIMIT]\n");
@@ -99,9 +103,11 @@ print_result(const struct limiter *l, const struct limit_result *res)
 
 	limit_verdict(l, res, &v);
 	limit_result_log(res, line, sizeof(line));
-	printf("outcome=%s local=%s duplicate=%s stale=%s\n",
-	       limit_outcome_name(res->outcome), res->local ? "yes" : "no",
-	       res->duplicate ? "yes" : "no", res->stale ? "yes" : "no");
+	printf("outcome=%s local=%s duplicate=%s stale=%s unsettled=%s "
+	       "held=%s\n", limit_outcome_name(res->outcome),
+	       res->local ? "yes" : "no", res->duplicate ? "yes" : "no",
+	       res->stale ? "yes" : "no", res->unsettled ? "yes" : "no",
+	       res->maybe_held ? "yes" : "no");
 	if (v.action == VERDICT_CONTINUE)
 		printf("reply=continue%s%s\n", v.reason[0] ? " reason=" : "",
 		       v.reason);
@@ -125,6 +131,23 @@ print_result(const struct limiter *l, const struct limit_result *res)
 		       (unsigned long long)h->retry_ms,
 		       (unsigned long long)h->reset_ms);
 	}
+}
+
+/* decide - one decision; with "send" the whole message: the reservation,
+ * then (ok) the commit with the txn id as queue id */
+static enum limit_outcome
+decide(struct limitq *q, struct limit_req *r, struct limit_result *res)
+{
+	enum limit_outcome o = limit_decide(q->l, r, res);
+	struct limit_req c;
+
+	if (!q->send || o != LIMIT_OK)
+		return o;
+	c = *r;
+	c.op = LIMIT_COMMIT;
+	if (c.qid == NULL || c.qid[0] == '\0')
+		c.qid = c.txn_id;
+	return limit_decide(q->l, &c, res);
 }
 
 /* worker - decisions until the shared count is reached */
@@ -151,7 +174,7 @@ worker(void *arg)
 				 at ? at : "@example.net");
 		r.txn_id = txn;
 		r.rcpt = rcpt;
-		o = limit_decide(q->l, &r, res);
+		o = decide(q, &r, res);
 		atomic_fetch_add(&q->n[o], 1);
 		if (res->local)
 			atomic_fetch_add(&q->n[3], 1);
@@ -198,7 +221,7 @@ static int
 op_parse(const char *w, enum limit_op *op)
 {
 	static const char *const names[] = {"check", "reserve", "undo",
-					    "commit", "release"};
+					    "commit", "release", "settle"};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -229,7 +252,10 @@ run_lines(struct limitq *q)
 
 		for (w[0] = strtok_r(line, " \t\n", &save); w[n] && n < 3;)
 			w[++n] = strtok_r(NULL, " \t\n", &save);
-		if (w[0] == NULL || op_parse(w[0], &r.op) < 0) {
+		q->send = w[0] != NULL && strcmp(w[0], "send") == 0;
+		if (q->send)
+			r.op = LIMIT_RESERVE;
+		else if (w[0] == NULL || op_parse(w[0], &r.op) < 0) {
 			printf("error unknown operation\n");
 			fflush(stdout);
 			continue;
@@ -238,12 +264,14 @@ run_lines(struct limitq *q)
 		r.rcpt = w[2] ? w[2] : q->rcpt;
 		if (w[3] != NULL)
 			r.qid = w[3];
-		o = limit_decide(q->l, &r, res);
+		o = decide(q, &r, res);
 		limit_result_log(res, log, sizeof(log));
-		printf("%s local=%s stale=%s duplicate=%s %s\n",
-		       limit_outcome_name(o), res->local ? "yes" : "no",
-		       res->stale ? "yes" : "no",
-		       res->duplicate ? "yes" : "no", log);
+		printf("%s local=%s stale=%s duplicate=%s unsettled=%s "
+		       "held=%s %s\n", limit_outcome_name(o),
+		       res->local ? "yes" : "no", res->stale ? "yes" : "no",
+		       res->duplicate ? "yes" : "no",
+		       res->unsettled ? "yes" : "no",
+		       res->maybe_held ? "yes" : "no", log);
 		fflush(stdout);
 	}
 	free(res);
@@ -371,7 +399,10 @@ main(int argc, char **argv)
 		rc = run_lines(&q);
 		goto out;
 	}
-	if (op_parse(argv[0], &q.req.op) < 0) {
+	q.send = strcmp(argv[0], "send") == 0;
+	if (q.send)
+		q.req.op = LIMIT_RESERVE;
+	else if (op_parse(argv[0], &q.req.op) < 0) {
 		rc = admin(q.l, argc, argv);
 		goto out;
 	}
@@ -388,7 +419,7 @@ main(int argc, char **argv)
 	res = malloc(sizeof(*res));
 	if (res == NULL)
 		abort();
-	rc = (int)limit_decide(q.l, &q.req, res);
+	rc = (int)decide(&q, &q.req, res);
 	print_result(q.l, res);
 	free(res);
 out:

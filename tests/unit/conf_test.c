@@ -359,6 +359,10 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 		rc = strbuf_printf(sb, "%lu", c->limit_local_percent);
 	else if (IS("limit_txn_ttl"))
 		rc = strbuf_printf(sb, "%lu", c->limit_txn_ttl);
+	else if (IS("limit_lease_time"))
+		rc = strbuf_printf(sb, "%lu", c->limit_lease_time);
+	else if (IS("limit_commit_wait"))
+		rc = strbuf_printf(sb, "%lu", c->limit_commit_wait);
 	else if (IS("limit_tempfail_reply"))
 		rc = strbuf_append_str(sb, c->limit_tempfail_reply);
 	else if (IS("limit_reject_reply"))
@@ -450,7 +454,9 @@ static const char *const all_keys[] = {
 	/* rate limits and quotas */
 	"limits", "limit_exempt_recipients", "limit_map", "limit_backend",
 	"limit_fail_mode",
-	"limit_local_percent", "limit_txn_ttl", "limit_tempfail_reply",
+	"limit_local_percent", "limit_txn_ttl", "limit_lease_time",
+	"limit_commit_wait",
+	"limit_tempfail_reply",
 	"limit_reject_reply", "limit_unavailable_reply", "redis_server",
 	"redis_password", "redis_user", "redis_db", "redis_connect_timeout",
 	"redis_timeout", "redis_sentinels", "redis_sentinel_master",

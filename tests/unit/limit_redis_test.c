@@ -43,6 +43,7 @@ struct prow {
 static const struct prow prows[] = {
 	{"one_row_accepted", "*7\r\n:1\r\n" ROW1, 1, 1, NULL},
 	{"no_rows_accepted", "*1\r\n:0\r\n", 0, 1, NULL},
+	{"late_alone_accepted", "*1\r\n:4\r\n", 2, 1, NULL},
 	{"error_reply_refused", "-ERR boom\r\n", 1, 0, "not an array"},
 	{"nil_refused", "$-1\r\n", 1, 0, "not an array"},
 	{"null_array_refused", "*-1\r\n", 1, 0, "not an array"},
@@ -51,7 +52,9 @@ static const struct prow prows[] = {
 	 1, 0, "has 6 elements, expected 7"},
 	{"long_array_refused", "*8\r\n:1\r\n" ROW1 ":0\r\n", 1, 0,
 	 "has 8 elements, expected 7"},
-	{"code_out_of_range", "*7\r\n:4\r\n" ROW1, 1, 0, "wrong type or range"},
+	{"code_out_of_range", "*7\r\n:5\r\n" ROW1, 1, 0, "wrong type or range"},
+	{"late_with_rows_refused", "*7\r\n:4\r\n" ROW1, 1, 0,
+	 "has 7 elements"},
 	{"negative_code", "*7\r\n:-1\r\n" ROW1, 1, 0, "wrong type or range"},
 	{"state_out_of_range",
 	 "*7\r\n:0\r\n:3\r\n:1\r\n:3\r\n:3600000\r\n:0\r\n:0\r\n", 1, 0,
@@ -90,6 +93,8 @@ run_parse(void **state)
 	if (r->ok) {
 		if (rc != 0)
 			fail_msg("refused: %s", e.text);
+		if (r->nrows == 2)
+			assert_int_equal(code, LIMIT_CODE_LATE);
 		if (r->nrows == 1) {
 			assert_int_equal(code, LIMIT_CODE_OVER);
 			assert_int_equal(rows[0].state, LIMIT_STATE_OK);
@@ -144,9 +149,11 @@ call_two(struct limit_call *c)
 	memset(c, 0, sizeof(*c));
 	c->op = LIMIT_RESERVE;
 	c->now_ms = 1234;
+	c->deadline_ms = 1534;
+	c->lease_ms = 360000;
 	c->ttl_ms = 3600000;
 	(void)str_copy(c->txn, sizeof(c->txn), "conn7.m2");
-	(void)str_copy(c->rcpt, sizeof(c->rcpt), "bob@example.net");
+	(void)str_copy(c->rcpt, sizeof(c->rcpt), "0badc0de");
 	c->units[0] = 1;
 	c->units[1] = 1;
 	c->units[2] = 4096;
@@ -161,24 +168,25 @@ call_two(struct limit_call *c)
 	c->subjects[1].ndefs = 1;
 }
 
-/* args_list_keys_then_limits */
+/* args_list_keys_then_limits: the tombstone and marker keys, one hash per
+ * subject; per subject its names, override fields, lease field and R in a
+ * row (one HMGET), then the limits */
 static void
 test_args(void **state)
 {
 	static const char *const want[] = {
-		"8",
-		"rg:{login:alice@example.com}:txn:conn7.m2",
-		"rg:{login:alice@example.com}:qid:conn7.m2",
-		"rg:{login:alice@example.com}:hour",
-		"rg:{login:alice@example.com}:hour:override",
-		"rg:{login:alice@example.com}:volume",
-		"rg:{login:alice@example.com}:volume:override",
-		"rg:{ip:192.0.2.7}:cap",
-		"rg:{ip:192.0.2.7}:cap:override",
-		"R", "1234", "3600000", "bob@example.net", "1", "1", "4096", "2",
-		"2", "hour", "m", "200", "3600000", "1", "0",
-		"volume", "b", "524288000", "86400000", "100", "1",
-		"1", "cap", "p", "100", "0", "1", "0",
+		"4",
+		"rg:{login:alice@example.com}:t:conn7.m2",
+		"rg:{login:alice@example.com}:t:conn7.m2",
+		"rg:{login:alice@example.com}",
+		"rg:{ip:192.0.2.7}",
+		"R", "1234", "1534", "360000", "3600000", "0badc0de", "1", "1",
+		"4096", "2", "0",
+		"2", "hour", "volume", "hour:o", "volume:o", "l:conn7.m2", "R",
+		"m", "200", "3600000", "1", "0",
+		"b", "524288000", "86400000", "100", "1",
+		"1", "cap", "cap:o", "l:conn7.m2", "R", "p", "100", "0", "1",
+		"0",
 	};
 	struct limit_redis_cmd cmd;
 	struct limit_call c;
@@ -198,7 +206,8 @@ test_args(void **state)
 	assert_int_equal(cmd.slot, rconn_slot("login:alice@example.com", 23));
 	/* one subject alone: its own slot and keys */
 	assert_int_equal(limit_redis_args("mx1", &c, 1, 1, &cmd, &e), 0);
-	assert_string_equal(cmd.argv[1], "mx1:{ip:192.0.2.7}:txn:conn7.m2");
+	assert_string_equal(cmd.argv[1], "mx1:{ip:192.0.2.7}:t:conn7.m2");
+	assert_string_equal(cmd.argv[3], "mx1:{ip:192.0.2.7}");
 	assert_int_equal(cmd.slot, rconn_slot("ip:192.0.2.7", 12));
 	assert_int_equal(cmd.nrows, 1);
 	assert_int_equal(limit_redis_args("rg", &c, 2, 1, &cmd, &e), -1);
@@ -220,8 +229,9 @@ test_args_qid(void **state)
 	limit_redis_cmd_init(&cmd);
 	assert_int_equal(limit_redis_args("rg", &c, 0, 1, &cmd, &e), 0);
 	assert_string_equal(cmd.argv[2],
-			    "rg:{login:alice@example.com}:qid:4ABCDE12");
-	assert_string_equal(cmd.argv[7], "M");
+			    "rg:{login:alice@example.com}:q:4ABCDE12");
+	assert_string_equal(cmd.argv[4], "M");
+	assert_string_equal(cmd.argv[14], "1");
 	limit_redis_cmd_free(&cmd);
 }
 

@@ -124,12 +124,15 @@ struct side {
 static const struct side side_mem = {false};
 static const struct side side_redis = {true};
 
+static bool real_clock;		/* the next limiter: the real clock */
+
 /* mk - a limiter for map on one side; fail_mode and server for faults */
 static struct limiter *
 mk_full(const struct side *sd, const char *map, int fail_mode,
 	const char *server)
 {
-	struct limit_opts o = {clock_now, NULL, false, map};
+	struct limit_opts o = {real_clock ? NULL : clock_now, NULL, false,
+			       map};
 	struct conf *c = conf_defaults();
 	struct limiter *l = NULL;
 	struct err e;
@@ -143,6 +146,7 @@ mk_full(const struct side *sd, const char *map, int fail_mode,
 		rg_pathf(spec, sizeof(spec), "unix:%s", server ? server : sock);
 		c->redis_server = strdup(spec);
 		c->redis_timeout = 500;
+		c->limit_commit_wait = 1;
 	}
 	if (limit_new(c, &o, &l, &e) < 0) {
 		print_error("limit_new: %s\n", e.text);
@@ -199,6 +203,19 @@ reserve(struct limiter *l, const char *login, const char *txn,
 	return op(l, LIMIT_RESERVE, login, txn, rcpt, NULL, 1, 1, 0);
 }
 
+/* sent - the milter's whole message: RESERVE at RCPT, COMMIT at the end
+ * (queue id = txn id); the outcome of the reservation */
+static enum limit_outcome
+sent(struct limiter *l, const char *login, const char *txn)
+{
+	enum limit_outcome o = reserve(l, login, txn, "a@x");
+
+	if (o == LIMIT_OK)
+		assert_int_equal(op(l, LIMIT_COMMIT, login, txn, NULL, txn, 1,
+				    1, 0), LIMIT_OK);
+	return o;
+}
+
 /* hit - the hit of limit name in res (first subject that has it) */
 static const struct limit_hit *
 hit(const char *name)
@@ -253,9 +270,9 @@ t_quota_at_limit(const struct side *sd)
 	struct limiter *l = mk(sd, map_basic);
 	struct verdict v;
 
-	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
-	assert_int_equal(reserve(l, ALICE, "t2", "a@x"), LIMIT_OK);
-	assert_int_equal(reserve(l, ALICE, "t3", "a@x"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "t1"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "t2"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "t3"), LIMIT_OK);
 	assert_int_equal(hit("hour")->used, 3);
 	assert_int_equal(reserve(l, ALICE, "t4", "a@x"), LIMIT_OVER);
 	assert_true(res.over >= 0);
@@ -283,21 +300,21 @@ t_smooth_refill(const struct side *sd)
 
 	for (i = 0; i < 3; i++) {
 		(void)str_format(txn, sizeof(txn), "a%d", i);
-		assert_int_equal(reserve(l, ALICE, txn, "a@x"), LIMIT_OK);
+		assert_int_equal(sent(l, ALICE, txn), LIMIT_OK);
 	}
 	/* just before the hour is over two places came back, not three:
 	 * a fixed window would allow a second burst of 3 here */
 	test_now = T0 + H - 1;
 	for (i = 0; i < 4; i++) {
 		(void)str_format(txn, sizeof(txn), "b%d", i);
-		if (reserve(l, ALICE, txn, "a@x") == LIMIT_OK)
+		if (sent(l, ALICE, txn) == LIMIT_OK)
 			ok++;
 	}
 	assert_int_equal(ok, 2);
 	/* one interval (20 minutes) later exactly one more */
 	test_now += H / 3;
-	assert_int_equal(reserve(l, ALICE, "c1", "a@x"), LIMIT_OK);
-	assert_int_equal(reserve(l, ALICE, "c2", "a@x"), LIMIT_OVER);
+	assert_int_equal(sent(l, ALICE, "c1"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "c2"), LIMIT_OVER);
 	limit_free(l);
 }
 
@@ -309,15 +326,15 @@ t_several_windows(const struct side *sd)
 				   "\tday messages 5/1d\n"
 				   "login alice@example.com p\n");
 
-	assert_int_equal(reserve(l, ALICE, "a", "r@x"), LIMIT_OK);
-	assert_int_equal(reserve(l, ALICE, "b", "r@x"), LIMIT_OK);
-	assert_int_equal(reserve(l, ALICE, "c", "r@x"), LIMIT_OK);
-	assert_int_equal(reserve(l, ALICE, "d", "r@x"), LIMIT_OVER);
+	assert_int_equal(sent(l, ALICE, "a"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "b"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "c"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "d"), LIMIT_OVER);
 	assert_string_equal(res.hits[res.over].name, "hour");
 	test_now += H;
-	assert_int_equal(reserve(l, ALICE, "e", "r@x"), LIMIT_OK);
-	assert_int_equal(reserve(l, ALICE, "f", "r@x"), LIMIT_OK);
-	assert_int_equal(reserve(l, ALICE, "g", "r@x"), LIMIT_OVER);
+	assert_int_equal(sent(l, ALICE, "e"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "f"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "g"), LIMIT_OVER);
 	assert_string_equal(res.hits[res.over].name, "day");
 	assert_int_equal(hit("hour")->state, LIMIT_STATE_OK);
 	limit_free(l);
@@ -769,8 +786,8 @@ t_show_reset(const struct side *sd)
 	struct err e;
 	size_t n;
 
-	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
-	assert_int_equal(reserve(l, ALICE, "t2", "a@x"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "t1"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "t2"), LIMIT_OK);
 	assert_int_equal(limit_show(l, "login:Alice@example.com", u,
 				    LIMIT_PLAN_MAX, &n, key, sizeof(key), &e),
 			 0);
@@ -852,9 +869,118 @@ t_concurrent(const struct side *sd)
 	limit_free(l);
 }
 
+/* reservation_counts_until_its_lease_runs_out: a transaction that never
+ * finishes (filter killed, client gone) stops counting by itself */
+static void
+t_lease_expires(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t2", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t3", "a@x"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t4", "a@x"), LIMIT_OVER);
+	assert_int_equal(hit("hour")->used, 3);
+	test_now += 6 * 60000 - 1;	/* limit_lease_time: 6m */
+	assert_int_equal(reserve(l, ALICE, "t4", "a@x"), LIMIT_OVER);
+	test_now += 1;
+	assert_int_equal(reserve(l, ALICE, "t4", "a@x"), LIMIT_OK);
+	assert_int_equal(hit("hour")->used, 1);
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 1);
+	limit_free(l);
+}
+
+/* each_recipient_renews_the_lease */
+static void
+t_lease_renewed(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	test_now += 5 * 60000;
+	assert_int_equal(reserve(l, ALICE, "t1", "b@x"), LIMIT_OK);
+	test_now += 5 * 60000;
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 2);
+	test_now += 60000;
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 0);
+	limit_free(l);
+}
+
+/* commit_after_the_lease_ran_out_counts_when_it_fits */
+static void
+t_commit_after_lease(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	test_now += 7 * 60000;
+	assert_int_equal(op(l, LIMIT_COMMIT, ALICE, "t1", NULL, "Q1", 1, 1, 0),
+			 LIMIT_OK);
+	assert_false(res.stale);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 1);
+	limit_free(l);
+}
+
+/* reserve_after_commit_counts_nothing */
+static void
+t_reserve_after_commit(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(sent(l, ALICE, "t1"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t1", "b@x"), LIMIT_OK);
+	assert_true(res.stale);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 1);
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 1);
+	limit_free(l);
+}
+
+/* commit_of_a_released_transaction_counts_nothing (a late COMMIT of a
+ * message that was tempfailed) */
+static void
+t_commit_after_release(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	assert_int_equal(op(l, LIMIT_RELEASE, ALICE, "t1", NULL, NULL, 0, 0,
+			    0), LIMIT_OK);
+	assert_int_equal(op(l, LIMIT_COMMIT, ALICE, "t1", NULL, "Q1", 1, 1, 0),
+			 LIMIT_OK);
+	assert_true(res.stale);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 0);
+	limit_free(l);
+}
+
+/* settle_counts_once_whatever_the_limits (a message accepted while the
+ * store did not answer) */
+static void
+t_settle(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+
+	assert_int_equal(sent(l, ALICE, "t1"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "t2"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "t3"), LIMIT_OK);
+	assert_int_equal(reserve(l, ALICE, "t9", "a@x"), LIMIT_OVER);
+	assert_int_equal(op(l, LIMIT_SETTLE, ALICE, "t9", NULL, "Q9", 1, 1, 0),
+			 LIMIT_OK);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 4);
+	assert_int_equal(op(l, LIMIT_SETTLE, ALICE, "t9", NULL, "Q9", 1, 1, 0),
+			 LIMIT_OK);
+	assert_true(res.duplicate);
+	/* the COMMIT that ran late finds it counted */
+	assert_int_equal(op(l, LIMIT_COMMIT, ALICE, "t9", NULL, "Q9", 1, 1, 0),
+			 LIMIT_OK);
+	assert_true(res.duplicate);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 4);
+	limit_free(l);
+}
+
 /* --- redis only --------------------------------------------------------- */
 
-/* keys_are_readable_and_all_expire */
+/* keys_are_readable_and_all_expire: one hash per subject, a field per
+ * limit, the leases and their sum; tombstones and markers of their own */
 static void
 t_redis_keys(const struct side *sd)
 {
@@ -864,15 +990,30 @@ t_redis_keys(const struct side *sd)
 
 	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
 	assert_int_equal(reserve(l, ALICE, "t1", "b@x"), LIMIT_OK);
+	/* reserved: a lease, nothing in the buckets yet */
+	r = rcmd("HGET rg:{login:alice@example.com} rcpt");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_NIL);
+	freeReplyObject(r);
+	r = rcmd("HGET rg:{login:alice@example.com} R");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	assert_true(rg_has(r->str, "1 2 0 "));
+	freeReplyObject(r);
+	assert_int_equal(op(l, LIMIT_COMMIT, ALICE, "t1", NULL, "Q1", 1, 2,
+			    0), LIMIT_OK);
 	/* "USED LEVEL TIME TU": 2 recipients, level 2 * TU, TU = 1 h in ms */
-	r = rcmd("GET rg:{login:alice@example.com}:rcpt");
+	r = rcmd("HGET rg:{login:alice@example.com} rcpt");
 	assert_non_null(r);
 	assert_int_equal(r->type, REDIS_REPLY_STRING);
 	assert_string_equal(r->str, "2 7200000 1800000000000 3600000");
 	freeReplyObject(r);
+	r = rcmd("EXISTS rg:{login:alice@example.com}:q:Q1");
+	assert_int_equal(r->integer, 1);
+	freeReplyObject(r);
 	r = rcmd("KEYS *");
 	assert_non_null(r);
-	assert_true(r->elements >= 3);
+	assert_int_equal(r->elements, 3);	/* hash, tombstone, marker */
 	for (i = 0; i < r->elements; i++) {
 		redisReply *t = rcmd("PTTL %s", r->element[i]->str);
 
@@ -945,6 +1086,162 @@ t_redis_fail_modes(const struct side *sd)
 		assert_int_equal(ok, 10);
 		assert_int_equal(hit("hour")->amount, 10);
 	}
+	limit_free(l);
+}
+
+/* call_after_its_deadline_changes_nothing: a command our side gave up
+ * on (timeout) that Redis runs later */
+static void
+t_redis_late(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+	struct limit_redis_cmd cmd;
+	struct limit_answer a;
+	struct limit_call c;
+	struct limit_req q;
+	struct rconn_script sc;
+	const char *argv[RCONN_MAX_ARGS];
+	size_t lens[RCONN_MAX_ARGS];
+	struct timeval tv = {2, 0};
+	redisContext *ctx = redisConnectUnixWithTimeout(sock, tv);
+	redisReply *r;
+	struct err e;
+	int i;
+
+	assert_non_null(ctx);
+	rconn_script_init(&sc, limit_redis_lua);
+	memset(&q, 0, sizeof(q));
+	q.op = LIMIT_RESERVE;
+	q.login = ALICE;
+	q.txn_id = "late";
+	q.rcpt = "a@x";
+	q.messages = 1;
+	q.recipients = 1;
+	assert_int_equal(limit_prepare(l, &q, &c, &res), 1);
+	assert_true(c.deadline_ms == T0 + 500);	/* redis_timeout */
+	c.deadline_ms = T0 - 1;
+	limit_redis_cmd_init(&cmd);
+	assert_int_equal(limit_redis_args(limit_key_prefix(l), &c, 0, 1, &cmd,
+					  &e), 0);
+	argv[0] = "EVAL";
+	lens[0] = 4;
+	argv[1] = limit_redis_lua;
+	lens[1] = strlen(limit_redis_lua);
+	for (i = 0; i < cmd.argc; i++) {
+		argv[2 + i] = cmd.argv[i];
+		lens[2 + i] = cmd.lens[i];
+	}
+	r = redisCommandArgv(ctx, 2 + cmd.argc, argv, lens);
+	assert_non_null(r);
+	assert_int_equal(limit_redis_parse(r, cmd.nrows, &a.code, a.rows, &e),
+			 0);
+	assert_int_equal(a.code, LIMIT_CODE_LATE);
+	freeReplyObject(r);
+	limit_redis_cmd_free(&cmd);
+	r = rcmd("DBSIZE");
+	assert_int_equal(r->integer, 0);	/* nothing written */
+	freeReplyObject(r);
+	/* told "late": the store was too slow, the fail mode applies */
+	assert_int_equal(limit_finish(l, &c, &a, NULL, &res),
+			 LIMIT_UNAVAILABLE);
+	redisFree(ctx);
+	limit_free(l);
+}
+
+/* thaw - wait until the store answers again (after its back-off) */
+static void
+thaw(struct limiter *l)
+{
+	struct timespec pause = {0, 50000000};
+	struct err e;
+	int i;
+
+	for (i = 0; i < 200 && limit_probe(l, &e) < 0; i++)
+		nanosleep(&pause, NULL);
+}
+
+/* frozen_store: a RESERVE without an answer leaves nothing behind (its
+ * late run is past the deadline); a COMMIT without an answer is accepted
+ * and counted exactly once */
+static void
+t_redis_frozen(const struct side *sd)
+{
+	struct limiter *l;
+	enum limit_outcome o1;
+	enum limit_outcome o2;
+	bool held;
+	bool unsettled;
+
+	/* deadlines against the server's clock: the real one */
+	real_clock = true;
+	l = mk(sd, map_basic);
+	real_clock = false;
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	/* every assertion after SIGCONT: a failed one must not leave the
+	 * server stopped for the cases after this one */
+	kill(redis_pid, SIGSTOP);
+	o1 = reserve(l, ALICE, "t2", "a@x");
+	held = res.maybe_held;
+	kill(redis_pid, SIGCONT);
+	thaw(l);
+	kill(redis_pid, SIGSTOP);
+	o2 = op(l, LIMIT_COMMIT, ALICE, "t1", NULL, "Q1", 1, 1, 0);
+	unsettled = res.unsettled;
+	kill(redis_pid, SIGCONT);
+	assert_int_equal(o1, LIMIT_UNAVAILABLE);
+	assert_true(held);
+	assert_int_equal(o2, LIMIT_OK);
+	assert_true(unsettled);
+	assert_int_equal(limit_flush(l, 10000), 0);
+	thaw(l);
+	/* the late RESERVE ran after its deadline: nothing; the COMMIT's
+	 * count settled: once */
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 1);
+	assert_int_equal(used(l, "login:" ALICE, "rcpt"), 1);
+	assert_int_equal(op(l, LIMIT_RELEASE, ALICE, "t2", NULL, NULL, 0, 0,
+			    0), LIMIT_OK);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 1);
+	limit_free(l);
+}
+
+/* thaw_later - a thread: SIGCONT to the server after 700 ms */
+static void *
+thaw_later(void *arg)
+{
+	struct timespec pause = {0, 700000000};
+
+	(void)arg;
+	nanosleep(&pause, NULL);
+	kill(redis_pid, SIGCONT);
+	return NULL;
+}
+
+/* commit_without_an_answer_is_counted_before_the_reply_when_redis_returns
+ * within limit_commit_wait */
+static void
+t_redis_commit_wait(const struct side *sd)
+{
+	struct limiter *l;
+	enum limit_outcome o;
+	pthread_t t;
+	bool unsettled;
+
+	real_clock = true;
+	l = mk(sd, map_basic);
+	real_clock = false;
+	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
+	kill(redis_pid, SIGSTOP);
+	if (pthread_create(&t, NULL, thaw_later, NULL) != 0) {
+		kill(redis_pid, SIGCONT);
+		fail();
+	}
+	o = op(l, LIMIT_COMMIT, ALICE, "t1", NULL, "Q1", 1, 1, 0);
+	unsettled = res.unsettled;
+	pthread_join(t, NULL);
+	assert_int_equal(o, LIMIT_OK);
+	assert_false(unsettled);	/* counted before the answer */
+	thaw(l);
+	assert_int_equal(used(l, "login:" ALICE, "hour"), 1);
 	limit_free(l);
 }
 
@@ -1054,6 +1351,20 @@ static const struct row rows[] = {
 	{"odd_identities_are_escaped_in_keys", t_escape, false},
 	{"show_and_reset", t_show_reset, false},
 	{"concurrent_callers_get_exactly_the_quota", t_concurrent, false},
+	{"reservation_counts_until_its_lease_runs_out", t_lease_expires,
+	 false},
+	{"each_recipient_renews_the_lease", t_lease_renewed, false},
+	{"commit_after_the_lease_ran_out_counts_when_it_fits",
+	 t_commit_after_lease, false},
+	{"reserve_after_commit_counts_nothing", t_reserve_after_commit,
+	 false},
+	{"commit_of_a_released_transaction_counts_nothing",
+	 t_commit_after_release, false},
+	{"settle_counts_once_whatever_the_limits", t_settle, false},
+	{"call_after_its_deadline_changes_nothing", t_redis_late, true},
+	{"frozen_store_commit_accepted_counted_once", t_redis_frozen, true},
+	{"commit_without_answer_counted_before_the_reply",
+	 t_redis_commit_wait, true},
 	{"keys_are_readable_and_all_expire", t_redis_keys, true},
 	{"noscript_after_a_flush_is_reloaded_once", t_redis_noscript, true},
 	{"unreachable_store_follows_fail_mode", t_redis_fail_modes, true},

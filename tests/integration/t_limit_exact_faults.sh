@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# t_limit_exact_faults.sh - a quota stays exact through faults (exact.sh):
+# two relayguard milters on two smtpd listeners of a real Postfix, one
+# Redis (append-only file, fsync always), a login with a daily quota of
+# 120; 300 messages sent half through each while Redis is frozen (SIGSTOP
+# 2 s, later 1 s), the second milter is SIGKILLed and started again, Redis
+# is SIGKILLed and started again from its file, and the first milter gets
+# SIGHUP every 100 ms; then every refused message is retried until rounds
+# a lease apart accept nothing.  Delivered == 120 exactly, once each, both
+# signatures on each; Redis and relayguardctl say 120.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rg.sh"
+. "$(dirname "$0")/redis.sh"
+. "$(dirname "$0")/exact.sh"
+
+rig_init limit_exact_faults
+EX_FRONT=milter EX_BACKEND=redis EX_FAULTS="freeze kill crash hup" ex_run
+rg_finish
