@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "abusemsg.h"
 
+#include <pthread.h>
+
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -22,6 +24,19 @@ abusemsg_reset(struct abusemsg *m)
 	m->domain_cap_raised = false;
 }
 
+/* SHA-256, fetched once (a fetch per digest costs more than the digest). */
+static EVP_MD *abusemsg_sha256;
+static pthread_once_t abusemsg_sha256_once = PTHREAD_ONCE_INIT;
+
+/* abusemsg_sha256_init - fetch SHA-256 */
+static void
+abusemsg_sha256_init(void)
+{
+	abusemsg_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (abusemsg_sha256 == NULL)
+		log_panic("abusemsg: cannot fetch SHA-256");
+}
+
 /* abusemsg_hash - the first 64 bits of SHA-256 of s, ASCII lower-cased:
  * a cryptographic hash, so that nobody can make many addresses count as
  * one (a cheap hash can be made to collide on purpose) */
@@ -30,12 +45,24 @@ abusemsg_hash(const char *s, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx;
 	char buf[256];
 	uint64_t h = 0;
 	size_t i;
 
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+	pthread_once(&abusemsg_sha256_once, abusemsg_sha256_init);
+	if (len <= sizeof(buf)) {	/* the usual address: one call */
+		for (i = 0; i < len; i++)
+			buf[i] = (s[i] >= 'A' && s[i] <= 'Z')
+					 ? (char)(s[i] - 'A' + 'a') : s[i];
+		if (EVP_Digest(buf, len, md, &mdlen, abusemsg_sha256,
+			       NULL) != 1 || mdlen < 8)
+			log_panic("abusemsg: SHA-256 failed");
+		goto out;
+	}
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL ||
+	    EVP_DigestInit_ex(ctx, abusemsg_sha256, NULL) != 1)
 		log_panic("abusemsg: cannot set up SHA-256");
 	while (len > 0) {
 		size_t n = len < sizeof(buf) ? len : sizeof(buf);
@@ -52,6 +79,7 @@ abusemsg_hash(const char *s, size_t len)
 	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen < 8)
 		log_panic("abusemsg: SHA-256 final failed");
 	EVP_MD_CTX_free(ctx);
+out:
 	for (i = 0; i < 8; i++)
 		h = h << 8 | md[i];
 	return h;

@@ -435,7 +435,8 @@ engine_rcpt(const struct generation *cfg, struct txn *t, const char *rcpt,
 			return;
 	}
 	if (cfg->limits == NULL || engine_rcpt_exempt(cfg, rcpt)) {
-		abusemsg_add_rcpt(&t->abuse, rcpt);
+		if (cfg->abuse != NULL)	/* its caps and fan-out only */
+			abusemsg_add_rcpt(&t->abuse, rcpt);
 		return;
 	}
 	memset(&r, 0, sizeof(r));
@@ -456,7 +457,8 @@ engine_rcpt(const struct generation *cfg, struct txn *t, const char *rcpt,
 	if (v->action != VERDICT_CONTINUE)
 		return;
 	t->nrcpt_counted++;
-	abusemsg_add_rcpt(&t->abuse, rcpt);
+	if (cfg->abuse != NULL)
+		abusemsg_add_rcpt(&t->abuse, rcpt);
 }
 
 /* engine_eoh - end of header: every From and Sender address */

@@ -112,6 +112,28 @@ limit_digest(const char *s, char *out, size_t size)
 				 md[i]);
 }
 
+/* limit_join - a, b and c one after the other into out (size bytes); -1
+ * (out empty) when they do not fit; the hot paths' snprintf */
+int
+limit_join(char *out, size_t size, const char *a, const char *b,
+	   const char *c)
+{
+	size_t la = strlen(a);
+	size_t lb = strlen(b);
+	size_t lc = strlen(c);
+
+	if (size == 0)
+		return -1;
+	if (la + lb + lc >= size) {
+		out[0] = '\0';
+		return -1;
+	}
+	memcpy(out, a, la);
+	memcpy(out + la, b, lb);
+	memcpy(out + la + lb, c, lc + 1);
+	return 0;
+}
+
 /* limit_subject_key - "kind:value" with value lower-cased and escaped */
 void
 limit_subject_key(enum limit_kind kind, const char *value, char *out,
@@ -121,7 +143,8 @@ limit_subject_key(enum limit_kind kind, const char *value, char *out,
 
 	if (limit_escape(value, true, esc, sizeof(esc) - 16) < 0)
 		limit_digest(value, esc, sizeof(esc));
-	(void)str_format(out, size, "%s:%s", limit_kind_name(kind), esc);
+	if (limit_join(out, size, limit_kind_name(kind), ":", esc) < 0)
+		out[0] = '\0';
 }
 
 /* limit_id - a txn id, queue id or recipient as key text (escaped; a
@@ -186,7 +209,16 @@ limit_rcpt_hash(const char *rcpt, char *out, size_t size)
 		h ^= (unsigned char)*p;
 		h *= 16777619u;
 	}
-	(void)str_format(out, size, "%08x", (unsigned)h);
+	if (size > LIMIT_RCPT_HASH) {
+		static const char hex[] = "0123456789abcdef";
+		int i;
+
+		for (i = LIMIT_RCPT_HASH - 1; i >= 0; i--) {
+			out[i] = hex[h & 15];
+			h >>= 4;
+		}
+		out[LIMIT_RCPT_HASH] = '\0';
+	}
 }
 
 /* limit_reply_parse - "NNN N.N.N text" with known $variables */
@@ -353,7 +385,7 @@ limit_client_net(const char *in, char *addr, size_t asize, char *net,
 		b[3] = 0;
 		if (inet_ntop(AF_INET, b, text, sizeof(text)) == NULL)
 			return -1;
-		return str_format(net, nsize, "%s/24", text);
+		return limit_join(net, nsize, text, "/24", "");
 	}
 	if (inet_pton(AF_INET6, in, b) != 1)
 		return -1;
@@ -364,14 +396,14 @@ limit_client_net(const char *in, char *addr, size_t asize, char *net,
 		b[15] = 0;
 		if (inet_ntop(AF_INET, b + 12, text, sizeof(text)) == NULL)
 			return -1;
-		return str_format(net, nsize, "%s/24", text);
+		return limit_join(net, nsize, text, "/24", "");
 	}
 	if (inet_ntop(AF_INET6, b, addr, (socklen_t)asize) == NULL)
 		return -1;
 	memset(b + 8, 0, 8);
 	if (inet_ntop(AF_INET6, b, text, sizeof(text)) == NULL)
 		return -1;
-	return str_format(net, nsize, "%s/64", text);
+	return limit_join(net, nsize, text, "/64", "");
 }
 
 /* limit_add_subject - one more subject for the call */

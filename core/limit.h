@@ -336,6 +336,8 @@ int limit_redis_new(struct store *st, struct limit_backend **out,
 int limit_redis_call(struct store *st, const struct limit_call *c,
 		     struct limit_answer *a, struct err *e);
 int limit_escape(const char *in, bool lower, char *out, size_t size);
+int limit_join(char *out, size_t size, const char *a, const char *b,
+	       const char *c);
 /* Subject keys and client networks exactly as the limits name them (for
  * abuse.c, whose blocks and penalty box use the same subjects):
  * limit_subject_key() writes "kind:value", lower-cased and escaped (a

@@ -11,8 +11,6 @@
 #include "str.h"
 #include "xalloc.h"
 
-#define LR_ARENA (96 * 1024)
-#define LR_FIXED_ARGS 11	/* op now deadline lease ttl rcpt m r b ns q */
 
 /*
  * The script.  KEYS: the transaction's tombstone and the queue id's
@@ -22,24 +20,34 @@
  * server's TIME), the deadline in ms (0: none), the lease time and the
  * tombstone ttl in ms, the recipient's hash, units of messages,
  * recipients and bytes, the number of subjects, whether there is a queue
- * id; then per subject the number of limits N, the N limit names, the N
- * override fields (NAME:o), the lease field (l:TXN) and "R" - in a row, so
- * one HMGET reads them with unpack and no table is built for it - and per
- * limit: counter (m r b p), amount, period ms, quantum ms, dry-run (0 1).
- * Reply: code (0 ok, 1 over, 2 duplicate, 3 stale, 4 late: nothing done,
- * no rows), then per limit: state (0 ok, 1 over, 2 dry-run over), used
- * (the bucket plus the open leases), amount, period ms, retry ms, reset ms.
+ * id, the lease field (l:TXN); then per subject the number of limits N,
+ * the N limit names in a row (one HMGET reads them with unpack: no table
+ * built for it), and per limit: counter (m r b p, upper case for a
+ * dry-run limit), amount, period ms, quantum ms.  Reply: code (0 ok, 1
+ * over, 2 duplicate, 3 stale, 4 late: nothing done, no rows), then per
+ * limit: state (0 ok, 1 over, 2 dry-run over), used (the bucket plus the
+ * open leases), amount, period ms, retry ms, reset ms.
  *
  * A subject's hash holds per limit its bucket (NAME: "USED LEVEL TIME
- * TU") and override (NAME:o: "AMOUNT PERIOD QUANTUM UNTIL", UNTIL 0: no
- * end), per open transaction its lease (l:TXN: "DEADLINE M R B", the
- * first subject's followed by its recipients' hashes), and R: the units
- * of all open leases and their first and last deadlines ("M R B FIRST
- * LAST").  A reservation counts through its lease, never in a bucket, so
- * a transaction that never finishes (filter killed, client gone) stops
+ * TU", followed by " o AMOUNT PERIOD QUANTUM UNTIL" when an override is
+ * set; UNTIL 0: no end), per open transaction its lease (l:TXN: "DEADLINE
+ * M R B", the first subject's followed by its recipients' hashes), and R:
+ * the units of all open leases, their first and last deadlines, and the
+ * expiry last set on the hash ("M R B FIRST LAST EXPIRY": the script
+ * extends the TTL only when it must grow, then a lease time beyond).  A
+ * reservation counts through its lease, never in a bucket, so a
+ * transaction that never finishes (filter killed, client gone) stops
  * counting at its deadline: when FIRST has passed, the next call sweeps
- * the leases and sums them again.  Only a commit (or a settle) writes the
- * buckets.
+ * the leases and sums them again (then FIRST is at least an eighth of a
+ * lease time away: a subject with many abandoned transactions is swept
+ * that often at most, so an abandoned lease may count up to an eighth
+ * longer).  Only a commit (or a settle) writes the buckets.
+ *
+ * Cost (measured, tests/bench/limit_bench.sh): EVALSHA's arguments are
+ * turned into Lua strings one by one, so the arguments are few; a
+ * RESERVE is TIME, one HMGET and one HSET per subject and a GET of the
+ * tombstone; a COMMIT adds the HDEL of the lease and the SETs of the
+ * tombstone and marker.
  *
  * Late commands: a call that runs after its deadline (the client gave up
  * on it: timeout) changes nothing and answers 4; a RESERVE or UNDO of a
@@ -65,36 +73,39 @@ const char limit_redis_lua[] =
 "local dl=tonumber(ARGV[3])\n"
 "if dl>0 and now>dl then return {4} end\n"
 "local lt=tonumber(ARGV[4])\n"
-"local ttl=tonumber(ARGV[5])\n"
+"local ttl=ARGV[5]\n"
 "local rh=ARGV[6]\n"
 "local u1,u2,u3=tonumber(ARGV[7]),tonumber(ARGV[8]),tonumber(ARGV[9])\n"
 "local ns=tonumber(ARGV[10])\n"
 "local hasq=ARGV[11]=='1'\n"
+"local lf=ARGV[12]\n"
 "local fmt,match,find=string.format,string.match,string.find\n"
 "local function fdiv(a,b) local q=math.floor(a/b) local r=a-q*b if r<0 "
 "then q=q-1 elseif r>=b then q=q+1 end return q end\n"
 "local function cdiv(a,b) local q=fdiv(a,b) if q*b<a then q=q+1 end "
 "return q end\n"
-"-- pass 1, per subject (G, 14 slots each): ARGV index of its limit "
+"-- pass 1, per subject (G, 15 slots each): ARGV index of its limit "
 "count,\n"
-"-- that count, the open leases' units m r b with the first and last\n"
-"-- deadline, whether they were swept, this transaction's lease d m r "
-"b,\n"
-"-- then (pass 2) whether an override has no end, and the latest end\n"
+"-- that count, the open leases' units m r b, their first and last\n"
+"-- deadline, the hash's expiry as last set, whether leases were "
+"swept,\n"
+"-- this transaction's lease d m r b, then (pass 2) whether an "
+"override\n"
+"-- has no end and the latest end of one\n"
 "local G,HV={},{}\n"
 "local hs=''\n"
-"local p=12\n"
+"local p=13\n"
 "for i=1,ns do\n"
 " local nl=tonumber(ARGV[p])\n"
 " local k=KEYS[2+i]\n"
-" local v=redis.call('HMGET',k,unpack(ARGV,p+1,p+2*nl+2))\n"
-" local g=14*(i-1)\n"
-" local rm,rr,rb,nx,ly=0,0,0,0,0\n"
-" local sw=0\n"
-" if v[2*nl+2] then local a,b,c,d,e=match(v[2*nl+2],'^(%d+) (%d+) "
-"(%d+) (%d+) (%d+)$') if a then "
-"rm,rr,rb,nx,ly=tonumber(a),tonumber(b),tonumber(c),tonumber(d),tonumbe"
-"r(e) end end\n"
+" local v=redis.call('HMGET',k,'R',lf,unpack(ARGV,p+1,p+nl))\n"
+" local g=15*(i-1)\n"
+" local rm,rr,rb,nx,ly,ex=0,0,0,0,0,0\n"
+" local sw=false\n"
+" if v[1] then local a,b,c,d,e,f=match(v[1],'^(%d+) (%d+) (%d+) (%d+) "
+"(%d+) (%d+)$') if a then "
+"rm,rr,rb,nx,ly,ex=tonumber(a),tonumber(b),tonumber(c),tonumber(d),tonu"
+"mber(e),tonumber(f) end end\n"
 " if nx>0 and nx<=now then\n"
 "  -- a lease ran out (its transaction will not finish): sweep them "
 "all\n"
@@ -105,46 +116,54 @@ const char limit_redis_lua[] =
 "   if find(f,'l:',1,true)==1 then\n"
 "    local d,m,r,b=match(all[x+1],'^(%d+) (%d+) (%d+) (%d+)')\n"
 "    d=tonumber(d)\n"
-"    if not d or d<=now then redis.call('HDEL',k,f) if "
-"f==ARGV[p+2*nl+1] then v[2*nl+1]=false end\n"
+"    if not d or d<=now then redis.call('HDEL',k,f) if f==lf then "
+"v[2]=false end\n"
 "    else rm,rr,rb=rm+m,rr+r,rb+b if nx==0 or d<nx then nx=d end if "
 "d>ly then ly=d end end\n"
 "   end\n"
 "  end\n"
-"  sw=1\n"
+"  -- the next sweep an eighth of a lease time away at the soonest: a\n"
+"  -- subject with many abandoned transactions is not swept on every "
+"call\n"
+"  if nx>0 and nx<now+lt/8 then nx=now+math.floor(lt/8) end\n"
+"  sw=true\n"
 " end\n"
 " local d,m,r,b,h\n"
-" if v[2*nl+1] then d,m,r,b,h=match(v[2*nl+1],'^(%d+) (%d+) (%d+) "
-"(%d+)(.*)$') end\n"
+" if v[2] then d,m,r,b,h=match(v[2],'^(%d+) (%d+) (%d+) (%d+)(.*)$') "
+"end\n"
 " if d and tonumber(d)>now then "
 "d,m,r,b=tonumber(d),tonumber(m),tonumber(r),tonumber(b) if i==1 then "
 "hs=h end\n"
 " else d,m,r,b=0,0,0,0 end\n"
 " G[g+1],G[g+2],G[g+3],G[g+4],G[g+5],G[g+6],G[g+7],G[g+8],G[g+9],G[g+10"
-"],G[g+11],G[g+12],G[g+13],G[g+14]=p,nl,rm,rr,rb,nx,ly,sw,d,m,r,b,false"
-",0\n"
+"],G[g+11],G[g+12],G[g+13],G[g+14],G[g+15]=p,nl,rm,rr,rb,nx,ly,ex,sw,d,"
+"m,r,b,false,0\n"
 " HV[i]=v\n"
-" p=p+2*nl+3+5*nl\n"
+" p=p+1+5*nl\n"
 "end\n"
 "-- the transaction: open (its lease), finished (a tombstone), or new\n"
 "local tomb=false\n"
 "local dup=false\n"
 "local stale=false\n"
 "local rep=false\n"
-"if op~='C' and G[9]==0 then tomb=redis.call('GET',KEYS[1]) end\n"
-"if op=='M' or op=='S' then dup=tomb=='c' or (hasq and "
-"redis.call('EXISTS',KEYS[2])==1) end\n"
+"if op=='M' or op=='S' then\n"
+" if G[10]==0 and hasq then local t=redis.call('MGET',KEYS[1],KEYS[2]) "
+"tomb=t[1] dup=t[2]~=false\n"
+" elseif G[10]==0 then tomb=redis.call('GET',KEYS[1])\n"
+" elseif hasq then dup=redis.call('EXISTS',KEYS[2])==1 end\n"
+" dup=dup or tomb=='c'\n"
+"elseif op~='C' and G[10]==0 then tomb=redis.call('GET',KEYS[1]) end\n"
 "local a1,a2,a3=0,0,0\n"
-"local pm=G[11]\n"
+"local pm=G[12]\n"
 "if op=='C' then a1,a2,a3,pm=u1,u2,u3,u2\n"
 "elseif op=='R' then\n"
 " if tomb then stale=true\n"
 " elseif rh~='' and find(hs,' '..rh,1,true) then rep=true\n"
-" else if G[10]==0 then a1=u1 end a2=u2 if G[12]==0 then a3=u3 end "
-"pm=G[11]+u2 end\n"
+" else if G[11]==0 then a1=u1 end a2=u2 if G[13]==0 then a3=u3 end "
+"pm=G[12]+u2 end\n"
 "elseif op=='U' then\n"
-" if tomb then stale=true elseif G[9]==0 or not find(hs,' "
-"'..rh,1,true) then rep=true else pm=G[11]-1 end\n"
+" if tomb then stale=true elseif G[10]==0 or not find(hs,' "
+"'..rh,1,true) then rep=true else pm=G[12]-1 end\n"
 "elseif op=='M' then\n"
 " if tomb=='x' and not dup then stale=true elseif not dup then "
 "a1,a2,a3,pm=u1,u2,u3,u2 end\n"
@@ -152,51 +171,54 @@ const char limit_redis_lua[] =
 " if not dup then a1,a2,a3,pm=u1,u2,u3,u2 end\n"
 "end\n"
 "local final=(op=='M' or op=='S') and not dup and not stale\n"
-"-- pass 2, per limit (L, 8 slots each): level s and time t drained up "
+"-- pass 2, per limit (L, 9 slots each): level s and time t drained up "
 "to\n"
-"-- now, tu, amount, period, quantum (an override's, while it lasts), "
-"state,\n"
-"-- and when the units would fit (a refusal's retry)\n"
+"-- now, tu, amount, period, quantum (an override's, while it lasts),\n"
+"-- state, when the units would fit (a refusal's retry), the override "
+"text\n"
 "local L={}\n"
 "local over=false\n"
 "local x=0\n"
 "for i=1,ns do\n"
-" local g=14*(i-1)\n"
+" local g=15*(i-1)\n"
 " local q0,nl=G[g+1],G[g+2]\n"
 " local v=HV[i]\n"
 " -- the others' leases count against every limit; this one's too,\n"
 " -- unless it becomes final now\n"
 " local hm,hr,hb=G[g+3],G[g+4],G[g+5]\n"
-" if final then hm,hr,hb=hm-G[g+10],hr-G[g+11],hb-G[g+12] end\n"
+" if final then hm,hr,hb=hm-G[g+11],hr-G[g+12],hb-G[g+13] end\n"
 " for j=0,nl-1 do\n"
-"  local q=q0+2*nl+3+5*j\n"
+"  local q=q0+1+nl+4*j\n"
 "  local c=ARGV[q]\n"
+"  local dry=c<'a'\n"
+"  if dry then c=string.lower(c) end\n"
 "  local "
 "am,pe,un=tonumber(ARGV[q+1]),tonumber(ARGV[q+2]),tonumber(ARGV[q+3])\n"
-"  local ov=v[nl+1+j]\n"
-"  if ov then\n"
-"   local oa,oq,ou,oe=match(ov,'^(%d+) (%d+) (%d+) (%d+)$')\n"
-"   if oa and (oe=='0' or tonumber(oe)>now) then\n"
-"    am,pe,un=tonumber(oa),tonumber(oq),tonumber(ou)\n"
-"    if oe=='0' then G[g+13]=true elseif tonumber(oe)-now>G[g+14] then "
-"G[g+14]=tonumber(oe)-now end\n"
-"   end\n"
-"  end\n"
 "  local s,t,tu=0,now,1\n"
-"  if c~='p' then\n"
-"   tu=pe/un\n"
-"   if v[1+j] then\n"
-"    local s0,t0,u0=match(v[1+j],'^%d+ (%d+) (%d+) (%d+)$')\n"
-"    if s0 then\n"
-"     s,t=tonumber(s0),tonumber(t0)\n"
-"     local stu=tonumber(u0)\n"
-"     if stu~=tu and stu>0 then s=cdiv(s*tu,stu) end\n"
-"     if now>t then local k=fdiv(now-t,un) if k>0 then local d=k*am if "
-"d>=s then s=0 t=now else s=s-d t=t+k*un end end end\n"
-"     if s==0 then t=now end\n"
+"  local ov=''\n"
+"  local bv=v[3+j]\n"
+"  if bv then\n"
+"   local s0,t0,u0,o=match(bv,'^%d+ (%d+) (%d+) (%d+)(.*)$')\n"
+"   if o and o~='' then\n"
+"    ov=o\n"
+"    local oa,oq,ou,oe=match(o,'^ o (%d+) (%d+) (%d+) (%d+)$')\n"
+"    if oa and (oe=='0' or tonumber(oe)>now) then\n"
+"     am,pe,un=tonumber(oa),tonumber(oq),tonumber(ou)\n"
+"     if oe=='0' then G[g+14]=true elseif tonumber(oe)-now>G[g+15] "
+"then G[g+15]=tonumber(oe)-now end\n"
 "    end\n"
 "   end\n"
+"   if c~='p' and s0 and s0~='0' then\n"
+"    tu=pe/un\n"
+"    s,t=tonumber(s0),tonumber(t0)\n"
+"    local stu=tonumber(u0)\n"
+"    if stu~=tu and stu>0 then s=cdiv(s*tu,stu) end\n"
+"    if now>t then local k=fdiv(now-t,un) if k>0 then local d=k*am if "
+"d>=s then s=0 t=now else s=s-d t=t+k*un end end end\n"
+"    if s==0 then t=now end\n"
+"   end\n"
 "  end\n"
+"  if c~='p' then tu=pe/un end\n"
 "  local n,h=0,0\n"
 "  if c=='m' then n,h=a1,hm elseif c=='r' then n,h=a2,hr elseif c=='b' "
 "then n,h=a3,hb end\n"
@@ -206,56 +228,55 @@ const char limit_redis_lua[] =
 "  else bad=n>0 and s+(h+n)*tu>am*tu end\n"
 "  local st,rt=0,0\n"
 "  if bad then\n"
-"   if ARGV[q+4]=='1' then st=2 else st=1 over=true end\n"
+"   if dry then st=2 else st=1 over=true end\n"
 "   if c=='p' then rt=0\n"
 "   elseif n+h>am or am==0 then rt=pe\n"
 "   else local at=t+cdiv(s+(n+h)*tu-am*tu,am)*un if at>now then "
 "rt=at-now else rt=1 end end\n"
 "  end\n"
 "  "
-"L[x+1],L[x+2],L[x+3],L[x+4],L[x+5],L[x+6],L[x+7],L[x+8]=s,t,tu,am,pe,u"
-"n,st,rt\n"
-"  x=x+8\n"
+"L[x+1],L[x+2],L[x+3],L[x+4],L[x+5],L[x+6],L[x+7],L[x+8],L[x+9]=s,t,tu,"
+"am,pe,un,st,rt,ov\n"
+"  x=x+9\n"
 " end\n"
 "end\n"
 "-- apply, all or nothing: a refused commit gives its lease back\n"
 "if over then final=false end\n"
 "local drop=op=='X' or (op=='M' and not stale) or (op=='S' and dup) or "
 "final\n"
-"if op=='U' then drop=not stale and not rep and G[11]<=1 end\n"
+"if op=='U' then drop=not stale and not rep and G[12]<=1 end\n"
 "local out={0}\n"
 "x=0\n"
 "for i=1,ns do\n"
-" local g=14*(i-1)\n"
+" local g=15*(i-1)\n"
 " local q0,nl=G[g+1],G[g+2]\n"
 " local k=KEYS[2+i]\n"
 " local rm,rr,rb,nx,ly=G[g+3],G[g+4],G[g+5],G[g+6],G[g+7]\n"
-" local dirty=G[g+8]==1\n"
+" local dirty=G[g+9]\n"
 " local lease=nil\n"
-" local keep=G[g+14]\n"
+" local keep=G[g+15]\n"
 " local hset={}\n"
-" if drop and G[g+9]>0 then "
-"rm,rr,rb,dirty=rm-G[g+10],rr-G[g+11],rb-G[g+12],true\n"
+" if drop and G[g+10]>0 then "
+"rm,rr,rb,dirty=rm-G[g+11],rr-G[g+12],rb-G[g+13],true\n"
 " elseif op=='R' and not over and not stale and not rep then\n"
 "  local d=now+lt\n"
-"  lease=fmt('%d %d %d %d',d,G[g+10]+a1,G[g+11]+a2,G[g+12]+a3)\n"
+"  lease=fmt('%d %d %d %d',d,G[g+11]+a1,G[g+12]+a2,G[g+13]+a3)\n"
 "  if i==1 and rh~='' then lease=lease..hs..' '..rh end\n"
 "  rm,rr,rb=rm+a1,rr+a2,rb+a3\n"
 "  if nx==0 or d<nx then nx=d end\n"
 "  if d>ly then ly=d end\n"
-" elseif op=='U' and not stale and not rep and G[g+9]>0 then\n"
-"  local nh=hs\n"
-"  if i==1 then nh=string.gsub(hs,' '..rh,'',1) else nh='' end\n"
-"  lease=fmt('%d %d %d %d',G[g+9],G[g+10],G[g+11]-1,G[g+12])..nh\n"
+" elseif op=='U' and not stale and not rep and G[g+10]>0 then\n"
+"  local nh=''\n"
+"  if i==1 then nh=string.gsub(hs,' '..rh,'',1) end\n"
+"  lease=fmt('%d %d %d %d',G[g+10],G[g+11],G[g+12]-1,G[g+13])..nh\n"
 "  rr=rr-1\n"
 " end\n"
 " for j=0,nl-1 do\n"
-"  local q=q0+2*nl+3+5*j\n"
-"  local c=ARGV[q]\n"
+"  local c=string.lower(ARGV[q0+1+nl+4*j])\n"
 "  local "
-"s,t,tu,am,pe,un,st,rt=L[x+1],L[x+2],L[x+3],L[x+4],L[x+5],L[x+6],L[x+7]"
-",L[x+8]\n"
-"  x=x+8\n"
+"s,t,tu,am,pe,un,st,rt,ov=L[x+1],L[x+2],L[x+3],L[x+4],L[x+5],L[x+6],L[x"
+"+7],L[x+8],L[x+9]\n"
+"  x=x+9\n"
 "  local n,h=0,0\n"
 "  if c=='m' then n,h=a1,rm elseif c=='r' then n,h=a2,rr elseif c=='b' "
 "then n,h=a3,rb end\n"
@@ -266,7 +287,7 @@ const char limit_redis_lua[] =
 "   if final and n>0 then\n"
 "    s=s+n*tu\n"
 "    hset[#hset+1]=ARGV[q0+1+j]\n"
-"    hset[#hset+1]=fmt('%d %d %d %d',cdiv(s,tu),s,t,tu)\n"
+"    hset[#hset+1]=fmt('%d %d %d %d',cdiv(s,tu),s,t,tu)..ov\n"
 "   end\n"
 "   local rs=0\n"
 "   if s>0 then if am==0 then rs=pe else rs=t+cdiv(s,am)*un-now if "
@@ -277,53 +298,83 @@ const char limit_redis_lua[] =
 "  end\n"
 " end\n"
 " if #hset>0 or lease or dirty then\n"
-"  if lease then hset[#hset+1]=ARGV[q0+2*nl+1] hset[#hset+1]=lease "
-"end\n"
+"  if lease then hset[#hset+1]=lf hset[#hset+1]=lease end\n"
 "  if rm<=0 and rr<=0 and rb<=0 then rm,rr,rb,nx,ly=0,0,0,0,0 end\n"
-"  hset[#hset+1]='R'\n"
-"  hset[#hset+1]=fmt('%d %d %d %d %d',rm,rr,rb,nx,ly)\n"
-"  redis.call('HSET',k,unpack(hset))\n"
-"  if drop and G[g+9]>0 then redis.call('HDEL',k,ARGV[q0+2*nl+1]) end\n"
 "  if ly>now and ly-now>keep then keep=ly-now end\n"
-"  if not G[g+13] then redis.call('PEXPIRE',k,fmt('%d',keep+1000)) "
-"end\n"
+"  -- the hash lives as long as its longest-lived field; its expiry "
+"is\n"
+"  -- moved (a lease time further than needed) only when it must grow\n"
+"  local ex=G[g+8]\n"
+"  local grow=not G[g+14] and now+keep+1000>ex\n"
+"  if grow then ex=now+keep+1000+lt end\n"
+"  hset[#hset+1]='R'\n"
+"  hset[#hset+1]=fmt('%d %d %d %d %d %d',rm,rr,rb,nx,ly,ex)\n"
+"  redis.call('HSET',k,unpack(hset))\n"
+"  if drop and G[g+10]>0 then redis.call('HDEL',k,lf) end\n"
+"  if grow then redis.call('PEXPIRE',k,fmt('%d',ex-now)) end\n"
 " end\n"
 "end\n"
 "-- the transaction's end, for late commands and commits repeated\n"
 "if final then\n"
-" redis.call('SET',KEYS[1],'c','PX',fmt('%d',ttl))\n"
-" if hasq then redis.call('SET',KEYS[2],'1','PX',fmt('%d',ttl)) end\n"
+" redis.call('SET',KEYS[1],'c','PX',ttl)\n"
+" if hasq then redis.call('SET',KEYS[2],'1','PX',ttl) end\n"
 "elseif op=='X' or (op=='M' and over and not stale) then\n"
-" redis.call('SET',KEYS[1],'x','NX','PX',fmt('%d',ttl))\n"
+" redis.call('SET',KEYS[1],'x','NX','PX',ttl)\n"
 "end\n"
 "if over then out[1]=1 elseif dup then out[1]=2 elseif stale then "
 "out[1]=3 end\n"
 "return out\n";
 
 /*
- * The administrator's changes (relayguardctl): ARGV op O (an override:
- * FIELD VALUE TTL_MS, 0: kept until cleared) or C (clear: MAXTTL_MS then
- * the fields to remove).  An override without an end keeps the hash
- * forever (PERSIST); once none is left the hash gets a TTL again, long
- * enough for any bucket of its plan to empty.
+ * The administrator's changes (relayguardctl), on one subject's hash:
+ * ARGV op O (set an override: NAME "AMOUNT PERIOD QUANTUM UNTIL" TTL_MS,
+ * 0: kept until cleared), C (clear overrides) or Z (reset buckets, the
+ * overrides kept), each then MAXTTL_MS and the limit names.  An override
+ * without an end keeps the hash forever (PERSIST); once none is left the
+ * hash gets a TTL again, long enough for any bucket of its plan to empty.
+ * The expiry noted in R is forgotten, so the next decision sets one.
  */
 const char limit_redis_admin_lua[] =
 "local k=KEYS[1]\n"
-"if ARGV[1]=='O' then\n"
-" local e=redis.call('EXISTS',k) local t=redis.call('PTTL',k)\n"
-" redis.call('HSET',k,ARGV[2],ARGV[3])\n"
+"local op=ARGV[1]\n"
+"local function nox()\n"
+" local r=redis.call('HGET',k,'R')\n"
+" if r then\n"
+"  local a=string.match(r,'^(%d+ %d+ %d+ %d+ %d+) %d+$')\n"
+"  if a then redis.call('HSET',k,'R',a..' 0') end\n"
+" end\n"
+"end\n"
+"if op=='O' then\n"
+" local v=redis.call('HGET',k,ARGV[2]) or '0 0 0 0'\n"
+" v=string.gsub(v,' o .*$','')..' o '..ARGV[3]\n"
+" local e=redis.call('EXISTS',k)\n"
+" local t=redis.call('PTTL',k)\n"
+" redis.call('HSET',k,ARGV[2],v)\n"
 " local ttl=tonumber(ARGV[4])\n"
 " if ttl==0 then redis.call('PERSIST',k)\n"
-" elseif e==0 or (t>=0 and t<ttl) then redis.call('PEXPIRE',k,ARGV[4]) end\n"
+" elseif e==0 or (t>=0 and t<ttl) then redis.call('PEXPIRE',k,ARGV[4]) "
+"end\n"
+" nox()\n"
 " return 1\n"
 "end\n"
-"redis.call('HDEL',k,unpack(ARGV,3))\n"
+"for i=3,#ARGV do\n"
+" local v=redis.call('HGET',k,ARGV[i])\n"
+" if v then\n"
+"  local b,o=string.match(v,'^(%d+ %d+ %d+ %d+)(.*)$')\n"
+"  if op=='C' then v=b else v='0 0 0 0'..(o or '') end\n"
+"  if not b or v=='0 0 0 0' then redis.call('HDEL',k,ARGV[i])\n"
+"  else redis.call('HSET',k,ARGV[i],v) end\n"
+" end\n"
+"end\n"
 "if redis.call('PTTL',k)==-1 then\n"
-" local all=redis.call('HGETALL',k) local perm=false\n"
-" for i=1,#all,2 do if string.sub(all[i],-2)==':o' and "
-"string.match(all[i+1],' 0$') then perm=true end end\n"
+" local all=redis.call('HGETALL',k)\n"
+" local perm=false\n"
+" for i=2,#all,2 do\n"
+"  if string.match(all[i],' o %d+ %d+ %d+ 0$') then perm=true end\n"
+" end\n"
 " if not perm then redis.call('PEXPIRE',k,ARGV[2]) end\n"
 "end\n"
+"nox()\n"
 "return 1\n";
 
 struct lr_backend {
@@ -339,24 +390,24 @@ struct lr_backend {
 void
 limit_redis_cmd_init(struct limit_redis_cmd *cmd)
 {
-	memset(cmd, 0, sizeof(*cmd));
+	limit_redis_cmd_free(cmd);
 }
 
-/* limit_redis_cmd_free - release a command's storage */
+/* limit_redis_cmd_free - forget a command (it owns no memory) */
 void
 limit_redis_cmd_free(struct limit_redis_cmd *cmd)
 {
-	free(cmd->argv);
-	free(cmd->lens);
-	free(cmd->arena);
-	limit_redis_cmd_init(cmd);
+	cmd->argc = 0;
+	cmd->used = 0;
+	cmd->nrows = 0;
 }
 
 /* lr_push - one more argument, copied into the arena */
 static int
 lr_push(struct limit_redis_cmd *cmd, const char *s, size_t len)
 {
-	if ((size_t)cmd->argc == cmd->maxargs || cmd->used + len + 1 > cmd->cap)
+	if ((size_t)cmd->argc == LIMIT_REDIS_ARGS ||
+	    cmd->used + len + 1 > sizeof(cmd->arena))
 		return -1;
 	memcpy(cmd->arena + cmd->used, s, len);
 	cmd->arena[cmd->used + len] = '\0';
@@ -412,24 +463,30 @@ int
 limit_redis_key(const char *prefix, const char *subject, const char *suffix,
 		char *out, size_t size)
 {
+	size_t n;
+
+	if (limit_join(out, size, prefix, ":{", subject) < 0)
+		return -1;
+	n = strlen(out);
 	if (suffix == NULL || suffix[0] == '\0')
-		return str_format(out, size, "%s:{%s}", prefix, subject);
-	return str_format(out, size, "%s:{%s}:%s", prefix, subject, suffix);
+		return limit_join(out + n, size - n, "}", "", "");
+	return limit_join(out + n, size - n, "}:", suffix, "");
 }
 
-/* lr_counter - the counter's letter in the script */
+/* lr_counter - the counter's letter in the script, upper case for a
+ * dry-run limit */
 static const char *
-lr_counter(enum limit_counter c)
+lr_counter(const struct limit_def *d)
 {
-	switch (c) {
+	switch (d->counter) {
 	case LIMIT_MESSAGES:
-		return "m";
+		return d->dry_run ? "M" : "m";
 	case LIMIT_RECIPIENTS:
-		return "r";
+		return d->dry_run ? "R" : "r";
 	case LIMIT_BYTES:
-		return "b";
+		return d->dry_run ? "B" : "b";
 	default:
-		return "p";
+		return d->dry_run ? "P" : "p";
 	}
 }
 
@@ -453,12 +510,12 @@ lr_op(enum limit_op op)
 	}
 }
 
-/* lr_subject_args - a subject's part of ARGV (see the script) */
+/* lr_subject_args - a subject's part of ARGV (see the script): its limit
+ * count, its limit names in a row (one HMGET reads them with unpack), then
+ * per limit counter, amount, period, quantum */
 static int
-lr_subject_args(struct limit_redis_cmd *cmd, const struct limit_call *c,
-		const struct limit_call_subject *s)
+lr_subject_args(struct limit_redis_cmd *cmd, const struct limit_call_subject *s)
 {
-	char field[LIMIT_ID_MAX + LIMIT_NAME_MAX + 4];
 	size_t j;
 
 	if (lr_pushu(cmd, s->ndefs) < 0)
@@ -466,22 +523,13 @@ lr_subject_args(struct limit_redis_cmd *cmd, const struct limit_call *c,
 	for (j = 0; j < s->ndefs; j++)
 		if (lr_pushs(cmd, s->defs[j].name) < 0)
 			return -1;
-	for (j = 0; j < s->ndefs; j++)
-		if (str_format(field, sizeof(field), "%s:o",
-			       s->defs[j].name) < 0 ||
-		    lr_pushs(cmd, field) < 0)
-			return -1;
-	if (str_format(field, sizeof(field), "l:%s", c->txn) < 0 ||
-	    lr_pushs(cmd, field) < 0 || lr_push(cmd, "R", 1) < 0)
-		return -1;
 	for (j = 0; j < s->ndefs; j++) {
 		const struct limit_def *d = &s->defs[j];
 
-		if (lr_pushs(cmd, lr_counter(d->counter)) < 0 ||
+		if (lr_push(cmd, lr_counter(d), 1) < 0 ||
 		    lr_pushu(cmd, d->amount) < 0 ||
 		    lr_pushu(cmd, d->period_ms) < 0 ||
-		    lr_pushu(cmd, d->unit_ms) < 0 ||
-		    lr_push(cmd, d->dry_run ? "1" : "0", 1) < 0)
+		    lr_pushu(cmd, d->unit_ms) < 0)
 			return -1;
 		cmd->nrows++;
 	}
@@ -495,6 +543,7 @@ limit_redis_args(const char *prefix, const struct limit_call *c,
 		 size_t first, size_t count, struct limit_redis_cmd *cmd,
 		 struct err *e)
 {
+	char lf[LIMIT_ID_MAX + 4];
 	const char *s1;
 	size_t i;
 
@@ -504,12 +553,6 @@ limit_redis_args(const char *prefix, const struct limit_call *c,
 		return -1;
 	}
 	s1 = c->subjects[first].key;
-	cmd->maxargs = 1 + 2 + count + LR_FIXED_ARGS +
-		       count * (4 + 7 * LIMIT_PLAN_MAX);
-	cmd->argv = xcalloc(cmd->maxargs, sizeof(*cmd->argv));
-	cmd->lens = xcalloc(cmd->maxargs, sizeof(*cmd->lens));
-	cmd->cap = LR_ARENA;
-	cmd->arena = xmalloc(cmd->cap);
 	cmd->nrows = 0;
 	if (lr_pushu(cmd, 2 + count) < 0 ||
 	    lr_pushk(cmd, prefix, s1, "t:", c->txn) < 0 ||
@@ -525,12 +568,14 @@ limit_redis_args(const char *prefix, const struct limit_call *c,
 	    lr_pushs(cmd, c->rcpt) < 0 || lr_pushu(cmd, c->units[0]) < 0 ||
 	    lr_pushu(cmd, c->units[1]) < 0 || lr_pushu(cmd, c->units[2]) < 0 ||
 	    lr_pushu(cmd, count) < 0 ||
-	    lr_push(cmd, c->qid[0] ? "1" : "0", 1) < 0)
+	    lr_push(cmd, c->qid[0] ? "1" : "0", 1) < 0 ||
+	    limit_join(lf, sizeof(lf), "l:", c->txn, "") < 0 ||
+	    lr_pushs(cmd, lf) < 0)
 		goto full;
 	for (i = first; i < first + count; i++)
-		if (lr_subject_args(cmd, c, &c->subjects[i]) < 0)
+		if (lr_subject_args(cmd, &c->subjects[i]) < 0)
 			goto full;
-	cmd->slot = rconn_slot(cmd->argv[1], cmd->lens[1]);
+	cmd->slot = rconn_slot(s1, strlen(s1));
 	return 0;
 full:
 	err_set(e, "limit_redis_args: arguments too long");
@@ -538,59 +583,96 @@ full:
 	return -1;
 }
 
-/* lr_int - element i of an array reply as an integer in [0, max] */
-static int
-lr_int(const redisReply *rep, size_t i, long long max, uint64_t *out)
+/* lr_put - n in decimal at out (room for 20 digits); the digits' end */
+static char *
+lr_put(char *out, uint64_t n)
 {
-	const redisReply *x = rep->element[i];
+	char tmp[20];
+	size_t i = 0;
 
-	if (x == NULL || x->type != REDIS_REPLY_INTEGER || x->integer < 0 ||
-	    x->integer > max)
-		return -1;
-	*out = (uint64_t)x->integer;
-	return 0;
+	do {
+		tmp[i++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	while (i > 0)
+		*out++ = tmp[--i];
+	return out;
 }
 
-/* limit_redis_parse - type-check a script reply; see limit_redis.h */
-int
-limit_redis_parse(const redisReply *rep, size_t nrows, enum limit_code *code,
-		  struct limit_row *rows, struct err *e)
+/* limit_redis_resp - the command as Redis reads it (RESP): EVALSHA, sha,
+ * then the arguments; its length, 0 when it does not fit in size */
+size_t
+limit_redis_resp(const struct limit_redis_cmd *cmd, const char *sha,
+		 char *out, size_t size)
 {
-	const long long big = 1LL << 62;
-	uint64_t v;
-	size_t i;
+	char *p = out;
+	char *end = out + size;
+	int i;
 
-	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
-	    rep->element == NULL || rep->elements == 0) {
-		err_set(e, "script reply is not an array (type %d)",
-			rep ? rep->type : -1);
+	if (size < 64 + 40)
+		return 0;
+	*p++ = '*';
+	p = lr_put(p, (uint64_t)cmd->argc + 2);
+	memcpy(p, "\r\n$7\r\nEVALSHA\r\n$40\r\n", 20);
+	p += 20;
+	memcpy(p, sha, 40);
+	p += 40;
+	*p++ = '\r';
+	*p++ = '\n';
+	for (i = 0; i < cmd->argc; i++) {
+		if ((size_t)(end - p) < cmd->lens[i] + 26)
+			return 0;
+		*p++ = '$';
+		p = lr_put(p, cmd->lens[i]);
+		*p++ = '\r';
+		*p++ = '\n';
+		memcpy(p, cmd->argv[i], cmd->lens[i]);
+		p += cmd->lens[i];
+		*p++ = '\r';
+		*p++ = '\n';
+	}
+	return (size_t)(p - out);
+}
+
+/* lr_check - a script reply (as integers) into a code and rows; the
+ * checks of limit_redis_parse */
+static int
+lr_check(const struct rconn_ints *x, size_t nrows, enum limit_code *code,
+	 struct limit_row *rows, struct err *e)
+{
+	static const long long max[6] = {
+		LIMIT_STATE_DRY_OVER, 1LL << 62, (long long)LIMIT_AMOUNT_MAX,
+		(long long)LIMIT_PERIOD_MAX, 1LL << 62, 1LL << 62,
+	};
+	size_t i;
+	size_t j;
+
+	if (x->type != REDIS_REPLY_ARRAY || x->n == 0) {
+		err_set(e, "script reply is not an array (type %d)", x->type);
 		return -1;
 	}
-	if (lr_int(rep, 0, LIMIT_CODE_LATE, &v) < 0)
+	if (x->bad || x->v[0] < 0 || x->v[0] > LIMIT_CODE_LATE)
 		goto bad;
-	*code = (enum limit_code)v;
-	if (*code == LIMIT_CODE_LATE && rep->elements == 1)
+	*code = (enum limit_code)x->v[0];
+	if (*code == LIMIT_CODE_LATE && x->n == 1)
 		return 0;
-	if (rep->elements != 1 + 6 * nrows || *code == LIMIT_CODE_LATE) {
-		err_set(e, "script reply has %zu elements, expected %zu",
-			rep->elements, 1 + 6 * nrows);
+	if (x->n != 1 + 6 * nrows || *code == LIMIT_CODE_LATE) {
+		err_set(e, "script reply has %zu elements, expected %zu", x->n,
+			1 + 6 * nrows);
 		return -1;
 	}
 	for (i = 0; i < nrows; i++) {
-		struct limit_row *r = &rows[i];
-		size_t b = 1 + 6 * i;
+		const long long *v = &x->v[1 + 6 * i];
 
-		if (lr_int(rep, b, LIMIT_STATE_DRY_OVER, &v) < 0)
-			goto bad;
-		r->state = (enum limit_state)v;
-		if (lr_int(rep, b + 1, big, &r->used) < 0 ||
-		    lr_int(rep, b + 2, (long long)LIMIT_AMOUNT_MAX,
-			   &r->amount) < 0 ||
-		    lr_int(rep, b + 3, (long long)LIMIT_PERIOD_MAX,
-			   &r->period_ms) < 0 ||
-		    lr_int(rep, b + 4, big, &r->retry_ms) < 0 ||
-		    lr_int(rep, b + 5, big, &r->reset_ms) < 0)
-			goto bad;
+		for (j = 0; j < 6; j++)
+			if (v[j] < 0 || v[j] > max[j])
+				goto bad;
+		rows[i].state = (enum limit_state)v[0];
+		rows[i].used = (uint64_t)v[1];
+		rows[i].amount = (uint64_t)v[2];
+		rows[i].period_ms = (uint64_t)v[3];
+		rows[i].retry_ms = (uint64_t)v[4];
+		rows[i].reset_ms = (uint64_t)v[5];
 	}
 	return 0;
 bad:
@@ -598,16 +680,55 @@ bad:
 	return -1;
 }
 
+/* limit_redis_parse - type-check a script reply; see limit_redis.h */
+int
+limit_redis_parse(const redisReply *rep, size_t nrows, enum limit_code *code,
+		  struct limit_row *rows, struct err *e)
+{
+	struct rconn_ints *x;
+	size_t i;
+	int rc;
+
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
+	    rep->element == NULL || rep->elements == 0) {
+		err_set(e, "script reply is not an array (type %d)",
+			rep ? rep->type : -1);
+		return -1;
+	}
+	if (rep->elements > RCONN_INTS_MAX) {
+		err_set(e, "script reply has %zu elements, expected %zu",
+			rep->elements, 1 + 6 * nrows);
+		return -1;
+	}
+	x = xcalloc(1, sizeof(*x));
+	x->type = REDIS_REPLY_ARRAY;
+	x->n = rep->elements;
+	for (i = 0; i < rep->elements; i++) {
+		const redisReply *el = rep->element[i];
+
+		if (el == NULL || el->type != REDIS_REPLY_INTEGER)
+			x->bad = true;
+		else
+			x->v[i] = el->integer;
+	}
+	rc = lr_check(x, nrows, code, rows, e);
+	free(x);
+	return rc;
+}
+
 /* lr_run - one script call for subjects [first, first + count); -1 when
- * Redis did not answer (*maybe_ran: it may run all the same) */
+ * Redis did not answer (*maybe_ran: it may run all the same).  The
+ * arguments are built in place and sent as they are, the reply read
+ * into integers: nothing is allocated for a decision. */
 static int
 lr_run(struct lr_backend *b, const struct limit_call *c, size_t first,
        size_t count, enum limit_code *code, struct limit_row *rows,
        bool *maybe_ran, struct err *e)
 {
 	struct limit_redis_cmd cmd;
+	struct rconn_ints ints;
 	struct rconn_req q;
-	int rc = -1;
+	char resp[LIMIT_REDIS_ARENA + 12 * LIMIT_REDIS_ARGS];
 
 	limit_redis_cmd_init(&cmd);
 	if (limit_redis_args(b->prefix, c, first, count, &cmd, e) < 0)
@@ -615,17 +736,19 @@ lr_run(struct lr_backend *b, const struct limit_call *c, size_t first,
 	memset(&q, 0, sizeof(q));
 	q.slot = cmd.slot;
 	q.script = &b->script;
-	q.argc = cmd.argc;
-	q.argv = cmd.argv;
-	q.lens = cmd.lens;
-	if (rconn_run(b->rc, &q, e) == 0) {
-		rc = limit_redis_parse(q.reply, cmd.nrows, code, rows, e);
-		freeReplyObject(q.reply);
-	} else if (q.maybe_ran) {
-		*maybe_ran = true;
+	q.raw = resp;
+	q.rawlen = limit_redis_resp(&cmd, b->script.sha, resp, sizeof(resp));
+	q.ints = &ints;
+	if (q.rawlen == 0) {
+		err_set(e, "limit_redis_args: arguments too long");
+		return -1;
 	}
-	limit_redis_cmd_free(&cmd);
-	return rc;
+	if (rconn_run(b->rc, &q, e) < 0) {
+		if (q.maybe_ran)
+			*maybe_ran = true;
+		return -1;
+	}
+	return lr_check(&ints, cmd.nrows, code, rows, e);
 }
 
 /* lr_subject_slot - Cluster slot of a subject's keys */
@@ -663,7 +786,8 @@ lr_decide(struct limit_backend *be, const struct limit_call *c,
 	off[0] = 0;
 	for (i = 0; i < c->nsubjects; i++) {
 		off[i + 1] = off[i] + c->subjects[i].ndefs;
-		slot[i] = lr_subject_slot(c->subjects[i].key);
+		slot[i] = rconn_is_cluster(b->rc)
+				  ? lr_subject_slot(c->subjects[i].key) : 0;
 	}
 	a->nrows = off[c->nsubjects];
 	ng = store_group(b->st, slot, c->nsubjects, idx, ends);
@@ -766,47 +890,13 @@ lr_fields(const struct limit_def *defs, size_t ndefs, const char *name,
 	return n;
 }
 
-/* lr_reset - limit_backend.reset: the buckets' fields go */
+/* lr_admin_fields - the admin script's op C or Z on the plan's limits
+ * (all, or the one called name) */
 static int
-lr_reset(struct limit_backend *be, const char *subject,
-	 const struct limit_def *defs, size_t ndefs, const char *name,
-	 struct err *e)
+lr_admin_fields(struct lr_backend *b, const char *op, const char *subject,
+		const struct limit_def *defs, size_t ndefs, const char *name,
+		struct err *e)
 {
-	struct lr_backend *b = (struct lr_backend *)be;
-	char buf[LIMIT_PLAN_MAX][LIMIT_NAME_MAX + 4];
-	char key[LIMIT_SUBJECT_MAX + 80];
-	const char *av[2 + LIMIT_PLAN_MAX];
-	size_t lens[2 + LIMIT_PLAN_MAX];
-	redisReply *rep;
-	size_t n;
-	size_t i;
-
-	if (limit_redis_key(b->prefix, subject, NULL, key, sizeof(key)) < 0) {
-		err_set(e, "key too long");
-		return -1;
-	}
-	av[0] = "HDEL";
-	av[1] = key;
-	n = lr_fields(defs, ndefs, name, "", buf, av, 2);
-	if (n == 2)
-		return 0;
-	for (i = 0; i < n; i++)
-		lens[i] = strlen(av[i]);
-	rep = rconn_call(b->rc, lr_subject_slot(subject), NULL, (int)n, av,
-			 lens, e);
-	if (rep == NULL)
-		return -1;
-	freeReplyObject(rep);
-	return 0;
-}
-
-/* lr_override_clear - limit_backend.override_clear */
-static int
-lr_override_clear(struct limit_backend *be, const char *subject,
-		  const struct limit_def *defs, size_t ndefs, const char *name,
-		  struct err *e)
-{
-	struct lr_backend *b = (struct lr_backend *)be;
 	char buf[LIMIT_PLAN_MAX][LIMIT_NAME_MAX + 4];
 	const char *av[2 + LIMIT_PLAN_MAX];
 	char ttl[24];
@@ -820,12 +910,33 @@ lr_override_clear(struct limit_backend *be, const char *subject,
 			longest = defs[i].period_ms;
 	(void)str_format(ttl, sizeof(ttl), "%llu",
 			 (unsigned long long)longest + 1000);
-	av[0] = "C";
+	av[0] = op;
 	av[1] = ttl;
-	n = lr_fields(defs, ndefs, name, ":o", buf, av, 2);
+	n = lr_fields(defs, ndefs, name, "", buf, av, 2);
 	if (n == 2)
 		return 0;
 	return lr_admin(b, subject, av, n, e);
+}
+
+/* lr_reset - limit_backend.reset: the buckets are emptied (an override
+ * stays) */
+static int
+lr_reset(struct limit_backend *be, const char *subject,
+	 const struct limit_def *defs, size_t ndefs, const char *name,
+	 struct err *e)
+{
+	return lr_admin_fields((struct lr_backend *)be, "Z", subject, defs,
+			       ndefs, name, e);
+}
+
+/* lr_override_clear - limit_backend.override_clear */
+static int
+lr_override_clear(struct limit_backend *be, const char *subject,
+		  const struct limit_def *defs, size_t ndefs, const char *name,
+		  struct err *e)
+{
+	return lr_admin_fields((struct lr_backend *)be, "C", subject, defs,
+			       ndefs, name, e);
 }
 
 /* lr_override_set - limit_backend.override_set: until (epoch ms, 0: none)
@@ -836,12 +947,10 @@ lr_override_set(struct limit_backend *be, const char *subject,
 		struct err *e)
 {
 	struct lr_backend *b = (struct lr_backend *)be;
-	char field[LIMIT_NAME_MAX + 4];
 	char val[96];
 	char ttl[24];
 	const char *av[4];
 
-	(void)str_format(field, sizeof(field), "%s:o", d->name);
 	(void)str_format(val, sizeof(val), "%llu %llu %llu %llu",
 			 (unsigned long long)d->amount,
 			 (unsigned long long)d->period_ms,
@@ -850,7 +959,7 @@ lr_override_set(struct limit_backend *be, const char *subject,
 	(void)str_format(ttl, sizeof(ttl), "%llu",
 			 (unsigned long long)(until_ms ? ttl_ms + 1000 : 0));
 	av[0] = "O";
-	av[1] = field;
+	av[1] = d->name;
 	av[2] = val;
 	av[3] = ttl;
 	return lr_admin(b, subject, av, 4, e);

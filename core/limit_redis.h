@@ -8,14 +8,16 @@
  * slot thanks to the hash tag:
  *
  *	PREFIX:{SUBJECT}	a hash: one per subject, every limit in it
- *		NAME		"USED LEVEL TIME TU": the bucket
- *		NAME:o		"AMOUNT PERIOD_MS QUANTUM_MS UNTIL_MS": an
- *				override (UNTIL 0: until cleared)
+ *		NAME		"USED LEVEL TIME TU": the bucket, followed
+ *				by " o AMOUNT PERIOD_MS QUANTUM_MS UNTIL_MS"
+ *				when an override is set (UNTIL 0: until
+ *				cleared)
  *		l:TXN		"DEADLINE M R B [HASHES]": a transaction's
  *				lease (its recipients' hashes on the first
  *				subject of a call)
- *		R		"M R B FIRST LAST": the open leases in sum,
- *				and their first and last deadline
+ *		R		"M R B FIRST LAST EXPIRY": the open leases in
+ *				sum, their first and last deadline, and the
+ *				expiry last set on the hash
  *	PREFIX:{SUBJECT}:t:TXN	"c" or "x": the transaction committed or
  *				released (a tombstone)
  *	PREFIX:{SUBJECT}:q:QID	"1": this queue id was counted
@@ -26,6 +28,11 @@
  * bucket until it would be empty, a lease until its deadline, an override
  * until its end): its TTL is set on every write; an override without an
  * end keeps it (PERSIST) until cleared.
+ *
+ * A decision sends EVALSHA already in RESP (limit_redis_resp: no
+ * formatting library, no allocation) and reads the reply as integers
+ * (rconn's compact replies), through rconn's queue that sends the
+ * requests for one server that arrive together in one write.
  *
  * The script's interface, for any caller (the threaded backend here, or
  * an asynchronous one with hiredis's libev adapter): limit_redis_args()
@@ -57,16 +64,18 @@
 extern const char limit_redis_lua[];
 extern const char limit_redis_admin_lua[];
 
+#define LIMIT_REDIS_ARGS (18 + LIMIT_SUBJECTS_MAX * (2 + 5 * LIMIT_PLAN_MAX))
+#define LIMIT_REDIS_ARENA 16384
+
+/* One script call's arguments, in the struct itself (no allocation). */
 struct limit_redis_cmd {
 	int argc;		/* numkeys, KEYS..., ARGV... (no EVALSHA/sha) */
-	const char **argv;
-	size_t *lens;
+	const char *argv[LIMIT_REDIS_ARGS];
+	size_t lens[LIMIT_REDIS_ARGS];
 	int slot;		/* of the subjects' hash tag */
 	size_t nrows;		/* rows the reply must hold */
-	char *arena;
 	size_t used;
-	size_t cap;
-	size_t maxargs;
+	char arena[LIMIT_REDIS_ARENA];
 };
 
 void limit_redis_cmd_init(struct limit_redis_cmd *cmd);
@@ -77,6 +86,8 @@ int limit_redis_args(const char *prefix, const struct limit_call *c,
 int limit_redis_parse(const redisReply *rep, size_t nrows,
 		      enum limit_code *code, struct limit_row *rows,
 		      struct err *e);
+size_t limit_redis_resp(const struct limit_redis_cmd *cmd, const char *sha,
+			char *out, size_t size);
 int limit_redis_key(const char *prefix, const char *subject,
 		    const char *suffix, char *out, size_t size);
 

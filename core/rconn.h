@@ -29,6 +29,15 @@
  * rconn_run() says so (maybe_ran), and the scripts fence such late runs
  * themselves (limit_redis.h).
  *
+ * Pipelining: a request given ready-made (raw) with a compact reply
+ * (ints: an array of integers read without allocating - the limit
+ * script's) waits in a queue per server; the first threads to come (at
+ * most RCONN_LEADERS at once) write up to RCONN_BATCH of them in one go
+ * on one pooled connection and read the replies in order, so requests
+ * that arrive together share one round trip and the system calls on both
+ * sides.  An error reply sends its request through the one-at-a-time path
+ * above.
+ *
  * Sentinel: the master's address comes from the first Sentinel that
  * answers SENTINEL get-master-addr-by-name; every new connection checks
  * ROLE; after a failure or a READONLY reply the Sentinels are asked again
@@ -54,6 +63,7 @@
 #define RG_RCONN_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #include <hiredis/hiredis.h>
@@ -92,18 +102,47 @@ struct rconn_script {
 	char sha[41];
 };
 
+/* A compact reply: an array of integers (or a status, error or single
+ * integer), filled by the reader without allocating. */
+#define RCONN_INTS_MAX 512
+struct rconn_ints {
+	int type;			/* REDIS_REPLY_* of the whole reply */
+	size_t n;			/* array elements */
+	bool bad;			/* an element was not an integer */
+	char text[200];			/* error or status text */
+	long long v[RCONN_INTS_MAX];
+};
+
 /* One command: in slot, script (EVALSHA of its sha; NULL: argv is the
- * whole command), argv; out: the reply (caller frees), or none and
- * whether it may have run all the same. */
+ * whole command), argv - or raw, the command already in RESP (an
+ * EVALSHA with the script's sha when script is set: NOSCRIPT loads it
+ * and sends raw again); out: the reply (caller frees), or, when ints is
+ * given, the reply in *ints; or none and whether it may have run all the
+ * same. */
 struct rconn_req {
 	int slot;			/* -1: any */
 	const struct rconn_script *script;
 	int argc;
 	const char **argv;
 	const size_t *lens;
+	const char *raw;		/* NULL: argv */
+	size_t rawlen;
+	struct rconn_ints *ints;	/* NULL: q->reply */
 	redisReply *reply;		/* out */
 	bool maybe_ran;			/* out: written, no reply */
 	bool refused;			/* out: Redis answered with an error */
+	/* rconn's own: the queue of requests sent together */
+	struct rconn_req *next;
+	int bstate;
+	struct err berr;
+	pthread_cond_t bcond;
+};
+
+enum {
+	RCONN_B_QUEUED,
+	RCONN_B_DONE,
+	RCONN_B_FAIL,
+	RCONN_B_AGAIN,
 };
 
 struct rconn;

@@ -6,11 +6,14 @@
  * addresses (two subjects per decision, never over a limit), against
  * whatever limit_backend the configuration names.
  *
- *   limit_bench -c CONF [-t THREADS] [-d SECONDS] [-o reserve|check]
+ *   limit_bench -c CONF [-t THREADS] [-d SECONDS] [-o reserve|check|send]
  *
- * Prints "decisions=N seconds=S per_second=R unavailable=U".
+ * (send: a whole message, RESERVE then COMMIT, counted as one decision.)
+ * Prints "decisions=N seconds=S per_second=R unavailable=U cpu_us=C" (C:
+ * this process's CPU time per decision, user + system).
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,7 @@
 
 static struct limiter *lim;
 static enum limit_op bench_op = LIMIT_RESERVE;
+static bool bench_send;
 static atomic_bool stop;
 static atomic_ulong done;
 static atomic_ulong unavailable;
@@ -38,6 +42,16 @@ now_s(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* cpu_s - this process's CPU time, user + system, seconds */
+static double
+cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -76,6 +90,12 @@ caller(void *arg)
 		r.bytes = 4096;
 		if (limit_decide(lim, &r, res) == LIMIT_UNAVAILABLE)
 			u++;
+		else if (bench_send) {
+			r.op = LIMIT_COMMIT;
+			r.qid = txn;
+			if (limit_decide(lim, &r, res) == LIMIT_UNAVAILABLE)
+				u++;
+		}
 		n++;
 		i++;
 	}
@@ -96,6 +116,8 @@ main(int argc, char **argv)
 	struct err e;
 	double t0;
 	double t1;
+	double c0;
+	double c1;
 	unsigned long i;
 	int ch;
 
@@ -106,7 +128,8 @@ main(int argc, char **argv)
 		case 't': (void)str_to_ulong(optarg, 10, BENCH_THREADS_MAX,
 					     &threads); break;
 		case 'o': bench_op = strcmp(optarg, "check") == 0
-				     ? LIMIT_CHECK : LIMIT_RESERVE; break;
+				     ? LIMIT_CHECK : LIMIT_RESERVE;
+			  bench_send = strcmp(optarg, "send") == 0; break;
 		default: goto usage;
 		}
 	}
@@ -119,6 +142,7 @@ main(int argc, char **argv)
 		return 78;
 	}
 	t0 = now_s();
+	c0 = cpu_s();
 	for (i = 0; i < threads; i++)
 		if (pthread_create(&tid[i], NULL, caller,
 				   (void *)(uintptr_t)i) != 0)
@@ -128,9 +152,13 @@ main(int argc, char **argv)
 	for (i = 0; i < threads; i++)
 		pthread_join(tid[i], NULL);
 	t1 = now_s();
-	printf("decisions=%lu seconds=%.2f per_second=%.0f unavailable=%lu\n",
-	       atomic_load(&done), t1 - t0, (double)atomic_load(&done) /
-	       (t1 - t0), atomic_load(&unavailable));
+	c1 = cpu_s();
+	printf("decisions=%lu seconds=%.2f per_second=%.0f unavailable=%lu "
+	       "cpu_us=%.1f\n", atomic_load(&done), t1 - t0,
+	       (double)atomic_load(&done) / (t1 - t0),
+	       atomic_load(&unavailable),
+	       atomic_load(&done) ? (c1 - c0) * 1e6 /
+				    (double)atomic_load(&done) : 0.0);
 	limit_free(lim);
 	conf_free(c);
 	return atomic_load(&unavailable) > 0 ? 2 : 0;

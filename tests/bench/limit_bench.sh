@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# limit_bench.sh - "make bench", limit engine part: limit decisions per
-# second through the engine (tests/bench/limit_bench.c: 50 caller threads,
-# two subjects per decision, RESERVE and CHECK) against one redis-server on
-# loopback, printed beside redis-benchmark running a trivial EVALSHA
-# ("return 1") with 50 connections against the same server in the same
-# run, and the ratio: how close one full decision comes to Redis's own
-# limit for one script call.  The memory backend is measured too.
+# limit_bench.sh - "make bench", limit engine part: limit decisions through
+# the engine (tests/bench/limit_bench.c: 50 caller threads, two subjects
+# per decision - a login with three limits, a client address with one -
+# as a RESERVE, a CHECK, and a whole message: RESERVE then COMMIT) against
+# one redis-server on loopback, beside redis-benchmark running a trivial
+# EVALSHA ("return 1") with 50 connections against the same server in the
+# same run.  For each: decisions per second and the ratio to the trivial
+# EVALSHA (wall clock: only meaningful on a quiet machine), Redis's own
+# time per script call (INFO commandstats usec_per_call), and the CPU time
+# per decision of redis-server and of the calling process (utime + stime
+# from /proc: what a decision costs whatever else runs on the machine).
+# The memory backend is measured too.  Then the script alone: Redis's time
+# per call with redis-benchmark sending it pipelined on one connection
+# (-P 50, random logins among 1,000 and random transactions), so that no
+# client thread competes with Redis for a core: CHECK, RESERVE and COMMIT
+# beside 'return 1' with no arguments and with the same arguments (what
+# EVALSHA itself costs).
 #
 # Environment: BENCH_LIMIT_SECONDS (5) per measurement,
 # BENCH_LIMIT_THREADS (50).  Timings never fail the run: the exit status is
@@ -18,6 +28,7 @@ secs=${BENCH_LIMIT_SECONDS:-5}
 thr=${BENCH_LIMIT_THREADS:-50}
 bin=$RG_TOP/${RG_BUILD:-build}/tests/limit_bench
 [ -x "$bin" ] || { echo "limit_bench.sh: $bin not built (make tools)"; exit 1; }
+HZ=$(getconf CLK_TCK)
 rig_init limit_bench
 cat > "$RUN/limits" <<'MAP'
 plan wide
@@ -31,43 +42,96 @@ ip	*	perip
 MAP
 rr_start bench
 port=$(rr_port bench)
+rpid=$(rr_pid bench)
 sha=$(rr_cli bench SCRIPT LOAD "return 1")
-# usec - Redis's own microseconds per EVALSHA since the last call
-usec() {
+# ticks PID - utime + stime of a process, clock ticks
+ticks() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	stat=${stat##*) }
+	# shellcheck disable=SC2086
+	set -- $stat
+	echo $(( ${12} + ${13} ))
+}
+# usec - Redis's own microseconds per EVALSHA since the last call, and
+# its calls
+stats() {
 	rr_cli bench INFO commandstats | tr -d '\r' |
-		sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p'
+		sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*usec_per_call=\([0-9.]*\).*/\2 \1/p'
 	rr_cli bench CONFIG RESETSTAT > /dev/null
 }
 rr_cli bench CONFIG RESETSTAT > /dev/null
+r0=$(ticks "$rpid")
 rb=$(redis-benchmark -h 127.0.0.1 -p "$port" -c "$thr" -n $((secs * 40000)) -q \
 	EVALSHA "$sha" 0 2>/dev/null | tr '\r' '\n' | sed -n 's/.* \([0-9.]*\) requests per second.*/\1/p' | tail -n 1)
+r1=$(ticks "$rpid")
 rb=${rb%.*}
-result() { sed -n 's/.*per_second=\([0-9]*\).*/\1/p' <<< "$1"; }
-row() {
-	printf '%-44s %10s/s %8s %10s\n' "$1" "$2" \
+result() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<< "$1"; }
+row() {	# WHAT RATE REDIS_US REDIS_CPU_US CLIENT_CPU_US
+	printf '%-40s %9s/s %6s %9s %10s %11s\n' "$1" "$2" \
 		"$(awk -v a="$2" -v b="$rb" 'BEGIN { if (b > 0) printf "%.2f", a / b }')" \
-		"${3:--}"
+		"${3:--}" "${4:--}" "${5:--}"
 }
-echo "== limit decisions per second ($thr callers, ${secs}s each; 2 cores shared)"
-printf '%-44s %12s %8s %10s\n' "what" "rate" "x EVALSHA" "redis us"
-row "redis-benchmark EVALSHA 'return 1' (-c $thr)" "$rb" "$(usec)"
+echo "== limit decisions ($thr callers, ${secs}s each; $(nproc) cores shared; load before: $(cut -d' ' -f1-3 /proc/loadavg))"
+printf '%-40s %11s %6s %9s %10s %11s\n' "what" "rate" "x EVAL" "redis us" \
+	"redis cpu" "client cpu"
+s=$(stats)
+row "redis-benchmark EVALSHA 'return 1'" "$rb" "${s%% *}" \
+	"$(awk -v t=$((r1 - r0)) -v n="${s##* }" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n }')"
 fail=0
 for pool in 8 "$thr"; do
 	lq_conf "$RUN/p$pool.conf" "limit_backend = redis" \
 		"redis_server = 127.0.0.1:$port" "redis_pool_size = $pool"
-	for op in reserve check; do
+	for op in reserve check send; do
 		# decisions the pool could not serve in time are counted by
 		# limit_bench and warned about below, not a failed run; only
 		# no figure at all is
+		r0=$(ticks "$rpid")
 		out=$("$bin" -c "$RUN/p$pool.conf" -t "$thr" -d "$secs" -o "$op" 2>>"$RUN/bench.log") || true
-		[ -n "$(result "$out")" ] || fail=1
-		row "engine $op, redis, pool $pool" "$(result "$out")" "$(usec)"
+		r1=$(ticks "$rpid")
+		dec=$(result "$out" decisions)
+		[ -n "$(result "$out" per_second)" ] || fail=1
+		s=$(stats)
+		row "engine $op, redis, pool $pool" "$(result "$out" per_second)" "${s%% *}" \
+			"$(awk -v t=$((r1 - r0)) -v n="${dec:-0}" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n }')" \
+			"$(result "$out" cpu_us)"
 	done
 done
+# the script alone, pipelined on one connection
+lq_conf "$RUN/s.conf" "limit_backend = redis" "redis_server = 127.0.0.1:$port"
+sha_l=$(rr_cli bench SCRIPT LOAD "$("$RG_LIMITQ" -c "$RUN/s.conf" script)")
+# alone OP - Redis's usec per call of one script call repeated
+alone() {
+	local args
+	# the deadline (7th) as 0: redis-benchmark sends it later
+	args=$("$RG_LIMITQ" -c "$RUN/s.conf" -l u1@bench.example -i 10.1.2.3 \
+		-x TXN -r r@bench.example -q QID -b 4096 args "$1" |
+		sed -e 's/TXN~[0-9a-f]*/x__rand_int__/; s/u1@bench/u__rand_int__@bench/; s/^QID$/q__rand_int__/; s/q:QID$/q:q__rand_int__/' |
+		awk 'NR == 7 { $0 = "0" } { print }')
+	rr_cli bench CONFIG RESETSTAT > /dev/null
+	# shellcheck disable=SC2086 # one argument per line
+	redis-benchmark -h 127.0.0.1 -p "$port" -c 1 -P 50 -n 50000 -r 1000 \
+		-q EVALSHA "${2:-$sha_l}" $args > /dev/null 2>&1
+	stats | cut -d' ' -f1
+}
+nop_args=$(alone check "$sha")
+rr_cli bench CONFIG RESETSTAT > /dev/null
+redis-benchmark -h 127.0.0.1 -p "$port" -c 1 -P 50 -n 50000 -q EVALSHA "$sha" 0 > /dev/null 2>&1
+nop=$(stats | cut -d' ' -f1)
+echo
+echo "== the script alone (pipelined, one connection): Redis's us per call"
+printf '%-52s %8s\n' "'return 1', no arguments" "$nop"
+printf '%-52s %8s\n' "'return 1', a decision's arguments (EVALSHA itself)" "$nop_args"
+for op in check reserve commit; do
+	printf '%-52s %8s\n' "limit script, $op (login: 3 limits, address: 1)" "$(alone "$op")"
+done
+
 lq_conf "$RUN/mem.conf" "limit_backend = memory"
 out=$("$bin" -c "$RUN/mem.conf" -t "$thr" -d "$secs" -o reserve 2>>"$RUN/bench.log") || fail=1
-row "engine reserve, memory backend" "$(result "$out")"
-echo "(redis us: Redis's own time per EVALSHA; its one core is shared with the"
-echo " callers and everything else on this machine; load: $(cut -d' ' -f1-3 /proc/loadavg))"
-grep -E 'warning|unavailable' "$RUN/bench.log" | sort | uniq -c | head -n 5
+row "engine reserve, memory backend" "$(result "$out" per_second)" "" "" "$(result "$out" cpu_us)"
+echo "(redis us: Redis's own time per script call; redis cpu and client cpu:"
+echo " CPU microseconds per decision of redis-server and of the callers - a"
+echo " \"send\" decision is a whole message, two script calls; load after:"
+echo " $(cut -d' ' -f1-3 /proc/loadavg))"
+grep -E 'warning|unavailable' "$RUN/bench.log" | sed 's/^[^ ]* //' | sort | uniq -c | head -n 5
 exit "$fail"

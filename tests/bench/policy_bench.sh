@@ -30,8 +30,16 @@
 # processes over the counted run.  Everything shares the machine's cores
 # with the generator.
 #
+# With BENCH_POLICY_EOM=1 every simulated message also ends with an
+# END-OF-MESSAGE request (smtpd_end_of_data_restrictions, as relayguard's
+# Postfix snippet asks): relayguard-policyd then counts each message there
+# (a commit) after reserving its recipients at RCPT, the whole life of a
+# message; the other servers answer it like any request.  Besides the
+# server's CPU per decision, the Redis server's CPU per decision is shown
+# for relayguard-redis, and Redis's own time per script call.
+#
 # Environment: BENCH_POLICY_SERVERS (all of the above), BENCH_POLICY_CONNS,
-# BENCH_POLICY_SECONDS, BENCH_POLICY_WARMUP, RG_KEEP=1.
+# BENCH_POLICY_SECONDS, BENCH_POLICY_WARMUP, BENCH_POLICY_EOM, RG_KEEP=1.
 # Timings never fail the run: the exit status is 1 only when a server did
 # not come up or answered nothing.
 set -eu
@@ -47,6 +55,8 @@ SERVERS=${BENCH_POLICY_SERVERS:-"null relayguard relayguard-redis postfwd1 postf
 LIMIT=100000000
 HZ=$(getconf CLK_TCK)
 LOAD=$RG_TOP/build/bench/policy_load
+EOMFLAG=
+[ "${BENCH_POLICY_EOM:-0}" = 1 ] && EOMFLAG=-e
 
 for c in postfwd1 postfwd2 policyd-rate-limit redis-server redis-cli cc; do
 	command -v "$c" > /dev/null ||
@@ -84,6 +94,16 @@ srv_ticks() {
 		t=$((t + ${12} + ${13} + ${14} + ${15}))
 	done
 	echo "$t"
+}
+
+# pid_ticks PID - utime+stime of one process, clock ticks
+pid_ticks() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	stat=${stat##*) }
+	# shellcheck disable=SC2086
+	set -- $stat
+	echo $(( ${12} + ${13} ))
 }
 
 # srv_stop - stop the server: its pid, or every pid of its group
@@ -223,8 +243,11 @@ run_server() {
 	fi
 	for c in $CONNS; do
 		t0=$(srv_ticks)
-		out=$("$LOAD" -c "$c" -d "$SECS" -w "$WARM" "$SRV_ADDR")
+		[ -n "${REDIS_PID:-}" ] && r0=$(pid_ticks "$REDIS_PID") &&
+			redis-cli -p "$REDIS_PORT" CONFIG RESETSTAT > /dev/null
+		out=$("$LOAD" -c "$c" -d "$SECS" -w "$WARM" $EOMFLAG "$SRV_ADDR")
 		t1=$(srv_ticks)
+		[ -n "${REDIS_PID:-}" ] && r1=$(pid_ticks "$REDIS_PID")
 		dec=$(sed -n 's/.*decisions=\([0-9]*\).*/\1/p' <<< "$out")
 		if [ "${dec:-0}" -gt 0 ]; then
 			# CPU over warm-up and run, per counted decision: an
@@ -234,31 +257,39 @@ run_server() {
 			cpu=-
 			BROKEN=1
 		fi
-		echo "$name $out server_cpu_us=$cpu" | tee -a "$B/results"
+		rcpu=
+		if [ -n "${REDIS_PID:-}" ] && [ "${dec:-0}" -gt 0 ]; then
+			rcpu=" redis_cpu_us=$(( (r1 - r0) * 1000000 / HZ / dec ))"
+			rcpu="$rcpu redis_usec_per_call=$(redis-cli -p "$REDIS_PORT" \
+				INFO commandstats | tr -d '\r' |
+				sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p')"
+		fi
+		echo "$name $out server_cpu_us=$cpu$rcpu" | tee -a "$B/results"
 	done
 	srv_stop
 	if [ "$name" = relayguard-redis ]; then
-		echo "redis: $(redis-cli -p "$REDIS_PORT" info commandstats |
-			grep -o 'cmdstat_evalsha:calls=[0-9]*')"
 		rig_stop_pid "$REDIS_PID"
+		REDIS_PID=
 	fi
 }
 
-echo "policy bench: $SECS s per run after $WARM s warm-up, connections: $CONNS"
+echo "policy bench: $SECS s per run after $WARM s warm-up, connections: $CONNS${EOMFLAG:+, END-OF-MESSAGE requests too}"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in $SERVERS; do
 	run_server "$s"
 done
 
 echo
-printf '%-20s %6s %12s %9s %9s %9s %9s %12s\n' server conns decisions/s \
-	p50_ms p99_ms timeouts errors cpu_us/dec
+printf '%-20s %6s %12s %9s %9s %9s %9s %12s %10s %9s\n' server conns \
+	decisions/s p50_ms p99_ms timeouts errors cpu_us/dec redis_cpu redis_us
 awk '{
 	delete f
 	for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-	printf "%-20s %6s %12s %9.2f %9.2f %9s %9s %12s\n", $1, f["conns"],
-		f["rate"], f["p50_us"] / 1000, f["p99_us"] / 1000, f["timeouts"],
-		f["errors"], f["server_cpu_us"]
+	printf "%-20s %6s %12s %9.2f %9.2f %9s %9s %12s %10s %9s\n", $1,
+		f["conns"], f["rate"], f["p50_us"] / 1000, f["p99_us"] / 1000,
+		f["timeouts"], f["errors"], f["server_cpu_us"],
+		f["redis_cpu_us"] == "" ? "-" : f["redis_cpu_us"],
+		f["redis_usec_per_call"] == "" ? "-" : f["redis_usec_per_call"]
 }' "$B/results"
 echo "machine after: load average $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$BROKEN" = 0 ]

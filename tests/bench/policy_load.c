@@ -4,7 +4,7 @@
  * server that does no work, for tests/bench/policy_bench.sh.
  *
  *	policy_load [-c CONNS] [-d SECONDS] [-w WARMUP] [-u USERS]
- *		    [-r RCPTS] [-t TIMEOUT] SOCKET
+ *		    [-r RCPTS] [-t TIMEOUT] [-e] SOCKET
  *	policy_load -S SOCKET		(the do-nothing server)
  *
  * SOCKET: HOST:PORT or unix:PATH.  CONNS connections (default 10) each
@@ -13,7 +13,9 @@
  * connection).  Requests are Postfix 3.7 RCPT requests (31 attributes,
  * about 700 bytes): each simulated message has RCPTS recipients (default
  * 2) and its own instance; the SASL login (and sender) is one of USERS
- * (default 1000) chosen at random, the client one of 250 addresses.
+ * (default 1000) chosen at random, the client one of 250 addresses.  With
+ * -e each message ends with an END-OF-MESSAGE request as well (Postfix's
+ * smtpd_end_of_data_restrictions), with its own queue id.
  * After WARMUP seconds (default 2, not counted) it counts for SECONDS
  * (default 10) and prints one line:
  *
@@ -71,6 +73,7 @@ static double seconds = 10;
 static double warmup = 2;
 static unsigned users = 1000;
 static unsigned rcpts = 2;
+static int eom;			/* -e: END-OF-MESSAGE after the RCPTs */
 static double timeout_s = 5;
 static uint32_t *hist;
 static uint64_t over_hist;	/* latencies over 1 s */
@@ -148,6 +151,37 @@ build_request(struct conn *c, int id)
 		snprintf(c->client, sizeof(c->client), "198.51.100.%u",
 			 u % 250 + 1);
 	}
+	if (eom && c->rcpt == rcpts) {	/* the end of the message */
+		n = snprintf(c->req, sizeof(c->req),
+			     "request=smtpd_access_policy\n"
+			     "protocol_state=END-OF-MESSAGE\n"
+			     "protocol_name=ESMTP\n"
+			     "client_address=%s\n"
+			     "client_name=host-%s.example.net\n"
+			     "helo_name=[%s]\n"
+			     "sender=%s@example.com\n"
+			     "recipient=\n"
+			     "recipient_count=%u\n"
+			     "queue_id=%X%04X%06X\n"
+			     "instance=%x.%x.%x.%u\n"
+			     "size=%u\n"
+			     "sasl_method=PLAIN\n"
+			     "sasl_username=%s\n"
+			     "\n",
+			     c->client, c->client, c->client, c->login, rcpts,
+			     (unsigned)getpid() & 0xfff, (unsigned)id,
+			     c->msg & 0xffffff, (unsigned)getpid(), id, c->msg,
+			     0u, 1000 + (c->msg % 50) * 1000, c->login);
+		if (n < 0 || n >= (int)sizeof(c->req)) {
+			fprintf(stderr, "policy_load: request too long\n");
+			exit(1);
+		}
+		c->reqlen = (size_t)n;
+		c->sent = 0;
+		c->inlen = 0;
+		c->rcpt = 0;
+		return;
+	}
 	n = snprintf(c->req, sizeof(c->req),
 		     "request=smtpd_access_policy\n"
 		     "protocol_state=RCPT\n"
@@ -192,7 +226,7 @@ build_request(struct conn *c, int id)
 	c->reqlen = (size_t)n;
 	c->sent = 0;
 	c->inlen = 0;
-	c->rcpt = (c->rcpt + 1) % rcpts;
+	c->rcpt = (c->rcpt + 1) % (rcpts + (eom ? 1 : 0));
 }
 
 /* conn_open - a non-blocking connect */
@@ -488,8 +522,11 @@ main(int argc, char **argv)
 	int server = 0;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:d:r:St:u:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:er:St:u:w:")) != -1) {
 		switch (ch) {
+		case 'e':
+			eom = 1;
+			break;
 		case 'c':
 			nconns = (int)num(optarg);
 			break;

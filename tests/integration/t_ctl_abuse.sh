@@ -63,9 +63,9 @@ rig_check "quota show --json: both limits with used, limit, remaining" \
 	<<< "$(out --json quota show login:alice@example.com)"
 run quota set login:alice@example.com hour 10 --ttl 1h
 rig_check "quota set with a TTL: exit 0" test "$rc" = 0
-rig_check "quota set: the override is in Redis, its hash with a TTL" \
-	bash -c 'test -n "$0" && test "$1" -gt 0' \
-	"$(rr_cli main HGET 'rg:{login:alice@example.com}' hour:o)" \
+rig_check "quota set: the override is in Redis (after the bucket), its hash with a TTL" \
+	bash -c 'grep -q " o 10 3600000 " <<< "$0" && test "$1" -gt 0' \
+	"$(rr_cli main HGET 'rg:{login:alice@example.com}' hour)" \
 	"$(rr_cli main PTTL 'rg:{login:alice@example.com}')"
 rig_check "quota show: the override applies and is marked" \
 	jq -e '.limits[0].limit == 10 and .limits[0].overridden and .limits[0].remaining == 8' \

@@ -12,6 +12,8 @@
  *   limitq -c CONF override SUBJECT LIMIT AMOUNT[/PERIOD_MS] [TTL_MS]
  *   limitq -c CONF unoverride SUBJECT [LIMIT]
  *   limitq -c CONF probe
+ *   limitq -c CONF [options] args OP	the script's arguments of one call
+ *   limitq -c CONF script		the script's text
  *
  * Options: -l LOGIN -s SENDER -i CLIENT_IP -x TXN_ID -r RCPT -q QID
  *          -m MESSAGES -R RECIPIENTS -b BYTES (units of the request)
@@ -42,6 +44,7 @@
 
 #include "conf.h"
 #include "limit.h"
+#include "limit_redis.h"
 #include "log.h"
 #include "str.h"
 
@@ -278,6 +281,38 @@ run_lines(struct limitq *q)
 	return 0;
 }
 
+/* args - the EVALSHA arguments (after the sha) of one call, one a line
+ * (benchmarks feed them to redis-benchmark) */
+static int
+args(struct limitq *q, const char *opname)
+{
+	struct limit_result *res = malloc(sizeof(*res));
+	struct limit_redis_cmd cmd;
+	struct limit_call c;
+	struct err e;
+	int i;
+
+	if (res == NULL)
+		abort();
+	if (op_parse(opname, &q->req.op) < 0)
+		usage();
+	q->req.txn_id = q->txn;
+	q->req.rcpt = q->rcpt;
+	limit_redis_cmd_init(&cmd);
+	if (limit_prepare(q->l, &q->req, &c, res) == 0 ||
+	    limit_redis_args(limit_key_prefix(q->l), &c, 0, c.nsubjects, &cmd,
+			     &e) < 0) {
+		fprintf(stderr, "limitq: no call to make\n");
+		free(res);
+		return 2;
+	}
+	for (i = 0; i < cmd.argc; i++)
+		printf("%.*s\n", (int)cmd.lens[i], cmd.argv[i]);
+	limit_redis_cmd_free(&cmd);
+	free(res);
+	return 0;
+}
+
 /* admin - show, reset, override, unoverride, probe */
 static int
 admin(struct limiter *l, int argc, char **argv)
@@ -397,6 +432,15 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "-") == 0) {
 		rc = run_lines(&q);
+		goto out;
+	}
+	if (strcmp(argv[0], "script") == 0 && argc == 1) {
+		fputs(limit_redis_lua, stdout);
+		rc = 0;
+		goto out;
+	}
+	if (strcmp(argv[0], "args") == 0 && argc == 2) {
+		rc = args(&q, argv[1]);
 		goto out;
 	}
 	q.send = strcmp(argv[0], "send") == 0;

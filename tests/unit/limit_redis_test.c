@@ -169,8 +169,8 @@ call_two(struct limit_call *c)
 }
 
 /* args_list_keys_then_limits: the tombstone and marker keys, one hash per
- * subject; per subject its names, override fields, lease field and R in a
- * row (one HMGET), then the limits */
+ * subject; the lease field once; per subject its names in a row (one
+ * HMGET), then the limits (upper case: dry-run) */
 static void
 test_args(void **state)
 {
@@ -181,12 +181,11 @@ test_args(void **state)
 		"rg:{login:alice@example.com}",
 		"rg:{ip:192.0.2.7}",
 		"R", "1234", "1534", "360000", "3600000", "0badc0de", "1", "1",
-		"4096", "2", "0",
-		"2", "hour", "volume", "hour:o", "volume:o", "l:conn7.m2", "R",
-		"m", "200", "3600000", "1", "0",
-		"b", "524288000", "86400000", "100", "1",
-		"1", "cap", "cap:o", "l:conn7.m2", "R", "p", "100", "0", "1",
-		"0",
+		"4096", "2", "0", "l:conn7.m2",
+		"2", "hour", "volume",
+		"m", "200", "3600000", "1",
+		"B", "524288000", "86400000", "100",
+		"1", "cap", "p", "100", "0", "1",
 	};
 	struct limit_redis_cmd cmd;
 	struct limit_call c;
