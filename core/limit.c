@@ -63,8 +63,9 @@ limit_outcome_name(enum limit_outcome o)
 	return "?";
 }
 
-/* limit_escape - in as key text: printable ASCII other than % { } kept,
- * everything else %XX; lower-cased first when asked; -1 when too long */
+/* limit_escape - in as key text: printable ASCII other than % { } # kept,
+ * everything else %XX; lower-cased first when asked; -1 when too long.
+ * '#' is escaped so that no escaped text looks like a digest ("#HEX") */
 int
 limit_escape(const char *in, bool lower, char *out, size_t size)
 {
@@ -77,7 +78,7 @@ limit_escape(const char *in, bool lower, char *out, size_t size)
 		if (lower && ch >= 'A' && ch <= 'Z')
 			ch = (unsigned char)(ch - 'A' + 'a');
 		if (ch > 0x20 && ch < 0x7f && ch != '%' && ch != '{' &&
-		    ch != '}') {
+		    ch != '}' && ch != '#') {
 			if (o + 1 >= size)
 				return -1;
 			out[o++] = (char)ch;
@@ -134,7 +135,26 @@ limit_join(char *out, size_t size, const char *a, const char *b,
 	return 0;
 }
 
-/* limit_subject_key - "kind:value" with value lower-cased and escaped */
+/* limit_normal_digest - the digest of in's key text (lower-cased when
+ * asked, escaped): one value, one digest, whatever its case */
+static void
+limit_normal_digest(const char *in, bool lower, char *out, size_t size)
+{
+	size_t n = strlen(in);
+	char *esc;
+
+	if (n > (SIZE_MAX - 1) / 3)
+		log_panic("limit: a value of %zu bytes", n);
+	esc = xmalloc(3 * n + 1);
+	if (limit_escape(in, lower, esc, 3 * n + 1) < 0)
+		log_panic("limit: escaping into %zu bytes failed", 3 * n + 1);
+	limit_digest(esc, out, size);
+	free(esc);
+}
+
+/* limit_subject_key - "kind:value" with value lower-cased and escaped; a
+ * value too long for a key is its digest, "#" and 64 hex digits, taken
+ * of the normalised value (so case does not make two subjects of one) */
 void
 limit_subject_key(enum limit_kind kind, const char *value, char *out,
 		  size_t size)
@@ -142,7 +162,7 @@ limit_subject_key(enum limit_kind kind, const char *value, char *out,
 	char esc[LIMIT_SUBJECT_MAX];
 
 	if (limit_escape(value, true, esc, sizeof(esc) - 16) < 0)
-		limit_digest(value, esc, sizeof(esc));
+		limit_normal_digest(value, true, esc, sizeof(esc));
 	if (limit_join(out, size, limit_kind_name(kind), ":", esc) < 0)
 		out[0] = '\0';
 }
@@ -155,7 +175,7 @@ limit_id(const char *in, bool lower, char *out, size_t size)
 	if (in == NULL)
 		in = "";
 	if (limit_escape(in, lower, out, size) < 0)
-		limit_digest(in, out, size);
+		limit_normal_digest(in, lower, out, size);
 }
 
 /* limit_boot - this process's mark, added to every transaction id: an id

@@ -776,6 +776,54 @@ t_escape(const struct side *sd)
 	limit_free(l);
 }
 
+/* long_login_in_another_case_is_one_subject: the digest of a value too
+ * long for a key is taken after it is lower-cased */
+static void
+t_digest_case(const struct side *sd)
+{
+	struct limiter *l = mk(sd, "plan p\n\thour messages 3/1h\n"
+				   "login * p\n");
+	char lower[600];
+	char upper[600];
+	char key1[LIMIT_SUBJECT_MAX];
+
+	memset(lower, 'x', sizeof(lower) - 1);
+	lower[sizeof(lower) - 1] = '\0';
+	memset(upper, 'X', sizeof(upper) - 1);
+	upper[sizeof(upper) - 1] = '\0';
+	assert_int_equal(sent(l, lower, "t1"), LIMIT_OK);
+	(void)str_copy(key1, sizeof(key1), res.subjects[0]);
+	assert_int_equal(sent(l, upper, "t2"), LIMIT_OK);
+	assert_string_equal(res.subjects[0], key1);
+	assert_int_equal(hit("hour")->used, 2);
+	limit_free(l);
+}
+
+/* a_literal_subject_never_looks_like_a_digest: '#' is escaped, so the
+ * login "#" + 64 hex digits is not the digest of another login */
+static void
+t_digest_literal(const struct side *sd)
+{
+	char big[600];
+	char key[LIMIT_SUBJECT_MAX];
+	char lit[LIMIT_SUBJECT_MAX];
+
+	(void)sd;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	limit_subject_key(LIMIT_KIND_LOGIN, big, key, sizeof(key));
+	assert_true(rg_has(key, "login:#"));
+	assert_int_equal(strlen(key), strlen("login:#") + 64);
+	/* a client logs in as exactly that text */
+	limit_subject_key(LIMIT_KIND_LOGIN, key + strlen("login:"), lit,
+			  sizeof(lit));
+	assert_string_not_equal(lit, key);
+	assert_true(rg_has(lit, "login:%23"));
+	limit_subject_key(LIMIT_KIND_SENDER, "a#b@example.com", lit,
+			  sizeof(lit));
+	assert_string_equal(lit, "sender:a%23b@example.com");
+}
+
 /* show_and_reset */
 static void
 t_show_reset(const struct side *sd)
@@ -1349,6 +1397,9 @@ static const struct row rows[] = {
 	{"client_ip_and_network_are_subjects", t_ip_net, false},
 	{"login_case_does_not_dodge_a_quota", t_case, false},
 	{"odd_identities_are_escaped_in_keys", t_escape, false},
+	{"long_login_in_another_case_is_one_subject", t_digest_case, false},
+	{"a_literal_subject_never_looks_like_a_digest", t_digest_literal,
+	 false},
 	{"show_and_reset", t_show_reset, false},
 	{"concurrent_callers_get_exactly_the_quota", t_concurrent, false},
 	{"reservation_counts_until_its_lease_runs_out", t_lease_expires,
