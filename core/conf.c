@@ -220,7 +220,7 @@ static const struct conf_key conf_keys[] = {
 	 F(limit_local_percent),
 	 "fail mode local: each limit scaled to this share, in memory"},
 	{"limit_txn_ttl", CONF_TIME, "1h", 60, 7 * 86400, F(limit_txn_ttl),
-	 "how long finished transactions and counted queue ids are remembered"},
+	 "how long a counted queue id is remembered"},
 	{"limit_lease_time", CONF_TIME, "6m", 1, 86400, F(limit_lease_time),
 	 "a reservation of a transaction that does not finish is given back "
 	 "after this"},

@@ -588,7 +588,10 @@ mem_finish_txn(struct mem_store *st, const struct limit_call *c,
 	if (made || p->final) {		/* a release never hides a commit */
 		en->type = MEM_TOMB;
 		en->st = p->final ? 'c' : 'x';
-		mem_expire(st, en, now + c->ttl_ms);
+		/* a lease time: the fence for late commands (the ttl for a
+		 * commit without a queue id: its marker is the tombstone) */
+		mem_expire(st, en, now + (p->final && c->qid[0] == '\0'
+					  ? c->ttl_ms : c->lease_ms));
 	}
 	if (p->final && c->qid[0] != '\0') {
 		(void)str_format(key, sizeof(key), "Q%s@%s",

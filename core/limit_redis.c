@@ -314,12 +314,18 @@ const char limit_redis_lua[] =
 "  if grow then redis.call('PEXPIRE',k,fmt('%d',ex-now)) end\n"
 " end\n"
 "end\n"
-"-- the transaction's end, for late commands and commits repeated\n"
+"-- the transaction's end: a tombstone for late commands, a lease time "
+"(a\n"
+"-- commit without a queue id: the ttl); the queue id's marker against "
+"a\n"
+"-- second count (another front end, a settle) for the ttl\n"
 "if final then\n"
-" redis.call('SET',KEYS[1],'c','PX',ttl)\n"
-" if hasq then redis.call('SET',KEYS[2],'1','PX',ttl) end\n"
+" if hasq then\n"
+"  redis.call('SET',KEYS[1],'c','PX',ARGV[4])\n"
+"  redis.call('SET',KEYS[2],'1','PX',ttl)\n"
+" else redis.call('SET',KEYS[1],'c','PX',ttl) end\n"
 "elseif op=='X' or (op=='M' and over and not stale) then\n"
-" redis.call('SET',KEYS[1],'x','NX','PX',ttl)\n"
+" redis.call('SET',KEYS[1],'x','NX','PX',ARGV[4])\n"
 "end\n"
 "if over then out[1]=1 elseif dup then out[1]=2 elseif stale then "
 "out[1]=3 end\n"
@@ -837,6 +843,12 @@ lr_decide(struct limit_backend *be, const struct limit_call *c,
 				     &code, rows, &ignored, &ue);
 		}
 	}
+	/* a commit counted in the slots before one that did not answer is
+	 * partly done: the caller must not refuse the message, and counts
+	 * the rest again (idempotent where it was counted) */
+	if (rc < 0 && napplied > 0 &&
+	    (c->op == LIMIT_COMMIT || c->op == LIMIT_SETTLE))
+		a->maybe_ran = true;
 	if (rc == 1)
 		a->code = LIMIT_CODE_OVER;
 	return rc < 0 ? -1 : 0;

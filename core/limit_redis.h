@@ -19,12 +19,13 @@
  *				sum, their first and last deadline, and the
  *				expiry last set on the hash
  *	PREFIX:{SUBJECT}:t:TXN	"c" or "x": the transaction committed or
- *				released (a tombstone)
- *	PREFIX:{SUBJECT}:q:QID	"1": this queue id was counted
+ *				released (a tombstone, for a lease time;
+ *				a commit without a queue id: limit_txn_ttl)
+ *	PREFIX:{SUBJECT}:q:QID	"1": this queue id was counted (for
+ *				limit_txn_ttl)
  *
  * The last two are kept once per script call, under its first subject
- * (the subjects of one call are always counted together), for
- * limit_txn_ttl.  The hash lives as long as its longest-lived content (a
+ * (the subjects of one call are always counted together).  The hash lives as long as its longest-lived content (a
  * bucket until it would be empty, a lease until its deadline, an override
  * until its end): its TTL is set on every write; an override without an
  * end keeps it (PERSIST) until cleared.

@@ -21,6 +21,8 @@
  *             its own transaction (TXN_ID-THREAD-I) and recipient
  *             (I@RCPT's domain): prints "ok=N over=N unavailable=N local=N"
  *          -P PAUSE_MS between two decisions of one thread (fault tests)
+ *          -L COUNT: with -N, the login (and sender) of decision I is
+ *             uI%COUNT@DOMAIN, DOMAIN the -l value (example.com)
  *          -v: with -N, one line per decision
  *   limitq -c CONF [options] -
  *          one decision per line read: "OP [TXN [RCPT [QID]]]" (OP may
@@ -59,6 +61,7 @@ struct limitq {
 	unsigned long count;
 	unsigned long threads;
 	unsigned long pause_ms;
+	unsigned long logins;	/* -L: logins cycle among this many */
 	bool verbose;
 	atomic_ulong next;
 	atomic_ulong n[4];	/* ok, over, unavailable, local */
@@ -169,6 +172,7 @@ worker(void *arg)
 		struct limit_req r = q->req;
 		char txn[128];
 		char rcpt[320];
+		char login[320];
 		enum limit_outcome o;
 
 		(void)str_format(txn, sizeof(txn), "%s-%lu-%lu", q->txn, t->id,
@@ -177,6 +181,14 @@ worker(void *arg)
 				 at ? at : "@example.net");
 		r.txn_id = txn;
 		r.rcpt = rcpt;
+		if (q->logins > 0) {
+			(void)str_format(login, sizeof(login), "u%lu@%s",
+					 i % q->logins,
+					 q->req.login ? q->req.login
+						      : "example.com");
+			r.login = login;
+			r.sender = login;
+		}
 		o = decide(q, &r, res);
 		atomic_fetch_add(&q->n[o], 1);
 		if (res->local)
@@ -400,12 +412,13 @@ main(int argc, char **argv)
 	q.rcpt = "rcpt@example.net";
 	q.req.messages = 1;
 	q.req.recipients = 1;
-	while ((ch = getopt(argc, argv, "b:c:i:l:m:N:P:q:r:R:s:T:vx:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:i:l:L:m:N:P:q:r:R:s:T:vx:")) != -1) {
 		switch (ch) {
 		case 'b': q.req.bytes = num(optarg); break;
 		case 'c': conf_path = optarg; break;
 		case 'i': q.req.client_addr = optarg; break;
 		case 'l': q.req.login = optarg; break;
+		case 'L': q.logins = num(optarg); break;
 		case 'm': q.req.messages = num(optarg); break;
 		case 'N': q.count = num(optarg); break;
 		case 'P': q.pause_ms = num(optarg); break;
