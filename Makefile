@@ -177,6 +177,7 @@ bench: deps
 	$(MAKE) all $(TOOLS)
 	@bash tests/bench/bench.sh
 	@RG_BUILD=$(B) bash tests/bench/limit_bench.sh
+	@RG_BUILD=$(B) bash tests/bench/limit_bench_scale.sh
 	@bash tests/bench/policy_bench.sh
 
 # the policy service alone: relayguard-policyd, postfwd1, postfwd2 and

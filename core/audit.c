@@ -696,7 +696,7 @@ audit_stop_locked(unsigned long timeout_ms)
 	left = workq_free(q, timeout_ms);
 	if (left > 0)
 		log_warn("audit: stopping with %lu records not written", left);
-	audit_apply(NULL);		/* the writer is gone: sinks closed here */
+	audit_apply(NULL);	/* the writer is gone: sinks closed here */
 	pthread_mutex_lock(&audit_lock);
 	audit_cfg_free(audit_pending);
 	audit_pending = NULL;

@@ -162,7 +162,7 @@ struct limit_result {
 	bool local;		/* answered by the in-memory fallback */
 	bool duplicate;		/* COMMIT: this qid was counted before */
 	bool stale;		/* the transaction was already finished */
-	bool unsettled;		/* COMMIT: accepted, the count settles later */
+	bool unsettled;		/* COMMIT: accepted, counted later */
 	bool maybe_held;	/* RESERVE unavailable, yet a reservation may
 				 * exist: release it when the transaction ends */
 	char error[ERR_TEXT_MAX]; /* UNAVAILABLE: why (no secrets) */
@@ -271,7 +271,7 @@ struct limit_row {
 
 struct limit_answer {
 	enum limit_code code;
-	bool maybe_ran;		/* failed, yet the call may run in the store */
+	bool maybe_ran;		/* failed; may run in the store all the same */
 	size_t nrows;
 	struct limit_row rows[LIMIT_HITS_MAX];
 };

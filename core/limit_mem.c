@@ -500,8 +500,11 @@ subj_unreserve(struct mem_subj *s, const char *rcpt, bool first)
 		return;
 	}
 	s->own->u[1]--;
-	if (first && (h = hash_at(s, rcpt)) != NULL)
-		memmove(h, h + 1 + strlen(rcpt), strlen(h + 1 + strlen(rcpt)) + 1);
+	if (first && (h = hash_at(s, rcpt)) != NULL) {
+		const char *rest = h + 1 + strlen(rcpt);
+
+		memmove(h, rest, strlen(rest) + 1);
+	}
 }
 
 /* What a call does, decided from the first subject's transaction. */
@@ -648,7 +651,8 @@ mem_decide_locked(struct mem_store *st, const struct limit_call *c,
 		uint64_t others[3];
 
 		for (j = 0; j < 3; j++)
-			others[j] = p.final ? s->sum[j] - s->held[j] : s->sum[j];
+			others[j] = p.final ? s->sum[j] - s->held[j]
+					    : s->sum[j];
 		for (j = 0; j < c->subjects[i].ndefs; j++) {
 			struct mem_lim *l = &lims[nl++];
 			const struct limit_def *d = &c->subjects[i].defs[j];

@@ -640,11 +640,12 @@ limit_redis_resp(const struct limit_redis_cmd *cmd, const char *sha,
 	return (size_t)(p - out);
 }
 
-/* lr_check - a script reply (as integers) into a code and rows; the
- * checks of limit_redis_parse */
-static int
-lr_check(const struct rconn_ints *x, size_t nrows, enum limit_code *code,
-	 struct limit_row *rows, struct err *e)
+/* limit_redis_parse_ints - a script reply read as integers into a code
+ * and rows; the checks of limit_redis_parse */
+int
+limit_redis_parse_ints(const struct rconn_ints *x, size_t nrows,
+		       enum limit_code *code, struct limit_row *rows,
+		       struct err *e)
 {
 	static const long long max[6] = {
 		LIMIT_STATE_DRY_OVER, 1LL << 62, (long long)LIMIT_AMOUNT_MAX,
@@ -717,7 +718,7 @@ limit_redis_parse(const redisReply *rep, size_t nrows, enum limit_code *code,
 		else
 			x->v[i] = el->integer;
 	}
-	rc = lr_check(x, nrows, code, rows, e);
+	rc = limit_redis_parse_ints(x, nrows, code, rows, e);
 	free(x);
 	return rc;
 }
@@ -754,7 +755,7 @@ lr_run(struct lr_backend *b, const struct limit_call *c, size_t first,
 			*maybe_ran = true;
 		return -1;
 	}
-	return lr_check(&ints, cmd.nrows, code, rows, e);
+	return limit_redis_parse_ints(&ints, cmd.nrows, code, rows, e);
 }
 
 /* lr_subject_slot - Cluster slot of a subject's keys */

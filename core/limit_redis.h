@@ -25,10 +25,11 @@
  *				limit_txn_ttl)
  *
  * The last two are kept once per script call, under its first subject
- * (the subjects of one call are always counted together).  The hash lives as long as its longest-lived content (a
- * bucket until it would be empty, a lease until its deadline, an override
- * until its end): its TTL is set on every write; an override without an
- * end keeps it (PERSIST) until cleared.
+ * (the subjects of one call are always counted together).  The hash
+ * lives as long as its longest-lived content (a bucket until it would be
+ * empty, a lease until its deadline, an override until its end): its TTL
+ * is extended when a write needs more; an override without an end keeps
+ * it (PERSIST) until cleared.
  *
  * A decision sends EVALSHA already in RESP (limit_redis_resp: no
  * formatting library, no allocation) and reads the reply as integers
@@ -61,6 +62,7 @@
 
 #include "err.h"
 #include "limit.h"
+#include "rconn.h"
 
 extern const char limit_redis_lua[];
 extern const char limit_redis_admin_lua[];
@@ -87,6 +89,9 @@ int limit_redis_args(const char *prefix, const struct limit_call *c,
 int limit_redis_parse(const redisReply *rep, size_t nrows,
 		      enum limit_code *code, struct limit_row *rows,
 		      struct err *e);
+int limit_redis_parse_ints(const struct rconn_ints *x, size_t nrows,
+			   enum limit_code *code, struct limit_row *rows,
+			   struct err *e);
 size_t limit_redis_resp(const struct limit_redis_cmd *cmd, const char *sha,
 			char *out, size_t size);
 int limit_redis_key(const char *prefix, const char *subject,

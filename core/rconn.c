@@ -56,7 +56,7 @@ struct rnode {
  * settings in the process (rconn_registry), counted by its handles. */
 struct rconn_shared {
 	struct rconn_shared *next;	/* in rconn_registry */
-	unsigned refs;			/* handles; under rconn_registry_lock */
+	unsigned refs;		/* handles; under rconn_registry_lock */
 	char *identity;			/* what makes two settings one */
 	enum rconn_mode mode;
 	char *user;
@@ -225,6 +225,23 @@ rconn_compact_free(void *obj)
 	(void)obj;
 }
 
+/* rconn_compact_end - back to ordinary replies after a compact one; a
+ * reply left half-read (timeout, bytes cut short) points into the compact
+ * reply, which hiredis must not free later with the ordinary functions:
+ * it is dropped, and the reader is then only good for freeing */
+static void
+rconn_compact_end(redisReader *rd, redisReplyObjectFunctions *fn, bool ok)
+{
+	struct rconn_budget *b = rd->privdata;
+
+	if (!ok) {
+		rd->reply = NULL;
+		rd->ridx = -1;
+	}
+	rd->fn = fn;
+	b->ints = NULL;
+}
+
 /* rconn_fns_init - copy hiredis's default reply functions, hook arrays */
 static void
 rconn_fns_init(void)
@@ -263,6 +280,29 @@ rconn_reader_budget(redisReader *rd)
 
 	if (b != NULL)
 		b->left = RCONN_MAX_ELEMENTS;
+}
+
+/* rconn_reader_compact - the next reply of a capped reader as a compact
+ * reply (x): 0 when one was read, -1 when none is complete or the bytes
+ * are no reply, after which the reader is only good for freeing (fuzzing;
+ * the connections do the same in rconn_exec) */
+int
+rconn_reader_compact(redisReader *rd, struct rconn_ints *x)
+{
+	struct rconn_budget *b = rd->privdata;
+	redisReplyObjectFunctions *fn = rd->fn;
+	void *rep = NULL;
+	int rc;
+
+	if (b == NULL)
+		return -1;
+	rconn_reader_budget(rd);
+	memset(x, 0, offsetof(struct rconn_ints, v));
+	b->ints = x;
+	rd->fn = &rconn_compact_fns;
+	rc = redisReaderGetReply(rd, &rep);
+	rconn_compact_end(rd, fn, rc == REDIS_OK && rep != NULL);
+	return rc == REDIS_OK && rep != NULL ? 0 : -1;
 }
 
 /* rconn_reader_new - a reader with the cap (fuzzing, async callers) */
@@ -1065,8 +1105,7 @@ rconn_exec(redisContext *c, const struct rconn_req *q, bool asking)
 	b->ints = q->ints;
 	c->reader->fn = &rconn_compact_fns;
 	rc = redisGetReply(c, &rep);
-	c->reader->fn = &rconn_fns;
-	b->ints = NULL;
+	rconn_compact_end(c->reader, &rconn_fns, rc == REDIS_OK && rep != NULL);
 	if (rc != REDIS_OK || rep == NULL)
 		return NULL;
 	if (q->ints->type == REDIS_REPLY_ERROR) {
@@ -1254,8 +1293,7 @@ rconn_batch_read(redisContext *c, struct rconn_req *q)
 	b->ints = q->ints;
 	c->reader->fn = &rconn_compact_fns;
 	rc = redisGetReply(c, &rep);
-	c->reader->fn = &rconn_fns;
-	b->ints = NULL;
+	rconn_compact_end(c->reader, &rconn_fns, rc == REDIS_OK && rep != NULL);
 	return rc == REDIS_OK && rep != NULL;
 }
 

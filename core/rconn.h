@@ -168,5 +168,6 @@ void rconn_reader_free(redisReader *rd);
 void rconn_reader_limit(redisReader *rd);
 void rconn_reader_budget(redisReader *rd);
 void rconn_reader_unlimit(redisReader *rd);
+int rconn_reader_compact(redisReader *rd, struct rconn_ints *x);
 
 #endif
