@@ -159,6 +159,49 @@ test_reader_budget(void **state)
 	strbuf_free(&in);
 }
 
+/* compact_reader_reads_integers_without_allocating */
+static void
+test_compact_ok(void **state)
+{
+	redisReader *rd = rconn_reader_new();
+	struct rconn_ints x;
+	static const char in[] = "*3\r\n:1\r\n:-2\r\n:30\r\n:7\r\n"
+				 "*1\r\n$2\r\nno\r\n-ERR late\r\n";
+
+	(void)state;
+	assert_int_equal(redisReaderFeed(rd, in, sizeof(in) - 1), REDIS_OK);
+	assert_int_equal(rconn_reader_compact(rd, &x), 0);
+	assert_int_equal(x.type, REDIS_REPLY_ARRAY);
+	assert_int_equal(x.n, 3);
+	assert_false(x.bad);
+	assert_true(x.v[0] == 1 && x.v[1] == -2 && x.v[2] == 30);
+	assert_int_equal(rconn_reader_compact(rd, &x), 0);
+	assert_int_equal(x.type, REDIS_REPLY_INTEGER);
+	assert_int_equal(rconn_reader_compact(rd, &x), 0);
+	assert_true(x.bad);	/* a string element */
+	assert_int_equal(rconn_reader_compact(rd, &x), 0);
+	assert_int_equal(x.type, REDIS_REPLY_ERROR);
+	assert_string_equal(x.text, "ERR late");
+	rconn_reader_free(rd);
+}
+
+/* compact_reply_cut_short_is_never_freed_as_an_ordinary_one: the half-read
+ * reply points into x; freeing the reader must not hand it to free() */
+static void
+test_compact_cut(void **state)
+{
+	redisReader *rd = rconn_reader_new();
+	struct rconn_ints x;
+	static const char in[] = "*6\r\n:1\r\n:2\r\n";
+
+	(void)state;
+	assert_int_equal(redisReaderFeed(rd, in, sizeof(in) - 1), REDIS_OK);
+	assert_int_equal(rconn_reader_compact(rd, &x), -1);
+	rconn_reader_free(rd);
+	/* and the ordinary functions are back for the next reader */
+	test_reader_ok(state);
+}
+
 int
 main(void)
 {
@@ -171,5 +214,10 @@ main(void)
 		    NULL);
 	rg_case_add(&c, "reader_budget_counts_every_array_of_a_reply",
 		    test_reader_budget, NULL);
+	rg_case_add(&c, "compact_reader_reads_integers_without_allocating",
+		    test_compact_ok, NULL);
+	rg_case_add(&c,
+		    "compact_reply_cut_short_is_never_freed_as_an_ordinary_one",
+		    test_compact_cut, NULL);
 	return rg_cases_run(&c, "rconn", NULL, NULL);
 }
