@@ -195,9 +195,28 @@ dkimsign_set_time(struct dkimsign *s, time_t t)
 int
 dkimsign_header(struct dkimsign *s, char *field, size_t len, struct err *e)
 {
-	if (memchr(field, ':', len) == NULL) {
+	const char *colon = memchr(field, ':', len);
+	size_t i;
+
+	if (colon == NULL) {
 		err_set(e, "header field without a colon");
 		return -1;
+	}
+	/* RFC 5322 2.2: a name is printable ASCII (blanks before the colon
+	 * tolerated); a ';' cannot be written in h= (RFC 6376 3.2 tag
+	 * values): such a field cannot be signed, as libopendkim says too */
+	for (i = 0; field + i < colon; i++) {
+		if ((unsigned char)field[i] < 32 ||
+		    (unsigned char)field[i] > 126) {
+			err_set(e, "a header field name with a control or "
+				"8-bit character cannot be signed");
+			return -1;
+		}
+		if (field[i] == ';') {
+			err_set(e, "header field \"%.*s\" cannot be signed: "
+				"';' in its name", (int)(colon - field), field);
+			return -1;
+		}
 	}
 	if (strbuf_append(&s->fields, field, len) < 0 ||
 	    strbuf_append(&s->fields, "", 1) < 0) {

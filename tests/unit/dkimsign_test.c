@@ -609,6 +609,35 @@ test_signer_outside_domain_refused(void **state)
 	conf_free(c);
 }
 
+/* test_unsignable_field_name_refused - a name h= cannot hold */
+static void
+test_unsignable_field_name_refused(void **state)
+{
+	struct keytable_req req;
+	struct dkimsign_lib *lib;
+	struct dkimsign *s;
+	struct conf *c = conf_defaults();
+	struct job j = {"", "rsa1024", "", row_hdrs, "", 0};
+	char semi[] = "X;Semi: 1";
+	char ctl[] = "X\001: 1";
+	char ok[] = "X-Fine : 1";
+	struct err e;
+
+	(void)state;
+	lib = dkimsign_lib_new(c, &e);
+	assert_non_null(lib);
+	(void)job_reqs(&j, false, &req);
+	s = dkimsign_new(lib, "Q", &req, 1, &e);
+	assert_non_null(s);
+	assert_int_equal(dkimsign_header(s, semi, strlen(semi), &e), -1);
+	assert_true(rg_has(e.text, "\"X;Semi\" cannot be signed"));
+	assert_int_equal(dkimsign_header(s, ctl, strlen(ctl), &e), -1);
+	assert_int_equal(dkimsign_header(s, ok, strlen(ok), &e), 0);
+	dkimsign_free(s);
+	dkimsign_lib_free(lib);
+	conf_free(c);
+}
+
 /* fixture_make - RSA keys of three sizes and an Ed25519 key */
 static int
 fixture_make(void **state)
@@ -670,6 +699,8 @@ main(void)
 		    test_each_header_form, NULL);
 	rg_case_add(&c, "signer_outside_domain_refused",
 		    test_signer_outside_domain_refused, NULL);
+	rg_case_add(&c, "unsignable_field_name_refused",
+		    test_unsignable_field_name_refused, NULL);
 	RG_ADD_ROWS(&c, rows, test_chunking);
 	return rg_cases_run(&c, "dkimsign", fixture_make, fixture_free);
 }
