@@ -35,14 +35,16 @@
 #define MILTER_MAX_DATA (1024 * 1024)
 
 /*
- * Steps we ask the MTA to leave out or not wait for: no unknown commands;
- * no reply to connect, HELO, header or body chunks.  Each one saves a
- * round trip per message (headers: one per field).  RCPT is answered: a
- * recipient may be refused alone (quotas).  DATA is kept
- * on purpose: answering it acknowledges the MTA's packets, which over TCP
+ * Steps we ask the MTA to leave out or not wait for (milter_steps() adds
+ * what the connection's configuration does not need): no unknown
+ * commands; no reply to connect, HELO, header or body chunks.  Each one
+ * saves a round trip per message (headers: one per field).  RCPT is
+ * answered: a recipient may be refused alone (quotas).  DATA is kept on
+ * purpose over TCP: answering it acknowledges the MTA's packets, which
  * spares Postfix a 40 ms delayed-ACK stall on its first header packet
- * (measured: tests/bench).  HDR_LEADSPC gives header values exactly as
- * sent, needed for simple canonicalization.
+ * (measured: tests/bench); over a unix socket it is left out.
+ * HDR_LEADSPC gives header values exactly as sent, needed for simple
+ * canonicalization.
  */
 #define MILTER_WANT_STEPS                                                      \
 	(SMFIP_NOUNKNOWN | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR |      \
@@ -66,7 +68,7 @@ struct msg {
 
 struct conn {
 	unsigned long id;
-	char servid[256];		/* our authserv-id (authres.h) */
+	const char *servid;		/* our authserv-id (authres.h) */
 	unsigned long nmsg;		/* messages begun on this connection */
 	struct generation *cfg;		/* pinned for the connection */
 	unsigned long steps;		/* negotiated protocol steps */
@@ -83,30 +85,37 @@ static atomic_ulong milter_active;
  * across the nodes that share a Redis */
 static char milter_node[TXN_HOST_MAX + 32];
 static atomic_bool milter_warned_qid;	/* "no queue id" said once */
+/* set once in milter_open(), before any thread: the host name (the
+ * authserv-id when none is configured) and whether the socket is TCP */
+static char milter_host[256] = "localhost";
+static bool milter_tcp;
 
 /*
  * The macros we read, asked for by stage when the MTA connects
  * (smfi_setsymlist; Sendmail 8.14 and Postfix 2.6 and later then send
- * these lists to us, whatever their global lists hold).  The two MTAs know
- * the values at different times: Sendmail has the queue id "i" from MAIL
- * FROM on, Postfix only once a recipient is accepted (RCPT, DATA), so "i"
- * is asked for at every stage from MAIL on and milter_qid() takes the
- * first value that comes.  {client_addr} (a fallback for the connect
- * address) is "IPv6:2001:db8::1" on Sendmail, "2001:db8::1" on Postfix.
+ * these lists to us, whatever their global lists hold): only the queue id
+ * "i" and the SASL login {auth_authen}.  Connect and HELO get an empty
+ * list, so the MTA sends no macros there at all.  The two MTAs know the
+ * values at different times: Sendmail has the queue id "i" from MAIL FROM
+ * on, Postfix only once a recipient is accepted (RCPT, DATA), so "i" is
+ * asked for at every stage from MAIL on and milter_qid() takes the first
+ * value that comes; stages left out (milter_steps) are not asked for.
  * The same lists, for an MTA that cannot negotiate them, are in
  * contrib/sendmail/relayguard.mc and contrib/postfix/main.cf.snippet;
  * tests/milter/lib.lua plays either MTA's timing.
  */
 static const struct {
 	int stage;
+	unsigned long skip;	/* not asked for when this step is off */
 	const char *macros;
 } milter_macros[] = {
-	{SMFIM_CONNECT, "j _ {daemon_name} {client_addr}"},
-	{SMFIM_ENVFROM, "i {auth_authen}"},
-	{SMFIM_ENVRCPT, "i {rcpt_addr}"},
-	{SMFIM_DATA, "i"},
-	{SMFIM_EOH, "i"},
-	{SMFIM_EOM, "i"},
+	{SMFIM_CONNECT, 0, ""},
+	{SMFIM_HELO, SMFIP_NOHELO, ""},
+	{SMFIM_ENVFROM, 0, "i {auth_authen}"},
+	{SMFIM_ENVRCPT, SMFIP_NORCPT, "i"},
+	{SMFIM_DATA, SMFIP_NODATA, "i"},
+	{SMFIM_EOH, SMFIP_NOEOH, "i"},
+	{SMFIM_EOM, 0, "i"},
 };
 
 /* milter_config_set - install a new generation; the old one is dropped
@@ -183,8 +192,12 @@ conn_new(void)
 	c->id = atomic_fetch_add(&milter_conn_ids, 1) + 1;
 	c->cfg = milter_config_get();
 	strbuf_init(&c->msg.hdrs, c->cfg->conf->max_header_bytes);
-	if (authres_serv_id(c->cfg->conf, c->servid, sizeof(c->servid)) < 0)
-		(void)str_copy(c->servid, sizeof(c->servid), "localhost");
+	/* authres_serv_id()'s choice, without a gethostname() per
+	 * connection: the configured id, else the host name */
+	c->servid = c->cfg->conf->authserv_id != NULL &&
+				    c->cfg->conf->authserv_id[0] != '\0'
+			    ? c->cfg->conf->authserv_id
+			    : milter_host;
 	txn_reset_message(&c->txn);
 	if (atomic_fetch_add(&milter_active, 1) >=
 	    c->cfg->conf->max_connections)
@@ -259,6 +272,9 @@ milter_log_msg(SMFICTX *ctx, struct conn *c, bool warn, const char *what,
 	char hfrom[LOG_SAFE_MAX];
 	char hf[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2] = "";
 
+	/* nothing is formatted for a line that is not logged */
+	if (!log_level_enabled(warn ? LOG_LEVEL_WARN : LOG_LEVEL_INFO))
+		return;
 	milter_client(c, client, sizeof(client));
 	log_safe(from, sizeof(from), c->txn.sender, strlen(c->txn.sender));
 	log_safe(login, sizeof(login), c->txn.login, strlen(c->txn.login));
@@ -353,27 +369,85 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 	return v->action == VERDICT_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
-/* milter_negotiate - ask only for the steps and macros we use */
+/*
+ * milter_steps - the protocol steps for a connection pinned to generation
+ * g: MILTER_WANT_STEPS, and leave out what no check of g reads.
+ *   HELO:    the SPF HELO identity and the audit trail;
+ *   RCPT:    limits, abuse control (caps, fan-out), the audit's count;
+ *   header:  signing (From, the signed fields), the login and own-domain
+ *            checks (From, Sender, Resent-*), SPF (forged
+ *            Authentication-Results are removed), abuse control;
+ *   body:    signing and abuse control's body fingerprint.
+ * The MTA sends every field when it sends headers at all (the protocol
+ * cannot ask for some), so milter_header() returns at once for a field
+ * nobody reads.  Each connection negotiates with the generation it
+ * pinned, so after a reload new connections ask for what the new
+ * configuration needs and open ones keep what theirs needs.
+ */
+static unsigned long
+milter_steps(const struct generation *g)
+{
+	const struct conf *c = g->conf;
+	bool audit = audit_enabled();
+	bool sign = g->keys != NULL;
+	bool abuse = g->abuse != NULL;
+	bool own = c->own_domain_action != CONF_ACTION_ACCEPT &&
+		   (c->own_domains.count > 0 || sign);
+	unsigned long steps = MILTER_WANT_STEPS;
+
+	if (!c->spf_check && !audit)
+		steps |= SMFIP_NOHELO;
+	if (g->limits == NULL && !abuse && !audit)
+		steps |= SMFIP_NORCPT;
+	if (!sign && !abuse && !own && !c->spf_check && !c->sender_login_check)
+		steps |= SMFIP_NOHDRS | SMFIP_NOEOH;
+	if (!sign && !abuse)
+		steps |= SMFIP_NOBODY;
+	if (!milter_tcp)
+		steps |= SMFIP_NODATA;
+	return steps;
+}
+
+/* milter_actions - the changes a connection may make: header inserts
+ * (signatures, SPF results), header changes (forged results removed, so
+ * only when headers come), quarantine (abuse control's hold) */
+static unsigned long
+milter_actions(const struct generation *g, unsigned long steps)
+{
+	unsigned long a = 0;
+
+	if (g->keys != NULL || g->conf->spf_check)
+		a |= SMFIF_ADDHDRS;
+	if (!(steps & SMFIP_NOHDRS))
+		a |= SMFIF_CHGHDRS;
+	if (g->abuse != NULL)
+		a |= SMFIF_QUARANTINE;
+	return a;
+}
+
+/* milter_negotiate - ask only for the steps, actions and macros the
+ * connection's configuration uses */
 static sfsistat
 milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		 unsigned long f2, unsigned long f3, unsigned long *pf0,
 		 unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	struct conn *c = conn_new();
+	unsigned long want = milter_steps(c->cfg);
 	char list[128];
 	size_t i;
 
 	(void)f2;
 	(void)f3;
 	smfi_setpriv(ctx, c);
-	/* quarantine (abuse control's hold) only where the MTA offers it:
-	 * without it a hold is tempfailed, never passed on */
-	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
-	       (f0 & (SMFIF_SETSYMLIST | SMFIF_QUARANTINE));
-	*pf1 = MILTER_WANT_STEPS & f1;
+	*pf1 = want & f1;
 	/* An overloaded filter must be able to answer at connect. */
 	if (c->overloaded)
 		*pf1 &= ~(unsigned long)SMFIP_NR_CONN;
+	/* quarantine (abuse control's hold) only where the MTA offers it:
+	 * without it a hold is tempfailed, never passed on */
+	*pf0 = (milter_actions(c->cfg, *pf1) |
+		SMFIF_SETSYMLIST) & f0;
 	*pf2 = 0;
 	*pf3 = 0;
 	c->steps = *pf1;
@@ -381,7 +455,8 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		/* Failing here only means the MTA sends its own lists. */
 		for (i = 0; i < sizeof(milter_macros) / sizeof(milter_macros[0]);
 		     i++)
-			if (str_copy(list, sizeof(list),
+			if (!(*pf1 & milter_macros[i].skip) &&
+			    str_copy(list, sizeof(list),
 				     milter_macros[i].macros) == 0)
 				(void)smfi_setsymlist(ctx,
 						      milter_macros[i].stage,
@@ -690,8 +765,12 @@ milter_eoh(SMFICTX *ctx)
 	if (m->nreqs == 0) {
 		milter_log_msg(ctx, c, false, "not signed", why);
 		(void)str_copy(m->unsigned_why, sizeof(m->unsigned_why), why);
-		/* headers to change at EOM, or abuse checks at the end */
+		/* headers to change at EOM, abuse checks at the end, or
+		 * limits reserved at RCPT that only EOM commits (accepted
+		 * here, the message would count only while its reservation
+		 * lasts, limit_txn_ttl) */
 		if (c->txn.nadd_hdrs > 0 || m->nar_forged > 0 ||
+		    c->txn.limits_reserved ||
 		    engine_wants_body(c->cfg, &c->txn))
 			return SMFIS_CONTINUE;
 		milter_record_accept(c, "END-OF-HEADER", why, NULL, 0);
@@ -1026,6 +1105,7 @@ milter_nodelay(void)
 		    !acc || getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
 		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
 			continue;
+		milter_tcp = true;
 		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 			       sizeof(one)) < 0)
 			log_warn("TCP_NODELAY on the milter socket: %s",
@@ -1065,6 +1145,10 @@ milter_open(struct generation *cfg)
 	if (milter_unix_socket(cfg) < 0)
 		goto out;
 	milter_nodelay();
+	/* authres_serv_id() without a configured id, looked up once */
+	if (gethostname(milter_host, sizeof(milter_host)) < 0)
+		(void)str_copy(milter_host, sizeof(milter_host), "localhost");
+	milter_host[sizeof(milter_host) - 1] = '\0';
 	rc = 0;
 out:
 	/* libmilter keeps its own copy of the connection string */

@@ -46,14 +46,14 @@ DRIVER=$TOP/tests/bench/filter_cost.py
 BAD=0
 REDIS_PID=""
 
-# ticks PID - utime + stime of all threads, in clock ticks
+# ticks PID - "utime stime" of all threads, in clock ticks
 ticks() {
 	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0 0; return; }
 	s=${s##*) }
 	# shellcheck disable=SC2086
 	set -- $s
-	echo $(( ${12} + ${13} ))
+	echo "${12} ${13}"
 }
 
 # redis_start - a private redis-server on a free port
@@ -169,21 +169,23 @@ run_config() {
 	esac
 	awk -v a="$c0" -v b="$c1" -v hz="$HZ" -v n="$per" -v rs="$rs" -v rl="$rl" \
 		-v w0="$t0" -v w1="$t1" -v nm="$name" -v la="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
-		printf "result %s: cpu %.3f ms/message; redis: %.2f commands sent, %.2f run by scripts per message; %.0f msg/s (wall clock, load %s)\n",
-			nm, (b - a) * 1000 / hz / n, rs, rl, n / (w1 - w0), la }'
+		split(a, x, " "); split(b, y, " ")
+		u = (y[1] - x[1]) * 1000 / hz / n; s = (y[2] - x[2]) * 1000 / hz / n
+		printf "result %s: cpu %.3f ms/message (user %.3f, system %.3f); redis: %.2f commands sent, %.2f run by scripts per message; %.0f msg/s (wall clock, load %s)\n",
+			nm, u + s, u, s, rs, rl, n / (w1 - w0), la }'
 	case $PROBE in
 	strace)
-		awk -v n="$per" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ {
+		awk -v n="$per" '$NF ~ /^[a-z_0-9]+$/ && $NF != "total" && $4 ~ /^[0-9]+$/ {
 			printf "  syscalls %-14s %7.2f per message\n", $NF, $4 / n
 			t += $4 }
-			END { printf "result %s: %.1f syscalls/message\n", ENVIRON["NM"], t / n }' \
-			NM="$name" "$RUN/strace.$name" ;;
+			END { printf "result %s: %.1f syscalls/message\n", nm, t / n }' \
+			nm="$name" "$RUN/strace.$name" ;;
 	perf)
 		perf report -i "$RUN/perf.$name" --no-children --sort dso,symbol \
 			--stdio 2>/dev/null | grep -E '^ +[0-9]' | head -n 25 ;;
 	callgrind)
 		rg_stop > /dev/null
-		f=$(ls -t "$RUN"/cg."$name".out* | head -n 1)
+		f=$RUN/cg.$name.out.1	# dumped after the measured run
 		callgrind_annotate "$f" 2>/dev/null | head -n 40 > "$RUN/cg.$name.txt"
 		awk -v n="$per" -v nm="$name" '/PROGRAM TOTALS/ { gsub(",", "", $1);
 			printf "result %s: %.0f instructions/message (callgrind)\n", nm, $1 / n }' \
@@ -198,6 +200,10 @@ rg_setup filter_cost
 redis_start
 echo "filter_cost: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)," \
 	"filter $RG_BIN"
+# the machine's price of the signatures themselves, for comparison
+openssl speed -seconds 1 rsa2048 ed25519 2>/dev/null |
+	awk '/^rsa 2048/ { r = 1000 / $6 } /EdDSA \(Ed25519\)/ { e = 1000 / $6 }
+	     END { printf "filter_cost: openssl speed: RSA-2048 sign %.3f ms, Ed25519 sign %.3f ms\n", r, e }'
 for conf in $CONFIGS; do
 	run_config "$conf"
 done
