@@ -151,6 +151,8 @@ $(B)/tests/policy_%_test: tests/unit/policy_%_test.c $(B)/libpolicy.a \
 
 # Everything the build and the tests need, installed when missing.
 DEB_PKGS := $(shell cat tests/packages.txt 2>/dev/null)
+# and those only the benchmarks need (rspamd): not installed by make check
+BENCH_PKGS := $(shell grep -v '^\#' tests/bench/packages.txt 2>/dev/null)
 
 deps:
 	@sh tests/deps.sh $(DEB_PKGS)
@@ -181,8 +183,10 @@ demo: deps
 	@bash tests/demo.sh
 
 bench: deps
+	@sh tests/deps.sh $(BENCH_PKGS)
 	$(MAKE) all $(TOOLS)
 	@bash tests/bench/bench.sh
+	@bash tests/bench/filter_cost.sh
 	@RG_BUILD=$(B) bash tests/bench/limit_bench.sh
 	@bash tests/bench/policy_bench.sh
 
