@@ -202,7 +202,7 @@ echo "filter_cost: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg),
 	"filter $RG_BIN"
 # the machine's price of the signatures themselves, for comparison
 openssl speed -seconds 1 rsa2048 ed25519 2>/dev/null |
-	awk '/^rsa 2048/ { r = 1000 / $6 } /EdDSA \(Ed25519\)/ { e = 1000 / $6 }
+	awk '/^rsa 2048/ { r = 1000 / $6 } /EdDSA \(Ed25519\)/ { e = 1000 / $7 }
 	     END { printf "filter_cost: openssl speed: RSA-2048 sign %.3f ms, Ed25519 sign %.3f ms\n", r, e }'
 for conf in $CONFIGS; do
 	run_config "$conf"

@@ -86,6 +86,7 @@ tag(const char *sig, const char *t, char *out, size_t size)
 struct job {
 	const char *conf;		/* relayguard.conf lines */
 	const char *key;		/* KeyTable name: rsa1024, rsa2048... */
+	const struct keytable_key *k;	/* or this key (then ed is not used) */
 	const char *signer;		/* i=, or "" */
 	const char **hdrs;		/* NULL-terminated "Name:value" */
 	const char *body;
@@ -115,6 +116,15 @@ job_reqs(const struct job *j, bool ed, struct keytable_req *reqs)
 	size_t n = 0;
 	size_t i;
 
+	if (j->k != NULL) {
+		memset(reqs, 0, sizeof(*reqs));
+		reqs[0].key = j->k;
+		(void)str_copy(reqs[0].domain, sizeof(reqs[0].domain),
+			       "example.com");
+		(void)str_copy(reqs[0].signer, sizeof(reqs[0].signer),
+			       j->signer);
+		return 1;
+	}
 	for (i = 0; i < keytable_key_count(keys); i++) {
 		const struct keytable_key *k = keytable_key_at(keys, i);
 
@@ -410,6 +420,7 @@ test_generated_messages(void **state)
 	int m;
 
 	(void)state;
+	memset(&j, 0, sizeof(j));
 	for (m = 0; m < 150; m++) {
 		size_t nh = 0;
 		size_t bl = 0;
@@ -465,6 +476,7 @@ test_each_header_form(void **state)
 	int c;
 
 	(void)state;
+	memset(&j, 0, sizeof(j));
 	for (f = 0; f < sizeof(header_forms) / sizeof(*header_forms); f++) {
 		for (c = 0; c < 4; c++) {
 			hdrs[0] = f < 4 ? header_forms[f] : header_forms[0];
@@ -543,6 +555,7 @@ test_chunking(void **state)
 	size_t split;
 	int c;
 
+	memset(&j, 0, sizeof(j));
 	j.key = "rsa1024";
 	j.signer = "";
 	j.hdrs = row_hdrs;
@@ -592,7 +605,8 @@ test_signer_outside_domain_refused(void **state)
 	struct keytable_req req;
 	struct dkimsign_lib *lib;
 	struct conf *c = conf_defaults();
-	struct job j = {"", "rsa1024", "user@example.org", row_hdrs, "", 0};
+	struct job j = {"", "rsa1024", NULL, "user@example.org", row_hdrs, "",
+			0};
 	struct err e;
 
 	(void)state;
@@ -617,7 +631,7 @@ test_unsignable_field_name_refused(void **state)
 	struct dkimsign_lib *lib;
 	struct dkimsign *s;
 	struct conf *c = conf_defaults();
-	struct job j = {"", "rsa1024", "", row_hdrs, "", 0};
+	struct job j = {"", "rsa1024", NULL, "", row_hdrs, "", 0};
 	char semi[] = "X;Semi: 1";
 	char ctl[] = "X\001: 1";
 	char ok[] = "X-Fine : 1";
@@ -636,6 +650,133 @@ test_unsignable_field_name_refused(void **state)
 	dkimsign_free(s);
 	dkimsign_lib_free(lib);
 	conf_free(c);
+}
+
+/* gen_conf - a relayguard.conf whose key table names key file KEY as
+ * selector "gen" of example.com; the path of the config */
+static void
+gen_conf(const char *name, const char *key, char *path, size_t size)
+{
+	char kt[PATH_MAX + 64];
+	char st[PATH_MAX + 64];
+	char text[PATH_MAX * 2 + 256];
+
+	rg_pathf(kt, sizeof(kt), "%s/KeyTable.%s", dir, name);
+	rg_pathf(st, sizeof(st), "%s/SigningTable.%s", dir, name);
+	rg_pathf(text, sizeof(text), "gen example.com:gen:%s/%s\n", dir, key);
+	assert_int_equal(rg_write_file(kt, text, 0600), 0);
+	assert_int_equal(rg_write_file(st, "*@example.com gen\n", 0600), 0);
+	rg_pathf(text, sizeof(text), "key_table = file:%s\n"
+		 "signing_table = refile:%s\nrequire_safe_keys = no\n"
+		 "spf_check = no\n", kt, st);
+	rg_pathf(path, size, "%s/%s.conf", dir, name);
+	assert_int_equal(rg_write_file(path, text, 0600), 0);
+}
+
+/* gen_begin - a message of generation g, as the milter begins one: its
+ * own reference to g, the keys of g */
+static struct dkimsign *
+gen_begin(struct generation *g, struct keytable_req *req)
+{
+	struct addr from;
+	struct dkimsign *s;
+	struct err e;
+	size_t i;
+
+	memset(&from, 0, sizeof(from));
+	(void)str_copy(from.local, sizeof(from.local), "a");
+	(void)str_copy(from.domain, sizeof(from.domain), "example.com");
+	assert_int_equal(keytable_lookup(g->keys, &from, false, req, 1), 1);
+	s = dkimsign_new(g->dkim, "GEN", req, 1, &e);
+	assert_non_null(s);
+	dkimsign_set_time(s, T_FIXED);
+	for (i = 0; row_hdrs[i] != NULL; i++) {
+		char *f = strdup(row_hdrs[i]);
+
+		assert_non_null(f);
+		assert_int_equal(dkimsign_header(s, f, strlen(f), &e), 0);
+		free(f);
+	}
+	return s;
+}
+
+/* gen_finish - the rest of the message; its RSA signature */
+static void
+gen_finish(struct dkimsign *s, struct sig_pair *p)
+{
+	unsigned char body[] = "generation body\r\n";
+	struct err e;
+
+	assert_int_equal(dkimsign_body(s, body, sizeof(body) - 1, &e), 0);
+	memset(p, 0, sizeof(*p));
+	assert_int_equal(dkimsign_finish(s, collect, p, &e), 0);
+	dkimsign_free(s);
+}
+
+/* test_reload_swaps_keys - keys belong to a configuration generation,
+ * parsed when it is loaded: after a reload (a new key in the same file
+ * name and selector) new messages are signed with the new key; a message
+ * begun before the reload still holds the old generation and is signed
+ * with the old key, and the old generation (keys included) is freed when
+ * that last message lets it go (valgrind and ASan watch the order). */
+static void
+test_reload_swaps_keys(void **state)
+{
+	char c1[PATH_MAX + 16];
+	char c2[PATH_MAX + 16];
+	char cmd[PATH_MAX + 128];
+	struct generation *current;
+	struct generation *g1;
+	struct generation *g2;
+	struct generation *held;
+	struct keytable_req r1;
+	struct keytable_req r2;
+	struct dkimsign *old_msg;
+	struct dkimsign *new_msg;
+	const struct keytable_key *k1;
+	struct sig_pair p;
+	char want[SIG_MAX];
+	struct job j;
+	struct err e;
+
+	(void)state;
+	rg_pathf(cmd, sizeof(cmd), "cp %s/rsa1024.key %s/gen.key && "
+		 "chmod 600 %s/gen.key", dir, dir, dir);
+	assert_int_equal(system(cmd), 0);
+	gen_conf("one", "gen.key", c1, sizeof(c1));
+	if (generation_load(c1, &g1, &e) < 0)
+		fail_msg("generation one: %s", e.text);
+	current = g1;
+	held = generation_ref(current);		/* a connection pins it */
+	old_msg = gen_begin(held, &r1);
+	k1 = r1.key;
+	/* the key file is replaced, the configuration reloaded */
+	rg_pathf(cmd, sizeof(cmd), "cp %s/rsa2048.key %s/gen.key", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	gen_conf("two", "gen.key", c2, sizeof(c2));
+	if (generation_load(c2, &g2, &e) < 0)
+		fail_msg("generation two: %s", e.text);
+	current = g2;
+	generation_unref(g1);			/* the reload drops its ref */
+	new_msg = gen_begin(current, &r2);
+	assert_ptr_not_equal(r2.key, k1);
+	gen_finish(new_msg, &p);
+	memset(&j, 0, sizeof(j));
+	j.conf = "";
+	j.signer = "";
+	j.hdrs = row_hdrs;
+	j.body = "generation body\r\n";
+	j.blen = strlen(j.body);
+	j.k = r2.key;
+	oracle(&j, want, sizeof(want));
+	assert_string_equal(p.rsa, want);	/* the new key */
+	/* the old message ends after the reload: the old key signs it */
+	gen_finish(old_msg, &p);
+	j.k = k1;
+	oracle(&j, want, sizeof(want));
+	assert_string_equal(p.rsa, want);
+	generation_unref(held);			/* last user: g1 is freed */
+	generation_unref(current);
 }
 
 /* fixture_make - RSA keys of three sizes and an Ed25519 key */
@@ -699,6 +840,8 @@ main(void)
 		    test_each_header_form, NULL);
 	rg_case_add(&c, "signer_outside_domain_refused",
 		    test_signer_outside_domain_refused, NULL);
+	rg_case_add(&c, "reload_swaps_keys_old_freed_after_last_message",
+		    test_reload_swaps_keys, NULL);
 	rg_case_add(&c, "unsignable_field_name_refused",
 		    test_unsignable_field_name_refused, NULL);
 	RG_ADD_ROWS(&c, rows, test_chunking);
