@@ -187,6 +187,7 @@ bench: deps
 	$(MAKE) all $(TOOLS)
 	@bash tests/bench/bench.sh
 	@bash tests/bench/filter_cost.sh
+	@FC_CONFIGS=provider FC_MSGS=10000 FC_ROUNDS=10 bash tests/bench/filter_cost.sh
 	@RG_BUILD=$(B) bash tests/bench/limit_bench.sh
 	@bash tests/bench/policy_bench.sh
 

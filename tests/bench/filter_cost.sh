@@ -8,7 +8,9 @@
 #   redis    Redis commands and round trips per message (INFO commandstats
 #            and total_commands_processed of a private redis-server)
 #   rss      the filter's resident memory after the warm-up and after each
-#            round (FC_ROUNDS): flat means no growth per message
+#            round (FC_ROUNDS): with several rounds, growing by 100 bytes
+#            per message or more from the first round to the last fails
+#            (make bench: 10 rounds of 10,000 messages)
 #
 # and, when asked (FC_PROBE):
 #   strace     syscalls per message of the filter, by name (strace -c -f)
@@ -105,7 +107,7 @@ drive() {
 # run_config NAME
 run_config() {
 	local name=$1 c0 c1 t0 t1 rs rl rss0 line probe="" i per mon f
-	local -a lines
+	local -a lines rss
 	NSIGS=2
 	[ "$name" = rsa ] && NSIGS=1
 	mapfile -t lines < <(conf_lines "$name")
@@ -144,7 +146,8 @@ run_config() {
 	line="  rss kB: $rss0 (after warm-up)"
 	for i in $(seq "$ROUNDS"); do
 		drive "$MSGS" "$name round $i"
-		line="$line $(rg_rss_kb)"
+		rss[i]=$(rg_rss_kb)
+		line="$line ${rss[i]}"
 	done
 	t1=$(date +%s.%N)
 	c1=$(ticks "$RG_PID")
@@ -153,6 +156,19 @@ run_config() {
 	wait "$mon" 2>/dev/null
 	echo "$line"
 	per=$((MSGS * ROUNDS))
+	# memory: from the end of the first round to the end of the last (the
+	# first round still fills caches, thread stacks, the allocator's arenas)
+	if [ "$ROUNDS" -gt 1 ]; then
+		i=$(( (rss[ROUNDS] - rss[1]) * 1024 / (MSGS * (ROUNDS - 1)) ))
+		if [ "$i" -lt 100 ]; then
+			echo "result $name: memory flat: ${rss[1]} -> ${rss[ROUNDS]} kB over" \
+				"$((MSGS * (ROUNDS - 1))) messages ($i bytes per message, < 100)"
+		else
+			echo "FAIL: $name: memory grows: ${rss[1]} -> ${rss[ROUNDS]} kB over" \
+				"$((MSGS * (ROUNDS - 1))) messages ($i bytes per message)"
+			BAD=$((BAD + 1))
+		fi
+	fi
 	# commands sent by the filter (not by redis-cli), and run by scripts
 	awk -v n="$per" '$2 ~ /^\[/ && $3 !~ /^lua\]/ && $0 !~ /"(info|config|monitor)"/ {
 			cmd = tolower($4); gsub("\"", "", cmd); c[cmd]++; t++ }
