@@ -61,6 +61,8 @@ struct msg {
 	struct keytable_req reqs[KEYTABLE_MAX_SIGS];
 	size_t nreqs;
 	char sign_error[ERR_TEXT_MAX];	/* failure seen in a no-reply step */
+	bool eoh_pending;		/* EOH refused without a reply: */
+	struct verdict eoh_verdict;	/* the answer at EOM (NR_EOH) */
 	char unsigned_why[64];		/* why not signed, for the audit */
 	unsigned long bytes;		/* header and body as received */
 	struct bodyfp *fp;		/* body fingerprint (abuse control) */
@@ -166,6 +168,7 @@ msg_reset(struct conn *c)
 	m->unsigned_why[0] = '\0';
 	m->bytes = 0;
 	m->sign_error[0] = '\0';
+	m->eoh_pending = false;
 	txn_reset_message(&c->txn);
 }
 
@@ -377,7 +380,8 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
  *   header:  signing (From, the signed fields), the login and own-domain
  *            checks (From, Sender, Resent-*), SPF (forged
  *            Authentication-Results are removed), abuse control;
- *   body:    signing and abuse control's body fingerprint.
+ *   body:    signing and abuse control's body fingerprint;
+ *   no reply to EOH when every message goes on to EOM anyway.
  * The MTA sends every field when it sends headers at all (the protocol
  * cannot ask for some), so milter_header() returns at once for a field
  * nobody reads.  Each connection negotiates with the generation it
@@ -403,6 +407,12 @@ milter_steps(const struct generation *g)
 		steps |= SMFIP_NOHDRS | SMFIP_NOEOH;
 	if (!sign && !abuse)
 		steps |= SMFIP_NOBODY;
+	/* With abuse control every message goes on to the end (its body is
+	 * fingerprinted), so EOH can only refuse: that answer waits for EOM
+	 * (the client hears it after its final "." either way) and EOH needs
+	 * no round trip. */
+	if (abuse)
+		steps |= SMFIP_NR_EOH;
 	if (!milter_tcp)
 		steps |= SMFIP_NODATA;
 	return steps;
@@ -734,6 +744,19 @@ milter_sign_failed(SMFICTX *ctx, struct conn *c, const char *why)
 	}
 }
 
+/* milter_eoh_sign_failed - a signing failure at EOH: answered now, or
+ * without a reply to EOH noted for milter_eom() */
+static sfsistat
+milter_eoh_sign_failed(SMFICTX *ctx, struct conn *c, const char *why)
+{
+	if (!(c->steps & SMFIP_NR_EOH))
+		return milter_sign_failed(ctx, c, why);
+	(void)str_copy(c->msg.sign_error, sizeof(c->msg.sign_error), why);
+	dkimsign_free(c->msg.sign);
+	c->msg.sign = NULL;
+	return SMFIS_NOREPLY;
+}
+
 /* milter_eoh - decide whether and with which keys to sign */
 static sfsistat
 milter_eoh(SMFICTX *ctx)
@@ -751,6 +774,13 @@ milter_eoh(SMFICTX *ctx)
 	m = &c->msg;
 	(void)milter_qid(ctx, c);
 	engine_eoh(c->cfg, &c->txn, &v);
+	if (v.action != VERDICT_CONTINUE && v.action != VERDICT_HOLD &&
+	    (c->steps & SMFIP_NR_EOH)) {
+		/* no reply now: milter_eom() gives this answer */
+		m->eoh_verdict = v;
+		m->eoh_pending = true;
+		return SMFIS_NOREPLY;
+	}
 	if (v.action != VERDICT_CONTINUE) {
 		sfsistat r = milter_verdict(ctx, c, &v, "END-OF-HEADER", NULL);
 
@@ -768,11 +798,13 @@ milter_eoh(SMFICTX *ctx)
 		/* headers to change at EOM, abuse checks at the end, or
 		 * limits reserved at RCPT that only EOM commits (accepted
 		 * here, the message would count only while its reservation
-		 * lasts, limit_txn_ttl) */
+		 * lasts, limit_txn_ttl); without a reply to EOH, EOM
+		 * accepts it */
 		if (c->txn.nadd_hdrs > 0 || m->nar_forged > 0 ||
 		    c->txn.limits_reserved ||
-		    engine_wants_body(c->cfg, &c->txn))
-			return SMFIS_CONTINUE;
+		    engine_wants_body(c->cfg, &c->txn) ||
+		    (c->steps & SMFIP_NR_EOH))
+			return milter_noreply(c, SMFIP_NR_EOH);
 		milter_record_accept(c, "END-OF-HEADER", why, NULL, 0);
 		msg_reset(c);
 		return SMFIS_ACCEPT;
@@ -780,18 +812,18 @@ milter_eoh(SMFICTX *ctx)
 	m->sign = dkimsign_new(c->cfg->dkim, milter_qid(ctx, c), m->reqs,
 			       m->nreqs, &e);
 	if (m->sign == NULL)
-		return milter_sign_failed(ctx, c, e.text);
+		return milter_eoh_sign_failed(ctx, c, e.text);
 	for (i = 0, off = 0; i < m->nhdrs; i++) {
 		char *field = m->hdrs.data + off;
 		size_t len = strlen(field);
 
 		if (dkimsign_header(m->sign, field, len, &e) < 0)
-			return milter_sign_failed(ctx, c, e.text);
+			return milter_eoh_sign_failed(ctx, c, e.text);
 		off += len + 1;
 	}
 	if (dkimsign_eoh(m->sign, &e) < 0)
-		return milter_sign_failed(ctx, c, e.text);
-	return SMFIS_CONTINUE;
+		return milter_eoh_sign_failed(ctx, c, e.text);
+	return milter_noreply(c, SMFIP_NR_EOH);
 }
 
 /* milter_body - stream the chunk into every signer */
@@ -803,6 +835,8 @@ milter_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
+	if (c->msg.eoh_pending || c->msg.sign_error[0] != '\0')
+		return milter_noreply(c, SMFIP_NR_BODY); /* refused at EOM */
 	c->msg.bytes += len;
 	if (c->cfg->abuse != NULL) {
 		if (c->msg.fp == NULL)
@@ -957,6 +991,16 @@ milter_eom(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	milter_qid_check(ctx, c);
+	if (c->msg.eoh_pending) {	/* refused at EOH without a reply */
+		struct verdict v = c->msg.eoh_verdict;
+
+		r = milter_verdict(ctx, c, &v, "END-OF-HEADER", NULL);
+		engine_abort(c->cfg, &c->txn);
+		msg_reset(c);
+		return r;
+	}
+	if (c->msg.sign == NULL && c->msg.sign_error[0] != '\0')
+		return milter_sign_failed(ctx, c, c->msg.sign_error);
 	c->txn.size = c->msg.bytes + 2;	/* the empty line after the header */
 	if (milter_change_headers(ctx, c) < 0) {
 		/* our results could not be recorded, or a forged one stays:

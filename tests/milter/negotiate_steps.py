@@ -7,11 +7,12 @@ every check still works with what it gets.
   sign     signing only (SPF, limits, abuse control, audit off), unix
            socket: no HELO, RCPT or DATA; headers, EOH and body come; the
            message is signed; a login sending as another domain is
-           refused at EOH.  Session A stays open; the config is replaced
-           by "full" (limits, abuse control, SPF, audit) and SIGHUP'd: a
-           new session gets HELO and RCPT, quarantine, and the quota
-           refuses the third message at RCPT; session A keeps what it
-           negotiated and still signs.
+           refused.  Session A stays open; the config is replaced by
+           "full" (limits, abuse control, SPF, audit) and SIGHUP'd: a new
+           session gets HELO and RCPT, quarantine, no reply to EOH (a
+           header From the login does not own is refused at the end of
+           the message), and the quota refuses the third message at RCPT;
+           session A keeps what it negotiated and still signs.
   limits   limits only (no key_table, no header checks), TCP socket:
            no header, EOH or body, DATA kept (TCP); the quota still
            refuses at RCPT, the messages end at EOM (counted there).
@@ -97,7 +98,19 @@ if PHASE == "sign":
             % mc.step_names(B.steps))
     T.check(B.actions & QUARANTINE, "after the reload: quarantine")
     T.check(B.symlists.get(ENVRCPT) == "i", "after the reload: i at RCPT")
+    T.check(has(B, "NR_EOH"),
+            "after the reload (abuse control: every message goes to EOM): "
+            "no reply to EOH")
     B.helo("client.example")
+    # a header From the login does not own: refused, answered at EOM
+    r = mc.simple_message(B, "NEGH0001", "Other <other@example.org>",
+                          "<user@example.com>", login="user@example.com")
+    T.check(r.replies.get("eoh") == "noreply" and r.final == b"y" and
+            r.final_data.startswith(b"553 5.7.1") and not r.sig_values(),
+            "header From not owned: no EOH reply, 553 5.7.1 at the end "
+            "(%r %r)" % (r.replies, r.final_data[:40]))
+    T.check(mc.log_wait(LOG, r"NEGH0001: reject: END-OF-HEADER: 553 5\.7\.1",
+                        5) is not None, "log: the refusal of the header")
     finals = []
     for i in range(3):
         r = message(B, "NEGF000%d" % i)
