@@ -55,7 +55,7 @@
 #   BENCH_RG_BIN      another relayguard binary (a patched build to compare)
 #   BENCH_NULL_ARGS   options for nullmilter (-n TCP_NODELAY, -s STEPS)
 #   BENCH_PRELOAD     comma-separated names from tests/bench/preload/
-#                     (nodelay, keycache): built and preloaded into the
+#                     (nodelay): built and preloaded into the
 #                     filters, to measure a change without making it
 #   BENCH_FILTER_ENV  more environment for the filters ("NAME=value ...")
 #   BENCH_PROBE       a command run in the background during each measured
@@ -182,7 +182,7 @@ bench_reload() {
 
 # --- filters --------------------------------------------------------------
 
-# BENCH_PRELOAD=nodelay,keycache: build tests/bench/preload/NAME.c and
+# BENCH_PRELOAD=nodelay: build tests/bench/preload/NAME.c and
 # preload them into the filters (experiments; see those files)
 PRELOAD=""
 for x in $(echo "${BENCH_PRELOAD:-}" | tr ',' ' '); do
