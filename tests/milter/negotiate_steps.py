@@ -14,8 +14,8 @@ every check still works with what it gets.
            the message), and the quota refuses the third message at RCPT;
            session A keeps what it negotiated and still signs.
   limits   limits only (no key_table, no header checks), TCP socket:
-           no header, EOH or body, DATA kept (TCP); the quota still
-           refuses at RCPT, the messages end at EOM (counted there).
+           no header, EOH, body or DATA; the quota still refuses at RCPT,
+           the messages end at EOM (counted there).
 """
 import os
 import shutil
@@ -131,9 +131,9 @@ if PHASE == "sign":
         s.close()
 elif PHASE == "limits":
     s = session()
-    T.check(has(s, "NOHELO", "NOHDRS", "NOEOH", "NOBODY") and
-            lacks(s, "NORCPT", "NODATA"),
-            "limits only, TCP: RCPT and DATA, no HELO, header, EOH, body "
+    T.check(has(s, "NOHELO", "NOHDRS", "NOEOH", "NOBODY", "NODATA") and
+            lacks(s, "NORCPT"),
+            "limits only, TCP: RCPT, no HELO, DATA, header, EOH, body "
             "(%s)" % mc.step_names(s.steps))
     T.check(not s.actions & (ADDHDRS | CHGHDRS | QUARANTINE),
             "limits only: no header changes asked for (0x%x)" % s.actions)

@@ -1,11 +1,10 @@
 #!/bin/bash
 # negotiate_steps - the filter negotiates only the protocol steps, actions
 # and macros its configuration needs, per connection, and every check
-# still works with them: signing only (no HELO, RCPT, DATA over a unix
-# socket), then after a SIGHUP to limits + abuse control + SPF + audit
+# still works with them: signing only (no HELO, RCPT, DATA), then after a SIGHUP to limits + abuse control + SPF + audit
 # (HELO, RCPT, quarantine; the quota refuses at RCPT) while a session
 # opened before keeps its own; limits only over TCP (no header, EOH,
-# body; DATA kept).  (driver: negotiate_steps.py)
+# body, DATA).  (driver: negotiate_steps.py)
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 rg_setup negotiate_steps "spf_check = no" "internal_hosts = 127.0.0.0/8"
