@@ -30,6 +30,7 @@ port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(
 SOCK=inet:$port@127.0.0.1
 cat > "$CONF" <<CONF
 socket = $SOCK
+pid_file = $RUN/relayguard.pid
 spf_check = no
 sender_login_check = no
 internal_hosts = 127.0.0.0/8
