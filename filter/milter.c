@@ -569,13 +569,13 @@ milter_note_authres(struct conn *c, const char *value)
 	m->ar_forged[m->nar_forged++] = m->nar;
 }
 
-/* milter_header - keep the field for the signer; note From */
+/* milter_header - keep the field for the signer; the author fields go
+ * to the engine */
 static sfsistat
 milter_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = smfi_getpriv(ctx);
 	struct msg *m;
-	struct err e;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
@@ -585,17 +585,8 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	m->bytes += strlen(name) + strlen(value) + 4;	/* ": " CRLF */
 	if (strcasecmp(name, "Authentication-Results") == 0)
 		milter_note_authres(c, value);
-	if (strcasecmp(name, "From") == 0)
-		txn_add_header_addrs(&c->txn, "From", value, strlen(value));
-	else if (strcasecmp(name, "Sender") == 0)
-		txn_add_header_addrs(&c->txn, "Sender", value, strlen(value));
-	if (strcasecmp(name, "From") == 0 && ++c->txn.from_count == 1) {
-		c->txn.from_status =
-			addr_from_header(value, strlen(value), &c->txn.from, &e);
-		if (c->txn.from_status != ADDR_OK)
-			(void)str_copy(c->txn.from_why,
-				       sizeof(c->txn.from_why), e.text);
-	}
+	/* From, Sender, Resent-From, Resent-Sender: read and judged now */
+	engine_header(c->cfg, &c->txn, name, value, strlen(value));
 	if (c->txn.headers_truncated || !engine_header_is_signed(c->cfg, name))
 		return milter_noreply(c, SMFIP_NR_HDR);
 	if (strlen(name) + 1 + strlen(value) > ENGINE_FIELD_MAX) {

@@ -96,8 +96,9 @@ static const struct row rows[] = {
 	 "no address in From"},
 	{"only_a_comment", "(nobody)", 0, ADDR_NONE, NULL, NULL,
 	 "no address in From"},
-	{"empty_angle_addr", "<>", 0, ADDR_NONE, NULL, NULL,
-	 "no address in From"},
+	/* an empty mailbox is no empty group: it cannot be read */
+	{"empty_angle_addr", "<>", 0, ADDR_BAD, NULL, NULL,
+	 "empty address in From"},
 	{"only_commas", ",,,", 0, ADDR_NONE, NULL, NULL, "no address in From"},
 	/* malformed */
 	{"missing_domain", "a@", 0, ADDR_BAD, NULL, NULL,

@@ -354,8 +354,8 @@ static const struct dec_row dec_rows[] = {
 	 "be checked"},
 	{"eoh_group_name_with_address_refused", "192.0.2.9", "alice",
 	 "alice@example.com", "From:ceo@example.org:;", NULL,
-	 "reject 553 5.7.1 an address outside a mailbox in From: the author "
-	 "cannot be checked"},
+	 "reject 553 5.7.1 malformed group in From: the author cannot be "
+	 "checked"},
 	{"eoh_comment_only_with_address_refused", "192.0.2.9", "alice",
 	 "alice@example.com", "From:(ceo@example.org)", NULL,
 	 "reject 553 5.7.1 an address outside a mailbox in From: the author "
@@ -538,9 +538,8 @@ test_dec(void **state)
 			if (colon == NULL)
 				continue;
 			*colon = '\0';
-			txn_add_header_addrs(&t, strcmp(field, "From") == 0
-						     ? "From" : "Sender",
-					     colon + 1, strlen(colon + 1));
+			engine_header(&c, &t, field, colon + 1,
+				      strlen(colon + 1));
 		}
 		engine_eoh(&c, &t, &v);
 	}
