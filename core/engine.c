@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "limit.h"
 #include "metrics.h"
+#include "replytext.h"
 #include "spfcheck.h"
 #include "spfclient.h"
 #include "str.h"
@@ -176,20 +177,13 @@ engine_spf(const struct generation *cfg, struct txn *t, struct verdict *v)
 		txn_keep_headers(t, v);
 }
 
-/* engine_reply_safe - wire text made fit for an SMTP reply line: printable
- * ASCII only, no '%' (libmilter and MTAs treat it specially) */
+/* engine_reply_safe - wire text (an address, a login) made fit for a
+ * reply text before it is put into one (replytext.h; the front ends clean
+ * the whole text again where it leaves) */
 static void
 engine_reply_safe(char *dst, size_t size, const char *src)
 {
-	size_t i;
-
-	for (i = 0; src[i] != '\0' && i + 1 < size; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dst[i] = (c < 0x20 || c > 0x7e || c == '%') ? '?' : (char)c;
-	}
-	if (size > 0)
-		dst[i] = '\0';
+	(void)replytext_clean(dst, size, src);
 }
 
 /* engine_refuse - a verdict from a configured reply; a tempfail turns a

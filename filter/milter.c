@@ -25,6 +25,7 @@
 #include "engine.h"
 #include "log.h"
 #include "metrics.h"
+#include "replytext.h"
 #include "str.h"
 #include "strbuf.h"
 #include "txn.h"
@@ -297,6 +298,25 @@ milter_record_accept(struct conn *c, const char *stage, const char *reason,
 	milter_record(c, stage, &v, sigs, nsigs);
 }
 
+/* milter_setreply - the one place a reply goes to the MTA: the text made
+ * safe (replytext.h: no '%', which Sendmail refuses, no control bytes,
+ * bounded), copied because smfi_setreply wants writable strings */
+static void
+milter_setreply(SMFICTX *ctx, struct conn *c, const char *code,
+		const char *xcode, const char *text)
+{
+	char cd[4];
+	char xc[16];
+	char tx[REPLYTEXT_MAX + 1];
+
+	(void)str_copy(cd, sizeof(cd), code);
+	(void)str_copy(xc, sizeof(xc), xcode);
+	(void)replytext_clean(tx, sizeof(tx), text);
+	if (smfi_setreply(ctx, cd, xc[0] ? xc : NULL, tx) != MI_SUCCESS)
+		log_warn("%s: smfi_setreply \"%s %s\" failed: the MTA's default "
+			 "reply is used", milter_qid(ctx, c), cd, xc);
+}
+
 /* milter_verdict - apply the engine's verdict at one stage: reply code
  * and text for refusals, one log line for every refusal */
 static sfsistat
@@ -305,10 +325,7 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 {
 	char detail[VERDICT_TEXT_MAX + 512];
 	char to[LOG_SAFE_MAX];
-	char code[4];
-	char xcode[16];
-	char text[VERDICT_TEXT_MAX];
-	int rc;
+	char text[REPLYTEXT_MAX + 1];
 
 	switch (v->action) {
 	case VERDICT_CONTINUE:
@@ -333,8 +350,10 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 		else
 			log_safe(to, sizeof(to), rcpt, rl);
 	}
+	/* the log shows the text as the client gets it */
+	(void)replytext_clean(text, sizeof(text), v->text);
 	(void)str_format(detail, sizeof(detail), "%s: %s %s %s;%s%s%s "
-			 "reason=%s%s%s", stage, v->code, v->xcode, v->text,
+			 "reason=%s%s%s", stage, v->code, v->xcode, text,
 			 rcpt ? " to=<" : "", rcpt ? to : "", rcpt ? ">" : "",
 			 v->reason, c->txn.limit_log[0] ? " " : "",
 			 c->txn.limit_log);
@@ -342,14 +361,7 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 		       v->action == VERDICT_REJECT ? "reject" : "tempfail",
 		       detail);
 	milter_record(c, stage, v, NULL, 0);
-	/* smfi_setreply wants writable strings */
-	(void)str_copy(code, sizeof(code), v->code);
-	(void)str_copy(xcode, sizeof(xcode), v->xcode);
-	(void)str_copy(text, sizeof(text), v->text);
-	rc = smfi_setreply(ctx, code, xcode[0] ? xcode : NULL, text);
-	if (rc != MI_SUCCESS)
-		log_warn("%s: smfi_setreply \"%s %s\" failed: the MTA's default "
-			 "reply is used", milter_qid(ctx, c), code, xcode);
+	milter_setreply(ctx, c, v->code, v->xcode, v->text);
 	return v->action == VERDICT_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
@@ -642,10 +654,10 @@ milter_sign_failed(SMFICTX *ctx, struct conn *c, const char *why)
 	case CONF_ACTION_ACCEPT:
 		return SMFIS_ACCEPT;
 	case CONF_ACTION_REJECT:
-		(void)smfi_setreply(ctx, c550, x570, t550);
+		milter_setreply(ctx, c, c550, x570, t550);
 		return SMFIS_REJECT;
 	default:
-		(void)smfi_setreply(ctx, c451, x471, t451);
+		milter_setreply(ctx, c, c451, x471, t451);
 		return SMFIS_TEMPFAIL;
 	}
 }
@@ -800,9 +812,10 @@ static sfsistat
 milter_hold(SMFICTX *ctx, struct conn *c, const struct verdict *v)
 {
 	char detail[VERDICT_TEXT_MAX + 64];
-	char why[VERDICT_TEXT_MAX];
+	char why[REPLYTEXT_MAX + 1];
 
-	(void)str_copy(why, sizeof(why), v->text);
+	/* the reason goes to the MTA too (its log and queue file) */
+	(void)replytext_clean(why, sizeof(why), v->text);
 	if (smfi_quarantine(ctx, why) != MI_SUCCESS) {
 		milter_log_msg(ctx, c, true, "tempfail", "END-OF-MESSAGE: "
 			       "smfi_quarantine failed, cannot hold the "
@@ -812,7 +825,7 @@ milter_hold(SMFICTX *ctx, struct conn *c, const struct verdict *v)
 		return SMFIS_TEMPFAIL;
 	}
 	(void)str_format(detail, sizeof(detail), "END-OF-MESSAGE: %s; "
-			 "reason=%s", v->text, v->reason);
+			 "reason=%s", why, v->reason);
 	milter_log_msg(ctx, c, true, "hold", detail);
 	return SMFIS_CONTINUE;
 }
