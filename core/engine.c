@@ -481,32 +481,37 @@ engine_author_policy(const struct generation *cfg, const struct txn *t,
 
 /* engine_header - one header field: the first From for signing, and
  * every author field (From, Sender, Resent-From, Resent-Sender) judged
- * now, the first one found against the message kept for engine_eoh */
-void
+ * now, the first one found against the message kept for engine_eoh.
+ * True when the field was judged, the finding then in f (may be NULL). */
+bool
 engine_header(const struct generation *cfg, struct txn *t, const char *name,
-	      const char *value, size_t len)
+	      const char *value, size_t len, struct author_finding *f)
 {
 	const char *field = author_field_name(name);
 	struct author_policy p;
-	struct author_finding f;
+	struct author_finding mine;
 	struct err e;
 
 	if (field == NULL)
-		return;
+		return false;
+	if (f == NULL)
+		f = &mine;
 	if (strcmp(field, "From") == 0 && ++t->from_count == 1) {
 		t->from_status = addr_from_header(value, len, &t->from, &e);
 		if (t->from_status != ADDR_OK)
 			(void)str_copy(t->from_why, sizeof(t->from_why),
 				       e.text);
 	}
-	if (t->author_field != NULL || !engine_author_policy(cfg, t, &p))
-		return;
-	author_judge(&p, field, value, len, &f);
-	if (f.result == AUTHOR_OURS || f.result == AUTHOR_NOT_OWNED ||
-	    (f.result == AUTHOR_UNREADABLE && p.login != NULL)) {
-		t->author = f;
+	if (!engine_author_policy(cfg, t, &p))
+		return false;
+	author_judge(&p, field, value, len, f);
+	if (t->author_field == NULL &&
+	    (f->result == AUTHOR_OURS || f->result == AUTHOR_NOT_OWNED ||
+	     (f->result == AUTHOR_UNREADABLE && p.login != NULL))) {
+		t->author = *f;
 		t->author_field = field;
 	}
+	return true;
 }
 
 /* engine_eoh - end of header: the author fields engine_header judged */

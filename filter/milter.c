@@ -598,7 +598,8 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	if (strcasecmp(name, "Authentication-Results") == 0)
 		milter_note_authres(c, value);
 	/* From, Sender, Resent-From, Resent-Sender: read and judged now */
-	engine_header(c->cfg, &c->txn, name, value, strlen(value));
+	(void)engine_header(c->cfg, &c->txn, name, value, strlen(value),
+			    NULL);
 	if (c->txn.headers_truncated || !engine_header_is_signed(c->cfg, name))
 		return milter_noreply(c, SMFIP_NR_HDR);
 	if (strlen(name) + 1 + strlen(value) > ENGINE_FIELD_MAX) {

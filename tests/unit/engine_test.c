@@ -538,8 +538,8 @@ test_dec(void **state)
 			if (colon == NULL)
 				continue;
 			*colon = '\0';
-			engine_header(&c, &t, field, colon + 1,
-				      strlen(colon + 1));
+			(void)engine_header(&c, &t, field, colon + 1,
+					    strlen(colon + 1), NULL);
 		}
 		engine_eoh(&c, &t, &v);
 	}
