@@ -357,6 +357,7 @@ addr_list_each(const char *what, const char *v, size_t len, addr_each_fn *fn,
 
 	memset(&st, 0, sizeof(st));
 	memset(&s, 0, sizeof(s));
+	err_set(e, "no address in %s", what);	/* e is always a string */
 	for (i = 0; i <= len; i++) {
 		char c = i < len ? v[i] : ',';	/* a final separator */
 
