@@ -224,6 +224,28 @@ addr_local_is_valid(const char *lp, size_t len)
 	}
 }
 
+/* addr_local_misleads - a local part a reader takes for more than it is:
+ * a full-width or small at-sign (U+FF20, U+FE6B: "ceo\uff20a.example@
+ * b.example" shows as an address at a.example), or an RFC 2047
+ * encoded-word, which must not appear in an addr-spec (RFC 2047 section
+ * 5) and which some clients decode anyway; true with e set */
+static bool
+addr_local_misleads(const char *lp, const char *what, struct err *e)
+{
+	const char *ew;
+
+	if (strstr(lp, "\xef\xbc\xa0") != NULL ||
+	    strstr(lp, "\xef\xb9\xab") != NULL) {
+		err_set(e, "look-alike at-sign in %s address", what);
+		return true;
+	}
+	if ((ew = strstr(lp, "=?")) != NULL && strstr(ew + 2, "?=") != NULL) {
+		err_set(e, "encoded-word in %s address", what);
+		return true;
+	}
+	return false;
+}
+
 /* addr_finish - turn one collected mailbox into local part and domain */
 static enum addr_status
 addr_finish(struct addr_scan *s, const char *what, struct addr *out,
@@ -258,6 +280,8 @@ addr_finish(struct addr_scan *s, const char *what, struct addr *out,
 		return ADDR_BAD;
 	}
 	*at = '\0';
+	if (addr_local_misleads(p, what, e))
+		return ADDR_BAD;
 	if (addr_set_local(out, p) < 0) {
 		err_set(e, "%s address over the RFC 5321 length limits", what);
 		return ADDR_BAD;

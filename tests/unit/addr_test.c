@@ -181,6 +181,21 @@ static const struct row rows[] = {
 	 "From domain is not a domain name"},
 	{"ideographic_full_stop_at_end", "ceo@a.example\xe3\x80\x82", 0,
 	 ADDR_BAD, NULL, NULL, "not a domain name"},
+	/* a local part that shows more than it is (after an MTA appended
+	 * its own domain to something that was no address) */
+	{"fullwidth_at_in_local_part",
+	 "ceo\xef\xbc\xa0" "a.example@relay.example", 0, ADDR_BAD, NULL, NULL,
+	 "look-alike at-sign in From address"},
+	{"small_at_in_local_part", "ceo\xef\xb9\xab" "a.example@b.example",
+	 0, ADDR_BAD, NULL, NULL, "look-alike at-sign in From address"},
+	{"encoded_word_in_local_part",
+	 "=?utf-8?q?ceo=40a.example?=@relay.example", 0, ADDR_BAD, NULL, NULL,
+	 "encoded-word in From address"},
+	{"encoded_word_in_quoted_local_part",
+	 "\"=?utf-8?q?ceo=40a.example?=\"@relay.example", 0, ADDR_BAD, NULL,
+	 NULL, "encoded-word in From address"},
+	{"equals_and_question_marks_alone_fine", "a=b?c@relay.example", 0,
+	 ADDR_OK, "a=b?c", "relay.example", NULL},
 	/* the obsolete forms RFC 5322 section 4 still allows */
 	{"obs_cfws_around_dots", "a . b @ x (c) . example", 0, ADDR_OK,
 	 "a.b", "x.example", NULL},
