@@ -79,18 +79,22 @@ addrscan_utf8_len(const unsigned char *p, size_t n)
 }
 
 /* addrscan_cfws_end - the index after the white space and comments that
- * start at i; i itself when there are none, or when they do not end
- * within ADDRSCAN_CFWS_MAX bytes */
+ * start at i; i itself when there are none, or when a comment does not
+ * end within ADDRSCAN_CFWS_MAX bytes (white space has no cap: a scan
+ * crosses a run of it at most once; long comments are read again without
+ * comments, addrscan_uncomment) */
 static size_t
 addrscan_cfws_end(const char *v, size_t len, size_t i)
 {
 	size_t start = i;
+	size_t in_comments = 0;
 	int depth = 0;
 
-	for (; i < len && i - start < ADDRSCAN_CFWS_MAX; i++) {
+	for (; i < len && in_comments < ADDRSCAN_CFWS_MAX; i++) {
 		char c = v[i];
 
 		if (depth > 0) {
+			in_comments++;
 			if (c == '\\')
 				i++;
 			else if (c == '(')
@@ -104,6 +108,45 @@ addrscan_cfws_end(const char *v, size_t len, size_t i)
 		}
 	}
 	return depth == 0 && i < len ? i : start;
+}
+
+/* addrscan_uncomment - the field with every whole comment replaced by a
+ * space, read as the strict reader reads it (no comments inside quoted
+ * strings; quoted pairs); an unterminated comment stays; the length
+ * written to out (at most len bytes) */
+static size_t
+addrscan_uncomment(const char *v, size_t len, char *out)
+{
+	size_t o = 0;
+	size_t i;
+	size_t open = 0;	/* where the outer comment began in out */
+	int depth = 0;
+	bool quoted = false;
+
+	for (i = 0; i < len; i++) {
+		char c = v[i];
+
+		if (depth == 0 && !quoted && c == '(') {
+			open = o;
+			depth = 1;
+		} else if (depth > 0 && c == '\\' && i + 1 < len) {
+			out[o++] = c;
+			c = v[++i];
+		} else if (depth > 0 && c == '(') {
+			depth++;
+		} else if (depth > 0 && c == ')' && --depth == 0) {
+			o = open;
+			out[o++] = ' ';
+			continue;
+		} else if (quoted && c == '\\' && i + 1 < len) {
+			out[o++] = c;
+			c = v[++i];
+		} else if (depth == 0 && c == '"') {
+			quoted = !quoted;
+		}
+		out[o++] = c;
+	}
+	return o;
 }
 
 /* addrscan_literal - the content of an address literal "[...]" from i
@@ -371,20 +414,30 @@ addrscan_ew_decode(const char *v, size_t len, char *out)
 }
 
 /* addrscan_field - every address a reader could see in a field; the
- * number of address tokens with a domain */
+ * number of address tokens with a domain (counted once per reading: the
+ * field as it is, without its comments, with its encoded-words decoded) */
 size_t
 addrscan_field(const char *v, size_t len, addr_each_fn *fn, void *arg)
 {
 	size_t n = addrscan_text(v, len, fn, arg);
+	bool comments = memchr(v, '(', len) != NULL;
+	bool words = memmem(v, len, "=?", 2) != NULL;
 	char *d;
 	size_t dl;
 
-	if (memmem(v, len, "=?", 2) == NULL)
+	if (!comments && !words)
 		return n;
 	d = xmalloc(len + 1);
-	dl = addrscan_ew_decode(v, len, d);
-	if (dl != len || memcmp(d, v, len) != 0)
-		n += addrscan_text(d, dl, fn, arg);
+	if (comments) {
+		dl = addrscan_uncomment(v, len, d);
+		if (dl != len || memcmp(d, v, len) != 0)
+			n += addrscan_text(d, dl, fn, arg);
+	}
+	if (words) {
+		dl = addrscan_ew_decode(v, len, d);
+		if (dl != len || memcmp(d, v, len) != 0)
+			n += addrscan_text(d, dl, fn, arg);
+	}
 	free(d);
 	return n;
 }

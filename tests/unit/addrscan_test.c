@@ -12,6 +12,10 @@
 
 #include "rg_test.h"
 
+#define L10 "xxxxxxxxxx"
+#define L200 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10 \
+	L10 L10 L10 L10 L10 L10 L10 L10 L10 L10
+
 struct row {
 	const char *name;
 	const char *value;
@@ -38,7 +42,11 @@ static const struct row rows[] = {
 	 "ceo@a.example"},
 	{"folded_after_dot", "ceo@a.\r\n example", 0, 1, "ceo@a.example"},
 	{"folded_before_dot", "ceo@a\r\n .example", 0, 1, "ceo@a.example"},
-	{"comment_inside_domain", "ceo@a(x).example", 0, 1, "ceo@a.example"},
+	/* read twice: as it is, and without its comments */
+	{"comment_inside_domain", "ceo@a(x).example", 0, 2,
+	 "ceo@a.example ceo@a.example"},
+	{"long_comment_inside_domain", "ceo@a.(" L200 ")example, <>", 0, 2,
+	 "ceo@a ceo@a.example"},
 	{"white_space_after_at", "ceo @ a.example", 0, 1, "ceo@a.example"},
 	{"gap_without_dot_ends_domain", "ceo@a example", 0, 1, "ceo@a"},
 	{"address_literal_content", "ceo@[a.example]", 0, 1, "ceo@a.example"},
