@@ -9,10 +9,11 @@
  *
  * replytext_clean() copies src into dst as one line of printable ASCII
  * (RFC 5321 4.2: textstring is HT, SP and printable US-ASCII):
- *   - '%' becomes '?'.  Sendmail refuses a milter reply whose text holds a
- *     single '%' (libmilter's smfi_setreply asks for '%%'), so with F=T a
- *     refusal would turn into a 451; Postfix shows '%%' as is, so the one
- *     text both accept has no '%' at all.
+ *   - '%' becomes '?'.  Sendmail does not pass on a milter reply whose
+ *     text holds a single '%' (libmilter asks for '%%'): 8.17 answers its
+ *     default "550 5.7.1 Command rejected" instead, and the reason and code
+ *     are lost; Postfix turns "%%" into '%' and drops a single '%'.  The
+ *     one text both pass on unchanged has no '%' at all.
  *   - CR, LF and TAB become a space (one line: libmilter refuses CR and
  *     LF, a policy action line ends at LF); other control bytes, DEL and
  *     bytes over 0x7f become '?'.
