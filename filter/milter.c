@@ -43,7 +43,9 @@
  * on purpose: answering it acknowledges the MTA's packets, which over TCP
  * spares Postfix a 40 ms delayed-ACK stall on its first header packet
  * (measured: tests/bench).  HDR_LEADSPC gives header values exactly as
- * sent, needed for simple canonicalization.
+ * sent, needed for simple canonicalization.  The header step itself stays:
+ * the author fields (From, Sender, Resent-From, Resent-Sender) are judged
+ * as they arrive (engine_header), whatever is signed.
  */
 #define MILTER_WANT_STEPS                                                      \
 	(SMFIP_NOUNKNOWN | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR |      \
