@@ -6,7 +6,8 @@
 #     outside address (127.0.0.2) is signed and verifies with python3-dkim;
 #     mail from the outside address without a login is passed unsigned;
 #   - a login sending as an address it does not own is refused (553 5.7.1),
-#     so is an outside client using our domain (550 5.7.1);
+#     also when it hides in a header From that cannot be read; so is an
+#     outside client using our domain (550 5.7.1);
 #   - a login over its quota is tempfailed (451 4.7.1) at RCPT;
 #   - relayguard logs Sendmail's own queue id, for the untrusted client too
 #     (Sendmail knows it at MAIL FROM), and the right one for each of two
@@ -190,6 +191,20 @@ check_forged_sender() {
 		rig_fail "forged sender: something was delivered" || true
 	rg_expect_log ': reject: MAIL: 553 5\.7\.1 <boss@sign\.test>: sender address not owned by login alice; .* from=<boss@sign.test> sasl_username=alice' \
 		"log: forged sender refused"
+	# her own envelope, but a From another address hides behind an
+	# empty mailbox in: 553 at the end of the header through Sendmail
+	if RG_SEND_QUIET=1 sm_send -li 127.0.0.2 --auth PLAIN \
+		--auth-user alice --auth-password alice-secret \
+		--from alice@sign.test --to rcpt@example.net \
+		--header "From: boss@sign.test, <>" \
+		--header "Subject: forged header"; then
+		rig_fail "unreadable header From: Sendmail accepted it" || true
+	fi
+	rig_check "unreadable header From: 553 5.7.1 from Sendmail" \
+		grep -qE '^<[-*]+ +553 5\.7\.1 .*the author cannot be checked' "$RUN/send.last"
+	sm_wait_delivered "$before" 30 &&
+		rig_pass "unreadable header From: nothing delivered" ||
+		rig_fail "unreadable header From: something was delivered" || true
 }
 check_forged_sender
 
