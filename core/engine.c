@@ -494,16 +494,18 @@ engine_header(const struct generation *cfg, struct txn *t, const char *name,
 
 	if (field == NULL)
 		return false;
-	if (f == NULL)
-		f = &mine;
 	if (strcmp(field, "From") == 0 && ++t->from_count == 1) {
 		t->from_status = addr_from_header(value, len, &t->from, &e);
 		if (t->from_status != ADDR_OK)
 			(void)str_copy(t->from_why, sizeof(t->from_why),
 				       e.text);
 	}
-	if (!engine_author_policy(cfg, t, &p))
+	/* after a refusal the milter needs no more findings */
+	if ((f == NULL && t->author_field != NULL) ||
+	    !engine_author_policy(cfg, t, &p))
 		return false;
+	if (f == NULL)
+		f = &mine;
 	author_judge(&p, field, value, len, f);
 	if (t->author_field == NULL &&
 	    (f->result == AUTHOR_OURS || f->result == AUTHOR_NOT_OWNED ||
