@@ -16,7 +16,7 @@ cd "$top" || exit 1
 
 FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_CC=${FUZZ_CC:-clang-14}
-targets=${*:-"addr conf keytable owner spfrec authres spfcheck json metrics_http dkimrec limitmap redis_reply bodyfp policy"}
+targets=${*:-"addr conf keytable owner spfrec authres spfcheck json metrics_http dkimrec limitmap redis_reply bodyfp policy author"}
 out=build/fuzz
 
 case $FUZZ_TIME in
@@ -45,6 +45,7 @@ max_len() {
 	redis_reply) echo 4096 ;;
 	bodyfp) echo 65536 ;;
 	policy) echo 65536 ;;	# over the default max_request (32k)
+	author) echo 8192 ;;	# past the lenient reader's 1 KiB domain cap
 	*) echo 6000 ;;
 	esac
 }
