@@ -158,58 +158,22 @@ policy_sock_unix_stale(const struct sockaddr_un *sun, struct err *e)
 	return 0;
 }
 
-/* policy_sock_group - the group a unix socket gets: policy_socket_group,
- * or the user's */
-static int
-policy_sock_group(const struct generation *cfg, gid_t *gid, struct err *e)
-{
-	return generation_group(cfg, "policy_socket_group", gid, e);
-}
-
-/* policy_sock_check - what -n can check without binding: the socket
- * syntax and the group */
+/* policy_sock_check - what -n can check without binding: the syntax */
 int
 policy_sock_check(const struct generation *cfg, struct err *e)
 {
 	struct policy_sock_addr a;
-	gid_t gid;
 
-	if (policy_sock_parse(cfg->conf->policy_socket, &a, e) < 0)
-		return -1;
-	if (a.family == AF_UNIX && policy_sock_group(cfg, &gid, e) < 0)
-		return -1;
-	return 0;
+	return policy_sock_parse(cfg->conf->policy_socket, &a, e);
 }
 
-/* policy_sock_unix_owner - owner, group and mode of the socket file */
+/* policy_sock_bind_unix - bind a unix socket (the caller's umask gives
+ * its mode) and remember which file it is */
 static int
-policy_sock_unix_owner(const struct generation *cfg, const char *path,
-		       struct err *e)
-{
-	gid_t gid;
-
-	if (policy_sock_group(cfg, &gid, e) < 0)
-		return -1;
-	if ((cfg->user_uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    chown(path, cfg->user_uid, gid) < 0) {
-		err_set(e, "chown %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (chmod(path, (mode_t)cfg->conf->policy_socket_mode) < 0) {
-		err_set(e, "chmod %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* policy_sock_bind - bind a unix socket no more open than its mode */
-static int
-policy_sock_bind_unix(const struct generation *cfg, struct policy_sock *s,
-		      struct err *e)
+policy_sock_bind_unix(struct policy_sock *s, struct err *e)
 {
 	struct sockaddr_un sun;
 	struct stat st;
-	mode_t old;
 	int rc;
 
 	memset(&sun, 0, sizeof(sun));
@@ -217,9 +181,7 @@ policy_sock_bind_unix(const struct generation *cfg, struct policy_sock *s,
 	memcpy(sun.sun_path, s->addr.path, strlen(s->addr.path) + 1);
 	if (policy_sock_unix_stale(&sun, e) < 0)
 		return -1;
-	old = umask(0777 & ~(mode_t)cfg->conf->policy_socket_mode);
 	rc = bind(s->fd, (struct sockaddr *)&sun, sizeof(sun));
-	(void)umask(old);
 	if (rc < 0) {
 		err_set(e, "policy_socket: bind %s: %s", s->addr.path,
 			strerror(errno));
@@ -232,7 +194,7 @@ policy_sock_bind_unix(const struct generation *cfg, struct policy_sock *s,
 	}
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
-	return policy_sock_unix_owner(cfg, s->addr.path, e);
+	return 0;
 }
 
 /* policy_sock_open - bind and listen on the configured socket */
@@ -258,7 +220,7 @@ policy_sock_open(const struct generation *cfg, struct policy_sock *s,
 		return -1;
 	}
 	if (s->addr.family == AF_UNIX) {
-		if (policy_sock_bind_unix(cfg, s, e) < 0)
+		if (policy_sock_bind_unix(s, e) < 0)
 			goto fail;
 	} else {
 		/* a restart must not wait for TIME_WAIT to end */

@@ -7,16 +7,15 @@
  * inet6:PORT, unix:PATH (also local:PATH or a bare /PATH).  HOST is an
  * address or a name resolved once at startup.
  *
- * policy_sock_open() runs before privileges are dropped: it binds,
- * listens (non-blocking, close-on-exec) and gives a unix socket its
- * owner, group and mode (made with a umask so that it is never more open
- * than asked).  A unix socket file left by an earlier run is removed; one
- * on which a server still answers is an error ("in use").  At close the
- * file is removed only if it is still the one we made (a quick restart
- * must not lose the new instance's socket).  policy_sock_check() is what
- * "-n" can check without binding: the syntax and the group.  Errors come
- * back in struct err naming the setting and an example.  Not thread-safe;
- * startup only.
+ * policy_sock_open() runs before privileges are dropped: it binds and
+ * listens (non-blocking, close-on-exec).  The daemon skeleton (service.h)
+ * sets the umask that gives a unix socket its mode and then its owner and
+ * group.  A unix socket file left by an earlier run is removed; one on
+ * which a server still answers is an error ("in use").  At close the file
+ * is removed only if it is still the one we made (a quick restart must
+ * not lose the new instance's socket).  policy_sock_check() is what "-n"
+ * can check without binding: the syntax.  Errors come back in struct err
+ * naming the setting and an example.  Not thread-safe; startup only.
  */
 #ifndef RG_POLICY_SOCK_H
 #define RG_POLICY_SOCK_H
