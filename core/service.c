@@ -26,6 +26,7 @@ static struct {
 	const char *conf_path;
 	bool foreground;
 	bool check;
+	bool log_stderr;	/* -e: standard error instead of syslog */
 } service;
 
 /* service_conf_path - the configuration file in use */
@@ -40,10 +41,13 @@ static void __attribute__((noreturn))
 service_usage(const struct service_desc *d, int status)
 {
 	fprintf(status ? stderr : stdout,
-		"usage: %s [-f] [-c config]   %s\n"
-		"       %s -n [-c config]     check the configuration\n"
-		"       %s -d                 print the defaults\n"
-		"       %s -V                 print the version\n",
+		"usage: %s [-f] [-e] [-c config]   %s\n"
+		"       %s -n [-c config]          check the configuration\n"
+		"       %s -d                      print the defaults\n"
+		"       %s -V                      print the version\n"
+		"  -f  stay in the foreground (logs to syslog, and to the\n"
+		"      terminal when there is one)\n"
+		"  -e  log to standard error instead of syslog\n",
 		d->name, d->usage, d->name, d->name, d->name);
 	exit(status);
 }
@@ -55,7 +59,7 @@ service_options(int argc, char **argv, const struct service_desc *d)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:dfhnV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:defhnV")) != -1) {
 		switch (ch) {
 		case 'c':
 			service.conf_path = optarg;
@@ -63,6 +67,9 @@ service_options(int argc, char **argv, const struct service_desc *d)
 		case 'd':
 			conf_print_defaults(stdout);
 			exit(0);
+		case 'e':
+			service.log_stderr = true;
+			break;
 		case 'f':
 			service.foreground = true;
 			break;
@@ -99,6 +106,22 @@ service_signals(const struct service_desc *d)
 		fprintf(stderr, "%s: signal setup failed\n", d->name);
 		exit(1);
 	}
+}
+
+/* service_log - where the daemon logs: syslog with the configured
+ * facility (mail by default), also with -f, as systemd runs it; standard
+ * error instead with -e, and as well while it is a terminal (a foreground
+ * run, or a start from a shell until the daemon detaches) */
+static void
+service_log(const struct service_desc *d, int facility, bool detached)
+{
+	unsigned sinks = LOG_SINK_SYSLOG;
+
+	if (service.log_stderr)
+		sinks = LOG_SINK_STDERR;
+	else if (!detached && isatty(STDERR_FILENO))
+		sinks |= LOG_SINK_STDERR;
+	log_open_sinks(d->name, sinks, facility);
 }
 
 /* service_unix_path - the file of a unix socket setting, NULL for inet */
@@ -204,7 +227,11 @@ service_main(int argc, char **argv, const struct service_desc *d)
 	service_options(argc, argv, d);
 	service_signals(d);
 
-	log_open(d->name, true, LOG_MAIL);
+	/* -n answers on the terminal; a daemon logs from the first line */
+	if (service.check)
+		log_open(d->name, true, LOG_MAIL);
+	else
+		service_log(d, LOG_MAIL, false);
 	log_set_fatal_status(SERVICE_EX_CONFIG);
 	if (generation_load_flags(service.conf_path, d->load_flags, &cfg,
 				  &e) < 0 ||
@@ -217,8 +244,7 @@ service_main(int argc, char **argv, const struct service_desc *d)
 		return 0;
 	}
 	log_set_level(cfg->conf->log_level);
-	if (!service.foreground)
-		log_open(d->name, false, cfg->conf->syslog_facility);
+	service_log(d, cfg->conf->syslog_facility, false);
 	/* from here on a failure is not the file's fault */
 	log_set_fatal_status(1);
 
@@ -228,8 +254,10 @@ service_main(int argc, char **argv, const struct service_desc *d)
 			    &e) < 0)
 		log_fatal("%s", e.text);
 	service_open(d, cfg);
-	if (!service.foreground)
+	if (!service.foreground) {
 		ready_fd = daemon_detach();
+		service_log(d, cfg->conf->syslog_facility, true);
+	}
 	if (daemon_pid_write(&pid, &e) < 0)
 		log_fatal("%s", e.text);
 	/* a reload may replace cfg: keep what exit needs */
@@ -240,7 +268,7 @@ service_main(int argc, char **argv, const struct service_desc *d)
 	/* SPF runs in its own unprivileged process, started while we are
 	 * still root and before any thread exists (spfclient.h) */
 	if (cfg->conf->spf_check &&
-	    (spf = spfclient_start(cfg->conf, service.foreground, &e)) == NULL)
+	    (spf = spfclient_start(cfg->conf, service.log_stderr, &e)) == NULL)
 		log_fatal("%s", e.text);
 	engine_set_spf(spf);
 	service_metrics(d, cfg->conf);

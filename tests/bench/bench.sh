@@ -180,7 +180,7 @@ start_relayguard() {
 	rg_conf "socket_group = postfix" "socket_mode = 0660" \
 		"internal_hosts = 127.0.0.0/8"
 	# shellcheck disable=SC2086
-	env $FILTER_ENV "${BENCH_RG_BIN:-$RG_BIN}" -f -c "$RUN/relayguard.conf" \
+	env $FILTER_ENV "${BENCH_RG_BIN:-$RG_BIN}" -f -e -c "$RUN/relayguard.conf" \
 		>> "$RUN/relayguard.log" 2>&1 &
 	RG_PID=$!
 	rig_track_pid "$RG_PID" relayguard

@@ -95,7 +95,7 @@ cp "$conf.good" "$conf"
 
 # startup refuses what -n refuses, with the same status
 chmod 0644 "$keys/rsa.private"
-rc=0; "$RG_BIN" -f -c "$conf" > "$RUN/start.out" 2>&1 || rc=$?
+rc=0; "$RG_BIN" -f -e -c "$conf" > "$RUN/start.out" 2>&1 || rc=$?
 rig_check "startup with an unsafe key exits 78" test "$rc" = 78
 rig_check "startup names the key" grep -q 'rsa.private: mode 0644' "$RUN/start.out"
 chmod 0600 "$keys/rsa.private"

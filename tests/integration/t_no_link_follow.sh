@@ -46,7 +46,7 @@ unchanged() {
 victim "$RUN/victim-milter"
 rc=0
 LD_PRELOAD=$swap RG_SWAP_TARGET=$RUN/victim-milter \
-	timeout 20 "$RG_BIN" -f -c "$RUN/relayguard.conf" > "$RUN/swap-milter.out" 2>&1 || rc=$?
+	timeout 20 "$RG_BIN" -f -e -c "$RUN/relayguard.conf" > "$RUN/swap-milter.out" 2>&1 || rc=$?
 rig_check "milter: refuses to start when its socket was swapped (exit $rc)" \
 	test "$rc" != 0
 rig_check "milter: says the socket was replaced" \
@@ -58,7 +58,7 @@ rm -f "$RUN/relayguard.sock"
 victim "$RUN/victim-policyd"
 rc=0
 LD_PRELOAD=$swap RG_SWAP_TARGET=$RUN/victim-policyd \
-	timeout 20 "$PD_BIN" -f -c "$RUN/policyd.conf" > "$RUN/swap-policyd.out" 2>&1 || rc=$?
+	timeout 20 "$PD_BIN" -f -e -c "$RUN/policyd.conf" > "$RUN/swap-policyd.out" 2>&1 || rc=$?
 rig_check "policyd: refuses to start when its socket was swapped (exit $rc)" \
 	test "$rc" != 0
 rig_check "policyd: says the socket was replaced" \
@@ -73,7 +73,7 @@ rm -f "$RUN/relayguard.pid" "$RUN/policyd.pid"
 victim "$RUN/victim-pid"
 ln -s "$RUN/victim-pid" "$RUN/relayguard.pid"
 rc=0
-timeout 20 "$RG_BIN" -f -c "$RUN/relayguard.conf" > "$RUN/pid-symlink.out" 2>&1 || rc=$?
+timeout 20 "$RG_BIN" -f -e -c "$RUN/relayguard.conf" > "$RUN/pid-symlink.out" 2>&1 || rc=$?
 rig_check "pid file: a symbolic link is refused (exit $rc)" test "$rc" != 0
 rig_check "pid file: ... saying so" \
 	grep -q "relayguard.pid is a symbolic link" "$RUN/pid-symlink.out"
@@ -85,7 +85,7 @@ rm -f "$RUN/relayguard.pid"
 
 ln "$RUN/victim-pid" "$RUN/policyd.pid"
 rc=0
-timeout 20 "$PD_BIN" -f -c "$RUN/policyd.conf" > "$RUN/pid-hardlink.out" 2>&1 || rc=$?
+timeout 20 "$PD_BIN" -f -e -c "$RUN/policyd.conf" > "$RUN/pid-hardlink.out" 2>&1 || rc=$?
 rig_check "pid file: a hard link is refused (exit $rc)" test "$rc" != 0
 rig_check "pid file: ... saying so" \
 	grep -q "policyd.pid is not a plain file .* 2 links" "$RUN/pid-hardlink.out"
@@ -99,7 +99,7 @@ rg_start
 rig_check "stale pid file taken over: it holds the new pid" \
 	test "$(cat "$RUN/relayguard.pid")" = "$RG_PID"
 rc=0
-timeout 20 "$RG_BIN" -f -c "$RUN/relayguard.conf" > "$RUN/second.out" 2>&1 || rc=$?
+timeout 20 "$RG_BIN" -f -e -c "$RUN/relayguard.conf" > "$RUN/second.out" 2>&1 || rc=$?
 rig_check "a second instance refuses to start (exit $rc)" test "$rc" != 0
 rig_check "... naming the running pid" \
 	grep -q "relayguard.pid is locked: already running as pid $RG_PID" "$RUN/second.out"

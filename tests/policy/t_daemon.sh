@@ -75,13 +75,13 @@ pd_scenario ask recipient=first@example.org | grep -q '^action=DUNNO$' &&
 # a second instance with the same pid file: refused by the pid file's lock
 # before it touches the socket; one with a pid file of its own: refused
 # because a server answers on the socket; the first unharmed either way
-out=$("$PD_BIN" -f -c "$RUN/policyd.conf" 2>&1) && rc=0 || rc=$?
+out=$("$PD_BIN" -f -e -c "$RUN/policyd.conf" 2>&1) && rc=0 || rc=$?
 rig_check "a second instance with the same pid file is refused (exit $rc)" test "$rc" = 1
 rig_check "... naming the running pid" \
 	grep -q "policyd.pid is locked: already running as pid $PD_PID" <<< "$out"
 sed "s#^policy_pid_file = .*#policy_pid_file = $RUN/second.pid#" \
 	"$RUN/policyd.conf" > "$RUN/second.conf"
-out=$("$PD_BIN" -f -c "$RUN/second.conf" 2>&1) && rc=0 || rc=$?
+out=$("$PD_BIN" -f -e -c "$RUN/second.conf" 2>&1) && rc=0 || rc=$?
 rig_check "a second instance on the socket is refused (exit $rc)" test "$rc" = 1
 rig_check "... saying the socket is in use" grep -q "is in use by a running server" <<< "$out"
 pd_scenario ask | grep -q '^action=DUNNO$' &&
