@@ -1214,6 +1214,32 @@ conf_free(struct conf *c)
 	free(c);
 }
 
+/* conf_unknown_key - "KEY: unknown key (did you mean NEAR?)" */
+static void
+conf_unknown_key(const char *key, struct err *e)
+{
+	const char *near = conf_nearest(key);
+
+	if (near != NULL)
+		err_set(e, "%s: unknown key (did you mean %s?)", key, near);
+	else
+		err_set(e, "%s: unknown key", key);
+}
+
+/* conf_print_default - one key with its default, like postconf -d KEY */
+int
+conf_print_default(FILE *fp, const char *key, struct err *e)
+{
+	const struct conf_key *k = conf_find(key);
+
+	if (k == NULL) {
+		conf_unknown_key(key, e);
+		return -1;
+	}
+	fprintf(fp, "%s = %s\n", k->name, k->def);
+	return 0;
+}
+
 /* conf_print_defaults - every key with its default, like postconf -d */
 void
 conf_print_defaults(FILE *fp)

@@ -241,6 +241,7 @@ void conf_where(const struct conf *c, const char *key, char *buf,
 		size_t size);
 void conf_free(struct conf *c);
 void conf_print_defaults(FILE *fp);
+int conf_print_default(FILE *fp, const char *key, struct err *e);
 const char *conf_action_name(enum conf_action a);
 int conf_reply_parse(const char *v, struct conf_reply *r, struct err *e);
 int conf_percent(const char *w);

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "service.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -16,6 +21,7 @@
 #include "hostport.h"
 #include "log.h"
 #include "metrics_http.h"
+#include "sockspec.h"
 #include "spfclient.h"
 #include "spfworker.h"
 #include "str.h"
@@ -43,7 +49,7 @@ service_usage(const struct service_desc *d, int status)
 	fprintf(status ? stderr : stdout,
 		"usage: %s [-f] [-e] [-c config]   %s\n"
 		"       %s -n [-c config]          check the configuration\n"
-		"       %s -d                      print the defaults\n"
+		"       %s -d [key...]             print the defaults\n"
 		"       %s -V                      print the version\n"
 		"  -f  stay in the foreground (logs to syslog, and to the\n"
 		"      terminal when there is one)\n"
@@ -57,6 +63,9 @@ service_usage(const struct service_desc *d, int status)
 static void
 service_options(int argc, char **argv, const struct service_desc *d)
 {
+	bool defaults = false;
+	struct err e;
+	int rc = 0;
 	int ch;
 
 	while ((ch = getopt(argc, argv, "c:defhnV")) != -1) {
@@ -65,8 +74,8 @@ service_options(int argc, char **argv, const struct service_desc *d)
 			service.conf_path = optarg;
 			break;
 		case 'd':
-			conf_print_defaults(stdout);
-			exit(0);
+			defaults = true;
+			break;
 		case 'e':
 			service.log_stderr = true;
 			break;
@@ -84,6 +93,18 @@ service_options(int argc, char **argv, const struct service_desc *d)
 		default:
 			service_usage(d, 2);
 		}
+	}
+	if (defaults) {
+		/* -d: every default; -d KEY...: those, as postconf -d KEY */
+		if (optind == argc)
+			conf_print_defaults(stdout);
+		for (; optind < argc; optind++) {
+			if (conf_print_default(stdout, argv[optind], &e) < 0) {
+				fprintf(stderr, "%s: %s\n", d->name, e.text);
+				rc = 2;
+			}
+		}
+		exit(rc);
 	}
 	if (optind != argc)
 		service_usage(d, 2);
@@ -124,28 +145,257 @@ service_log(const struct service_desc *d, int facility, bool detached)
 	log_open_sinks(d->name, sinks, facility);
 }
 
-/* service_unix_path - the file of a unix socket setting, NULL for inet */
-static const char *
-service_unix_path(const char *spec)
+/* The two daemons' sockets: each -n reads both (they share the file),
+ * with examples from their defaults. */
+static const struct {
+	const char *key;
+	const char *example_path;
+	unsigned example_port;
+} service_sockets[] = {
+	{"socket", "/var/spool/postfix/relayguard/milter.sock", 8891},
+	{"policy_socket", "/var/spool/postfix/relayguard/policy.sock", 10045},
+};
+
+/* service_socket - read a socket setting; errors name file, line, key */
+static int
+service_socket(const struct conf *c, const char *key, struct sockspec *out,
+	       struct err *e)
 {
-	if (strncmp(spec, "unix:", 5) == 0)
-		return spec + 5;
-	if (strncmp(spec, "local:", 6) == 0)
-		return spec + 6;
-	return spec[0] == '/' ? spec : NULL;
+	char where[CONF_WHERE_MAX];
+	struct err why;
+	size_t i;
+
+	for (i = 0; i < sizeof(service_sockets) / sizeof(service_sockets[0]);
+	     i++) {
+		if (strcmp(service_sockets[i].key, key) != 0)
+			continue;
+		if (sockspec_parse(conf_string(c, key),
+				   service_sockets[i].example_path,
+				   service_sockets[i].example_port, out,
+				   &why) == 0)
+			return 0;
+		conf_where(c, key, where, sizeof(where));
+		err_set(e, "%s: %s", where, why.text);
+		return -1;
+	}
+	log_panic("service: %s is not a socket setting", key);
 }
 
-/* service_check - what can be checked without binding */
+/* service_dir - the directory of an absolute file name must exist */
+static int
+service_dir(const struct conf *c, const char *key, const char *file,
+	    const char *fix, struct err *e)
+{
+	char where[CONF_WHERE_MAX];
+	char dir[4096];
+	struct stat st;
+	char *slash;
+
+	if (str_copy(dir, sizeof(dir), file) < 0 ||
+	    (slash = strrchr(dir, '/')) == NULL)
+		return 0;	/* not ours to judge: open() will say */
+	*slash = '\0';
+	if (dir[0] == '\0')
+		return 0;
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	conf_where(c, key, where, sizeof(where));
+	err_set(e, "%s: the directory %s %s (%s)", where, dir,
+		stat(dir, &st) == 0 ? "is not a directory" : "does not exist",
+		fix);
+	return -1;
+}
+
+/* service_user_exists - a user setting names a user (and spf_user never
+ * root: the SPF process would refuse to run) */
+static int
+service_user_exists(const struct conf *c, const char *key, bool root_ok,
+		    struct err *e)
+{
+	const char *name = conf_string(c, key);
+	char where[CONF_WHERE_MAX];
+	struct passwd pw;
+	struct passwd *res = NULL;
+	char buf[4096];
+	int rc;
+
+	if (name[0] == '\0')
+		return 0;
+	rc = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+	conf_where(c, key, where, sizeof(where));
+	if (rc != 0 || res == NULL) {
+		err_set(e, "%s: no such user \"%s\"%s; create it (Debian: "
+			   "adduser --system --group %s) or name an existing "
+			   "one", where, name,
+			conf_line(c, key) == 0 ? " (the default)" : "", name);
+		return -1;
+	}
+	if (!root_ok && pw.pw_uid == 0) {
+		err_set(e, "%s: \"%s\" is root; name an unprivileged user "
+			   "such as nobody", where, name);
+		return -1;
+	}
+	return 0;
+}
+
+/* service_check - what can fail at start, checked without binding */
 static int
 service_check(const struct service_desc *d, const struct generation *cfg,
 	      struct err *e)
 {
+	const struct conf *c = cfg->conf;
+	const char *pid_file = conf_string(c, d->pid_file_key);
+	struct sockspec own;
+	struct sockspec other;
+	char fix[256];
 	gid_t gid;
+	size_t i;
 
-	if (service_unix_path(conf_string(cfg->conf, d->socket_key)) != NULL &&
-	    generation_group(cfg, d->socket_group_key, &gid, e) < 0)
+	/* both sockets: the file is shared, so is the parser */
+	for (i = 0; i < sizeof(service_sockets) / sizeof(service_sockets[0]);
+	     i++)
+		if (service_socket(c, service_sockets[i].key, &other, e) < 0)
+			return -1;
+	(void)service_socket(c, d->socket_key, &own, e);
+	(void)str_format(fix, sizeof(fix), "make it: owner %s, group %s, "
+			 "mode 0750; the relayguard package does",
+			 c->user[0] != '\0' ? c->user : "root",
+			 conf_string(c, d->socket_group_key)[0] != '\0'
+				 ? conf_string(c, d->socket_group_key)
+				 : "that of user");
+	if (own.family == AF_UNIX &&
+	    (generation_group(cfg, d->socket_group_key, &gid, e) < 0 ||
+	     service_dir(c, d->socket_key, own.path, fix, e) < 0))
+		return -1;
+	if (pid_file[0] != '\0' &&
+	    service_dir(c, d->pid_file_key, pid_file,
+			"make it, e.g. with systemd's RuntimeDirectory=, or "
+			"change the setting", e) < 0)
+		return -1;
+	if (c->spf_check && service_user_exists(c, "spf_user", false, e) < 0)
+		return -1;
+	if (c->audit_file[0] != '\0' &&
+	    service_dir(c, "audit_file", c->audit_file,
+			"make it, writable by user", e) < 0)
 		return -1;
 	return d->check != NULL ? d->check(cfg, e) : 0;
+}
+
+/* service_as_user_child - in a child that became the run-time user: what
+ * a reload reads, and the audit file it appends to */
+static void __attribute__((noreturn))
+service_as_user_child(const struct service_desc *d,
+		      const struct generation *cfg, int fd)
+{
+	const char *audit = cfg->conf->audit_file;
+	struct generation *again = NULL;
+	struct err e;
+	char dir[4096];
+	char *slash;
+	size_t len;
+
+	err_clear(&e);
+	if (setgroups(1, &cfg->user_gid) < 0 || setgid(cfg->user_gid) < 0 ||
+	    setuid(cfg->user_uid) < 0) {
+		err_set(&e, "cannot become user %s: %s", cfg->conf->user,
+			strerror(errno));
+	} else if (generation_load_flags(service.conf_path, d->load_flags,
+					 &again, &e) == 0) {
+		generation_unref(again);
+		if (audit[0] != '\0' && access(audit, F_OK) == 0 &&
+		    access(audit, W_OK) < 0) {
+			err_set(&e, "%s: audit_file %s: %s", cfg->conf->path,
+				audit, strerror(errno));
+		} else if (audit[0] != '\0' &&
+			   str_copy(dir, sizeof(dir), audit) == 0 &&
+			   (slash = strrchr(dir, '/')) != NULL) {
+			*slash = '\0';
+			if (access(dir[0] ? dir : "/", W_OK | X_OK) < 0)
+				err_set(&e, "%s: audit_file: the directory %s: "
+					   "%s", cfg->conf->path, dir,
+					strerror(errno));
+		}
+	}
+	len = strlen(e.text);
+	_exit(write(fd, e.text, len) == (ssize_t)len ? 0 : 1);
+}
+
+/* service_as_user - a reload runs as "user": read everything again as
+ * that user, in a child process, as the first SIGHUP will */
+static int
+service_as_user(const struct service_desc *d, const struct generation *cfg,
+		struct err *e)
+{
+	char text[ERR_TEXT_MAX];
+	ssize_t n;
+	size_t got = 0;
+	int fds[2];
+	int status;
+	pid_t pid;
+
+	if (cfg->user_uid == (uid_t)-1 || geteuid() != 0)
+		return 0;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		err_set(e, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		err_set(e, "fork: %s", strerror(errno));
+		(void)close(fds[0]);
+		(void)close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		(void)close(fds[0]);
+		service_as_user_child(d, cfg, fds[1]);
+	}
+	(void)close(fds[1]);
+	while (got < sizeof(text) - 1 &&
+	       ((n = read(fds[0], text + got, sizeof(text) - 1 - got)) > 0 ||
+		(n < 0 && errno == EINTR)))
+		if (n > 0)
+			got += (size_t)n;
+	text[got] = '\0';
+	(void)close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	err_set(e, "a reload (which reads everything again as user %s) "
+		   "would fail: %s", cfg->conf->user,
+		got > 0 ? text : "the check process died");
+	return -1;
+}
+
+/* service_warnings - what may be meant, but is worth a word */
+static void
+service_warnings(const struct generation *cfg)
+{
+	const struct conf *c = cfg->conf;
+	char where[CONF_WHERE_MAX];
+	char etc[4096];
+	char *slash;
+
+	/* the directory of the default file: /etc/relayguard */
+	if (str_copy(etc, sizeof(etc), conf_default_path()) < 0 ||
+	    (slash = strrchr(etc, '/')) == NULL)
+		etc[0] = '\0';
+	else
+		*slash = '\0';
+
+	if (c->sender_login_check && owner_map_count(cfg->owners) == 0) {
+		conf_where(c, "sender_login_map", where, sizeof(where));
+		log_warn("%s: %s while sender_login_check = yes: a SASL "
+			 "login may send only as itself, when it is an "
+			 "address (sender_login_self); set sender_login_map "
+			 "(e.g. sender_login_map = %s/senders) or "
+			 "sender_login_check = no", where,
+			 c->sender_login_map[0] == '\0' ? "not set"
+							: "no entries",
+			 etc);
+	}
 }
 
 /* service_open - the socket, as root; a unix socket is made with its mode
@@ -154,15 +404,18 @@ service_check(const struct service_desc *d, const struct generation *cfg,
 static void
 service_open(const struct service_desc *d, struct generation *cfg)
 {
-	const char *path = service_unix_path(conf_string(cfg->conf,
-							 d->socket_key));
 	mode_t mode = (mode_t)conf_ulong(cfg->conf, d->socket_mode_key);
+	const char *path = NULL;
+	struct sockspec ss;
 	gid_t gid = (gid_t)-1;
 	mode_t old = 0;
 	struct err e;
 	int rc;
 
-	if (path != NULL) {
+	if (service_socket(cfg->conf, d->socket_key, &ss, &e) < 0)
+		log_fatal("%s", e.text);	/* checked before: cannot be */
+	if (ss.family == AF_UNIX) {
+		path = ss.path;
 		if (generation_group(cfg, d->socket_group_key, &gid, &e) < 0)
 			log_fatal("%s", e.text);
 		old = umask(0777 & ~mode);
@@ -239,10 +492,17 @@ service_main(int argc, char **argv, const struct service_desc *d)
 		log_fatal("%s", e.text);
 	d->summary(cfg, sum, sizeof(sum));
 	if (service.check) {
+		if (service_as_user(d, cfg, &e) < 0)
+			log_fatal("%s", e.text);
+		service_warnings(cfg);
 		printf("%s: configuration ok: %s\n", d->name, sum);
 		generation_unref(cfg);
 		return 0;
 	}
+	/* the daemon can start; that the first reload cannot is worth a
+	 * warning now, and an error for -n */
+	if (service_as_user(d, cfg, &e) < 0)
+		log_warn("%s", e.text);
 	log_set_level(cfg->conf->log_level);
 	service_log(d, cfg->conf->syslog_facility, false);
 	/* from here on a failure is not the file's fault */
@@ -278,6 +538,7 @@ service_main(int argc, char **argv, const struct service_desc *d)
 	if (d->start(cfg, &e) < 0)
 		log_fatal("cannot start: %s", e.text);
 	log_info("starting %s %s: %s", d->name, d->version, sum);
+	service_warnings(cfg);
 	if (d->notes != NULL)
 		d->notes(cfg);
 	daemon_ready(ready_fd);

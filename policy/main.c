@@ -38,13 +38,6 @@ main_summary(const struct generation *cfg, char *buf, size_t size)
 			 c->policy_max_connections);
 }
 
-/* main_check - the socket setting reads as a socket */
-static int
-main_check(const struct generation *cfg, struct err *e)
-{
-	return policy_sock_check(cfg, e);
-}
-
 /* main_open - bind and listen (as root) */
 static int
 main_open(struct generation *cfg, struct err *e)
@@ -108,7 +101,7 @@ static const struct service_desc main_desc = {
 	.socket_group_key = "policy_socket_group",
 	.pid_file_key = "policy_pid_file",
 	.metrics_key = "policy_metrics_listen",
-	.check = main_check,
+	.check = NULL,
 	.summary = main_summary,
 	.open = main_open,
 	.start = main_start,
