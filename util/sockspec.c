@@ -8,6 +8,9 @@
 
 #include "str.h"
 
+/* Error texts repeat at most 120 bytes of a value (%.120s), so the
+ * examples at their end always fit in struct err. */
+
 /* The examples every error ends with. */
 struct sockspec_ex {
 	const char *path;
@@ -96,15 +99,15 @@ sockspec_unix(const char *spec, const char *path, const struct sockspec_ex *ex,
 	      struct sockspec *out, struct err *e)
 {
 	if (path[0] == '\0')
-		return sockspec_bad(e, ex, "\"%s\": the path is empty", spec);
+		return sockspec_bad(e, ex, "\"%.120s\": the path is empty", spec);
 	if (path[0] != '/')
-		return sockspec_bad(e, ex, "\"%s\": the path is relative (Postfix "
+		return sockspec_bad(e, ex, "\"%.120s\": the path is relative (Postfix "
 				    "names a socket relative to its queue "
 				    "directory; here the path is absolute, "
-				    "e.g. unix:/var/spool/postfix/%s)",
+				    "e.g. unix:/var/spool/postfix/%.120s)",
 				    spec, path);
 	if (str_copy(out->path, sizeof(out->path), path) < 0)
-		return sockspec_bad(e, ex, "\"%s\": the path is longer than %zu "
+		return sockspec_bad(e, ex, "\"%.120s\": the path is longer than %zu "
 				    "bytes", spec, sizeof(out->path) - 1);
 	out->family = AF_UNIX;
 	return 0;
@@ -124,17 +127,18 @@ sockspec_inet(const char *spec, const char *rest, const struct sockspec_ex *ex,
 
 	/* Postfix's inet:127.0.0.1:8891, the likeliest mistake */
 	if (at == NULL && sockspec_postfix_form(rest, right, sizeof(right)) == 0)
-		return sockspec_bad(e, ex, "\"%s\" is Postfix's syntax; here "
-				    "it is written %s (PORT@HOST)", spec,
+		return sockspec_bad(e, ex, "\"%.120s\" is Postfix's syntax; here "
+				    "it is written %.130s (PORT@HOST)", spec,
 				    right);
 	rc = sockspec_port(rest, plen, &out->port);
 	if (rc == 0)
-		return sockspec_bad(e, ex, "\"%s\": port %.*s is out of range "
-				    "(1 to 65535)", spec, (int)plen, rest);
-	if (rc < 0)
-		return sockspec_bad(e, ex, "\"%s\": \"%.*s\" is not a port "
-				    "number (PORT@HOST)", spec, (int)plen,
+		return sockspec_bad(e, ex, "\"%.120s\": port %.*s is out of range "
+				    "(1 to 65535)", spec, (int)(plen < 32 ? plen : 32),
 				    rest);
+	if (rc < 0)
+		return sockspec_bad(e, ex, "\"%.120s\": \"%.*s\" is not a port "
+				    "number (PORT@HOST)", spec,
+				    (int)(plen < 32 ? plen : 32), rest);
 	if (at == NULL)
 		return 0;
 	h = at + 1;
@@ -148,8 +152,8 @@ sockspec_inet(const char *spec, const char *rest, const struct sockspec_ex *ex,
 	if (!sockspec_host_ok(h, hl) ||
 	    (out->family == AF_INET && memchr(h, ':', hl) != NULL) ||
 	    str_copyn(out->host, sizeof(out->host), h, hl) < 0)
-		return sockspec_bad(e, ex, "\"%s\": \"%s\" is not a host name "
-				    "or address", spec, at + 1);
+		return sockspec_bad(e, ex, "\"%.120s\": \"%.120s\" is not a host "
+				    "name or address", spec, at + 1);
 	return 0;
 }
 
@@ -183,13 +187,14 @@ sockspec_parse(const char *spec, const char *example_path,
 	    (memchr(spec, '.', (size_t)(colon - spec)) != NULL ||
 	     spec[0] == '[' || strncmp(spec, "localhost:", 10) == 0) &&
 	    sockspec_postfix_form(spec, right, sizeof(right)) == 0)
-		return sockspec_bad(e, &ex, "\"%s\" has no type; here it is "
-				    "written %s", spec, right);
+		return sockspec_bad(e, &ex, "\"%.120s\" has no type; here it is "
+				    "written %.130s", spec, right);
 	if (spec[0] == '\0')
 		return sockspec_bad(e, &ex, "the socket is empty");
 	if (colon != NULL)
-		return sockspec_bad(e, &ex, "\"%s\": unknown socket type "
+		return sockspec_bad(e, &ex, "\"%.120s\": unknown socket type "
 				    "\"%.*s\" (unix, local, inet or inet6)",
-				    spec, (int)(colon - spec), spec);
-	return sockspec_bad(e, &ex, "\"%s\" is not a socket", spec);
+				    spec, (int)(colon - spec < 32 ? colon - spec : 32),
+				    spec);
+	return sockspec_bad(e, &ex, "\"%.120s\" is not a socket", spec);
 }
