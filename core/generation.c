@@ -154,6 +154,10 @@ generation_load_flags(const char *path, unsigned flags, struct generation **out,
 	*out = cfg;
 	return 0;
 fail:
+	/* a file, table or key that cannot be used: the configuration's
+	 * fault, unless a layer below knew better */
+	if (e->code == ERR_FAILED)
+		err_set_code(e, ERR_CONFIG);
 	generation_unref(cfg);
 	return -1;
 }

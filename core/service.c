@@ -50,11 +50,13 @@ service_usage(const struct service_desc *d, int status)
 		"usage: %s [-f] [-e] [-c config]   %s\n"
 		"       %s -n [-c config]          check the configuration\n"
 		"       %s -d [key...]             print the defaults\n"
+		"       %s -p [-c config]          print the settings that "
+		"differ\n"
 		"       %s -V                      print the version\n"
 		"  -f  stay in the foreground (logs to syslog, and to the\n"
 		"      terminal when there is one)\n"
 		"  -e  log to standard error instead of syslog\n",
-		d->name, d->usage, d->name, d->name, d->name);
+		d->name, d->usage, d->name, d->name, d->name, d->name);
 	exit(status);
 }
 
@@ -64,11 +66,13 @@ static void
 service_options(int argc, char **argv, const struct service_desc *d)
 {
 	bool defaults = false;
+	bool changed = false;
+	struct conf *c = NULL;
 	struct err e;
 	int rc = 0;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:defhnV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:defhnpV")) != -1) {
 		switch (ch) {
 		case 'c':
 			service.conf_path = optarg;
@@ -84,6 +88,9 @@ service_options(int argc, char **argv, const struct service_desc *d)
 			break;
 		case 'n':
 			service.check = true;
+			break;
+		case 'p':
+			changed = true;
 			break;
 		case 'V':
 			printf("%s %s\n", d->name, d->version);
@@ -108,6 +115,16 @@ service_options(int argc, char **argv, const struct service_desc *d)
 	}
 	if (optind != argc)
 		service_usage(d, 2);
+	if (changed) {
+		/* -p: what the file changes, as postconf -n */
+		if (conf_load(service.conf_path, &c, &e) < 0) {
+			fprintf(stderr, "%s: %s\n", d->name, e.text);
+			exit(SERVICE_EX_CONFIG);
+		}
+		conf_print_changed(stdout, c);
+		conf_free(c);
+		exit(0);
+	}
 }
 
 /* service_signals - block the program's signals in the one thread there

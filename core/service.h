@@ -9,7 +9,8 @@
  * service_main() does, in this order (the order matters for security):
  *   1. argv[1] == SPFWORKER_ARG: this is the SPF process, re-executed by
  *      spfclient_start(); run spfworker_main() and nothing else;
- *   2. options: -c FILE, -f, -e, -n, -d, -V, -h; logging to syslog (facility
+ *   2. options: -c FILE, -f, -e, -n, -d [KEY...], -p, -V, -h (-d and -p
+ *      print settings and exit, as postconf -d and -n); logging to syslog (facility
  *      mail until the configuration names another), to standard error
  *      with -e, and also there while it is a terminal;
  *   3. block desc->signals in the one thread there is (every later thread

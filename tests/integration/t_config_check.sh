@@ -6,7 +6,8 @@
 # reload: both sockets' syntax (Postfix's forms get the right one), users
 # and groups, the directories of the files to be written, and everything a
 # reload reads, as the run-time user; an empty sender map while ownership
-# checks are on is a warning naming the key.  -d KEY prints one default.  A key deleted after startup does not matter until a reload
+# checks are on is a warning naming the key.  -d KEY prints one default, -p
+# what the file changes.  A key deleted after startup does not matter until a reload
 # (K4): keys are held in memory.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -97,6 +98,15 @@ pid_file = /run/relayguard/relayguard.pid"
 rc=0; out=$("$RG_BIN" -d sockett 2>&1) || rc=$?
 rig_check "-d with an unknown key: exit 2 and a suggestion" \
 	test "$rc/$out" = "2/relayguard: sockett: unknown key (did you mean socket?)"
+
+# -p: only what differs from the defaults, as postconf -n
+cp "$conf.good" "$conf"
+printf 'milter_timeout = 300\nlog_level = DEBUG\n' >> "$conf"
+rig_check "-p lists the settings that differ, not those equal to a default" \
+	test "$("$RG_BIN" -p -c "$conf" | sed 's/ =.*//' | tr '\n' ' ')" = \
+	"socket pid_file log_level key_table signing_table "
+rig_check "-p in canonical form" grep -qx "log_level = debug" <("$RG_BIN" -p -c "$conf")
+cp "$conf.good" "$conf"
 
 # K1: key file missing
 cp "$conf.good" "$conf"
