@@ -7,8 +7,8 @@
 # and groups, the directories of the files to be written, and everything a
 # reload reads, as the run-time user; an empty sender map while ownership
 # checks are on is a warning naming the key.  -d KEY prints one default, -p
-# what the file changes.  A key deleted after startup does not matter until a reload
-# (K4): keys are held in memory.
+# what the file changes.  A key deleted after startup does not matter until
+# a reload (K4): keys are held in memory.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rg.sh"
