@@ -3,15 +3,21 @@
  * conf - the settings file: "key = value" lines, one table of known keys.
  *
  * The table in conf.c names every key with its type, default, bounds and one
- * line of help; defaults live there only.  Types: bool, integer, size (k, M,
+ * line of help; defaults live there only.  How each type is read, printed
+ * and freed is one entry per type in conftype.c.  Types: bool, integer, size (k, M,
  * G), time (ms, s, m, h, d), string, path, enum, list (comma or space
  * separated), octal mode and network list.  A line that starts with white
  * space continues the previous one, as in Postfix's main.cf; '#' starts a
  * comment at the beginning of a line.
  *
- * Errors come back as "FILE:LINE: KEY: what is wrong (examples: ...)";
- * unknown keys name the nearest known key.  A loaded struct conf is
- * read-only and may be shared between threads; conf_free() releases it.
+ * Errors come back as "FILE:LINE: KEY: what is wrong (examples: ...)",
+ * with code ERR_CONFIG; unknown keys name the nearest known key.
+ * conf_print_defaults()/conf_print_default() print defaults (relayguard
+ * -d), conf_print_changed() what a file changes, canonically (-p).
+ * conf_line()/conf_where() tell where a key was set, for messages of later
+ * checks; conf_string()/conf_ulong() read a setting by key name.  A loaded
+ * struct conf is read-only and may be shared between threads; conf_free()
+ * releases it.
  */
 #ifndef RG_CONF_H
 #define RG_CONF_H
@@ -241,6 +247,8 @@ void conf_where(const struct conf *c, const char *key, char *buf,
 		size_t size);
 void conf_free(struct conf *c);
 void conf_print_defaults(FILE *fp);
+int conf_print_default(FILE *fp, const char *key, struct err *e);
+void conf_print_changed(FILE *fp, const struct conf *c);
 const char *conf_action_name(enum conf_action a);
 int conf_reply_parse(const char *v, struct conf_reply *r, struct err *e);
 int conf_percent(const char *w);

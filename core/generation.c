@@ -18,6 +18,7 @@ generation_user(struct generation *cfg, struct err *e)
 {
 	struct passwd pw;
 	struct passwd *res = NULL;
+	char where[CONF_WHERE_MAX];
 	char buf[4096];
 	int rc;
 
@@ -27,9 +28,17 @@ generation_user(struct generation *cfg, struct err *e)
 		return 0;
 	rc = getpwnam_r(cfg->conf->user, &pw, buf, sizeof(buf), &res);
 	if (rc != 0 || res == NULL) {
-		err_set(e, "%s: user: \"%s\": %s (example: user = relayguard)",
-			cfg->conf->path, cfg->conf->user,
-			rc != 0 ? strerror(rc) : "no such user");
+		/* the fix, not the failing line as an example */
+		conf_where(cfg->conf, "user", where, sizeof(where));
+		if (rc != 0 && rc != ENOENT && rc != ESRCH)
+			err_set(e, "%s: \"%s\": %s", where, cfg->conf->user,
+				strerror(rc));
+		else
+			err_set(e, "%s: no such user \"%s\"; create it "
+				   "(Debian: adduser --system --group %s; the "
+				   "relayguard package does this) or name an "
+				   "existing one", where, cfg->conf->user,
+				cfg->conf->user);
 		return -1;
 	}
 	cfg->user_uid = pw.pw_uid;
@@ -145,6 +154,10 @@ generation_load_flags(const char *path, unsigned flags, struct generation **out,
 	*out = cfg;
 	return 0;
 fail:
+	/* a file, table or key that cannot be used: the configuration's
+	 * fault, unless a layer below knew better */
+	if (e->code == ERR_FAILED)
+		err_set_code(e, ERR_CONFIG);
 	generation_unref(cfg);
 	return -1;
 }

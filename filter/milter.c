@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -1071,47 +1070,6 @@ milter_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-/* milter_unix_socket - set owner, group and mode of a unix socket */
-static int
-milter_unix_socket(const struct generation *cfg)
-{
-	const char *path;
-	gid_t gid = cfg->user_gid;
-	uid_t uid = cfg->user_uid;
-
-	if (strncmp(cfg->conf->socket, "unix:", 5) == 0)
-		path = cfg->conf->socket + 5;
-	else if (strncmp(cfg->conf->socket, "local:", 6) == 0)
-		path = cfg->conf->socket + 6;
-	else if (cfg->conf->socket[0] == '/')
-		path = cfg->conf->socket;
-	else
-		return 0;
-	if (cfg->conf->socket_group[0] != '\0') {
-		struct group gr;
-		struct group *res = NULL;
-		char buf[4096];
-
-		if (getgrnam_r(cfg->conf->socket_group, &gr, buf, sizeof(buf),
-			       &res) != 0 || res == NULL) {
-			log_error("%s: socket_group: no such group \"%s\"",
-				  cfg->conf->path, cfg->conf->socket_group);
-			return -1;
-		}
-		gid = gr.gr_gid;
-	}
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    chown(path, uid, gid) < 0) {
-		log_error("chown %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (chmod(path, (mode_t)cfg->conf->socket_mode) < 0) {
-		log_error("chmod %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static char milter_name[] = "relayguard";
 
 static struct smfiDesc milter_desc = {
@@ -1191,8 +1149,6 @@ milter_open(struct generation *cfg)
 			  cfg->conf->socket);
 		goto out;
 	}
-	if (milter_unix_socket(cfg) < 0)
-		goto out;
 	milter_nodelay();
 	/* authres_serv_id() without a configured id, looked up once */
 	if (gethostname(milter_host, sizeof(milter_host)) < 0)

@@ -220,7 +220,7 @@ start_relayguard() {
 		sed -i "s#^signing_table = .*#signing_table = refile:$B/SigningTable.full#" \
 			"$RUN/relayguard.conf"
 	# shellcheck disable=SC2086
-	env $FILTER_ENV "${BENCH_RG_BIN:-$RG_BIN}" -f -c "$RUN/relayguard.conf" \
+	env $FILTER_ENV "${BENCH_RG_BIN:-$RG_BIN}" -f -e -c "$RUN/relayguard.conf" \
 		>> "$RUN/relayguard.log" 2>&1 &
 	RG_PID=$!
 	rig_track_pid "$RG_PID" relayguard

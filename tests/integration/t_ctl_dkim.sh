@@ -58,6 +58,8 @@ keygen tmo1 x.timeout.test -b 1024
 cat > "$RUN/rg.conf" <<EOF
 key_table = file:$keys/KeyTable
 signing_table = refile:$keys/SigningTable
+socket = unix:$RUN/relayguard.sock
+pid_file = $RUN/relayguard.pid
 EOF
 
 rig_check "keygen: private key mode 0600" \

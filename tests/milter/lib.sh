@@ -192,7 +192,7 @@ rg_setup() {
 rg_start_try() {
 	local _i n
 	n=$(grep -c "starting relayguard" "$LOG")
-	"$RG_BIN" -f -c "$CONF" </dev/null >>"$LOG" 2>&1 &
+	"$RG_BIN" -f -e -c "$CONF" </dev/null >>"$LOG" 2>&1 &
 	RG_PID=$!
 	for _i in $(seq 1 100); do
 		if [ "$(grep -c "starting relayguard" "$LOG")" -gt "$n" ] &&
