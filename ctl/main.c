@@ -24,7 +24,7 @@ ctl_usage(FILE *fp, int rc)
 	      "\n"
 	      "commands:\n"
 	      "  dkim keygen -d DOMAIN -s SELECTOR [-a rsa|ed25519] [-b BITS]\n"
-	      "              [-o FILE | -D DIR] [--force]\n"
+	      "              [-o FILE | -D DIR] [--owner USER] [--force]\n"
 	      "                       make a key pair, print the TXT record\n"
 	      "  dkim check [-S NAMESERVER] [KEYNAME...]\n"
 	      "                       compare the keys of key_table with DNS\n"
