@@ -33,6 +33,7 @@ emulated: PrivateDevices, ProtectKernel*, ProtectProc, RestrictNamespaces
 and the other settings that only hide or forbid what relayguard does not
 use; systemd-analyze security rates those.
 """
+import ctypes
 import errno
 import os
 import shlex
@@ -141,10 +142,12 @@ def allowed_syscalls(svc):
     return allowed
 
 
-def load_filter(svc):
+def build_filter(svc):
+    """the seccomp filter of the unit (None: no SystemCallFilter), built
+    before chroot: systemd-analyze runs on this machine"""
     allowed = allowed_syscalls(svc)
     if allowed is None:
-        return
+        return None
     f = seccomp.SyscallFilter(defaction=seccomp.KILL_PROCESS)
     families = None
     if "RestrictAddressFamilies" in svc:
@@ -186,7 +189,7 @@ def load_filter(svc):
                                    PROT_EXEC))
             f.add_rule(seccomp.ALLOW, name,
                        seccomp.Arg(2, seccomp.MASKED_EQ, PROT_EXEC, 0))
-    f.load()
+    return f
 
 
 def mount(*args):
@@ -228,9 +231,11 @@ def setup_root(svc, root):
                 mount("-t", "tmpfs", "-o", "mode=1777", "tmpfs", root + t)
 
 
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
 def drop_capabilities(svc):
-    import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = LIBC
     lines = svc.get("CapabilityBoundingSet")
     if lines:
         keep = set()
@@ -255,13 +260,15 @@ def drop_capabilities(svc):
 
 def sandboxed_exec(svc, root, argv):
     """in a child of a fresh mount namespace: confine, then exec argv"""
+    f = build_filter(svc)
     if root:
         os.chroot(root)
         os.chdir("/")
     if "UMask" in svc:
         os.umask(int(svc["UMask"][-1], 8))
     drop_capabilities(svc)
-    load_filter(svc)
+    if f is not None:
+        f.load()
     os.execv(argv[0], argv)
 
 
