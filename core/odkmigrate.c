@@ -192,7 +192,16 @@ odk_emit(struct odk_run *r, const struct odk_item *from, const char *key,
 	 const char *value)
 {
 	struct err e;
-	bool ok = odk_check(key, value, &e) == 0;
+	const char *p;
+	bool ok = true;
+
+	for (p = value; *p != '\0' && ok; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			err_set(&e, "a control character in the value");
+			ok = false;
+		}
+	if (ok)
+		ok = odk_check(key, value, &e) == 0;
 
 	if (from != NULL) {
 		char set[600];
@@ -209,9 +218,12 @@ odk_emit(struct odk_run *r, const struct odk_item *from, const char *key,
 
 		(void)strbuf_printf(&r->body, "#%s = %s\n", key, c);
 		free(c);
+		char *cv = odk_clean(value, 200);
+
 		odk_note_at(r, from != NULL ? from->where : "", "",
 			    ODK_NOTE_LOST, "%s = %s would be refused by "
-			    "relayguard: %s", key, value, e.text);
+			    "relayguard: %s", key, cv, e.text);
+		free(cv);
 	} else {
 		odk_put_value(&r->body, "", key, value);
 	}
