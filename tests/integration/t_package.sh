@@ -11,9 +11,10 @@
 #     fires the package's trigger: the socket directory gets group postfix;
 #  3. the milter started the way relayguard.service starts it: its
 #     ExecStartPre and ExecStart lines, confined as the unit says
-#     (tests/integration/unitrun.py: read-only system, capability bounding
-#     set, no-new-privileges, the unit's system call filter enforced by
-#     seccomp); it drops to relayguard, its SPF process to nobody;
+#     (tests/integration/unitrun.py: read-only system, private /tmp and
+#     /dev, capability bounding set, no-new-privileges, the unit's system
+#     call filter enforced by seccomp); it drops to relayguard, its SPF
+#     process to nobody; its syslog lines reach a receiver;
 #  4. the README's quick start, pasted as is (its blocks marked
 #     "<!-- test: ... -->", see tests/readme_blocks.py): keygen as root
 #     gives the keys to relayguard, the tables, "relayguard -n",
@@ -182,7 +183,10 @@ rig_check "relayguard -n passes with the package's relayguard.conf" \
 # --- 3. the milter as its unit starts it -------------------------------------
 rig_dns_start
 rig_sink_start
-# syslog(3) of the daemons in the root: a receiver on its /dev/log
+# syslog(3) of the daemons: a receiver, their /dev/log under the units'
+# PrivateDevices (unitrun.py: UNITRUN_DEVLOG)
+UNITRUN_DEVLOG=$RUN/devlog.sock
+export UNITRUN_DEVLOG
 /usr/bin/python3 -c '
 import os, socket, sys
 p = sys.argv[1]
@@ -194,10 +198,10 @@ os.chmod(p, 0o666)
 with open(sys.argv[2], "ab", buffering=0) as f:
     while True:
         f.write(s.recv(65536).rstrip(b"\n") + b"\n")
-' "$root/dev/log" "$RUN/syslog.log" &
+' "$UNITRUN_DEVLOG" "$RUN/syslog.log" &
 rig_track_pid $! syslog
 : > "$RUN/syslog.log"
-for _ in $(seq 50); do [ -S "$root/dev/log" ] && break; sleep 0.1; done
+for _ in $(seq 50); do [ -S "$UNITRUN_DEVLOG" ] && break; sleep 0.1; done
 
 milter_unit=$root/lib/systemd/system/relayguard.service
 policy_unit=$root/lib/systemd/system/relayguard-policyd.service

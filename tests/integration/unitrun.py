@@ -16,6 +16,10 @@ plain process do it (what is emulated is kernel-enforced, not imitated):
   ReadWritePaths=      those writable again ("-": skipped when absent)
   RuntimeDirectory=    /run/NAME created (root, 0755) and writable
   PrivateTmp=yes       an empty tmpfs on /tmp and /var/tmp
+  PrivateDevices=yes   a tmpfs on /dev with null, zero, full, random,
+                       urandom and tty only, and /dev/log: the socket
+                       $UNITRUN_DEVLOG names (a test's syslog receiver),
+                       else a link to journald's socket, as systemd makes
   UMask=               umask
   CapabilityBoundingSet=  every other capability dropped from the bounding
                        set (root keeps only these after exec)
@@ -29,9 +33,10 @@ plain process do it (what is emulated is kernel-enforced, not imitated):
   MemoryDenyWriteExecute=yes  mmap W+X, mprotect/pkey_mprotect +X: EPERM
   SystemCallArchitectures=native  (libseccomp's default)
 A line prefixed "+" runs without any of it, as systemd does.  Not
-emulated: PrivateDevices, ProtectKernel*, ProtectProc, RestrictNamespaces
-and the other settings that only hide or forbid what relayguard does not
-use; systemd-analyze security rates those.
+emulated: ProtectKernel*, ProtectProc, RestrictNamespaces and the other
+settings that only hide or forbid what relayguard does not use;
+systemd-analyze security rates those.  Without --root the confinement
+applies to this machine's root, in the private mount namespace.
 """
 import ctypes
 import errno
@@ -196,15 +201,45 @@ def mount(*args):
     subprocess.run(["mount"] + list(args), check=True)
 
 
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+
+
+def private_devices(root):
+    """PrivateDevices=yes: a tmpfs on ROOT/dev with the harmless devices
+    (bound from this machine's /dev, kept reachable through the private
+    /tmp meanwhile) and /dev/log"""
+    old = root + "/tmp/.unitrun-dev"
+    os.makedirs(old, exist_ok=True)
+    mount("--bind", "/dev", old)
+    mount("-t", "tmpfs", "-o", "mode=755,nosuid", "tmpfs", root + "/dev")
+    for d in DEVICES:
+        open(root + "/dev/" + d, "w").close()
+        mount("--bind", old + "/" + d, root + "/dev/" + d)
+    mount("--make-private", old)
+    subprocess.run(["umount", "-l", old], check=True)
+    os.rmdir(old)
+    log = os.environ.get("UNITRUN_DEVLOG")
+    if log:
+        open(root + "/dev/log", "w").close()
+        mount("--bind", log, root + "/dev/log")
+    else:
+        os.symlink("/run/systemd/journal/dev-log", root + "/dev/log")
+
+
 def setup_root(svc, root):
     """the private mount namespace: see the module comment"""
     runtime = [d for line in svc.get("RuntimeDirectory", [])
                for d in line.split()]
+    mount("--make-rprivate", "/")
+    if not root:
+        # this machine's root: only the tmpfs mounts, nothing is made
+        # (the caller's configuration names its own run directory)
+        private_tmp_and_dev(svc, "")
+        return
     for d in runtime:
         p = os.path.join(root, "run", d)
         os.makedirs(p, exist_ok=True)
         os.chmod(p, 0o755)
-    mount("--make-rprivate", "/")
     mount("--bind", root, root)
     if not os.path.ismount(os.path.join(root, "proc")):
         mount("-t", "proc", "proc", os.path.join(root, "proc"))
@@ -225,10 +260,19 @@ def setup_root(svc, root):
                     "226/NAMESPACE)" % p)
             mount("--bind", full, full)
             mount("-o", "remount,bind,rw", full)
+    private_tmp_and_dev(svc, root)
+
+
+def private_tmp_and_dev(svc, root):
+    """PrivateTmp= and PrivateDevices= below root ("": this machine's)"""
     if svc.get("PrivateTmp", ["no"])[-1] == "yes":
         for t in ("/tmp", "/var/tmp"):
             if os.path.isdir(root + t):
                 mount("-t", "tmpfs", "-o", "mode=1777", "tmpfs", root + t)
+    if svc.get("PrivateDevices", ["no"])[-1] == "yes":
+        if svc.get("PrivateTmp", ["no"])[-1] != "yes":
+            die("PrivateDevices is emulated with PrivateTmp only")
+        private_devices(root)
 
 
 LIBC = ctypes.CDLL(None, use_errno=True)
@@ -299,8 +343,7 @@ def main():
         os.execvp("unshare", ["unshare", "-m", "--propagation", "private",
                               sys.executable, os.path.abspath(__file__),
                               "--inner"] + sys.argv[1:])
-    if root:
-        setup_root(svc, root)
+    setup_root(svc, root)
     lines = svc[key]
     for i, line in enumerate(lines):
         plain = line.lstrip("-+@!:")
