@@ -97,7 +97,7 @@ rig_check "... as nobody" test "$(ps -o user= -p "$RG_PID" | tr -d ' ')" = nobod
 rig_check "... with no capability left" \
 	test "$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$RG_PID/status")" = 0000000000000000
 rig_check "... private /dev: no disk in it" \
-	sh -c "! ls -l /proc/$RG_PID/root/dev/ | grep -qE 'sd|vd|nvme|loop'"
+	sh -c "! ls -l '/proc/$RG_PID/root'/dev/ | grep -qE 'sd|vd|nvme|loop'"
 rig_check "... no_new_privs and a seccomp filter" \
 	test "$(sed -n 's/^\(NoNewPrivs\|Seccomp\):[[:space:]]*//p' "/proc/$RG_PID/status" | tr '\n' ' ')" = "1 2 "
 rig_check "its SPF process runs as nobody" \
