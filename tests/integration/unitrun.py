@@ -204,24 +204,27 @@ def mount(*args):
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 
 
-def private_devices(root):
+def mount_fd(fd, target):
+    """bind what fd (O_PATH) refers to onto target: the name may be hidden
+    by now (a tmpfs on /tmp or /dev), the descriptor still reaches it"""
+    subprocess.run(["mount", "--no-canonicalize", "--bind",
+                    "/proc/self/fd/%d" % fd, target],
+                   check=True, pass_fds=(fd,))
+    os.close(fd)
+
+
+def private_devices(root, devfd, logfd):
     """PrivateDevices=yes: a tmpfs on ROOT/dev with the harmless devices
-    (bound from this machine's /dev, kept reachable through the private
-    /tmp meanwhile) and /dev/log"""
-    old = root + "/tmp/.unitrun-dev"
-    os.makedirs(old, exist_ok=True)
-    mount("--bind", "/dev", old)
+    of this machine's /dev and /dev/log"""
     mount("-t", "tmpfs", "-o", "mode=755,nosuid", "tmpfs", root + "/dev")
     for d in DEVICES:
         open(root + "/dev/" + d, "w").close()
-        mount("--bind", old + "/" + d, root + "/dev/" + d)
-    mount("--make-private", old)
-    subprocess.run(["umount", "-l", old], check=True)
-    os.rmdir(old)
-    log = os.environ.get("UNITRUN_DEVLOG")
-    if log:
+        fd = os.open(d, os.O_PATH, dir_fd=devfd)
+        mount_fd(fd, root + "/dev/" + d)
+    os.close(devfd)
+    if logfd is not None:
         open(root + "/dev/log", "w").close()
-        mount("--bind", log, root + "/dev/log")
+        mount_fd(logfd, root + "/dev/log")
     else:
         os.symlink("/run/systemd/journal/dev-log", root + "/dev/log")
 
@@ -265,14 +268,19 @@ def setup_root(svc, root):
 
 def private_tmp_and_dev(svc, root):
     """PrivateTmp= and PrivateDevices= below root ("": this machine's)"""
+    devices = svc.get("PrivateDevices", ["no"])[-1] == "yes"
+    devfd = logfd = None
+    if devices:
+        # before any tmpfs hides them
+        devfd = os.open("/dev", os.O_PATH | os.O_DIRECTORY)
+        if os.environ.get("UNITRUN_DEVLOG"):
+            logfd = os.open(os.environ["UNITRUN_DEVLOG"], os.O_PATH)
     if svc.get("PrivateTmp", ["no"])[-1] == "yes":
         for t in ("/tmp", "/var/tmp"):
             if os.path.isdir(root + t):
                 mount("-t", "tmpfs", "-o", "mode=1777", "tmpfs", root + t)
-    if svc.get("PrivateDevices", ["no"])[-1] == "yes":
-        if svc.get("PrivateTmp", ["no"])[-1] != "yes":
-            die("PrivateDevices is emulated with PrivateTmp only")
-        private_devices(root)
+    if devices:
+        private_devices(root, devfd, logfd)
 
 
 LIBC = ctypes.CDLL(None, use_errno=True)
