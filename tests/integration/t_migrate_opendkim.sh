@@ -66,6 +66,10 @@ rig_check "... the verification-only TrustAnchorFile is listed with its line" \
 	grep -q "$debconf:[0-9]*: TrustAnchorFile /usr/share/dns/root.key: verification only" "$RUN/deb.notes"
 rig_check "... so is the socket move, with the main.cf line" \
 	grep -q "Socket local:/run/opendkim/opendkim.sock: changed: .*smtpd_milters = unix:relayguard/milter.sock" "$RUN/deb.notes"
+"$CTL" --json migrate opendkim "$debconf" > "$RUN/deb.json"
+n=$(grep -cE ': (changed|not needed|verification only|not carried over): ' "$RUN/deb.notes")
+rig_check "... --json: the text, signs, and the same $n notes" \
+	jq -e --argjson n "$n" '(.conf | test("user = opendkim")) and .signs == false and (.notes | length) == $n' "$RUN/deb.json"
 # every setting line: written (a comment names its line) or noted
 missing=""
 while IFS=: read -r n _; do
