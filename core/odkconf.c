@@ -430,7 +430,8 @@ odk_net_mask(struct odk_net *n)
 		if (n->plen <= lo)
 			n->addr[i] = 0;
 		else if (n->plen < lo + 8)
-			n->addr[i] &= (unsigned char)(0xff << (lo + 8 - n->plen));
+			n->addr[i] &= (unsigned char)(0xff <<
+						      (lo + 8 - n->plen));
 	}
 	for (i = bytes; i < 16; i++)
 		n->addr[i] = 0;

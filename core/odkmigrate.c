@@ -410,7 +410,8 @@ odk_socket(struct odk_run *r)
 	if (um != NULL && m < 0) {
 		odk_note(r, um, ODK_NOTE_LOST, "not an octal mask");
 	} else if (um != NULL) {
-		(void)str_format(mode, sizeof(mode), "0%03lo", (unsigned long)m);
+		(void)str_format(mode, sizeof(mode), "0%03lo",
+				 (unsigned long)m);
 		(void)odk_emit(r, um, "socket_mode", mode);
 	}
 }
@@ -455,9 +456,10 @@ odk_hosts_name(struct odk_run *r, const struct odk_entry *en, bool x,
 			    "addresses only", x ? "excludes" : "matches");
 		return;
 	}
-	k = r->env->resolve != NULL
-		    ? r->env->resolve(r->env->ctx, en->text, addrs, sizeof(addrs))
-		    : -1;
+	k = -1;
+	if (r->env->resolve != NULL)
+		k = r->env->resolve(r->env->ctx, en->text, addrs,
+				    sizeof(addrs));
 	if (k <= 0) {
 		odk_note_at(r, en->where, en->text, ODK_NOTE_LOST, "host name "
 			    "%s does not resolve here", en->text);
@@ -989,10 +991,11 @@ odk_sign_error(struct odk_run *r)
 	char v[32];
 
 	if (it == NULL) {
-		odk_note_at(r, "", "", ODK_NOTE_CHANGED, "no On-SignatureError: "
-			    "OpenDKIM rejected mail it could not sign; "
-			    "relayguard's default on_sign_error is tempfail "
-			    "(451: the client keeps the message and retries)");
+		odk_note_at(r, "", "", ODK_NOTE_CHANGED, "no "
+			    "On-SignatureError: OpenDKIM rejected mail it "
+			    "could not sign; relayguard's default "
+			    "on_sign_error is tempfail (451: the client keeps "
+			    "the message and retries)");
 		return;
 	}
 	if (str_copy(v, sizeof(v), it->value) < 0)
@@ -1304,8 +1307,8 @@ odk_write(struct odk_run *r, const char *file)
 	(void)strbuf_append(o, r->body.data != NULL ? r->body.data : "",
 			    r->body.len);
 	(void)strbuf_append_str(o,
-		"\n# Signing only, as OpenDKIM did: relayguard's own checks are "
-		"off, so\n# nothing OpenDKIM let through is refused.  Turn "
+		"\n# Signing only, as OpenDKIM did: relayguard's own checks "
+		"are off, so\n# nothing OpenDKIM let through is refused.  Turn "
 		"them on when ready\n# (relayguard.conf(5)).  Note: relayguard "
 		"signs a SASL login's mail only\n# for addresses the login "
 		"owns (a login that is an address owns itself;\n# list the "
