@@ -39,6 +39,7 @@ ifeq ($(SAN),1)
 RG_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 else
+RG_SAN :=
 RG_HARDEN += -D_FORTIFY_SOURCE=2
 endif
 

@@ -19,6 +19,12 @@ tar -C "$top" --exclude-vcs --exclude=./build --exclude=./build-san \
 	--exclude=__pycache__ --exclude='*.o' --exclude='*.d' -cf - . |
 	tar -C "$src" -xf -
 echo "deb: building relayguard $ver in $src (log: $out/build.log)"
+# the build sees nothing of a calling make (make check) or of the tests'
+# environment (RG_*): the package is built as from a clean shell
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
+for v in $(env | sed -n 's/^\(RG_[A-Za-z0-9_]*\)=.*/\1/p'); do
+	unset "$v"
+done
 if ! (cd "$src" && dpkg-buildpackage -b -us -uc -j2) > "$out/build.log" 2>&1; then
 	tail -n 40 "$out/build.log" >&2
 	echo "deb: dpkg-buildpackage failed (log: $out/build.log)" >&2
