@@ -25,6 +25,7 @@
 #include "engine.h"
 #include "log.h"
 #include "metrics.h"
+#include "replytext.h"
 #include "str.h"
 #include "strbuf.h"
 #include "txn.h"
@@ -42,7 +43,9 @@
  * on purpose: answering it acknowledges the MTA's packets, which over TCP
  * spares Postfix a 40 ms delayed-ACK stall on its first header packet
  * (measured: tests/bench).  HDR_LEADSPC gives header values exactly as
- * sent, needed for simple canonicalization.
+ * sent, needed for simple canonicalization.  The header step itself stays:
+ * the author fields (From, Sender, Resent-From, Resent-Sender) are judged
+ * as they arrive (engine_header), whatever is signed.
  */
 #define MILTER_WANT_STEPS                                                      \
 	(SMFIP_NOUNKNOWN | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR |      \
@@ -297,6 +300,25 @@ milter_record_accept(struct conn *c, const char *stage, const char *reason,
 	milter_record(c, stage, &v, sigs, nsigs);
 }
 
+/* milter_setreply - the one place a reply goes to the MTA: the text made
+ * safe (replytext.h: no '%', which Sendmail refuses, no control bytes,
+ * bounded), copied because smfi_setreply wants writable strings */
+static void
+milter_setreply(SMFICTX *ctx, struct conn *c, const char *code,
+		const char *xcode, const char *text)
+{
+	char cd[4];
+	char xc[16];
+	char tx[REPLYTEXT_MAX + 1];
+
+	(void)str_copy(cd, sizeof(cd), code);
+	(void)str_copy(xc, sizeof(xc), xcode);
+	(void)replytext_clean(tx, sizeof(tx), text);
+	if (smfi_setreply(ctx, cd, xc[0] ? xc : NULL, tx) != MI_SUCCESS)
+		log_warn("%s: smfi_setreply \"%s %s\" failed: the MTA's default "
+			 "reply is used", milter_qid(ctx, c), cd, xc);
+}
+
 /* milter_verdict - apply the engine's verdict at one stage: reply code
  * and text for refusals, one log line for every refusal */
 static sfsistat
@@ -305,10 +327,7 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 {
 	char detail[VERDICT_TEXT_MAX + 512];
 	char to[LOG_SAFE_MAX];
-	char code[4];
-	char xcode[16];
-	char text[VERDICT_TEXT_MAX];
-	int rc;
+	char text[REPLYTEXT_MAX + 1];
 
 	switch (v->action) {
 	case VERDICT_CONTINUE:
@@ -333,8 +352,10 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 		else
 			log_safe(to, sizeof(to), rcpt, rl);
 	}
+	/* the log shows the text as the client gets it */
+	(void)replytext_clean(text, sizeof(text), v->text);
 	(void)str_format(detail, sizeof(detail), "%s: %s %s %s;%s%s%s "
-			 "reason=%s%s%s", stage, v->code, v->xcode, v->text,
+			 "reason=%s%s%s", stage, v->code, v->xcode, text,
 			 rcpt ? " to=<" : "", rcpt ? to : "", rcpt ? ">" : "",
 			 v->reason, c->txn.limit_log[0] ? " " : "",
 			 c->txn.limit_log);
@@ -342,14 +363,7 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 		       v->action == VERDICT_REJECT ? "reject" : "tempfail",
 		       detail);
 	milter_record(c, stage, v, NULL, 0);
-	/* smfi_setreply wants writable strings */
-	(void)str_copy(code, sizeof(code), v->code);
-	(void)str_copy(xcode, sizeof(xcode), v->xcode);
-	(void)str_copy(text, sizeof(text), v->text);
-	rc = smfi_setreply(ctx, code, xcode[0] ? xcode : NULL, text);
-	if (rc != MI_SUCCESS)
-		log_warn("%s: smfi_setreply \"%s %s\" failed: the MTA's default "
-			 "reply is used", milter_qid(ctx, c), code, xcode);
+	milter_setreply(ctx, c, v->code, v->xcode, v->text);
 	return v->action == VERDICT_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
@@ -569,13 +583,13 @@ milter_note_authres(struct conn *c, const char *value)
 	m->ar_forged[m->nar_forged++] = m->nar;
 }
 
-/* milter_header - keep the field for the signer; note From */
+/* milter_header - keep the field for the signer; the author fields go
+ * to the engine */
 static sfsistat
 milter_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = smfi_getpriv(ctx);
 	struct msg *m;
-	struct err e;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
@@ -585,17 +599,9 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	m->bytes += strlen(name) + strlen(value) + 4;	/* ": " CRLF */
 	if (strcasecmp(name, "Authentication-Results") == 0)
 		milter_note_authres(c, value);
-	if (strcasecmp(name, "From") == 0)
-		txn_add_header_addrs(&c->txn, "From", value, strlen(value));
-	else if (strcasecmp(name, "Sender") == 0)
-		txn_add_header_addrs(&c->txn, "Sender", value, strlen(value));
-	if (strcasecmp(name, "From") == 0 && ++c->txn.from_count == 1) {
-		c->txn.from_status =
-			addr_from_header(value, strlen(value), &c->txn.from, &e);
-		if (c->txn.from_status != ADDR_OK)
-			(void)str_copy(c->txn.from_why,
-				       sizeof(c->txn.from_why), e.text);
-	}
+	/* From, Sender, Resent-From, Resent-Sender: read and judged now */
+	(void)engine_header(c->cfg, &c->txn, name, value, strlen(value),
+			    NULL);
 	if (c->txn.headers_truncated || !engine_header_is_signed(c->cfg, name))
 		return milter_noreply(c, SMFIP_NR_HDR);
 	if (strlen(name) + 1 + strlen(value) > ENGINE_FIELD_MAX) {
@@ -651,10 +657,10 @@ milter_sign_failed(SMFICTX *ctx, struct conn *c, const char *why)
 	case CONF_ACTION_ACCEPT:
 		return SMFIS_ACCEPT;
 	case CONF_ACTION_REJECT:
-		(void)smfi_setreply(ctx, c550, x570, t550);
+		milter_setreply(ctx, c, c550, x570, t550);
 		return SMFIS_REJECT;
 	default:
-		(void)smfi_setreply(ctx, c451, x471, t451);
+		milter_setreply(ctx, c, c451, x471, t451);
 		return SMFIS_TEMPFAIL;
 	}
 }
@@ -809,9 +815,10 @@ static sfsistat
 milter_hold(SMFICTX *ctx, struct conn *c, const struct verdict *v)
 {
 	char detail[VERDICT_TEXT_MAX + 64];
-	char why[VERDICT_TEXT_MAX];
+	char why[REPLYTEXT_MAX + 1];
 
-	(void)str_copy(why, sizeof(why), v->text);
+	/* the reason goes to the MTA too (its log and queue file) */
+	(void)replytext_clean(why, sizeof(why), v->text);
 	if (smfi_quarantine(ctx, why) != MI_SUCCESS) {
 		milter_log_msg(ctx, c, true, "tempfail", "END-OF-MESSAGE: "
 			       "smfi_quarantine failed, cannot hold the "
@@ -821,7 +828,7 @@ milter_hold(SMFICTX *ctx, struct conn *c, const struct verdict *v)
 		return SMFIS_TEMPFAIL;
 	}
 	(void)str_format(detail, sizeof(detail), "END-OF-MESSAGE: %s; "
-			 "reason=%s", v->text, v->reason);
+			 "reason=%s", why, v->reason);
 	milter_log_msg(ctx, c, true, "hold", detail);
 	return SMFIS_CONTINUE;
 }
