@@ -7,6 +7,7 @@
 #                   decisions/s against postfwd and policyd-rate-limit;
 #                   limit decisions/s against redis-benchmark
 #   make install    PREFIX, SYSCONFDIR, DESTDIR as usual
+#   make deb        the Debian package in build/deb (dpkg-buildpackage)
 #
 # Users may set CC, CFLAGS, LDFLAGS, PREFIX, SYSCONFDIR, DESTDIR.  The
 # project's own flags are appended after theirs so they cannot be dropped.
@@ -42,6 +43,7 @@ ifeq ($(SAN),1)
 RG_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 else
+RG_SAN :=
 RG_HARDEN += -D_FORTIFY_SOURCE=2
 endif
 
@@ -84,7 +86,7 @@ TOOLS := $(B)/tests/limitq $(B)/tests/limit_bench
 
 .PHONY: all check check-unit check-milter check-policy check-integration \
 	check-conf lint deps demo bench bench-policy fuzz install uninstall \
-	clean tools FORCE
+	clean tools deb FORCE
 
 all: $(PROG) $(POLICYD) $(CTL)
 
@@ -166,6 +168,13 @@ BENCH_PKGS := $(shell grep -v '^\#' tests/bench/packages.txt 2>/dev/null)
 
 deps:
 	@sh tests/deps.sh $(DEB_PKGS)
+
+# --- Debian package -------------------------------------------------------
+
+# build/deb/relayguard_VERSION_ARCH.deb from a copy of this tree
+# (dpkg-buildpackage), checked by lintian (debian/make-deb.sh)
+deb: deps
+	@sh debian/make-deb.sh build/deb
 
 # --- tests ----------------------------------------------------------------
 

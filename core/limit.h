@@ -44,7 +44,7 @@
  * or UNDO for a transaction already released or committed does nothing
  * (result.stale): a command that timed out and ran late cannot count a
  * message twice.  Counts may still run high by one message per COMMIT
- * that timed out yet ran later (RELIABILITY R4), never low.
+ * that timed out yet ran later (doc/failures.md R4), never low.
  *
  * limit_decide() returns LIMIT_OK, LIMIT_OVER or LIMIT_UNAVAILABLE (the
  * store could not answer in time).  With limit_fail_mode = local an

@@ -90,5 +90,6 @@ ctl_cmd_fn ctl_unblock;
 ctl_cmd_fn ctl_top;
 ctl_cmd_fn ctl_reputation;
 ctl_cmd_fn ctl_explain;
+ctl_cmd_fn ctl_migrate;
 
 #endif

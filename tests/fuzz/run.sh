@@ -17,6 +17,8 @@ cd "$top" || exit 1
 FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_CC=${FUZZ_CC:-clang-14}
 targets=${*:-"addr conf keytable owner spfrec authres spfcheck json metrics_http dkimrec limitmap redis_reply bodyfp policy author sockspec"}
+# more targets (one line each, so that additions merge)
+[ $# -eq 0 ] && targets="$targets odkmigrate"
 out=build/fuzz
 
 case $FUZZ_TIME in
@@ -46,6 +48,7 @@ max_len() {
 	bodyfp) echo 65536 ;;
 	policy) echo 65536 ;;	# over the default max_request (32k)
 	author) echo 8192 ;;	# past the lenient reader's 1 KiB domain cap
+	odkmigrate) echo 8192 ;;
 	*) echo 6000 ;;
 	esac
 }
