@@ -1366,7 +1366,7 @@ abuse_block_set(struct abuse *ab, const char *subject, uint64_t until_ms,
 		return -1;
 	}
 	if (s->n[0] <= c->now_ms) {
-		err_set(e, "the block would end before it starts");
+		err_setc(e, ERR_USAGE, "the block would end before it starts");
 		free(c);
 		return -1;
 	}

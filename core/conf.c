@@ -2,59 +2,21 @@
 #include "conf.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "hostport.h"
+#include "conftype.h"
 #include "str.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
-/* Longest logical line, continuations included. */
-#define CONF_LINE_MAX 8192
-
-enum conf_type {
-	CONF_BOOL,
-	CONF_UINT,
-	CONF_SIZE,
-	CONF_TIME,	/* stored in seconds */
-	CONF_STRING,
-	CONF_PATH,	/* absolute path, or empty */
-	CONF_MODE,	/* octal file mode */
-	CONF_FACILITY,
-	CONF_LOGLEVEL,
-	CONF_CANON,
-	CONF_ACTION,
-	CONF_LIST,
-	CONF_CIDRS,
-	CONF_REPLY,
-	CONF_SPF_ACTION,	/* enum conf_spf_action */
-	CONF_SPF_HELO,		/* enum conf_spf_helo */
-	CONF_ENDPOINT,	/* hostport.h; min 1: unix:/PATH allowed; "" = off */
-	CONF_MSEC,	/* stored in milliseconds; min/max in ms */
-	CONF_ENUM,	/* one of conf_enum_names(); stored as int index */
-	CONF_PERCENTS,	/* a list of whole percentages 1-100, "%" allowed */
-};
-
-struct conf_key {
-	const char *name;
-	enum conf_type type;
-	const char *def;
-	unsigned long min;
-	unsigned long max;
-	size_t offset;
-	const char *help;
-};
-
-/* Names of enum values, in the order of their C enum. */
-static const char *const conf_spf_actions[] = {
-	"accept", "header", "tempfail", "reject", NULL,
-};
-static const char *const conf_spf_helo_modes[] = {
-	"null_sender", "always", "no", NULL,
-};
+/* The build's configuration directory (make SYSCONFDIR=...): the one
+ * place the default file name comes from. */
+#ifndef RG_SYSCONFDIR
+#define RG_SYSCONFDIR "/etc"
+#endif
+#define CONF_DEFAULT_PATH RG_SYSCONFDIR "/relayguard/relayguard.conf"
 
 #define F(field) offsetof(struct conf, field)
 
@@ -63,16 +25,17 @@ static const char *const conf_spf_helo_modes[] = {
  * conf/relayguard.conf.5 in step: make check compares them with this.
  */
 static const struct conf_key conf_keys[] = {
-	{"socket", CONF_STRING, "inet:8891@127.0.0.1", 0, 0, F(socket),
-	 "milter socket: inet:PORT@HOST, inet6:PORT@HOST or unix:PATH"},
+	{"socket", CONF_STRING, "unix:/var/spool/postfix/relayguard/milter.sock",
+	 0, 0, F(socket),
+	 "milter socket: unix:PATH, inet:PORT@HOST or inet6:PORT@HOST"},
 	{"socket_mode", CONF_MODE, "0660", 0, 0777, F(socket_mode),
 	 "permissions of a unix socket"},
-	{"socket_group", CONF_STRING, "", 0, 0, F(socket_group),
-	 "group of a unix socket (e.g. postfix); empty: the user's group"},
+	{"socket_group", CONF_STRING, "postfix", 0, 0, F(socket_group),
+	 "group of a unix socket (Postfix's); empty: the user's group"},
 	{"user", CONF_STRING, "", 0, 0, F(user),
 	 "drop privileges to this user after startup; empty: do not"},
-	{"pid_file", CONF_PATH, "", 0, 0, F(pid_file),
-	 "write the daemon's pid here; empty: no pid file"},
+	{"pid_file", CONF_PATH, "/run/relayguard/relayguard.pid", 0, 0,
+	 F(pid_file), "write the daemon's pid here; empty: no pid file"},
 	{"syslog_facility", CONF_FACILITY, "mail", 0, 0, F(syslog_facility),
 	 "syslog facility"},
 	{"log_level", CONF_LOGLEVEL, "info", 0, 0, F(log_level),
@@ -349,16 +312,19 @@ static const struct conf_key conf_keys[] = {
 	 "dropped"},
 
 	/* relayguard-policyd, the Postfix policy service */
-	{"policy_socket", CONF_STRING, "inet:10045@127.0.0.1", 0, 0,
+	{"policy_socket", CONF_STRING,
+	 "unix:/var/spool/postfix/relayguard/policy.sock", 0, 0,
 	 F(policy_socket),
-	 "policy service socket: inet:PORT@HOST, inet6:PORT@HOST or "
-	 "unix:PATH"},
+	 "policy service socket: unix:PATH, inet:PORT@HOST or "
+	 "inet6:PORT@HOST"},
 	{"policy_socket_mode", CONF_MODE, "0660", 0, 0777,
 	 F(policy_socket_mode), "permissions of a unix policy socket"},
-	{"policy_socket_group", CONF_STRING, "", 0, 0,
+	{"policy_socket_group", CONF_STRING, "postfix", 0, 0,
 	 F(policy_socket_group),
-	 "group of a unix policy socket (e.g. postfix); empty: the user's"},
-	{"policy_pid_file", CONF_PATH, "", 0, 0, F(policy_pid_file),
+	 "group of a unix policy socket (Postfix's); empty: the user's"},
+	{"policy_pid_file", CONF_PATH,
+	 "/run/relayguard-policyd/relayguard-policyd.pid", 0, 0,
+	 F(policy_pid_file),
 	 "write relayguard-policyd's pid here; empty: no pid file"},
 	{"policy_max_connections", CONF_UINT, "1000", 1, 100000,
 	 F(policy_max_connections),
@@ -407,6 +373,18 @@ static const struct conf_enum {
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+/* conf_enum_names - the names of a CONF_ENUM key (conftype.h) */
+const char *const *
+conf_enum_names(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(conf_enums) / sizeof(conf_enums[0]); i++)
+		if (strcmp(conf_enums[i].key, key) == 0)
+			return conf_enums[i].names;
+	log_panic("conf: enum key %s has no names", key);
+}
 
 /* conf_action_name - text of an action, for logs */
 const char *
@@ -511,394 +489,6 @@ conf_reply_expand(const struct conf_reply *r, char *out, size_t size,
 	out[o] = '\0';
 }
 
-/* conf_list_free - release a list */
-static void
-conf_list_free(struct conf_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->count; i++)
-		free(l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
-}
-
-/* conf_split - next comma/space separated word of *sp, NULL at the end */
-static char *
-conf_split(char **sp)
-{
-	char *s = *sp;
-	char *w;
-
-	while (*s == ' ' || *s == '\t' || *s == ',')
-		s++;
-	if (*s == '\0') {
-		*sp = s;
-		return NULL;
-	}
-	w = s;
-	while (*s && *s != ' ' && *s != '\t' && *s != ',')
-		s++;
-	if (*s)
-		*s++ = '\0';
-	*sp = s;
-	return w;
-}
-
-/* conf_parse_size - "512", "64k", "10M", "1G" */
-static int
-conf_parse_size(const char *v, unsigned long *out)
-{
-	char num[32];
-	size_t len = strlen(v);
-	unsigned long mult = 1;
-	unsigned long n;
-
-	if (len == 0 || len >= sizeof(num))
-		return -1;
-	memcpy(num, v, len + 1);
-	switch (num[len - 1]) {
-	case 'k': case 'K':
-		mult = 1024;
-		break;
-	case 'm': case 'M':
-		mult = 1024UL * 1024;
-		break;
-	case 'g': case 'G':
-		mult = 1024UL * 1024 * 1024;
-		break;
-	default:
-		break;
-	}
-	if (mult != 1)
-		num[len - 1] = '\0';
-	if (str_to_ulong(num, 10, ULONG_MAX / mult, &n) < 0)
-		return -1;
-	*out = n * mult;
-	return 0;
-}
-
-/* conf_parse_time - "500ms", "2s", "5m", "1h", "1d"; result in ms */
-static int
-conf_parse_time_ms(const char *v, unsigned long *out)
-{
-	static const struct {
-		const char *unit;
-		unsigned long ms;
-	} units[] = {{"ms", 1},	      {"s", 1000},	 {"m", 60000},
-		     {"h", 3600000}, {"d", 86400000}};
-	char num[32];
-	size_t len = strlen(v);
-	size_t ndig = strspn(v, "0123456789");
-	unsigned long n;
-	size_t i;
-
-	if (ndig == 0 || ndig >= sizeof(num) || len >= sizeof(num))
-		return -1;
-	memcpy(num, v, ndig);
-	num[ndig] = '\0';
-	if (str_to_ulong(num, 10, ULONG_MAX, &n) < 0)
-		return -1;
-	if (v[ndig] == '\0') {	/* a bare number means seconds */
-		if (n > ULONG_MAX / 1000)
-			return -1;
-		*out = n * 1000;
-		return 0;
-	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(v + ndig, units[i].unit) == 0) {
-			if (n > ULONG_MAX / units[i].ms)
-				return -1;
-			*out = n * units[i].ms;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* conf_percent - "80" or "80%" as 80; -1 unless a whole number 1-100 */
-int
-conf_percent(const char *w)
-{
-	char num[8];
-	size_t len = strlen(w);
-	unsigned long p;
-
-	if (len > 0 && w[len - 1] == '%')
-		len--;
-	if (len == 0 || len >= sizeof(num) ||
-	    str_copyn(num, sizeof(num), w, len) < 0 ||
-	    str_to_ulong(num, 10, 100, &p) < 0 || p == 0)
-		return -1;
-	return (int)p;
-}
-
-/* conf_set_names - one of a NULL-terminated list of names, stored as its
- * index */
-static int
-conf_set_names(const char *const *names, int *field, const char *v,
-	       struct err *e)
-{
-	char list[256];
-	size_t used = 0;
-	int i;
-
-	for (i = 0; names[i] != NULL; i++) {
-		if (strcasecmp(v, names[i]) == 0) {
-			*field = i;
-			return 0;
-		}
-	}
-	list[0] = '\0';
-	for (i = 0; names[i] != NULL; i++) {
-		if (str_format(list + used, sizeof(list) - used, "%s%s",
-			       i ? ", " : "", names[i]) < 0)
-			break;
-		used += strlen(list + used);
-	}
-	err_set(e, "\"%s\" is not one of: %s", v, list);
-	return -1;
-}
-
-/* conf_set_enum - one of the names conf_enums lists for key */
-static int
-conf_set_enum(const char *key, int *field, const char *v, struct err *e)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(conf_enums) / sizeof(conf_enums[0]); i++)
-		if (strcmp(conf_enums[i].key, key) == 0)
-			return conf_set_names(conf_enums[i].names, field, v, e);
-	log_panic("conf: enum key %s has no names", key);
-}
-
-/* conf_set - parse value v of key k into c; on error fill e (no prefix) */
-static int
-conf_set(struct conf *c, const struct conf_key *k, char *v, struct err *e)
-{
-	char *field = (char *)c + k->offset;
-	unsigned long n;
-
-	switch (k->type) {
-	case CONF_BOOL:
-		if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
-		    strcmp(v, "1") == 0)
-			*(bool *)field = true;
-		else if (strcasecmp(v, "no") == 0 ||
-			 strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
-			*(bool *)field = false;
-		else
-			goto bad;
-		return 0;
-	case CONF_UINT:
-		if (str_to_ulong(v, 10, k->max, &n) < 0 || n < k->min) {
-			err_set(e, "\"%s\" is not a number from %lu to %lu",
-				v, k->min, k->max);
-			return -1;
-		}
-		*(unsigned long *)field = n;
-		return 0;
-	case CONF_SIZE:
-		if (conf_parse_size(v, &n) < 0)
-			goto bad;
-		if (n < k->min || n > k->max) {
-			err_set(e, "\"%s\" is out of range (%lu to %lu bytes)",
-				v, k->min, k->max);
-			return -1;
-		}
-		*(size_t *)field = n;
-		return 0;
-	case CONF_TIME:
-		if (conf_parse_time_ms(v, &n) < 0)
-			goto bad;
-		n /= 1000;
-		if (n < k->min || n > k->max) {
-			err_set(e, "\"%s\" is out of range (%lus to %lus)", v,
-				k->min, k->max);
-			return -1;
-		}
-		*(unsigned long *)field = n;
-		return 0;
-	case CONF_STRING:
-	case CONF_PATH:
-		if (k->type == CONF_PATH && *v != '\0' && *v != '/') {
-			err_set(e, "\"%s\" is not an absolute path "
-				   "(example: /run/relayguard/relayguard.pid)",
-				v);
-			return -1;
-		}
-		free(*(char **)field);
-		*(char **)field = xstrdup(v);
-		return 0;
-	case CONF_MODE:
-		if (str_to_ulong(v, 8, k->max, &n) < 0)
-			goto bad;
-		*(unsigned long *)field = n;
-		return 0;
-	case CONF_FACILITY: {
-		int f = log_facility_parse(v);
-
-		if (f < 0)
-			goto bad;
-		*(int *)field = f;
-		return 0;
-	}
-	case CONF_LOGLEVEL: {
-		enum log_level lv;
-
-		if (strcasecmp(v, "error") == 0)
-			lv = LOG_LEVEL_ERROR;
-		else if (strcasecmp(v, "warning") == 0)
-			lv = LOG_LEVEL_WARN;
-		else if (strcasecmp(v, "info") == 0)
-			lv = LOG_LEVEL_INFO;
-		else if (strcasecmp(v, "debug") == 0)
-			lv = LOG_LEVEL_DEBUG;
-		else
-			goto bad;
-		*(enum log_level *)field = lv;
-		return 0;
-	}
-	case CONF_CANON: {
-		/* OpenDKIM's rule: a single word sets the header, body simple */
-		char *slash = strchr(v, '/');
-		const char *body = slash ? slash + 1 : "simple";
-		char orig[64];
-		enum conf_canon hc;
-		enum conf_canon bc;
-
-		if (str_copy(orig, sizeof(orig), v) < 0)
-			goto bad_canon_long;
-		if (slash)
-			*slash = '\0';
-		if (strcasecmp(v, "relaxed") == 0)
-			hc = CONF_CANON_RELAXED;
-		else if (strcasecmp(v, "simple") == 0)
-			hc = CONF_CANON_SIMPLE;
-		else
-			goto bad_canon;
-		if (strcasecmp(body, "relaxed") == 0)
-			bc = CONF_CANON_RELAXED;
-		else if (strcasecmp(body, "simple") == 0)
-			bc = CONF_CANON_SIMPLE;
-		else
-			goto bad_canon;
-		c->header_canon = hc;
-		c->body_canon = bc;
-		return 0;
-bad_canon:
-		err_set(e, "\"%s\" is not a canonicalization "
-			   "(examples: relaxed/relaxed, relaxed/simple)", orig);
-		return -1;
-bad_canon_long:
-		err_set(e, "\"%.40s...\" is not a canonicalization "
-			   "(examples: relaxed/relaxed, relaxed/simple)", v);
-		return -1;
-	}
-	case CONF_ACTION:
-		if (strcasecmp(v, "tempfail") == 0)
-			*(enum conf_action *)field = CONF_ACTION_TEMPFAIL;
-		else if (strcasecmp(v, "accept") == 0)
-			*(enum conf_action *)field = CONF_ACTION_ACCEPT;
-		else if (strcasecmp(v, "reject") == 0)
-			*(enum conf_action *)field = CONF_ACTION_REJECT;
-		else
-			goto bad;
-		return 0;
-	case CONF_LIST:
-	case CONF_PERCENTS: {
-		struct conf_list *l = (struct conf_list *)field;
-		char *w;
-
-		conf_list_free(l);
-		while ((w = conf_split(&v)) != NULL) {
-			if (k->type == CONF_PERCENTS && conf_percent(w) < 0) {
-				err_set(e, "\"%s\" is not a percentage from 1 "
-					"to 100 (example: 50, 80, 100)", w);
-				return -1;
-			}
-			l->items = xreallocarray(l->items, l->count + 1,
-						 sizeof(*l->items));
-			l->items[l->count++] = xstrdup(w);
-		}
-		return 0;
-	}
-	case CONF_ENDPOINT: {
-		struct hostport hp;
-
-		if (*v != '\0' &&
-		    hostport_parse(v, "127.0.0.1", k->min == 1, &hp, e) < 0)
-			return -1;
-		free(*(char **)field);
-		*(char **)field = xstrdup(v);
-		return 0;
-	}
-	case CONF_CIDRS: {
-		struct cidr_list *l = (struct cidr_list *)field;
-		char *w;
-
-		cidr_list_free(l);
-		while ((w = conf_split(&v)) != NULL)
-			if (cidr_list_add(l, w, e) < 0)
-				return -1;
-		return 0;
-	}
-	case CONF_REPLY:
-		return conf_reply_parse(v, (struct conf_reply *)field, e);
-	case CONF_SPF_ACTION:
-		return conf_set_names(conf_spf_actions, (int *)field, v, e);
-	case CONF_SPF_HELO:
-		return conf_set_names(conf_spf_helo_modes, (int *)field, v, e);
-	case CONF_MSEC:
-		if (conf_parse_time_ms(v, &n) < 0)
-			goto bad;
-		if (n < k->min || n > k->max) {
-			err_set(e, "\"%s\" is out of range (%lums to %lums)", v,
-				k->min, k->max);
-			return -1;
-		}
-		*(unsigned long *)field = n;
-		return 0;
-	case CONF_ENUM:
-		return conf_set_enum(k->name, (int *)field, v, e);
-	}
-bad:
-	switch (k->type) {
-	case CONF_BOOL:
-		err_set(e, "\"%s\" is not a boolean (examples: yes, no)", v);
-		break;
-	case CONF_SIZE:
-		err_set(e, "\"%s\" is not a size (examples: 65536, 64k, 10M)",
-			v);
-		break;
-	case CONF_TIME:
-	case CONF_MSEC:
-		err_set(e, "\"%s\" is not a time (examples: 500ms, 2s, 5m)", v);
-		break;
-	case CONF_MODE:
-		err_set(e, "\"%s\" is not an octal mode (examples: 0660, 0600)",
-			v);
-		break;
-	case CONF_FACILITY:
-		err_set(e, "\"%s\" is not a syslog facility "
-			   "(examples: mail, daemon, local0)", v);
-		break;
-	case CONF_LOGLEVEL:
-		err_set(e, "\"%s\" is not a log level "
-			   "(error, warning, info, debug)", v);
-		break;
-	case CONF_ACTION:
-		err_set(e, "\"%s\" is not an action "
-			   "(tempfail, accept, reject)", v);
-		break;
-	default:
-		err_set(e, "bad value \"%s\"", v);
-		break;
-	}
-	return -1;
-}
-
 /* conf_distance - edit distance of two short words, for suggestions */
 static size_t
 conf_distance(const char *a, const char *b)
@@ -963,6 +553,63 @@ conf_nearest(const char *name)
 	return best;
 }
 
+/* conf_default_path - the file the programs read without -c */
+const char *
+conf_default_path(void)
+{
+	return CONF_DEFAULT_PATH;
+}
+
+/* conf_line - the line that set key, 0 for a default (or no such key) */
+unsigned
+conf_line(const struct conf *c, const char *key)
+{
+	const struct conf_key *k = conf_find(key);
+
+	if (k == NULL || c->lines == NULL)
+		return 0;
+	return c->lines[k - conf_keys];
+}
+
+/* conf_string - the value of a text setting by name (the daemon
+ * skeleton reads each program's socket and pid file keys this way) */
+const char *
+conf_string(const struct conf *c, const char *key)
+{
+	const struct conf_key *k = conf_find(key);
+
+	if (k == NULL || !(k->type == CONF_STRING || k->type == CONF_PATH ||
+			   k->type == CONF_ENDPOINT))
+		log_panic("conf_string: %s is not a text setting", key);
+	return *(char *const *)((const char *)c + k->offset);
+}
+
+/* conf_ulong - the value of a number, mode or time setting by name */
+unsigned long
+conf_ulong(const struct conf *c, const char *key)
+{
+	const struct conf_key *k = conf_find(key);
+
+	if (k == NULL || !(k->type == CONF_UINT || k->type == CONF_MODE ||
+			   k->type == CONF_TIME || k->type == CONF_MSEC))
+		log_panic("conf_ulong: %s is not a number setting", key);
+	return *(const unsigned long *)((const char *)c + k->offset);
+}
+
+/* conf_where - "FILE:LINE: KEY" where key was set, "FILE: KEY" for a
+ * default, the prefix of an error about that setting */
+void
+conf_where(const struct conf *c, const char *key, char *buf, size_t size)
+{
+	unsigned line = conf_line(c, key);
+	const char *path = c->path != NULL ? c->path : CONF_DEFAULT_PATH;
+
+	if (line != 0)
+		(void)str_format(buf, size, "%s:%u: %s", path, line, key);
+	else
+		(void)str_format(buf, size, "%s: %s", path, key);
+}
+
 /* conf_defaults - a config holding every default */
 struct conf *
 conf_defaults(void)
@@ -974,7 +621,7 @@ conf_defaults(void)
 
 	for (i = 0; i < CONF_NKEYS; i++) {
 		if (str_copy(buf, sizeof(buf), conf_keys[i].def) < 0 ||
-		    conf_set(c, &conf_keys[i], buf, &e) < 0)
+		    conftype_set(c, &conf_keys[i], buf, &e) < 0)
 			log_panic("default of %s: %s", conf_keys[i].name,
 				  e.text);
 	}
@@ -1017,7 +664,7 @@ conf_apply_line(struct conf *c, char *line, unsigned *seen_at,
 		return -1;
 	}
 	seen_at[k - conf_keys] = lineno;
-	if (conf_set(c, k, val, &ve) < 0) {
+	if (conftype_set(c, k, val, &ve) < 0) {
 		err_set(e, "%s:%u: %s: %s", path, lineno, key, ve.text);
 		return -1;
 	}
@@ -1093,10 +740,14 @@ conf_load_stream(FILE *fp, const char *path, struct conf **out,
 		}
 		llen = strlen(logical);
 	}
+	c->lines = xcalloc(CONF_NKEYS, sizeof(*c->lines));
+	memcpy(c->lines, seen_at, sizeof(seen_at));
 	*out = c;
 	c = NULL;
 	rc = 0;
 out:
+	if (rc < 0)
+		err_set_code(e, ERR_CONFIG);
 	conf_free(c);
 	return rc;
 }
@@ -1109,7 +760,7 @@ conf_load(const char *path, struct conf **out, struct err *e)
 	int rc;
 
 	if (fp == NULL) {
-		err_set(e, "%s: %s", path, strerror(errno));
+		err_setc(e, ERR_CONFIG, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	rc = conf_load_stream(fp, path, out, e);
@@ -1125,28 +776,63 @@ conf_free(struct conf *c)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < CONF_NKEYS; i++) {
-		char *field = (char *)c + conf_keys[i].offset;
-
-		switch (conf_keys[i].type) {
-		case CONF_STRING:
-		case CONF_PATH:
-		case CONF_ENDPOINT:
-			free(*(char **)field);
-			break;
-		case CONF_LIST:
-		case CONF_PERCENTS:
-			conf_list_free((struct conf_list *)field);
-			break;
-		case CONF_CIDRS:
-			cidr_list_free((struct cidr_list *)field);
-			break;
-		default:
-			break;
-		}
-	}
+	for (i = 0; i < CONF_NKEYS; i++)
+		conftype_release(c, &conf_keys[i]);
+	free(c->lines);
 	free(c->path);
 	free(c);
+}
+
+/* conf_unknown_key - "KEY: unknown key (did you mean NEAR?)" */
+static void
+conf_unknown_key(const char *key, struct err *e)
+{
+	const char *near = conf_nearest(key);
+
+	if (near != NULL)
+		err_set(e, "%s: unknown key (did you mean %s?)", key, near);
+	else
+		err_set(e, "%s: unknown key", key);
+}
+
+/* conf_print_default - one key with its default, like postconf -d KEY */
+int
+conf_print_default(FILE *fp, const char *key, struct err *e)
+{
+	const struct conf_key *k = conf_find(key);
+
+	if (k == NULL) {
+		conf_unknown_key(key, e);
+		return -1;
+	}
+	fprintf(fp, "%s = %s\n", k->name, k->def);
+	return 0;
+}
+
+/* conf_print_changed - the settings of c that differ from their defaults,
+ * in their canonical form, like postconf -n */
+void
+conf_print_changed(FILE *fp, const struct conf *c)
+{
+	struct conf *d = conf_defaults();
+	struct strbuf have;
+	struct strbuf def;
+	size_t i;
+
+	strbuf_init(&have, 4 * CONF_LINE_MAX);
+	strbuf_init(&def, 4 * CONF_LINE_MAX);
+	for (i = 0; i < CONF_NKEYS; i++) {
+		conftype_format(c, &conf_keys[i], &have);
+		conftype_format(d, &conf_keys[i], &def);
+		if (have.len == def.len &&
+		    (have.len == 0 || memcmp(have.data, def.data, have.len) == 0))
+			continue;
+		fprintf(fp, "%s =%s%s\n", conf_keys[i].name,
+			have.len > 0 ? " " : "", have.len > 0 ? have.data : "");
+	}
+	strbuf_free(&have);
+	strbuf_free(&def);
+	conf_free(d);
 }
 
 /* conf_print_defaults - every key with its default, like postconf -d */

@@ -3,15 +3,21 @@
  * conf - the settings file: "key = value" lines, one table of known keys.
  *
  * The table in conf.c names every key with its type, default, bounds and one
- * line of help; defaults live there only.  Types: bool, integer, size (k, M,
+ * line of help; defaults live there only.  How each type is read, printed
+ * and freed is one entry per type in conftype.c.  Types: bool, integer, size (k, M,
  * G), time (ms, s, m, h, d), string, path, enum, list (comma or space
  * separated), octal mode and network list.  A line that starts with white
  * space continues the previous one, as in Postfix's main.cf; '#' starts a
  * comment at the beginning of a line.
  *
- * Errors come back as "FILE:LINE: KEY: what is wrong (examples: ...)";
- * unknown keys name the nearest known key.  A loaded struct conf is
- * read-only and may be shared between threads; conf_free() releases it.
+ * Errors come back as "FILE:LINE: KEY: what is wrong (examples: ...)",
+ * with code ERR_CONFIG; unknown keys name the nearest known key.
+ * conf_print_defaults()/conf_print_default() print defaults (relayguard
+ * -d), conf_print_changed() what a file changes, canonically (-p).
+ * conf_line()/conf_where() tell where a key was set, for messages of later
+ * checks; conf_string()/conf_ulong() read a setting by key name.  A loaded
+ * struct conf is read-only and may be shared between threads; conf_free()
+ * releases it.
  */
 #ifndef RG_CONF_H
 #define RG_CONF_H
@@ -67,6 +73,7 @@ struct conf_list {
 
 struct conf {
 	char *path;			/* the file it was read from */
+	unsigned *lines;		/* per key: line that set it, or 0 */
 
 	/* daemon */
 	char *socket;
@@ -231,8 +238,19 @@ int conf_load(const char *path, struct conf **out, struct err *e);
 int conf_load_stream(FILE *fp, const char *path, struct conf **out,
 		     struct err *e);
 struct conf *conf_defaults(void);
+const char *conf_default_path(void);
+unsigned conf_line(const struct conf *c, const char *key);
+/* Room for conf_where()'s text: a path, a line number and a key. */
+#define CONF_WHERE_MAX 512
+
+const char *conf_string(const struct conf *c, const char *key);
+unsigned long conf_ulong(const struct conf *c, const char *key);
+void conf_where(const struct conf *c, const char *key, char *buf,
+		size_t size);
 void conf_free(struct conf *c);
 void conf_print_defaults(FILE *fp);
+int conf_print_default(FILE *fp, const char *key, struct err *e);
+void conf_print_changed(FILE *fp, const struct conf *c);
 const char *conf_action_name(enum conf_action a);
 int conf_reply_parse(const char *v, struct conf_reply *r, struct err *e);
 int conf_percent(const char *w);

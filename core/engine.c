@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "limit.h"
 #include "metrics.h"
+#include "replytext.h"
 #include "spfcheck.h"
 #include "spfclient.h"
 #include "str.h"
@@ -176,20 +177,13 @@ engine_spf(const struct generation *cfg, struct txn *t, struct verdict *v)
 		txn_keep_headers(t, v);
 }
 
-/* engine_reply_safe - wire text made fit for an SMTP reply line: printable
- * ASCII only, no '%' (libmilter and MTAs treat it specially) */
+/* engine_reply_safe - wire text (an address, a login) made fit for a
+ * reply text before it is put into one (replytext.h; the front ends clean
+ * the whole text again where it leaves) */
 static void
 engine_reply_safe(char *dst, size_t size, const char *src)
 {
-	size_t i;
-
-	for (i = 0; src[i] != '\0' && i + 1 < size; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dst[i] = (c < 0x20 || c > 0x7e || c == '%') ? '?' : (char)c;
-	}
-	if (size > 0)
-		dst[i] = '\0';
+	(void)replytext_clean(dst, size, src);
 }
 
 /* engine_refuse - a verdict from a configured reply; a tempfail turns a
@@ -461,42 +455,104 @@ engine_rcpt(const struct generation *cfg, struct txn *t, const char *rcpt,
 		abusemsg_add_rcpt(&t->abuse, rcpt);
 }
 
-/* engine_eoh - end of header: every From and Sender address */
+/* engine_ours - author_ours_fn for engine_is_own_domain */
+static bool
+engine_ours(const void *arg, const char *domain)
+{
+	return engine_is_own_domain(arg, domain);
+}
+
+/* engine_author_policy - how this client's author fields are judged;
+ * false when they are not (an internal host, the checks turned off) */
+static bool
+engine_author_policy(const struct generation *cfg, const struct txn *t,
+		     struct author_policy *p)
+{
+	enum engine_trust tr = engine_trust(cfg, t);
+
+	memset(p, 0, sizeof(*p));
+	if (tr == ENGINE_TRUST_SASL && cfg->conf->sender_login_check) {
+		p->login = t->login;
+		p->owners = cfg->owners;
+		p->opts = &cfg->owner_opts;
+		return true;
+	}
+	if (tr == ENGINE_UNTRUSTED &&
+	    cfg->conf->own_domain_action != CONF_ACTION_ACCEPT) {
+		p->is_ours = engine_ours;
+		p->ours_arg = cfg;
+		return true;
+	}
+	return false;
+}
+
+/* engine_header - one header field: the first From for signing, and
+ * every author field (From, Sender, Resent-From, Resent-Sender) judged
+ * now, the first one found against the message kept for engine_eoh.
+ * True when the field was judged, the finding then in f (may be NULL). */
+bool
+engine_header(const struct generation *cfg, struct txn *t, const char *name,
+	      const char *value, size_t len, struct author_finding *f)
+{
+	const char *field = author_field_name(name);
+	struct author_policy p;
+	struct author_finding mine;
+	struct err e;
+
+	if (field == NULL)
+		return false;
+	if (strcmp(field, "From") == 0 && ++t->from_count == 1) {
+		t->from_status = addr_from_header(value, len, &t->from, &e);
+		if (t->from_status != ADDR_OK)
+			(void)str_copy(t->from_why, sizeof(t->from_why),
+				       e.text);
+	}
+	/* after a refusal the milter needs no more findings */
+	if ((f == NULL && t->author_field != NULL) ||
+	    !engine_author_policy(cfg, t, &p))
+		return false;
+	if (f == NULL)
+		f = &mine;
+	author_judge(&p, field, value, len, f);
+	if (t->author_field == NULL &&
+	    (f->result == AUTHOR_OURS || f->result == AUTHOR_NOT_OWNED ||
+	     (f->result == AUTHOR_UNREADABLE && p.login != NULL))) {
+		t->author = *f;
+		t->author_field = field;
+	}
+	return true;
+}
+
+/* engine_eoh - end of header: the author fields engine_header judged */
 void
 engine_eoh(const struct generation *cfg, struct txn *t, struct verdict *v)
 {
-	enum engine_trust tr = engine_trust(cfg, t);
-	char text[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
-	size_t i;
+	const struct conf_reply *r = &cfg->conf->sender_login_reply;
+	char text[ADDR_TEXT_SIZE];
 
 	verdict_init(v);
-	if (tr == ENGINE_TRUST_SASL && cfg->conf->sender_login_check) {
-		if (t->hdr_addr_error[0] != '\0') {
-			/* what we cannot read, we cannot call owned */
-			const struct conf_reply *r =
-				&cfg->conf->sender_login_reply;
-
-			engine_reply_safe(text, sizeof(text),
-					  t->hdr_addr_error);
-			verdict_set(v, VERDICT_REJECT, r->code, r->xcode,
-				    "sender-unreadable", "%s: the author "
-				    "cannot be checked", text);
-			return;
-		}
-		for (i = 0; i < t->nhdr_addrs; i++) {
-			const struct addr *a = &t->hdr_addrs[i];
-
-			(void)str_format(text, sizeof(text), "%s@%s",
-					 a->local, a->domain);
-			if (engine_login_refuses(cfg, t, a, text, v))
-				return;
-		}
+	if (t->author_field == NULL)
 		return;
-	}
-	if (tr == ENGINE_UNTRUSTED) {
-		for (i = 0; i < t->nhdr_addrs; i++)
-			if (engine_own_domain_check(cfg, &t->hdr_addrs[i], v))
-				return;
+	addr_text(&t->author.addr, text, sizeof(text));
+	switch (t->author.result) {
+	case AUTHOR_NOT_OWNED:
+		engine_refuse(v, CONF_ACTION_REJECT, r, "sender-not-owned",
+			      text, t->login);
+		break;
+	case AUTHOR_UNREADABLE:
+		/* what we cannot read, we cannot call owned */
+		engine_reply_safe(text, sizeof(text), t->author.why);
+		verdict_set(v, VERDICT_REJECT, r->code, r->xcode,
+			    "sender-unreadable", "%s: the author cannot be "
+			    "checked", text);
+		break;
+	case AUTHOR_OURS:
+		engine_refuse(v, cfg->conf->own_domain_action,
+			      &cfg->conf->own_domain_reply,
+			      "own-domain-spoof", text, "");
+		break;
+	default:
+		break;
 	}
 }
 

@@ -43,7 +43,11 @@ size_t engine_sign_plan(const struct generation *cfg, const struct txn *t,
  * in it for later stages, e.g. the SPF result) and writes a verdict;
  * VERDICT_CONTINUE means nothing against the message at this stage.
  * engine_mail: envelope sender (ownership, SPF, blocks); engine_rcpt: one
- * recipient (limits, per-message caps); engine_eoh: header From/Sender;
+ * recipient (limits, per-message caps); engine_header: one header field
+ * (the author fields From, Sender, Resent-From and Resent-Sender are read
+ * and judged, author.h, the finding given back when asked for; the front
+ * end passes every field, or at least those author_field_name() names);
+ * engine_eoh: the verdict on them;
  * engine_eom: the whole message (commit counts); engine_abort: the
  * transaction ended without a message (release what was reserved).
  * Thread-safe; the config is read-only.  engine_set_spf() names the SPF
@@ -57,6 +61,9 @@ bool engine_wants_message(const struct generation *cfg, const struct txn *t);
 bool engine_wants_body(const struct generation *cfg, const struct txn *t);
 void engine_rcpt(const struct generation *cfg, struct txn *t, const char *rcpt,
 		 struct verdict *v);
+bool engine_header(const struct generation *cfg, struct txn *t,
+		   const char *name, const char *value, size_t len,
+		   struct author_finding *f);
 void engine_eoh(const struct generation *cfg, struct txn *t, struct verdict *v);
 void engine_eom(const struct generation *cfg, struct txn *t, struct verdict *v);
 void engine_abort(const struct generation *cfg, struct txn *t);

@@ -25,50 +25,14 @@ txn_reset_message(struct txn *t)
 	t->spf_result[0] = '\0';
 	t->spf_domain[0] = '\0';
 	t->nadd_hdrs = 0;
-	t->nhdr_addrs = 0;
-	t->hdr_addr_error[0] = '\0';
+	t->author.result = AUTHOR_OK;
+	t->author_field = NULL;
 	t->from_count = 0;
 	t->from_status = ADDR_NONE;
 	memset(&t->from, 0, sizeof(t->from));
 	t->from_why[0] = '\0';
 	t->headers_truncated = false;
 	t->long_field[0] = '\0';
-}
-
-/* txn_add_header_addrs - note the mailboxes of a From: or Sender: field
- * (field must be a static string); the first field that cannot be read
- * is remembered with the reason */
-void
-txn_add_header_addrs(struct txn *t, const char *field, const char *value,
-		     size_t len)
-{
-	size_t room = TXN_HDR_ADDRS_MAX - t->nhdr_addrs;
-	size_t n = 0;
-	size_t i;
-	struct err e;
-	enum addr_status st;
-
-	if (room == 0) {
-		st = ADDR_SEVERAL;
-		err_set(&e, "more than %d addresses in From and Sender",
-			TXN_HDR_ADDRS_MAX);
-	} else {
-		st = addr_list_parse(field, value, len,
-				     &t->hdr_addrs[t->nhdr_addrs], room, &n,
-				     &e);
-	}
-	if (st == ADDR_OK) {
-		for (i = 0; i < n; i++)
-			t->hdr_fields[t->nhdr_addrs + i] = field;
-		t->nhdr_addrs += n;
-		return;
-	}
-	/* an empty group ("undisclosed:;") names nobody: nothing to own */
-	if (st == ADDR_NONE)
-		return;
-	if (t->hdr_addr_error[0] == '\0')
-		(void)str_copy(t->hdr_addr_error, sizeof(t->hdr_addr_error),
-			       e.text);
 }
 
 /* txn_keep_headers - a verdict's headers, to be added at end of message

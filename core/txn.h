@@ -20,12 +20,12 @@
 
 #include "abusemsg.h"
 #include "addr.h"
+#include "author.h"
 
 #define TXN_LOGIN_MAX 256
 #define TXN_PATH_MAX 256	/* RFC 5321 4.5.3.1.3 */
 #define TXN_HOST_MAX 256
 #define TXN_ID_MAX 128
-#define TXN_HDR_ADDRS_MAX 16
 #define TXN_ADD_HDRS_MAX 4
 #define TXN_LIMITS_MAX 8
 
@@ -87,9 +87,11 @@ struct txn {
 	char spf_result[16];		/* "pass", ... or "" when unchecked */
 	char spf_domain[256];
 	char limit_log[256];		/* last limit decision's log fields */
-	char hdr_addr_error[160];	/* a From/Sender we could not read */
-	size_t nhdr_addrs;		/* the counts of the arrays below */
-	size_t nadd_hdrs;
+	/* the first author field (From, Sender, Resent-From, Resent-Sender)
+	 * found against the message by engine_header, for engine_eoh */
+	struct author_finding author;
+	const char *author_field;	/* its canonical name (static) */
+	size_t nadd_hdrs;		/* the counts of the arrays below */
 	size_t nlimits;
 
 	/*
@@ -99,16 +101,11 @@ struct txn {
 	 */
 	struct abusemsg abuse;		/* recipients, body fingerprint and
 					 * signals for the abuse checks */
-	/* every mailbox of every From: and Sender: field, for ownership */
-	struct addr hdr_addrs[TXN_HDR_ADDRS_MAX];
-	const char *hdr_fields[TXN_HDR_ADDRS_MAX];	/* "From", "Sender" */
 	struct verdict_header add_hdrs[TXN_ADD_HDRS_MAX];	/* at EOM */
 	struct txn_limit limits[TXN_LIMITS_MAX];	/* last decision's */
 };
 
 void txn_reset_message(struct txn *t);
-void txn_add_header_addrs(struct txn *t, const char *field,
-			  const char *value, size_t len);
 struct verdict;
 void txn_keep_headers(struct txn *t, const struct verdict *v);
 

@@ -630,8 +630,7 @@ ctl_block(struct ctl *c, int argc, char **argv)
 			    &e) < 0) {
 		ctl_error("block %s: %s", key, e.text);
 		actl_close(&a);
-		return strstr(e.text, "before it starts") ? CTL_USAGE
-							   : CTL_ERROR;
+		return ctl_status(&e);
 	}
 	actl_audit_event(a.conf, "block", key, o.action, o.reason);
 	rc = actl_block_show(c, &a, key);

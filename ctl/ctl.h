@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "err.h"
 #include "strbuf.h"
 
 enum ctl_exit {
@@ -46,6 +47,7 @@ struct ctl {
 typedef int ctl_cmd_fn(struct ctl *c, int argc, char **argv);
 
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int ctl_status(const struct err *e);
 struct conf;
 int ctl_load_conf(const struct ctl *c, struct conf **out);
 
@@ -88,5 +90,6 @@ ctl_cmd_fn ctl_unblock;
 ctl_cmd_fn ctl_top;
 ctl_cmd_fn ctl_reputation;
 ctl_cmd_fn ctl_explain;
+ctl_cmd_fn ctl_migrate;
 
 #endif

@@ -7,6 +7,9 @@
  * (an existing file is kept unless --force), and prints the TXT record to
  * publish at SELECTOR._domainkey.DOMAIN in zone-file form, cut into
  * strings of at most 255 bytes (RFC 1035 3.3.14), plus the KeyTable line.
+ * Run as root, it gives the key (and a key directory it creates, mode
+ * 0700) to the configuration's "user" and that user's group, or to
+ * --owner USER: the daemon reads keys again as that user on every reload.
  *
  * check loads the configuration with its key table (the same checks as
  * relayguard -n), fetches each key's TXT record with res_nquery (the
@@ -21,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -33,8 +37,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <pwd.h>
 
 #include "addr.h"
+#include "conf.h"
 #include "generation.h"
 #include "dkimrec.h"
 #include "keytable.h"
@@ -88,9 +94,17 @@ dkim_generate(const char *alg, unsigned long bits)
 	return k;
 }
 
-/* dkim_write_key - PKCS#8 PEM into a new 0600 file; CTL_* */
+/* The owner of new keys: uid -1 leaves them to whoever runs keygen. */
+struct dkim_owner {
+	uid_t uid;
+	gid_t gid;
+	char name[128];		/* "user:group" */
+};
+
+/* dkim_write_key - PKCS#8 PEM into a new 0600 file of the owner; CTL_* */
 static int
-dkim_write_key(EVP_PKEY *k, const char *path, bool force)
+dkim_write_key(EVP_PKEY *k, const char *path, bool force,
+	       const struct dkim_owner *own)
 {
 	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
 		    (force ? O_TRUNC : O_EXCL);
@@ -107,8 +121,10 @@ dkim_write_key(EVP_PKEY *k, const char *path, bool force)
 			ctl_error("%s: %s", path, strerror(errno));
 		return CTL_ERROR;
 	}
-	/* an existing file replaced with --force may have had another mode */
-	if (fchmod(fd, 0600) < 0 || (fp = fdopen(fd, "w")) == NULL) {
+	/* an existing file replaced with --force may have had another mode
+	 * or owner; the owner is set before the key is written */
+	if ((own->uid != (uid_t)-1 && fchown(fd, own->uid, own->gid) < 0) ||
+	    fchmod(fd, 0600) < 0 || (fp = fdopen(fd, "w")) == NULL) {
 		ctl_error("%s: %s", path, strerror(errno));
 		(void)close(fd);
 		return CTL_ERROR;
@@ -155,6 +171,7 @@ struct dkim_keygen_opts {
 	unsigned long bits;
 	const char *out;
 	const char *dir;
+	const char *owner;	/* --owner USER */
 	bool force;
 };
 
@@ -170,6 +187,7 @@ dkim_keygen_args(int argc, char **argv, struct dkim_keygen_opts *o)
 		{"output", required_argument, NULL, 'o'},
 		{"directory", required_argument, NULL, 'D'},
 		{"force", no_argument, NULL, 'f'},
+		{"owner", required_argument, NULL, 'u'},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -177,7 +195,7 @@ dkim_keygen_args(int argc, char **argv, struct dkim_keygen_opts *o)
 	o->alg = "rsa";
 	o->bits = 2048;
 	o->dir = ".";
-	while ((ch = getopt_long(argc, argv, "d:s:a:b:o:D:f", lo, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "d:s:a:b:o:D:fu:", lo, NULL)) !=
 	       -1) {
 		switch (ch) {
 		case 'd':
@@ -206,6 +224,9 @@ dkim_keygen_args(int argc, char **argv, struct dkim_keygen_opts *o)
 		case 'f':
 			o->force = true;
 			break;
+		case 'u':
+			o->owner = optarg;
+			break;
 		default:
 			return CTL_USAGE;
 		}
@@ -231,10 +252,88 @@ dkim_keygen_args(int argc, char **argv, struct dkim_keygen_opts *o)
 	return CTL_OK;
 }
 
+/* dkim_owner_of - the owner of new keys: --owner, or as root the
+ * configuration's "user" (none set: root); not root: the caller.  The
+ * user's primary group goes with it.  CTL_* */
+static int
+dkim_owner_of(const struct ctl *c, const struct dkim_keygen_opts *o,
+	      struct dkim_owner *own)
+{
+	char user[64];
+	const struct passwd *pw;
+	const struct group *gr;
+	struct conf *cf;
+	struct err e;
+
+	own->uid = (uid_t)-1;
+	own->gid = (gid_t)-1;
+	(void)str_copy(own->name, sizeof(own->name), "");
+	if (o->owner != NULL) {
+		if (str_copy(user, sizeof(user), o->owner) < 0)
+			user[0] = '\0';
+	} else if (geteuid() != 0) {
+		return CTL_OK;
+	} else if (conf_load(c->conf_path, &cf, &e) == 0) {
+		if (str_copy(user, sizeof(user), cf->user) < 0)
+			user[0] = '\0';
+		conf_free(cf);
+	} else if (access(c->conf_path, F_OK) < 0 && errno == ENOENT) {
+		user[0] = '\0';	/* no configuration: no user to give
+					 * them to */
+	} else {
+		ctl_error("%s", e.text);
+		return CTL_CONFIG;
+	}
+	if (user[0] == '\0')
+		(void)str_copy(user, sizeof(user), "root");
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		ctl_error("dkim keygen: %s: no such user (%s)", user,
+			  o->owner != NULL ? "--owner" : c->conf_path);
+		return o->owner != NULL ? CTL_USAGE : CTL_CONFIG;
+	}
+	if (geteuid() != 0 && pw->pw_uid != geteuid()) {
+		ctl_error("dkim keygen: --owner %s: only root can give keys "
+			  "to another user", user);
+		return CTL_USAGE;
+	}
+	own->uid = pw->pw_uid;
+	own->gid = pw->pw_gid;
+	gr = getgrgid(pw->pw_gid);
+	if (gr != NULL)
+		(void)str_format(own->name, sizeof(own->name), "%s:%s", user,
+				 gr->gr_name);
+	else
+		(void)str_format(own->name, sizeof(own->name), "%s:%lu", user,
+				 (unsigned long)pw->pw_gid);
+	return CTL_OK;
+}
+
+/* dkim_key_dir - make the key directory -D names when it is missing:
+ * mode 0700, owned by the keys' owner; CTL_* */
+static int
+dkim_key_dir(const char *dir, const struct dkim_owner *own)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == 0)
+		return CTL_OK;
+	if (errno != ENOENT || mkdir(dir, 0700) < 0) {
+		ctl_error("dkim keygen: %s: %s", dir, strerror(errno));
+		return CTL_ERROR;
+	}
+	if (own->uid != (uid_t)-1 && chown(dir, own->uid, own->gid) < 0) {
+		ctl_error("dkim keygen: %s: chown: %s", dir, strerror(errno));
+		return CTL_ERROR;
+	}
+	return CTL_OK;
+}
+
 /* dkim_keygen_print - the result, as a table of facts or as JSON */
 static void
 dkim_keygen_print(struct ctl *c, const struct dkim_keygen_opts *o,
-		  EVP_PKEY *k, const char *path, const char *txt)
+		  EVP_PKEY *k, const char *path, const char *txt,
+		  const struct dkim_owner *own)
 {
 	char name[512];
 	char abs[PATH_MAX];
@@ -253,6 +352,7 @@ dkim_keygen_print(struct ctl *c, const struct dkim_keygen_opts *o,
 		ctl_json_str(&sb, "algorithm", o->alg);
 		ctl_json_num(&sb, "bits", bits);
 		ctl_json_str(&sb, "key_file", abs);
+		ctl_json_str(&sb, "owner", own->name);
 		ctl_json_str(&sb, "name", name);
 		ctl_json_str(&sb, "txt", txt);
 		ctl_json_raw(&sb, "txt_strings", "[");
@@ -260,8 +360,9 @@ dkim_keygen_print(struct ctl *c, const struct dkim_keygen_opts *o,
 		(void)strbuf_append_str(&sb, "]}");
 		ctl_json_print(c, &sb);
 	} else {
-		fprintf(c->out, "private key: %s (%s, %u bits, mode 0600)\n",
-			abs, o->alg, bits);
+		fprintf(c->out, "private key: %s (%s, %u bits, mode 0600%s%s)"
+			"\n", abs, o->alg, bits,
+			own->name[0] != '\0' ? ", owner " : "", own->name);
 		fprintf(c->out, "publish this TXT record (zone file syntax):\n"
 				"%s. IN TXT ( ", name);
 		dkim_zone_strings(txt, &sb, false);
@@ -277,6 +378,7 @@ static int
 dkim_keygen(struct ctl *c, int argc, char **argv)
 {
 	struct dkim_keygen_opts o;
+	struct dkim_owner own;
 	char path[PATH_MAX];
 	struct strbuf txt;
 	struct err e;
@@ -296,6 +398,11 @@ dkim_keygen(struct ctl *c, int argc, char **argv)
 		ctl_error("dkim keygen: output path too long");
 		return CTL_USAGE;
 	}
+	rc = dkim_owner_of(c, &o, &own);
+	if (rc == CTL_OK && o.out == NULL)
+		rc = dkim_key_dir(o.dir, &own);
+	if (rc != CTL_OK)
+		return rc;
 	k = dkim_generate(o.alg, o.bits);
 	if (k == NULL) {
 		ctl_error("dkim keygen: OpenSSL could not make a key");
@@ -306,10 +413,10 @@ dkim_keygen(struct ctl *c, int argc, char **argv)
 		ctl_error("dkim keygen: %s", e.text);
 		rc = CTL_ERROR;
 	} else {
-		rc = dkim_write_key(k, path, o.force);
+		rc = dkim_write_key(k, path, o.force, &own);
 	}
 	if (rc == CTL_OK)
-		dkim_keygen_print(c, &o, k, path, txt.data);
+		dkim_keygen_print(c, &o, k, path, txt.data, &own);
 	strbuf_free(&txt);
 	EVP_PKEY_free(k);
 	return rc;

@@ -6,15 +6,21 @@
  *
  *	relayguardctl explain --to ADDR [--to ADDR]... [--client IP]
  *	    [--helo NAME] [--login LOGIN] [--from ADDR]
- *	    [--header-from ADDR] [--size BYTES] [--no-spf]
+ *	    [--header-from VALUE]... [--header 'NAME: VALUE']...
+ *	    [--size BYTES] [--no-spf]
  *
- * Checks, in the engine's order: who the client is (trust); blocks of
+ * Checks, in the daemon's order: who the client is (trust); blocks of
  * every subject of the message and the login's client networks (counted
  * as if this client were added, without adding it); ownership of the
- * envelope sender and the header From by the login; our own domains used
- * by an outside client; SPF (the system resolver, evaluated here; --no-spf
- * skips it); the per-message caps; every limit with LIMIT_CHECK for the
- * whole message (nothing is reserved).  The first refusal is the verdict.
+ * envelope sender by the login, or our own domains in it for an outside
+ * client; SPF (the system resolver, evaluated here; --no-spf skips it);
+ * the per-message caps; every limit with LIMIT_CHECK for the whole
+ * message (nothing is reserved); then the header fields given, each a
+ * whole field body as the MTA would pass it (--header-from V is --header
+ * 'From: V'), through the very reader and judgement the milter runs
+ * (engine_header, engine_eoh): From, Sender, Resent-From and Resent-Sender
+ * are author fields, other fields change nothing.  The first refusal is
+ * the verdict; its text is shown as the MTA would get it (replytext.h).
  *
  * Limits and blocks are read from the store the daemon uses; with
  * limit_backend = memory this process has its own empty store, and the
@@ -33,11 +39,13 @@
 #include "generation.h"
 #include "engine.h"
 #include "limit.h"
+#include "replytext.h"
 #include "spfcheck.h"
 #include "str.h"
 #include "xalloc.h"
 
 #define EX_RCPTS_MAX 1000
+#define EX_HDRS_MAX 100
 
 /* The explanation being built. */
 struct ex {
@@ -50,6 +58,21 @@ struct ex {
 	bool hold;
 	char hold_why[64];
 	bool unavailable;
+};
+
+/* What explain was told about the message. */
+struct ex_opts {
+	const char *client;
+	const char *helo;
+	const char *login;
+	const char *from;
+	const char *hname[EX_HDRS_MAX];	/* header fields, in order */
+	const char *hvalue[EX_HDRS_MAX];
+	size_t nhdrs;
+	char **rcpts;
+	size_t nrcpts;
+	unsigned long size;
+	bool no_spf;
 };
 
 /* ex_row - one check: name, result, detail */
@@ -359,13 +382,103 @@ ex_limits(struct ex *x, const struct txn *t, size_t nrcpt,
 	free(res);
 }
 
+/* ex_author_row - one author field as engine_header judged it */
+static void
+ex_author_row(struct ex *x, const struct txn *t, const char *check,
+	      const char *field, const struct author_finding *f)
+{
+	char a[ADDR_TEXT_SIZE] = "";
+	const char *res;
+
+	addr_text(&f->addr, a, sizeof(a));
+	switch (f->result) {
+	case AUTHOR_OK:
+		if (t->login[0] != '\0')
+			ex_row(x, check, "ok", "%s: %zu address%s, all owned "
+			       "by %s", field, f->naddrs,
+			       f->naddrs == 1 ? "" : "es", t->login);
+		else
+			ex_row(x, check, "ok", "%s: %zu address%s, none in our "
+			       "domains", field, f->naddrs,
+			       f->naddrs == 1 ? "" : "es");
+		return;
+	case AUTHOR_NOBODY:
+		ex_row(x, check, "nobody", "%s names no mailbox (an empty "
+		       "group): nothing to check", field);
+		return;
+	case AUTHOR_NOT_OWNED:
+		ex_row(x, check, "refused", "%s: <%s> is not owned by %s",
+		       field, a, t->login);
+		return;
+	case AUTHOR_UNREADABLE:
+		if (!f->lenient) {
+			ex_row(x, check, "refused", "%s cannot be read (%s): "
+			       "a login's author must be readable", field,
+			       f->why);
+			return;
+		}
+		ex_row(x, check, "unreadable", "%s cannot be read (%s); as a "
+		       "mail client shows it: %zu address%s, none in our "
+		       "domains", field, f->why, f->naddrs,
+		       f->naddrs == 1 ? "" : "es");
+		return;
+	case AUTHOR_OURS:
+		res = "refused";
+		if (f->lenient)
+			ex_row(x, check, res, "%s cannot be read (%s); as a "
+			       "mail client shows it, <%s> is in %s, one of our "
+			       "domains", field, f->why, a, f->addr.domain);
+		else
+			ex_row(x, check, res, "%s: <%s> is in %s, one of our "
+			       "domains; an outside client may not use it",
+			       field, a, f->addr.domain);
+		return;
+	}
+}
+
+/* ex_headers - the header fields given, through the milter's own reader
+ * and judgement (engine_header, then engine_eoh for the verdict) */
+static void
+ex_headers(struct ex *x, struct txn *t, const struct ex_opts *o)
+{
+	enum engine_trust tr = engine_trust(x->cfg, t);
+	const char *check = tr == ENGINE_TRUST_SASL ? "from-owner"
+						    : "own-domain-from";
+	struct author_finding f;
+	struct verdict v;
+	bool skipped = false;
+	size_t i;
+
+	for (i = 0; i < o->nhdrs; i++) {
+		const char *field = author_field_name(o->hname[i]);
+
+		if (engine_header(x->cfg, t, o->hname[i], o->hvalue[i],
+				  strlen(o->hvalue[i]), &f))
+			ex_author_row(x, t, check, field, &f);
+		else if (field != NULL)
+			skipped = true;
+	}
+	if (skipped)
+		ex_row(x, check, "skipped", "%s",
+		       tr == ENGINE_TRUST_INTERNAL
+			       ? "client in internal_hosts: author fields "
+				 "are not checked"
+		       : tr == ENGINE_TRUST_SASL ? "sender_login_check = no"
+						 : "own_domain_action = accept");
+	engine_eoh(x->cfg, t, &v);
+	ex_refuse(x, check, &v);
+}
+
 /* ex_verdict - the last row: what the message would get */
 static void
 ex_verdict(struct ex *x)
 {
+	char text[REPLYTEXT_MAX + 1];
+
+	(void)replytext_clean(text, sizeof(text), x->v.text);
 	if (x->v.action != VERDICT_CONTINUE)
 		ex_row(x, "verdict", verdict_action_name(x->v.action),
-		       "%s %s %s (%s)", x->v.code, x->v.xcode, x->v.text,
+		       "%s %s %s (%s)", x->v.code, x->v.xcode, text,
 		       x->refused_by);
 	else if (x->hold)
 		ex_row(x, "verdict", "hold", "accepted into the hold queue "
@@ -377,8 +490,7 @@ ex_verdict(struct ex *x)
 
 /* ex_checks - every check of the described message */
 static void
-ex_checks(struct ex *x, struct txn *t, char **rcpts, size_t n,
-	  const char *hfrom, bool no_spf)
+ex_checks(struct ex *x, struct txn *t, const struct ex_opts *o)
 {
 	enum engine_trust tr = engine_trust(x->cfg, t);
 	const struct conf *cf = x->cfg->conf;
@@ -395,31 +507,39 @@ ex_checks(struct ex *x, struct txn *t, char **rcpts, size_t n,
 	ex_abuse(x, t);
 	if (tr == ENGINE_TRUST_SASL && cf->sender_login_check) {
 		ex_owner(x, t, "sender-owner", t->sender);
-		if (hfrom != NULL)
-			ex_owner(x, t, "from-owner", hfrom);
 	} else if (tr == ENGINE_UNTRUSTED) {
 		ex_own_domain(x, "own-domain", t->sender);
-		if (hfrom != NULL)
-			ex_own_domain(x, "own-domain-from", hfrom);
-		ex_spf(x, t, no_spf);
+		ex_spf(x, t, o->no_spf);
 	}
-	ex_caps(x, rcpts, n);
-	ex_limits(x, t, n, (unsigned long)t->size);
+	ex_caps(x, o->rcpts, o->nrcpts);
+	ex_limits(x, t, o->nrcpts, (unsigned long)t->size);
+	ex_headers(x, t, o);
 	ex_verdict(x);
 }
 
-/* What explain was told about the message. */
-struct ex_opts {
-	const char *client;
-	const char *helo;
-	const char *login;
-	const char *from;
-	const char *hfrom;	/* NULL: no header From given */
-	char **rcpts;
-	size_t nrcpts;
-	unsigned long size;
-	bool no_spf;
-};
+/* ex_opt_header - one header field given: name, or NULL when arg is
+ * "NAME: VALUE" (the value as the MTA passes it); -1 when it is not one */
+static int
+ex_opt_header(struct ex_opts *o, const char *name, char *arg)
+{
+	char *colon;
+
+	if (o->nhdrs == EX_HDRS_MAX)
+		return -1;
+	if (name == NULL) {
+		colon = strchr(arg, ':');
+		if (colon == NULL || colon == arg)
+			return -1;
+		*colon = '\0';
+		name = str_trim(arg);
+		arg = colon + 1;
+		if (*name == '\0')
+			return -1;
+	}
+	o->hname[o->nhdrs] = name;
+	o->hvalue[o->nhdrs++] = arg;
+	return 0;
+}
 
 /* ex_opts_parse - the options; -1 on a usage error (said on stderr) */
 static int
@@ -431,6 +551,7 @@ ex_opts_parse(int argc, char **argv, struct ex_opts *o)
 		{"login", required_argument, NULL, 'l'},
 		{"from", required_argument, NULL, 'f'},
 		{"header-from", required_argument, NULL, 'F'},
+		{"header", required_argument, NULL, 'X'},
 		{"to", required_argument, NULL, 't'},
 		{"size", required_argument, NULL, 's'},
 		{"no-spf", no_argument, NULL, 'N'},
@@ -454,8 +575,11 @@ ex_opts_parse(int argc, char **argv, struct ex_opts *o)
 			str = &o->from;
 			break;
 		case 'F':
-			str = &o->hfrom;
-			break;
+		case 'X':
+			if (ex_opt_header(o, ch == 'F' ? "From" : NULL,
+					  optarg) < 0)
+				goto usage;
+			continue;
 		case 'N':
 			o->no_spf = true;
 			continue;
@@ -478,7 +602,8 @@ ex_opts_parse(int argc, char **argv, struct ex_opts *o)
 usage:
 	ctl_error("usage: relayguardctl explain --to ADDR [--to ADDR]... "
 		  "[--client IP] [--helo NAME] [--login LOGIN] [--from ADDR] "
-		  "[--header-from ADDR] [--size BYTES] [--no-spf]");
+		  "[--header-from VALUE]... [--header 'NAME: VALUE']... "
+		  "[--size BYTES] [--no-spf]");
 	return -1;
 }
 
@@ -508,6 +633,7 @@ ex_print(struct ex *x)
 {
 	const struct verdict *v = &x->v;
 	bool refused = v->action != VERDICT_CONTINUE;
+	char text[REPLYTEXT_MAX + 1];
 
 	if (!x->c->json) {
 		ctl_table_print(&x->t, x->c->out);
@@ -518,7 +644,8 @@ ex_print(struct ex *x)
 					       : x->hold ? "hold" : "accept");
 	ctl_json_str(&x->js, "reply", refused ? v->code : "");
 	ctl_json_str(&x->js, "xcode", v->xcode);
-	ctl_json_str(&x->js, "text", v->text);
+	(void)replytext_clean(text, sizeof(text), v->text);
+	ctl_json_str(&x->js, "text", text);
 	(void)strbuf_append_str(&x->js, "}");
 	ctl_json_print(x->c, &x->js);
 }
@@ -553,7 +680,7 @@ ctl_explain(struct ctl *c, int argc, char **argv)
 	strbuf_init(&x.js, 1 << 20);
 	(void)strbuf_append_str(&x.js, "{");
 	ctl_json_raw(&x.js, "checks", "[");
-	ex_checks(&x, t, o.rcpts, o.nrcpts, o.hfrom, o.no_spf);
+	ex_checks(&x, t, &o);
 	ex_print(&x);
 	ctl_table_free(&x.t);
 	strbuf_free(&x.js);

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "ctl.h"
 #include "log.h"
 
 #define CTL_VERSION "0.1.0"
-#define CTL_DEFAULT_CONF "/etc/relayguard/relayguard.conf"
 
 /* ctl_usage - the synopsis on stdout (asked for) or stderr (a mistake) */
 static int
@@ -24,7 +24,7 @@ ctl_usage(FILE *fp, int rc)
 	      "\n"
 	      "commands:\n"
 	      "  dkim keygen -d DOMAIN -s SELECTOR [-a rsa|ed25519] [-b BITS]\n"
-	      "              [-o FILE | -D DIR] [--force]\n"
+	      "              [-o FILE | -D DIR] [--owner USER] [--force]\n"
 	      "                       make a key pair, print the TXT record\n"
 	      "  dkim check [-S NAMESERVER] [KEYNAME...]\n"
 	      "                       compare the keys of key_table with DNS\n"
@@ -42,6 +42,8 @@ ctl_usage(FILE *fp, int rc)
 	      "  explain --to ADDR... [--client IP] [--helo NAME] [--login L]\n"
 	      "        [--from ADDR] [--header-from ADDR] [--size N] [--no-spf]\n"
 	      "                       every check of a described message\n"
+	      "  migrate opendkim [-o FILE] [--force] [OPENDKIM_CONF]\n"
+	      "                       relayguard.conf from opendkim.conf\n"
 	      "SUBJECT: login:L sender:A domain:D customer:C ip:A net:A\n"
 	      "\n"
 	      "exit: 0 ok, 1 negative result, 2 usage, 3 Redis/DNS "
@@ -64,6 +66,7 @@ static const struct {
 	{"top", ctl_top},
 	{"reputation", ctl_reputation},
 	{"explain", ctl_explain},
+	{"migrate", ctl_migrate},
 };
 
 int
@@ -76,7 +79,7 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	struct ctl c = {.conf_path = CTL_DEFAULT_CONF, .json = false};
+	struct ctl c = {.conf_path = conf_default_path(), .json = false};
 	size_t i;
 	int ch;
 

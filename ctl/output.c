@@ -15,6 +15,26 @@
 #include "str.h"
 #include "xalloc.h"
 
+/* ctl_status - the exit status for an error, chosen by its code */
+int
+ctl_status(const struct err *e)
+{
+	switch (e->code) {
+	case ERR_CONFIG:
+		return CTL_CONFIG;
+	case ERR_USAGE:
+		return CTL_USAGE;
+	case ERR_UNAVAILABLE:
+		return CTL_UNAVAILABLE;
+	case ERR_NOT_YET:
+		return CTL_NOT_YET;
+	case ERR_NONE:
+	case ERR_FAILED:
+		break;
+	}
+	return CTL_ERROR;
+}
+
 /* ctl_error - "relayguardctl: TEXT" on stderr */
 void
 ctl_error(const char *fmt, ...)

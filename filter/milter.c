@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -25,6 +24,7 @@
 #include "engine.h"
 #include "log.h"
 #include "metrics.h"
+#include "replytext.h"
 #include "str.h"
 #include "strbuf.h"
 #include "txn.h"
@@ -35,18 +35,23 @@
 #define MILTER_MAX_DATA (1024 * 1024)
 
 /*
- * Steps we ask the MTA to leave out or not wait for: no unknown commands;
- * no reply to connect, HELO, header or body chunks.  Each one saves a
- * round trip per message (headers: one per field).  RCPT is answered: a
- * recipient may be refused alone (quotas).  DATA is kept
- * on purpose: answering it acknowledges the MTA's packets, which over TCP
- * spares Postfix a 40 ms delayed-ACK stall on its first header packet
- * (measured: tests/bench).  HDR_LEADSPC gives header values exactly as
- * sent, needed for simple canonicalization.
+ * Steps we ask the MTA to leave out or not wait for (milter_steps() adds
+ * what the connection's configuration does not need): no unknown
+ * commands, no DATA (nothing is decided there: the queue id comes again
+ * at EOH and EOM); no reply to connect, HELO, header or body chunks.  Each
+ * one saves a round trip per message (headers: one per field).  RCPT is
+ * answered: a recipient may be refused alone (quotas).  DATA used to be
+ * answered over TCP against a delayed-ACK stall; with TCP_NODELAY on our
+ * side (milter_nodelay) none shows without it, and Postfix spends less
+ * CPU per message (tests/bench, 2 x 2 runs each over TCP).  HDR_LEADSPC
+ * gives header values exactly as sent, needed for simple
+ * canonicalization.  The header step stays whenever a check reads the
+ * author fields (From, Sender, Resent-From, Resent-Sender), which are
+ * judged as they arrive (engine_header), whatever is signed.
  */
 #define MILTER_WANT_STEPS                                                      \
-	(SMFIP_NOUNKNOWN | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR |      \
-	 SMFIP_NR_BODY | SMFIP_HDR_LEADSPC)
+	(SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_CONN | SMFIP_NR_HELO |      \
+	 SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC)
 
 struct msg {
 	unsigned nar;			/* Authentication-Results seen */
@@ -59,6 +64,8 @@ struct msg {
 	struct keytable_req reqs[KEYTABLE_MAX_SIGS];
 	size_t nreqs;
 	char sign_error[ERR_TEXT_MAX];	/* failure seen in a no-reply step */
+	bool eoh_pending;		/* EOH refused without a reply: */
+	struct verdict eoh_verdict;	/* the answer at EOM (NR_EOH) */
 	char unsigned_why[64];		/* why not signed, for the audit */
 	unsigned long bytes;		/* header and body as received */
 	struct bodyfp *fp;		/* body fingerprint (abuse control) */
@@ -66,7 +73,7 @@ struct msg {
 
 struct conn {
 	unsigned long id;
-	char servid[256];		/* our authserv-id (authres.h) */
+	const char *servid;		/* our authserv-id (authres.h) */
 	unsigned long nmsg;		/* messages begun on this connection */
 	struct generation *cfg;		/* pinned for the connection */
 	unsigned long steps;		/* negotiated protocol steps */
@@ -83,30 +90,36 @@ static atomic_ulong milter_active;
  * across the nodes that share a Redis */
 static char milter_node[TXN_HOST_MAX + 32];
 static atomic_bool milter_warned_qid;	/* "no queue id" said once */
+/* set once in milter_open(), before any thread: the host name (the
+ * authserv-id when none is configured) */
+static char milter_host[256] = "localhost";
 
 /*
  * The macros we read, asked for by stage when the MTA connects
  * (smfi_setsymlist; Sendmail 8.14 and Postfix 2.6 and later then send
- * these lists to us, whatever their global lists hold).  The two MTAs know
- * the values at different times: Sendmail has the queue id "i" from MAIL
- * FROM on, Postfix only once a recipient is accepted (RCPT, DATA), so "i"
- * is asked for at every stage from MAIL on and milter_qid() takes the
- * first value that comes.  {client_addr} (a fallback for the connect
- * address) is "IPv6:2001:db8::1" on Sendmail, "2001:db8::1" on Postfix.
+ * these lists to us, whatever their global lists hold): only the queue id
+ * "i" and the SASL login {auth_authen}.  Connect and HELO get an empty
+ * list, so the MTA sends no macros there at all.  The two MTAs know the
+ * values at different times: Sendmail has the queue id "i" from MAIL FROM
+ * on, Postfix only once a recipient is accepted (RCPT, DATA), so "i" is
+ * asked for at every stage from MAIL on and milter_qid() takes the first
+ * value that comes; stages left out (milter_steps) are not asked for.
  * The same lists, for an MTA that cannot negotiate them, are in
  * contrib/sendmail/relayguard.mc and contrib/postfix/main.cf.snippet;
  * tests/milter/lib.lua plays either MTA's timing.
  */
 static const struct {
 	int stage;
+	unsigned long skip;	/* not asked for when this step is off */
 	const char *macros;
 } milter_macros[] = {
-	{SMFIM_CONNECT, "j _ {daemon_name} {client_addr}"},
-	{SMFIM_ENVFROM, "i {auth_authen}"},
-	{SMFIM_ENVRCPT, "i {rcpt_addr}"},
-	{SMFIM_DATA, "i"},
-	{SMFIM_EOH, "i"},
-	{SMFIM_EOM, "i"},
+	{SMFIM_CONNECT, 0, ""},
+	{SMFIM_HELO, SMFIP_NOHELO, ""},
+	{SMFIM_ENVFROM, 0, "i {auth_authen}"},
+	{SMFIM_ENVRCPT, SMFIP_NORCPT, "i"},
+	{SMFIM_DATA, SMFIP_NODATA, "i"},
+	{SMFIM_EOH, SMFIP_NOEOH, "i"},
+	{SMFIM_EOM, 0, "i"},
 };
 
 /* milter_config_set - install a new generation; the old one is dropped
@@ -157,6 +170,7 @@ msg_reset(struct conn *c)
 	m->unsigned_why[0] = '\0';
 	m->bytes = 0;
 	m->sign_error[0] = '\0';
+	m->eoh_pending = false;
 	txn_reset_message(&c->txn);
 }
 
@@ -183,8 +197,12 @@ conn_new(void)
 	c->id = atomic_fetch_add(&milter_conn_ids, 1) + 1;
 	c->cfg = milter_config_get();
 	strbuf_init(&c->msg.hdrs, c->cfg->conf->max_header_bytes);
-	if (authres_serv_id(c->cfg->conf, c->servid, sizeof(c->servid)) < 0)
-		(void)str_copy(c->servid, sizeof(c->servid), "localhost");
+	/* authres_serv_id()'s choice, without a gethostname() per
+	 * connection: the configured id, else the host name */
+	c->servid = c->cfg->conf->authserv_id != NULL &&
+				    c->cfg->conf->authserv_id[0] != '\0'
+			    ? c->cfg->conf->authserv_id
+			    : milter_host;
 	txn_reset_message(&c->txn);
 	if (atomic_fetch_add(&milter_active, 1) >=
 	    c->cfg->conf->max_connections)
@@ -259,6 +277,9 @@ milter_log_msg(SMFICTX *ctx, struct conn *c, bool warn, const char *what,
 	char hfrom[LOG_SAFE_MAX];
 	char hf[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2] = "";
 
+	/* nothing is formatted for a line that is not logged */
+	if (!log_level_enabled(warn ? LOG_LEVEL_WARN : LOG_LEVEL_INFO))
+		return;
 	milter_client(c, client, sizeof(client));
 	log_safe(from, sizeof(from), c->txn.sender, strlen(c->txn.sender));
 	log_safe(login, sizeof(login), c->txn.login, strlen(c->txn.login));
@@ -297,6 +318,25 @@ milter_record_accept(struct conn *c, const char *stage, const char *reason,
 	milter_record(c, stage, &v, sigs, nsigs);
 }
 
+/* milter_setreply - the one place a reply goes to the MTA: the text made
+ * safe (replytext.h: no '%', which Sendmail refuses, no control bytes,
+ * bounded), copied because smfi_setreply wants writable strings */
+static void
+milter_setreply(SMFICTX *ctx, struct conn *c, const char *code,
+		const char *xcode, const char *text)
+{
+	char cd[4];
+	char xc[16];
+	char tx[REPLYTEXT_MAX + 1];
+
+	(void)str_copy(cd, sizeof(cd), code);
+	(void)str_copy(xc, sizeof(xc), xcode);
+	(void)replytext_clean(tx, sizeof(tx), text);
+	if (smfi_setreply(ctx, cd, xc[0] ? xc : NULL, tx) != MI_SUCCESS)
+		log_warn("%s: smfi_setreply \"%s %s\" failed: the MTA's default "
+			 "reply is used", milter_qid(ctx, c), cd, xc);
+}
+
 /* milter_verdict - apply the engine's verdict at one stage: reply code
  * and text for refusals, one log line for every refusal */
 static sfsistat
@@ -305,10 +345,7 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 {
 	char detail[VERDICT_TEXT_MAX + 512];
 	char to[LOG_SAFE_MAX];
-	char code[4];
-	char xcode[16];
-	char text[VERDICT_TEXT_MAX];
-	int rc;
+	char text[REPLYTEXT_MAX + 1];
 
 	switch (v->action) {
 	case VERDICT_CONTINUE:
@@ -333,8 +370,10 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 		else
 			log_safe(to, sizeof(to), rcpt, rl);
 	}
+	/* the log shows the text as the client gets it */
+	(void)replytext_clean(text, sizeof(text), v->text);
 	(void)str_format(detail, sizeof(detail), "%s: %s %s %s;%s%s%s "
-			 "reason=%s%s%s", stage, v->code, v->xcode, v->text,
+			 "reason=%s%s%s", stage, v->code, v->xcode, text,
 			 rcpt ? " to=<" : "", rcpt ? to : "", rcpt ? ">" : "",
 			 v->reason, c->txn.limit_log[0] ? " " : "",
 			 c->txn.limit_log);
@@ -342,38 +381,94 @@ milter_verdict(SMFICTX *ctx, struct conn *c, const struct verdict *v,
 		       v->action == VERDICT_REJECT ? "reject" : "tempfail",
 		       detail);
 	milter_record(c, stage, v, NULL, 0);
-	/* smfi_setreply wants writable strings */
-	(void)str_copy(code, sizeof(code), v->code);
-	(void)str_copy(xcode, sizeof(xcode), v->xcode);
-	(void)str_copy(text, sizeof(text), v->text);
-	rc = smfi_setreply(ctx, code, xcode[0] ? xcode : NULL, text);
-	if (rc != MI_SUCCESS)
-		log_warn("%s: smfi_setreply \"%s %s\" failed: the MTA's default "
-			 "reply is used", milter_qid(ctx, c), code, xcode);
+	milter_setreply(ctx, c, v->code, v->xcode, v->text);
 	return v->action == VERDICT_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
-/* milter_negotiate - ask only for the steps and macros we use */
+/*
+ * milter_steps - the protocol steps for a connection pinned to generation
+ * g: MILTER_WANT_STEPS, and leave out what no check of g reads.
+ *   HELO:    the SPF HELO identity and the audit trail;
+ *   RCPT:    limits, abuse control (caps, fan-out), the audit's count;
+ *   header:  signing (From, the signed fields), the login and own-domain
+ *            checks (From, Sender, Resent-*), SPF (forged
+ *            Authentication-Results are removed), abuse control;
+ *   body:    signing and abuse control's body fingerprint;
+ *   no reply to EOH when every message goes on to EOM anyway.
+ * The MTA sends every field when it sends headers at all (the protocol
+ * cannot ask for some), so milter_header() returns at once for a field
+ * nobody reads.  Each connection negotiates with the generation it
+ * pinned, so after a reload new connections ask for what the new
+ * configuration needs and open ones keep what theirs needs.
+ */
+static unsigned long
+milter_steps(const struct generation *g)
+{
+	const struct conf *c = g->conf;
+	bool audit = audit_enabled();
+	bool sign = g->keys != NULL;
+	bool abuse = g->abuse != NULL;
+	bool own = c->own_domain_action != CONF_ACTION_ACCEPT &&
+		   (c->own_domains.count > 0 || sign);
+	unsigned long steps = MILTER_WANT_STEPS;
+
+	if (!c->spf_check && !audit)
+		steps |= SMFIP_NOHELO;
+	if (g->limits == NULL && !abuse && !audit)
+		steps |= SMFIP_NORCPT;
+	if (!sign && !abuse && !own && !c->spf_check && !c->sender_login_check)
+		steps |= SMFIP_NOHDRS | SMFIP_NOEOH;
+	if (!sign && !abuse)
+		steps |= SMFIP_NOBODY;
+	/* With abuse control every message goes on to the end (its body is
+	 * fingerprinted), so EOH can only refuse: that answer waits for EOM
+	 * (the client hears it after its final "." either way) and EOH needs
+	 * no round trip. */
+	if (abuse)
+		steps |= SMFIP_NR_EOH;
+	return steps;
+}
+
+/* milter_actions - the changes a connection may make: header inserts
+ * (signatures, SPF results), header changes (forged results removed, so
+ * only when headers come), quarantine (abuse control's hold) */
+static unsigned long
+milter_actions(const struct generation *g, unsigned long steps)
+{
+	unsigned long a = 0;
+
+	if (g->keys != NULL || g->conf->spf_check)
+		a |= SMFIF_ADDHDRS;
+	if (!(steps & SMFIP_NOHDRS))
+		a |= SMFIF_CHGHDRS;
+	if (g->abuse != NULL)
+		a |= SMFIF_QUARANTINE;
+	return a;
+}
+
+/* milter_negotiate - ask only for the steps, actions and macros the
+ * connection's configuration uses */
 static sfsistat
 milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		 unsigned long f2, unsigned long f3, unsigned long *pf0,
 		 unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	struct conn *c = conn_new();
+	unsigned long want = milter_steps(c->cfg);
 	char list[128];
 	size_t i;
 
 	(void)f2;
 	(void)f3;
 	smfi_setpriv(ctx, c);
-	/* quarantine (abuse control's hold) only where the MTA offers it:
-	 * without it a hold is tempfailed, never passed on */
-	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
-	       (f0 & (SMFIF_SETSYMLIST | SMFIF_QUARANTINE));
-	*pf1 = MILTER_WANT_STEPS & f1;
+	*pf1 = want & f1;
 	/* An overloaded filter must be able to answer at connect. */
 	if (c->overloaded)
 		*pf1 &= ~(unsigned long)SMFIP_NR_CONN;
+	/* quarantine (abuse control's hold) only where the MTA offers it:
+	 * without it a hold is tempfailed, never passed on */
+	*pf0 = (milter_actions(c->cfg, *pf1) |
+		SMFIF_SETSYMLIST) & f0;
 	*pf2 = 0;
 	*pf3 = 0;
 	c->steps = *pf1;
@@ -381,7 +476,8 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		/* Failing here only means the MTA sends its own lists. */
 		for (i = 0; i < sizeof(milter_macros) / sizeof(milter_macros[0]);
 		     i++)
-			if (str_copy(list, sizeof(list),
+			if (!(*pf1 & milter_macros[i].skip) &&
+			    str_copy(list, sizeof(list),
 				     milter_macros[i].macros) == 0)
 				(void)smfi_setsymlist(ctx,
 						      milter_macros[i].stage,
@@ -538,7 +634,8 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	return milter_verdict(ctx, c, &v, "RCPT", rcpt);
 }
 
-/* milter_data - DATA: nothing to decide, but answered (see above) */
+/* milter_data - DATA: nothing to decide (an MTA that does not negotiate
+ * steps still sends it) */
 static sfsistat
 milter_data(SMFICTX *ctx)
 {
@@ -569,13 +666,13 @@ milter_note_authres(struct conn *c, const char *value)
 	m->ar_forged[m->nar_forged++] = m->nar;
 }
 
-/* milter_header - keep the field for the signer; note From */
+/* milter_header - keep the field for the signer; the author fields go
+ * to the engine */
 static sfsistat
 milter_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = smfi_getpriv(ctx);
 	struct msg *m;
-	struct err e;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
@@ -585,17 +682,9 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	m->bytes += strlen(name) + strlen(value) + 4;	/* ": " CRLF */
 	if (strcasecmp(name, "Authentication-Results") == 0)
 		milter_note_authres(c, value);
-	if (strcasecmp(name, "From") == 0)
-		txn_add_header_addrs(&c->txn, "From", value, strlen(value));
-	else if (strcasecmp(name, "Sender") == 0)
-		txn_add_header_addrs(&c->txn, "Sender", value, strlen(value));
-	if (strcasecmp(name, "From") == 0 && ++c->txn.from_count == 1) {
-		c->txn.from_status =
-			addr_from_header(value, strlen(value), &c->txn.from, &e);
-		if (c->txn.from_status != ADDR_OK)
-			(void)str_copy(c->txn.from_why,
-				       sizeof(c->txn.from_why), e.text);
-	}
+	/* From, Sender, Resent-From, Resent-Sender: read and judged now */
+	(void)engine_header(c->cfg, &c->txn, name, value, strlen(value),
+			    NULL);
 	if (c->txn.headers_truncated || !engine_header_is_signed(c->cfg, name))
 		return milter_noreply(c, SMFIP_NR_HDR);
 	if (strlen(name) + 1 + strlen(value) > ENGINE_FIELD_MAX) {
@@ -651,12 +740,25 @@ milter_sign_failed(SMFICTX *ctx, struct conn *c, const char *why)
 	case CONF_ACTION_ACCEPT:
 		return SMFIS_ACCEPT;
 	case CONF_ACTION_REJECT:
-		(void)smfi_setreply(ctx, c550, x570, t550);
+		milter_setreply(ctx, c, c550, x570, t550);
 		return SMFIS_REJECT;
 	default:
-		(void)smfi_setreply(ctx, c451, x471, t451);
+		milter_setreply(ctx, c, c451, x471, t451);
 		return SMFIS_TEMPFAIL;
 	}
+}
+
+/* milter_eoh_sign_failed - a signing failure at EOH: answered now, or
+ * without a reply to EOH noted for milter_eom() */
+static sfsistat
+milter_eoh_sign_failed(SMFICTX *ctx, struct conn *c, const char *why)
+{
+	if (!(c->steps & SMFIP_NR_EOH))
+		return milter_sign_failed(ctx, c, why);
+	(void)str_copy(c->msg.sign_error, sizeof(c->msg.sign_error), why);
+	dkimsign_free(c->msg.sign);
+	c->msg.sign = NULL;
+	return SMFIS_NOREPLY;
 }
 
 /* milter_eoh - decide whether and with which keys to sign */
@@ -676,6 +778,13 @@ milter_eoh(SMFICTX *ctx)
 	m = &c->msg;
 	(void)milter_qid(ctx, c);
 	engine_eoh(c->cfg, &c->txn, &v);
+	if (v.action != VERDICT_CONTINUE && v.action != VERDICT_HOLD &&
+	    (c->steps & SMFIP_NR_EOH)) {
+		/* no reply now: milter_eom() gives this answer */
+		m->eoh_verdict = v;
+		m->eoh_pending = true;
+		return SMFIS_NOREPLY;
+	}
 	if (v.action != VERDICT_CONTINUE) {
 		sfsistat r = milter_verdict(ctx, c, &v, "END-OF-HEADER", NULL);
 
@@ -690,10 +799,16 @@ milter_eoh(SMFICTX *ctx)
 	if (m->nreqs == 0) {
 		milter_log_msg(ctx, c, false, "not signed", why);
 		(void)str_copy(m->unsigned_why, sizeof(m->unsigned_why), why);
-		/* headers to change at EOM, or abuse checks at the end */
+		/* headers to change at EOM, abuse checks at the end, or
+		 * limits reserved at RCPT that only EOM commits (accepted
+		 * here, the message would count only while its reservation
+		 * lasts, limit_txn_ttl); without a reply to EOH, EOM
+		 * accepts it */
 		if (c->txn.nadd_hdrs > 0 || m->nar_forged > 0 ||
-		    engine_wants_body(c->cfg, &c->txn))
-			return SMFIS_CONTINUE;
+		    c->txn.limits_reserved ||
+		    engine_wants_body(c->cfg, &c->txn) ||
+		    (c->steps & SMFIP_NR_EOH))
+			return milter_noreply(c, SMFIP_NR_EOH);
 		milter_record_accept(c, "END-OF-HEADER", why, NULL, 0);
 		msg_reset(c);
 		return SMFIS_ACCEPT;
@@ -701,18 +816,18 @@ milter_eoh(SMFICTX *ctx)
 	m->sign = dkimsign_new(c->cfg->dkim, milter_qid(ctx, c), m->reqs,
 			       m->nreqs, &e);
 	if (m->sign == NULL)
-		return milter_sign_failed(ctx, c, e.text);
+		return milter_eoh_sign_failed(ctx, c, e.text);
 	for (i = 0, off = 0; i < m->nhdrs; i++) {
 		char *field = m->hdrs.data + off;
 		size_t len = strlen(field);
 
 		if (dkimsign_header(m->sign, field, len, &e) < 0)
-			return milter_sign_failed(ctx, c, e.text);
+			return milter_eoh_sign_failed(ctx, c, e.text);
 		off += len + 1;
 	}
 	if (dkimsign_eoh(m->sign, &e) < 0)
-		return milter_sign_failed(ctx, c, e.text);
-	return SMFIS_CONTINUE;
+		return milter_eoh_sign_failed(ctx, c, e.text);
+	return milter_noreply(c, SMFIP_NR_EOH);
 }
 
 /* milter_body - stream the chunk into every signer */
@@ -724,6 +839,8 @@ milter_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
+	if (c->msg.eoh_pending || c->msg.sign_error[0] != '\0')
+		return milter_noreply(c, SMFIP_NR_BODY); /* refused at EOM */
 	c->msg.bytes += len;
 	if (c->cfg->abuse != NULL) {
 		if (c->msg.fp == NULL)
@@ -809,9 +926,10 @@ static sfsistat
 milter_hold(SMFICTX *ctx, struct conn *c, const struct verdict *v)
 {
 	char detail[VERDICT_TEXT_MAX + 64];
-	char why[VERDICT_TEXT_MAX];
+	char why[REPLYTEXT_MAX + 1];
 
-	(void)str_copy(why, sizeof(why), v->text);
+	/* the reason goes to the MTA too (its log and queue file) */
+	(void)replytext_clean(why, sizeof(why), v->text);
 	if (smfi_quarantine(ctx, why) != MI_SUCCESS) {
 		milter_log_msg(ctx, c, true, "tempfail", "END-OF-MESSAGE: "
 			       "smfi_quarantine failed, cannot hold the "
@@ -821,7 +939,7 @@ milter_hold(SMFICTX *ctx, struct conn *c, const struct verdict *v)
 		return SMFIS_TEMPFAIL;
 	}
 	(void)str_format(detail, sizeof(detail), "END-OF-MESSAGE: %s; "
-			 "reason=%s", v->text, v->reason);
+			 "reason=%s", why, v->reason);
 	milter_log_msg(ctx, c, true, "hold", detail);
 	return SMFIS_CONTINUE;
 }
@@ -878,6 +996,16 @@ milter_eom(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	milter_qid_check(ctx, c);
+	if (c->msg.eoh_pending) {	/* refused at EOH without a reply */
+		struct verdict v = c->msg.eoh_verdict;
+
+		r = milter_verdict(ctx, c, &v, "END-OF-HEADER", NULL);
+		engine_abort(c->cfg, &c->txn);
+		msg_reset(c);
+		return r;
+	}
+	if (c->msg.sign == NULL && c->msg.sign_error[0] != '\0')
+		return milter_sign_failed(ctx, c, c->msg.sign_error);
 	c->txn.size = c->msg.bytes + 2;	/* the empty line after the header */
 	if (milter_change_headers(ctx, c) < 0) {
 		/* our results could not be recorded, or a forged one stays:
@@ -940,47 +1068,6 @@ milter_close(SMFICTX *ctx)
 	conn_free(c);
 	smfi_setpriv(ctx, NULL);
 	return SMFIS_CONTINUE;
-}
-
-/* milter_unix_socket - set owner, group and mode of a unix socket */
-static int
-milter_unix_socket(const struct generation *cfg)
-{
-	const char *path;
-	gid_t gid = cfg->user_gid;
-	uid_t uid = cfg->user_uid;
-
-	if (strncmp(cfg->conf->socket, "unix:", 5) == 0)
-		path = cfg->conf->socket + 5;
-	else if (strncmp(cfg->conf->socket, "local:", 6) == 0)
-		path = cfg->conf->socket + 6;
-	else if (cfg->conf->socket[0] == '/')
-		path = cfg->conf->socket;
-	else
-		return 0;
-	if (cfg->conf->socket_group[0] != '\0') {
-		struct group gr;
-		struct group *res = NULL;
-		char buf[4096];
-
-		if (getgrnam_r(cfg->conf->socket_group, &gr, buf, sizeof(buf),
-			       &res) != 0 || res == NULL) {
-			log_error("%s: socket_group: no such group \"%s\"",
-				  cfg->conf->path, cfg->conf->socket_group);
-			return -1;
-		}
-		gid = gr.gr_gid;
-	}
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    chown(path, uid, gid) < 0) {
-		log_error("chown %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (chmod(path, (mode_t)cfg->conf->socket_mode) < 0) {
-		log_error("chmod %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 static char milter_name[] = "relayguard";
@@ -1062,9 +1149,11 @@ milter_open(struct generation *cfg)
 			  cfg->conf->socket);
 		goto out;
 	}
-	if (milter_unix_socket(cfg) < 0)
-		goto out;
 	milter_nodelay();
+	/* authres_serv_id() without a configured id, looked up once */
+	if (gethostname(milter_host, sizeof(milter_host)) < 0)
+		(void)str_copy(milter_host, sizeof(milter_host), "localhost");
+	milter_host[sizeof(milter_host) - 1] = '\0';
 	rc = 0;
 out:
 	/* libmilter keeps its own copy of the connection string */

@@ -2,8 +2,9 @@
 /*
  * milter - the libmilter front end: every smfi_ call of relayguard.
  *
- * milter_run() registers the callbacks, opens the socket, and serves until
- * libmilter stops (SIGTERM).  Callbacks turn milter events into a struct txn,
+ * milter_open() registers the callbacks and opens the socket (as root; the
+ * caller sets the umask for a unix socket's mode and gives the file its
+ * owner and group); milter_run() serves until libmilter stops (SIGTERM).  Callbacks turn milter events into a struct txn,
  * ask core/engine what to do, sign with core/dkimsign, and turn the result
  * back into SMFIS_* codes, replies and headers.
  *

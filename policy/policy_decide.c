@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "replytext.h"
 #include "str.h"
 
 /* Defaults for a verdict that brings no codes or text of its own. */
@@ -124,8 +125,9 @@ policy_decide_fill(struct txn *t, const struct policy_req *req)
 	t->nrcpt = policy_decide_number(req, POLICY_ATTR_RECIPIENT_COUNT);
 }
 
-/* policy_decide_text - verdict text fit for an action: printable ASCII
- * on one line ('?' for anything else), or the fallback when empty */
+/* policy_decide_text - header text fit for a PREPEND action: printable
+ * ASCII on one line ('?' for anything else), or the fallback when empty
+ * (reply texts go through policy_decide_reply) */
 static void
 policy_decide_text(char *dst, size_t size, const char *src,
 		   const char *fallback)
@@ -161,12 +163,23 @@ policy_decide_code_ok(const char *code, const char *xcode, char cls)
 	return i > 2;
 }
 
+/* policy_decide_reply - a verdict's text as it may go into an action:
+ * the reply text filter every MTA-bound text passes (replytext.h), or the
+ * fallback when nothing is left */
+static void
+policy_decide_reply(char *dst, size_t size, const char *src,
+		    const char *fallback)
+{
+	if (replytext_clean(dst, size, src) == 0)
+		(void)replytext_clean(dst, size, fallback);
+}
+
 /* policy_decide_action - the "action=" value of a verdict (no headers) */
 void
 policy_decide_action(const struct conf *c, const struct verdict *v,
 		     char *buf, size_t size)
 {
-	char text[VERDICT_TEXT_MAX];
+	char text[REPLYTEXT_MAX + 1];
 	bool temp = v->action == VERDICT_TEMPFAIL;
 	const char *code = v->code;
 	const char *xcode = v->xcode;
@@ -174,8 +187,8 @@ policy_decide_action(const struct conf *c, const struct verdict *v,
 	switch (v->action) {
 	case VERDICT_TEMPFAIL:
 	case VERDICT_REJECT:
-		policy_decide_text(text, sizeof(text), v->text,
-				   temp ? POLICY_TEMP_TEXT : POLICY_PERM_TEXT);
+		policy_decide_reply(text, sizeof(text), v->text,
+				    temp ? POLICY_TEMP_TEXT : POLICY_PERM_TEXT);
 		if (temp && c->policy_defer_if_permit) {
 			(void)str_format(buf, size, "DEFER_IF_PERMIT %s", text);
 			return;
@@ -190,7 +203,7 @@ policy_decide_action(const struct conf *c, const struct verdict *v,
 		return;
 	case VERDICT_HOLD:
 	case VERDICT_DISCARD:
-		policy_decide_text(text, sizeof(text), v->text, "");
+		policy_decide_reply(text, sizeof(text), v->text, "");
 		(void)str_format(buf, size, "%s%s%s",
 				 v->action == VERDICT_HOLD ? "HOLD" : "DISCARD",
 				 text[0] ? " " : "", text);

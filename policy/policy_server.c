@@ -620,7 +620,7 @@ policy_server_reload(struct policy_server *s)
 	struct audit_opts ao;
 	const struct conf *old = s->cfg->conf;
 	struct generation *cfg = NULL;
-	struct policy_sock_addr a;
+	struct sockspec a;
 	struct err e;
 
 	if (generation_load_flags(s->conf_path, GENERATION_NO_SIGNING, &cfg, &e) < 0 ||

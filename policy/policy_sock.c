@@ -2,7 +2,6 @@
 #include "policy_sock.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -15,88 +14,23 @@
 /* Pending connections the kernel keeps for us (capped by somaxconn). */
 #define POLICY_SOCK_BACKLOG 1024
 
-#define POLICY_SOCK_EXAMPLES                                                   \
-	"(examples: inet:10045@127.0.0.1, inet6:10045@[::1], "                 \
-	"unix:/run/relayguard/policy.sock)"
-
-/* policy_sock_port - "PORT" from 1 to 65535 */
-static int
-policy_sock_port(const char *s, size_t len, unsigned *port)
-{
-	char buf[8];
-	unsigned long n;
-
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (str_to_ulong(buf, 10, 65535, &n) < 0 || n == 0)
-		return -1;
-	*port = (unsigned)n;
-	return 0;
-}
-
-/* policy_sock_parse - read a socket setting */
+/* policy_sock_parse - read a socket setting (sockspec.h) */
 int
-policy_sock_parse(const char *spec, struct policy_sock_addr *a, struct err *e)
+policy_sock_parse(const char *spec, struct sockspec *a, struct err *e)
 {
-	const char *rest = NULL;
-	const char *at;
-	size_t hlen;
+	struct err why;
 
-	memset(a, 0, sizeof(*a));
-	if (strncmp(spec, "unix:", 5) == 0)
-		rest = spec + 5;
-	else if (strncmp(spec, "local:", 6) == 0)
-		rest = spec + 6;
-	else if (spec[0] == '/')
-		rest = spec;
-	if (rest != NULL) {
-		a->family = AF_UNIX;
-		if (rest[0] == '\0' ||
-		    str_copy(a->path, sizeof(a->path), rest) < 0) {
-			err_set(e, "policy_socket: \"%s\": the path is empty "
-				   "or longer than %zu bytes " POLICY_SOCK_EXAMPLES,
-				spec, sizeof(a->path) - 1);
-			return -1;
-		}
-		return 0;
+	if (sockspec_parse(spec, POLICY_SOCK_EXAMPLE_PATH,
+			   POLICY_SOCK_EXAMPLE_PORT, a, &why) < 0) {
+		err_set(e, "policy_socket: %s", why.text);
+		return -1;
 	}
-	if (strncmp(spec, "inet:", 5) == 0) {
-		a->family = AF_INET;
-		rest = spec + 5;
-	} else if (strncmp(spec, "inet6:", 6) == 0) {
-		a->family = AF_INET6;
-		rest = spec + 6;
-	} else {
-		goto bad;
-	}
-	at = strchr(rest, '@');
-	if (policy_sock_port(rest, at ? (size_t)(at - rest) : strlen(rest),
-			     &a->port) < 0)
-		goto bad;
-	if (at == NULL)
-		return 0;
-	at++;
-	hlen = strlen(at);
-	/* inet6:PORT@[::1] as well as inet6:PORT@::1 */
-	if (a->family == AF_INET6 && hlen >= 2 && at[0] == '[' &&
-	    at[hlen - 1] == ']') {
-		at++;
-		hlen -= 2;
-	}
-	if (hlen == 0 || str_copyn(a->host, sizeof(a->host), at, hlen) < 0)
-		goto bad;
 	return 0;
-bad:
-	err_set(e, "policy_socket: \"%s\" is not a socket " POLICY_SOCK_EXAMPLES,
-		spec);
-	return -1;
 }
 
 /* policy_sock_inet_addr - the address to bind for an inet socket */
 static int
-policy_sock_inet_addr(const struct policy_sock_addr *a,
+policy_sock_inet_addr(const struct sockspec *a,
 		      struct sockaddr_storage *ss, socklen_t *len,
 		      struct err *e)
 {
@@ -159,75 +93,13 @@ policy_sock_unix_stale(const struct sockaddr_un *sun, struct err *e)
 	return 0;
 }
 
-/* policy_sock_group - the group a unix socket gets: policy_socket_group,
- * or the user's */
+/* policy_sock_bind_unix - bind a unix socket (the caller's umask gives
+ * its mode) and remember which file it is */
 static int
-policy_sock_group(const struct generation *cfg, gid_t *gid, struct err *e)
-{
-	const struct conf *c = cfg->conf;
-	struct group gr;
-	struct group *res = NULL;
-	char buf[4096];
-
-	*gid = cfg->user_gid;
-	if (c->policy_socket_group[0] == '\0')
-		return 0;
-	if (getgrnam_r(c->policy_socket_group, &gr, buf, sizeof(buf), &res) !=
-		    0 ||
-	    res == NULL) {
-		err_set(e, "%s: policy_socket_group: no such group \"%s\" "
-			   "(example: policy_socket_group = postfix)",
-			c->path, c->policy_socket_group);
-		return -1;
-	}
-	*gid = gr.gr_gid;
-	return 0;
-}
-
-/* policy_sock_check - what -n can check without binding: the socket
- * syntax and the group */
-int
-policy_sock_check(const struct generation *cfg, struct err *e)
-{
-	struct policy_sock_addr a;
-	gid_t gid;
-
-	if (policy_sock_parse(cfg->conf->policy_socket, &a, e) < 0)
-		return -1;
-	if (a.family == AF_UNIX && policy_sock_group(cfg, &gid, e) < 0)
-		return -1;
-	return 0;
-}
-
-/* policy_sock_unix_owner - owner, group and mode of the socket file */
-static int
-policy_sock_unix_owner(const struct generation *cfg, const char *path,
-		       struct err *e)
-{
-	gid_t gid;
-
-	if (policy_sock_group(cfg, &gid, e) < 0)
-		return -1;
-	if ((cfg->user_uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    chown(path, cfg->user_uid, gid) < 0) {
-		err_set(e, "chown %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (chmod(path, (mode_t)cfg->conf->policy_socket_mode) < 0) {
-		err_set(e, "chmod %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* policy_sock_bind - bind a unix socket no more open than its mode */
-static int
-policy_sock_bind_unix(const struct generation *cfg, struct policy_sock *s,
-		      struct err *e)
+policy_sock_bind_unix(struct policy_sock *s, struct err *e)
 {
 	struct sockaddr_un sun;
 	struct stat st;
-	mode_t old;
 	int rc;
 
 	memset(&sun, 0, sizeof(sun));
@@ -235,9 +107,7 @@ policy_sock_bind_unix(const struct generation *cfg, struct policy_sock *s,
 	memcpy(sun.sun_path, s->addr.path, strlen(s->addr.path) + 1);
 	if (policy_sock_unix_stale(&sun, e) < 0)
 		return -1;
-	old = umask(0777 & ~(mode_t)cfg->conf->policy_socket_mode);
 	rc = bind(s->fd, (struct sockaddr *)&sun, sizeof(sun));
-	(void)umask(old);
 	if (rc < 0) {
 		err_set(e, "policy_socket: bind %s: %s", s->addr.path,
 			strerror(errno));
@@ -250,7 +120,7 @@ policy_sock_bind_unix(const struct generation *cfg, struct policy_sock *s,
 	}
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
-	return policy_sock_unix_owner(cfg, s->addr.path, e);
+	return 0;
 }
 
 /* policy_sock_open - bind and listen on the configured socket */
@@ -276,7 +146,7 @@ policy_sock_open(const struct generation *cfg, struct policy_sock *s,
 		return -1;
 	}
 	if (s->addr.family == AF_UNIX) {
-		if (policy_sock_bind_unix(cfg, s, e) < 0)
+		if (policy_sock_bind_unix(s, e) < 0)
 			goto fail;
 	} else {
 		/* a restart must not wait for TIME_WAIT to end */

@@ -35,4 +35,21 @@ if git grep -nE '\.\./shared|[Ii]ssue #?[0-9]+' -- ':!tests/lint.sh' 2>/dev/null
 	echo "lint: a tracked file cites an issue number or a file outside the tree"
 	rc=1
 fi
+# The failure matrix is doc/failures.md: citations point there, and every
+# row they name (R4, P1-P9, ...) is a row of it.
+if git grep -n 'RELIABILITY' -- ':!tests/lint.sh' 2>/dev/null; then
+	echo "lint: cite the failure matrix as doc/failures.md"
+	rc=1
+fi
+for id in $(git grep -h 'failures\.md' -- ':!doc/failures.md' 2>/dev/null |
+	grep -oE '\b[RDKAMP][0-9]+b?(-[RDKAMP]?[0-9]+)?\b' |
+	awk -F- '{ p = substr($1, 1, 1); a = substr($1, 2) + 0
+		if ($2 == "") { print $1; next }
+		b = $2; sub(/^[A-Z]/, "", b)
+		for (i = a; i <= b + 0; i++) print p i }' | sort -u); do
+	if ! grep -q "^| $id |" doc/failures.md; then
+		echo "lint: doc/failures.md has no row $id (cited in the tree)"
+		rc=1
+	fi
+done
 exit $rc

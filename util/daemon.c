@@ -4,11 +4,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "str.h"
 
 /* daemon_detach - fork into the background; returns the descriptor the
  * child passes to daemon_ready() */
@@ -57,23 +61,163 @@ daemon_ready(int fd)
 	(void)close(fd);
 }
 
-/* daemon_pid_file - write our pid; empty path: none */
-void
-daemon_pid_file(const char *path)
+/* daemon_pid_owner - the pid a locked pid file names, 0 if unreadable */
+static long
+daemon_pid_owner(int fd)
 {
 	char buf[32];
-	int fd;
+	unsigned long pid;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (str_to_ulong(buf, 10, (unsigned long)INT_MAX, &pid) < 0)
+		return 0;
+	return (long)pid;
+}
+
+/* daemon_pid_lock - open and lock the pid file, see the header */
+int
+daemon_pid_lock(const char *path, struct daemon_pid *p, struct err *e)
+{
+	struct stat st;
+	long other;
+
+	p->fd = -1;
+	p->dev = 0;
+	p->ino = 0;
+	if (path[0] == '\0')
+		return 0;
+	p->fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+				   O_NOCTTY | O_NONBLOCK, 0644);
+	if (p->fd < 0) {
+		if (errno == ELOOP)
+			err_set(e, "pid file %s is a symbolic link: refusing "
+				   "to follow it (remove it)", path);
+		else
+			err_set(e, "pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* a plain file of ours with one name: never another file that a
+	 * hard link or a swapped name put at this path */
+	if (fstat(p->fd, &st) < 0) {
+		err_set(e, "pid file %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid()) {
+		err_set(e, "pid file %s is not a plain file of uid %ld with one "
+			   "link (mode %o, uid %ld, %ld links): refusing to "
+			   "write to it (remove it)", path, (long)geteuid(),
+			(unsigned)st.st_mode, (long)st.st_uid,
+			(long)st.st_nlink);
+		goto fail;
+	}
+	if (flock(p->fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK) {
+			other = daemon_pid_owner(p->fd);
+			if (other > 0)
+				err_set(e, "pid file %s is locked: already "
+					   "running as pid %ld", path, other);
+			else
+				err_set(e, "pid file %s is locked: already "
+					   "running", path);
+		} else {
+			err_set(e, "pid file %s: lock: %s", path,
+				strerror(errno));
+		}
+		goto fail;
+	}
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
+	return 0;
+fail:
+	(void)close(p->fd);
+	p->fd = -1;
+	return -1;
+}
+
+/* daemon_pid_write - our pid into the locked file (after detaching) */
+int
+daemon_pid_write(const struct daemon_pid *p, struct err *e)
+{
+	char buf[32];
 	int n;
 
-	if (path[0] == '\0')
-		return;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0644);
-	if (fd < 0)
-		log_fatal("pid file %s: %s", path, strerror(errno));
+	if (p->fd < 0)
+		return 0;
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (n < 0 || write(fd, buf, (size_t)n) != n || close(fd) < 0)
-		log_fatal("pid file %s: write failed", path);
+	if (n < 0 || ftruncate(p->fd, 0) < 0 ||
+	    pwrite(p->fd, buf, (size_t)n, 0) != n) {
+		err_set(e, "pid file: write: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* daemon_pid_remove - at exit: remove the file if the name is still ours
+ * (may fail after the privilege drop: the lock dies with us anyway) */
+void
+daemon_pid_remove(const char *path, struct daemon_pid *p)
+{
+	struct stat st;
+
+	if (p->fd < 0)
+		return;
+	if (lstat(path, &st) == 0 && st.st_dev == p->dev &&
+	    st.st_ino == p->ino)
+		(void)unlink(path);
+	(void)close(p->fd);
+	p->fd = -1;
+}
+
+/* daemon_socket_own - owner, group and mode of a unix socket file we
+ * just made, set through a descriptor of that very file */
+int
+daemon_socket_own(const char *path, uid_t uid, gid_t gid, mode_t mode,
+		  struct err *e)
+{
+	struct stat st;
+	char proc[64];
+	int fd;
+	int rc = -1;
+
+	/* O_PATH | O_NOFOLLOW opens the name itself: a symbolic link put
+	 * in the socket's place is seen as one, never followed */
+	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+		err_set(e, "%s is no longer the socket we made (mode %o, uid "
+			   "%ld): something replaced it; refusing to change "
+			   "its owner or mode", path, (unsigned)st.st_mode,
+			(long)st.st_uid);
+		goto out;
+	}
+	/* the mode came with the umask at bind(); set it only if it
+	 * differs, through the descriptor's /proc name (the inode itself) */
+	(void)str_format(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((st.st_mode & 07777) != (mode & 07777) && chmod(proc, mode) < 0) {
+		err_set(e, "chmod %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
+		err_set(e, "chown %s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	(void)close(fd);
+	return rc;
 }
 
 /* daemon_drop_privileges - become uid/gid for good; (uid_t)-1: stay */

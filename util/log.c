@@ -7,25 +7,66 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
 /*
- * Set once at startup before any thread exists, read-only afterwards.
+ * Set at startup before any thread exists, read-only afterwards.
  */
 static const char *log_ident = "relayguard";
-static bool log_to_stderr = true;
+static unsigned log_sinks = LOG_SINK_STDERR;
+static bool log_stderr_tagged = true;
 static enum log_level log_max = LOG_LEVEL_INFO;
 static int log_fatal_status = 1;
 
-/* log_open - choose the sink */
+/* log_stderr_is_journal - is standard error a stream of journald's?
+ * systemd names it in JOURNAL_STREAM ("DEVICE:INODE"), so that a program
+ * can leave out what the journal adds itself (systemd.exec(5)) */
+static bool
+log_stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev;
+	unsigned long long ino;
+	struct stat st;
+	char tail;
+
+	if (js == NULL || sscanf(js, "%llu:%llu%c", &dev, &ino, &tail) != 2 ||
+	    fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+/* log_open_sinks - choose the sinks: syslog(3) with this facility,
+ * standard error, or both */
+void
+log_open_sinks(const char *ident, unsigned sinks, int facility)
+{
+	if (log_sinks & LOG_SINK_SYSLOG)
+		closelog();
+	log_ident = ident;
+	log_sinks = sinks;
+	/* the journal tags every line itself: one tag, not two */
+	log_stderr_tagged = !log_stderr_is_journal();
+	if (sinks & LOG_SINK_SYSLOG)
+		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+}
+
+/* log_open - one sink: standard error, or syslog(3) */
 void
 log_open(const char *ident, bool to_stderr, int facility)
 {
-	log_ident = ident;
-	log_to_stderr = to_stderr;
-	if (!to_stderr)
-		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+	log_open_sinks(ident, to_stderr ? LOG_SINK_STDERR : LOG_SINK_SYSLOG,
+		       facility);
+}
+
+/* log_sinks_now - the sinks in use */
+unsigned
+log_sinks_now(void)
+{
+	return log_sinks;
 }
 
 /* log_set_level - lines above this level are dropped */
@@ -85,18 +126,19 @@ log_emit(int prio, const char *tag, const char *fmt, va_list ap)
 		return;
 	if ((size_t)n >= sizeof(buf))
 		memcpy(buf + sizeof(buf) - 4, "...", 4);
-	if (!log_to_stderr) {
+	if (log_sinks & LOG_SINK_SYSLOG)
 		syslog(prio, "%s%s", tag, buf);
-		return;
-	}
 
 	/* One write(2) per line, so threads do not interleave. */
-	{
+	if (log_sinks & LOG_SINK_STDERR) {
 		char line[2200];
 		ssize_t w;
 
-		m = snprintf(line, sizeof(line), "%s[%ld]: %s%s\n", log_ident,
-			     (long)getpid(), tag, buf);
+		if (log_stderr_tagged)
+			m = snprintf(line, sizeof(line), "%s[%ld]: %s%s\n",
+				     log_ident, (long)getpid(), tag, buf);
+		else
+			m = snprintf(line, sizeof(line), "%s%s\n", tag, buf);
 		if (m < 0)
 			return;
 		if ((size_t)m >= sizeof(line))

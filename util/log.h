@@ -2,10 +2,13 @@
 /*
  * log - syslog or stderr logging in Postfix's shape.
  *
- * log_open() picks syslog (ident = program name, facility from the config,
- * mail by default) or stderr (foreground runs and tests).  Lines look like
- * Postfix's: "warning: ...", "fatal: ...", plain text for info.  The caller
- * writes the queue id (or NOQUEUE) first in per-message lines.
+ * log_open_sinks() picks syslog(3) (ident = program name, facility from the
+ * config, mail by default), standard error, or both; log_open() one of
+ * them.  On standard error a line starts with "IDENT[PID]: ", except when
+ * standard error is journald's stream (JOURNAL_STREAM): the journal tags
+ * each line itself.  Lines look like Postfix's: "warning: ...", "fatal:
+ * ...", plain text for info.  The caller writes the queue id (or NOQUEUE)
+ * first in per-message lines.
  *
  * log_fatal() exits with the status given to log_set_fatal_status() (1 by
  * default; 78 = EX_CONFIG for configuration errors); log_panic() aborts for
@@ -28,7 +31,13 @@ enum log_level {
 /* Longest text log_safe() produces for one field, "..." included. */
 #define LOG_SAFE_MAX 256
 
+/* Sinks of log_open_sinks(), or-ed. */
+#define LOG_SINK_SYSLOG 0x1u
+#define LOG_SINK_STDERR 0x2u
+
+void log_open_sinks(const char *ident, unsigned sinks, int facility);
 void log_open(const char *ident, bool to_stderr, int facility);
+unsigned log_sinks_now(void);
 void log_set_level(enum log_level level);
 bool log_level_enabled(enum log_level level);
 void log_set_fatal_status(int status);

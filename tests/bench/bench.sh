@@ -8,12 +8,28 @@
 #   rg-unix      Postfix + relayguard   over a unix socket
 #   odkim-inet   Postfix + opendkim     over inet:127.0.0.1:PORT
 #   odkim-unix   Postfix + opendkim     over a unix socket
+#   rgfull-inet, rgfull-unix
+#                Postfix + relayguard with what a provider turns on:
+#                RSA-2048 + Ed25519 signatures, limits by sender and by
+#                client address in Redis, abuse control (penalty box,
+#                fan-out, stolen login: also in Redis), own_domains, SPF
+#                (for outside clients; this load comes from inside)
+#   rspamd-inet, rspamd-unix
+#                Postfix + Debian's rspamd 3.4 in milter mode (its proxy
+#                worker scanning by itself, one process per CPU), signing
+#                with the same RSA key (dkim_signing) and a ratelimit rule
+#                by sender and by client address in the same Redis; only
+#                those modules and the dkim module they need are loaded,
+#                so it does the same work, not a spam scan.  Its own
+#                config, pid file, ports and directories under the run
+#                directory; never the system service.
 #   null-inet, null-unix (only when asked for in BENCH_CONFIGS): Postfix +
 #                tests/bench/nullmilter.c, a milter that sends relayguard's
 #                packets but does no work (the protocol's own cost)
 #
-# Both filters sign with the same RSA-2048 key only (the rig's SigningTable
-# is cut down to its RSA entry), relaxed/relaxed.  Load: smtp-source from
+# rg-* and odkim-* sign with the same RSA-2048 key only (the rig's
+# SigningTable cut down to its RSA entry), relaxed/relaxed; rgfull-* add
+# the Ed25519 key.  Load: smtp-source from
 # 127.0.0.1 (an internal client, so mail is signed), BENCH_SESSIONS (20)
 # parallel sessions, BENCH_MSGS (2000) messages of BENCH_SIZE (4096) bytes,
 # one message per SMTP session (smtp-source's default).  Postfix relays
@@ -32,13 +48,14 @@
 # Environment:
 #   BENCH_MSGS (2000)  BENCH_SESSIONS (20)  BENCH_SIZE (4096)
 #   BENCH_WARMUP (N/10, 50..200)  BENCH_SAMPLE (3)
-#   BENCH_CONFIGS ("bare rg-inet rg-unix odkim-inet odkim-unix")
+#   BENCH_CONFIGS ("bare rg-inet rg-unix rgfull-inet rgfull-unix
+#                 rspamd-inet rspamd-unix odkim-inet odkim-unix")
 #   BENCH_POSTCONF    more main.cf settings for all configurations,
 #                     ';'-separated (experiments with the Postfix tuning)
 #   BENCH_RG_BIN      another relayguard binary (a patched build to compare)
 #   BENCH_NULL_ARGS   options for nullmilter (-n TCP_NODELAY, -s STEPS)
 #   BENCH_PRELOAD     comma-separated names from tests/bench/preload/
-#                     (nodelay, keycache): built and preloaded into the
+#                     (nodelay): built and preloaded into the
 #                     filters, to measure a change without making it
 #   BENCH_FILTER_ENV  more environment for the filters ("NAME=value ...")
 #   BENCH_PROBE       a command run in the background during each measured
@@ -56,14 +73,17 @@ set -eu
 . "$(dirname "$0")/../integration/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=../integration/rg.sh
 . "$(dirname "$0")/../integration/rg.sh"
+# shellcheck source-path=SCRIPTDIR source=../integration/redis.sh
+. "$(dirname "$0")/../integration/redis.sh"
 
 N=${BENCH_MSGS:-2000}
 SESSIONS=${BENCH_SESSIONS:-20}
 SIZE=${BENCH_SIZE:-4096}
 WARM=${BENCH_WARMUP:-$((N / 10 < 50 ? 50 : (N / 10 > 200 ? 200 : N / 10)))}
 SAMPLE=${BENCH_SAMPLE:-3}
-CONFIGS=${BENCH_CONFIGS:-"bare rg-inet rg-unix odkim-inet odkim-unix"}
+CONFIGS=${BENCH_CONFIGS:-"bare rg-inet rg-unix rgfull-inet rgfull-unix rspamd-inet rspamd-unix odkim-inet odkim-unix"}
 ODKIM=/usr/sbin/opendkim
+RSPAMD=/usr/bin/rspamd
 D=bench.test
 FROM=sender@$D
 RCPT=rcpt@example.net
@@ -72,7 +92,7 @@ HZ=$(getconf CLK_TCK)
 # mail must arrive at >= 5 msg/s or the rig is considered broken
 TIMEOUT=$((N / 5 < 60 ? 60 : N / 5))
 
-for c in smtp-source /usr/bin/time "$ODKIM"; do
+for c in smtp-source /usr/bin/time "$ODKIM" "$RSPAMD" redis-server; do
 	command -v "$c" > /dev/null ||
 		{ echo "FAIL: bench: $c missing (make deps)"; exit 1; }
 done
@@ -103,9 +123,16 @@ else
 	rig_dns_start
 fi
 rig_keys "$D"
-# RSA-2048 only, in both filters
+# RSA-2048 only (rg-*, odkim-*), RSA-2048 + Ed25519 (rgfull-*)
+cp "$RUN/keys/SigningTable" "$B/SigningTable.full"
 grep " rsa\._domainkey\.$D\$" "$RUN/keys/SigningTable" > "$B/SigningTable"
 cat "$B/SigningTable" > "$RUN/keys/SigningTable"
+
+# one Redis for the limits of relayguard and rspamd's ratelimit; flushed
+# before each configuration
+rr_start bench
+REDIS_PORT=$(rr_port bench)
+REDIS_PID=$(rr_pid bench)
 
 # --- sinks and Postfix ----------------------------------------------------
 
@@ -155,7 +182,7 @@ bench_reload() {
 
 # --- filters --------------------------------------------------------------
 
-# BENCH_PRELOAD=nodelay,keycache: build tests/bench/preload/NAME.c and
+# BENCH_PRELOAD=nodelay: build tests/bench/preload/NAME.c and
 # preload them into the filters (experiments; see those files)
 PRELOAD=""
 for x in $(echo "${BENCH_PRELOAD:-}" | tr ',' ' '); do
@@ -170,17 +197,30 @@ FILTER_PID=""
 MILTER=""
 FILTER_LOG=""
 
-# start_relayguard inet|unix - rg.sh's relayguard, RSA-only table
+# start_relayguard inet|unix [full] - rg.sh's relayguard, RSA-only table;
+# full: both keys, limits and abuse control in Redis, own_domains, SPF
 start_relayguard() {
+	local -a more=()
 	if [ "$1" = inet ]; then
 		rg_socket_inet
 	else
 		rg_socket_unix
 	fi
+	if [ "${2:-}" = full ]; then
+		printf 'plan big\n\thour messages 100000000/1h\n%s\n%s\n%s\n' \
+			'	day recipients 100000000/1d' 'sender * big' 'ip * big' \
+			> "$B/limits"
+		more=("limits = yes" "limit_map = $B/limits" "limit_backend = redis"
+			"redis_server = 127.0.0.1:$REDIS_PORT" "abuse_control = yes"
+			"own_domains = $D" "spf_check = yes")
+	fi
 	rg_conf "socket_group = postfix" "socket_mode = 0660" \
-		"internal_hosts = 127.0.0.0/8"
+		"internal_hosts = 127.0.0.0/8" "${more[@]}"
+	[ "${2:-}" = full ] &&
+		sed -i "s#^signing_table = .*#signing_table = refile:$B/SigningTable.full#" \
+			"$RUN/relayguard.conf"
 	# shellcheck disable=SC2086
-	env $FILTER_ENV "${BENCH_RG_BIN:-$RG_BIN}" -f -c "$RUN/relayguard.conf" \
+	env $FILTER_ENV "${BENCH_RG_BIN:-$RG_BIN}" -f -e -c "$RUN/relayguard.conf" \
 		>> "$RUN/relayguard.log" 2>&1 &
 	RG_PID=$!
 	rig_track_pid "$RG_PID" relayguard
@@ -227,6 +267,101 @@ start_opendkim() {
 	FILTER_LOG=$dir/stderr.log
 }
 
+# start_rspamd inet|unix - Debian's rspamd 3.4, its proxy worker in milter
+# mode scanning by itself: DKIM signing with the RSA key, a ratelimit by
+# sender and by client address in the bench's Redis.  Its own top-level
+# config (not /etc/rspamd/rspamd.conf, which would load every module and
+# the system's paths); the compiled regular expressions are cached in
+# build/ so that only the first run waits for them.
+start_rspamd() {
+	local dir=$RUN/rspamd-$1 port sock hs=$RG_TOP/build/bench-rspamd-cache
+	mkdir -p "$dir" "$hs"
+	if [ "$1" = inet ]; then
+		port=$(rig_free_port)
+		sock=127.0.0.1:$port
+		MILTER=inet:127.0.0.1:$port
+	else
+		sock="$dir/rspamd.sock mode=0666"
+		MILTER=unix:$dir/rspamd.sock
+	fi
+	cat > "$dir/rspamd.conf" <<-EOF
+	# generated by tests/bench/bench.sh
+	options {
+		pidfile = "$dir/rspamd.pid";
+		local_addrs = [127.0.0.0/8];
+		# the C module dkim_signing needs; no spam rules
+		filters = "dkim";
+		control_socket = "$dir/rspamd.ctl mode=0600";
+		history_file = "$dir/history";
+		cache_file = "$dir/symbols.cache";
+		dynamic_conf = "$dir/dynamic";
+		stats_file = "$dir/stats.ucl";
+		hs_cache_dir = "$hs/";
+		tempdir = "$dir";
+	}
+	logging {
+		type = "file";
+		filename = "$dir/rspamd.log";
+		level = "notice";
+	}
+	modules {
+		path = "\${PLUGINSDIR}";
+	}
+	actions {
+		reject = 15;
+		add_header = 6;
+	}
+	redis {
+		servers = "127.0.0.1:$REDIS_PORT";
+	}
+	dkim {
+	}
+	dkim_signing {
+		domain {
+			$D {
+				path = "$RUN/keys/rsa.private";
+				selector = "rsa";
+			}
+		}
+		sign_local = true;
+		allow_username_mismatch = true;
+	}
+	ratelimit {
+		check_local = true;
+		check_authed = true;
+		rates {
+			by_sender {
+				selector = 'from("smtp"):addr';
+				bucket = { burst = 100000000; rate = "100000000 / 1h"; }
+			}
+			by_ip {
+				selector = "ip";
+				bucket = { burst = 100000000; rate = "100000000 / 1h"; }
+			}
+		}
+	}
+	worker "rspamd_proxy" {
+		bind_socket = "$sock";
+		milter = yes;
+		timeout = 120s;
+		count = $NCPU;
+		upstream "local" {
+			default = yes;
+			self_scan = yes;
+		}
+	}
+	EOF
+	# shellcheck disable=SC2086
+	env $FILTER_ENV "$RSPAMD" -f -i -c "$dir/rspamd.conf" \
+		< /dev/null > "$dir/stderr.log" 2>&1 &
+	FILTER_PID=$!
+	rig_track_pid "$FILTER_PID" rspamd
+	# the first start compiles its regular expressions: up to minutes
+	rig_wait_listen "$MILTER" 300 ||
+		{ tail "$dir/stderr.log" "$dir/rspamd.log"; return 1; }
+	FILTER_LOG=$dir/rspamd.log
+}
+
 # start_nullmilter inet|unix - tests/bench/nullmilter.c: a filter that
 # does no work but sends what relayguard sends (the protocol's floor).
 # BENCH_NULL_ARGS: more options for it (-n: TCP_NODELAY, -s STEPS).
@@ -264,6 +399,18 @@ ticks() {
 	# shellcheck disable=SC2086
 	set -- $s
 	echo $(( ${12} + ${13} ))
+}
+
+# filter_ticks - the filter and its live child processes (rspamd's
+# workers, relayguard's SPF process)
+filter_ticks() {
+	local t p
+	[ -n "$FILTER_PID" ] || { echo 0; return; }
+	t=$(ticks "$FILTER_PID")
+	for p in $(ps -o pid= --ppid "$FILTER_PID"); do
+		t=$((t + $(ticks "$p")))
+	done
+	echo "$t"
 }
 
 # postfix_ticks - the master, its reaped children, its live children
@@ -345,7 +492,7 @@ SAMPLES_SENT=0
 # check_samples CONF WHEN - send BENCH_SAMPLE messages to the dumping sink,
 # verify them: signed (milter) or unsigned (bare)
 check_samples() {
-	local conf=$1 when=$2 files out
+	local conf=$1 when=$2 files out rc
 	find "$RUN/sink" -maxdepth 1 -type f | sort > "$B/sink.before"
 	source_mail "$SAMPLE" "$SAMPLE_RCPT" 1 > "$B/sample.log" 2>&1 ||
 		{ broken "$conf: smtp-source (sample $when) failed"; cat "$B/sample.log"; return 1; }
@@ -366,9 +513,16 @@ check_samples() {
 		;;
 	esac
 	# shellcheck disable=SC2086
-	if out=$(rig_verify $files 2>&1) &&
-		[ "$(echo "$out" | grep -c 'a=rsa-sha256: signature ok$')" = "$SAMPLE" ]; then
-		echo "  $when: $SAMPLE sampled messages signed, rsa-sha256, verify ok"
+	out=$(rig_verify $files 2>&1)
+	rc=$?
+	if [ "$rc" = 0 ] &&
+		[ "$(echo "$out" | grep -c 'a=rsa-sha256: signature ok$')" = "$SAMPLE" ] &&
+		{ [ "${conf#rgfull-}" = "$conf" ] ||
+		  [ "$(echo "$out" | grep -c 'a=ed25519-sha256: signature ok$')" = "$SAMPLE" ]; }; then
+		case $conf in
+		rgfull-*) echo "  $when: $SAMPLE sampled messages signed, rsa-sha256 + ed25519-sha256, verify ok" ;;
+		*) echo "  $when: $SAMPLE sampled messages signed, rsa-sha256, verify ok" ;;
+		esac
 	else
 		broken "$conf: sampled messages not (correctly) signed ($when)"
 		printf '%s\n' "$out" | sed 's/^/    | /'
@@ -394,11 +548,11 @@ stop_probe() {
 
 # --- one configuration ----------------------------------------------------
 
-RESULTS=$B/results	# CONF N SECONDS FILTER_MS PF_MS SINK_MS SRC_MS BUSY_MS ALL_MS
+RESULTS=$B/results	# CONF N SECONDS FILTER_MS PF_MS SINK_MS SRC_MS BUSY_MS ALL_MS REDIS_MS
 
 run_config() {
-	local conf=$1 off loff=0 f0 f1 p0 p1 s0 s1 m0 m1 w0 w1 t1 probe=""
-	local line secs start watcher
+	local conf=$1 off loff=0 f0 f1 p0 p1 s0 s1 m0 m1 w0 w1 t1 r0 r1 probe=""
+	local line secs start watcher signed_re
 	FILTER_PID=""
 	MILTER=""
 	FILTER_LOG=""
@@ -407,6 +561,10 @@ run_config() {
 	bare) ;;
 	rg-inet) start_relayguard inet ;;
 	rg-unix) start_relayguard unix ;;
+	rgfull-inet) start_relayguard inet full ;;
+	rgfull-unix) start_relayguard unix full ;;
+	rspamd-inet) start_rspamd inet ;;
+	rspamd-unix) start_rspamd unix ;;
 	odkim-inet) start_opendkim inet ;;
 	odkim-unix) start_opendkim unix ;;
 	null-inet) start_nullmilter inet ;;
@@ -415,6 +573,7 @@ run_config() {
 	esac || { broken "$conf: filter did not start"; return 0; }
 	rig_postconf "smtpd_milters = $MILTER" "non_smtpd_milters = $MILTER"
 	bench_reload || { broken "$conf: postfix reload"; return 0; }
+	redis-cli -p "$REDIS_PORT" flushall > /dev/null
 	echo "  milter: ${MILTER:-none}${FILTER_PID:+, filter pid $FILTER_PID}"
 
 	check_samples "$conf" before || true
@@ -439,7 +598,7 @@ run_config() {
 	rm -f "$B/end.$conf"
 	watch_end "$off" "$N" "$B/end.$conf" &
 	watcher=$!
-	f0=$( [ -n "$FILTER_PID" ] && ticks "$FILTER_PID" || echo 0)
+	f0=$(filter_ticks); r0=$(ticks "$REDIS_PID")
 	p0=$(postfix_ticks); s0=$(ticks "$SINK_PID"); read -r m0 w0 < <(machine_ms)
 	start=$(date +%s.%N)
 	/usr/bin/time -f '%U %S' -o "$B/time.$conf" \
@@ -457,7 +616,7 @@ run_config() {
 		echo "$start" > "$B/end.$conf"
 	fi
 	wait "$watcher" 2> /dev/null || true
-	f1=$( [ -n "$FILTER_PID" ] && ticks "$FILTER_PID" || echo 0)
+	f1=$(filter_ticks); r1=$(ticks "$REDIS_PID")
 	p1=$(postfix_ticks); s1=$(ticks "$SINK_PID"); read -r m1 w1 < <(machine_ms)
 	[ -z "$probe" ] || stop_probe "$probe"
 	t1=$(awk '{ printf "%d\n", ($1 + $2) * 1000 }' "$B/time.$conf")
@@ -465,19 +624,27 @@ run_config() {
 	log_since "$off" > "$B/maillog.$conf"
 	secs=$(awk -v a="$start" -v b="$(cat "$B/end.$conf")" 'BEGIN { printf "%.3f", b - a }')
 
-	# signing check over the whole run (relayguard logs every decision)
-	if [ "${conf#rg-}" != "$conf" ]; then
-		line=$(tail -c "+$((loff + 1))" "$FILTER_LOG" | grep -c ': signed: d=bench.test s=rsa a=rsa-sha256;' || true)
+	# signing check over the whole run (relayguard logs every decision,
+	# rspamd every task with its symbols)
+	case $conf in
+	rg-*) signed_re=': signed: d=bench\.test s=rsa a=rsa-sha256;' ;;
+	rgfull-*) signed_re=': signed: d=bench\.test s=rsa a=rsa-sha256, d=bench\.test s=ed a=ed25519-sha256;' ;;
+	rspamd-*) signed_re='DKIM_SIGNED\(0\.00\)\{bench\.test:s=rsa;\}' ;;
+	*) signed_re="" ;;
+	esac
+	if [ -n "$signed_re" ]; then
+		line=$(tail -c "+$((loff + 1))" "$FILTER_LOG" | grep -cE "$signed_re" || true)
 		if [ "$line" -ge "$N" ]; then
-			echo "  relayguard logged $line \"signed:\" lines for $N messages"
+			echo "  the filter logged $line signed messages for $N"
 		else
-			broken "$conf: relayguard logged $line \"signed:\" lines for $N messages"
-			tail -c "+$((loff + 1))" "$FILTER_LOG" | grep -v ': signed: ' | tail -n 5 | sed 's/^/    | /'
+			broken "$conf: the filter logged $line signed messages for $N"
+			tail -c "+$((loff + 1))" "$FILTER_LOG" | grep -vE "$signed_re" | tail -n 5 | sed 's/^/    | /'
 		fi
 	fi
 	check_samples "$conf" after || true
 	echo "$conf $N $secs $(( (f1 - f0) * 1000 / HZ )) $(( (p1 - p0) * 1000 / HZ ))" \
-		"$(( (s1 - s0) * 1000 / HZ )) $t1 $((m1 - m0)) $((w1 - w0))" >> "$RESULTS"
+		"$(( (s1 - s0) * 1000 / HZ )) $t1 $((m1 - m0)) $((w1 - w0))" \
+		"$(( (r1 - r0) * 1000 / HZ ))" >> "$RESULTS"
 	awk -v s="$secs" -v n="$N" 'BEGIN { printf "  %d messages in %.3f s: %.1f msg/s\n", n, s, (s > 0) ? n / s : 0 }'
 	stop_filter
 }
@@ -513,36 +680,38 @@ echo
 echo "bench: load average after the runs $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -v sess="$SESSIONS" '
 	{ conf[NR] = $1; n[NR] = $2; s[NR] = $3; fms[NR] = $4; pms[NR] = $5
-	  sms[NR] = $6; src[NR] = $7; busy[NR] = $8; wall[NR] = $9
+	  sms[NR] = $6; src[NR] = $7; busy[NR] = $8; wall[NR] = $9; rms[NR] = $10
 	  r[$1] = ($3 > 0) ? $2 / $3 : 0 }
+	function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2f", a / b) : "-" }
 	END {
 	  bare = r["bare"]
-	  printf "%-11s %6s %8s %8s %6s %9s\n", "config", "msgs", "seconds", "msg/s", "x bare", "session"
+	  printf "%-12s %6s %8s %8s %6s %8s %9s\n", "config", "msgs", "seconds", "msg/s", "x bare", "x rspamd", "session"
 	  for (i = 1; i <= NR; i++) {
-		printf "%-11s %6d %8.3f %8.1f %6s %7.1fms\n", conf[i], n[i], s[i], r[conf[i]],
-			(bare > 0) ? sprintf("%.2f", r[conf[i]] / bare) : "-",
-			(r[conf[i]] > 0) ? sess / r[conf[i]] * 1000 : 0
+		c = conf[i]; k = (c ~ /-unix$/) ? "unix" : "inet"
+		printf "%-12s %6d %8.3f %8.1f %6s %8s %7.1fms\n", c, n[i], s[i], r[c],
+			ratio(r[c], bare), (c == "bare") ? "-" : ratio(r[c], r["rspamd-" k]),
+			(r[c] > 0) ? sess / r[c] * 1000 : 0
 	  }
-	  print "(session: mean duration of one SMTP session, sessions / msg/s)"
+	  print "(x rspamd: against rspamd on the same kind of socket; session: mean"
+	  print "duration of one SMTP session, sessions / msg/s)"
 	  print ""
-	  print "CPU per message in ms: the filter (all its threads), Postfix (master and"
-	  print "children), smtp-sink, smtp-source, the whole machine (/proc/uptime: also"
-	  print "the kernel and anything else running), other = machine - the rest;"
-	  print "busy = share of both CPUs used during the run"
-	  printf "%-11s %7s %8s %6s %7s %8s %7s %6s\n", "config", "filter", "postfix", "sink",
+	  print "CPU per message in ms: the filter (all its threads and processes),"
+	  print "Postfix (master and children), Redis, smtp-sink, smtp-source, the"
+	  print "whole machine (/proc/uptime: also the kernel and anything else"
+	  print "running), other = machine - the rest; busy = share of all CPUs used"
+	  printf "%-12s %7s %8s %6s %6s %7s %8s %7s %6s\n", "config", "filter", "postfix", "redis", "sink",
 		"source", "machine", "other", "busy"
 	  for (i = 1; i <= NR; i++)
-		printf "%-11s %7.3f %8.3f %6.3f %7.3f %8.3f %7.3f %5.0f%%\n", conf[i],
-			fms[i] / n[i], pms[i] / n[i], sms[i] / n[i], src[i] / n[i],
-			busy[i] / n[i], (busy[i] - fms[i] - pms[i] - sms[i] - src[i]) / n[i],
+		printf "%-12s %7.3f %8.3f %6.3f %6.3f %7.3f %8.3f %7.3f %5.0f%%\n", conf[i],
+			fms[i] / n[i], pms[i] / n[i], rms[i] / n[i], sms[i] / n[i], src[i] / n[i],
+			busy[i] / n[i], (busy[i] - fms[i] - pms[i] - rms[i] - sms[i] - src[i]) / n[i],
 			(wall[i] > 0) ? busy[i] * 100 / wall[i] : 0
 	  print ""
 	  for (t = 1; t <= 2; t++) {
 		k = (t == 1) ? "inet" : "unix"
-		rg = r["rg-" k]; od = r["odkim-" k]
-		printf "relayguard/bare %s: %s   relayguard/opendkim %s: %s\n", k,
-			(rg > 0 && bare > 0) ? sprintf("%.2f", rg / bare) : "-", k,
-			(rg > 0 && od > 0) ? sprintf("%.2f", rg / od) : "-"
+		printf "%s: relayguard/bare %s, relayguard/opendkim %s; provider set: relayguard/bare %s, relayguard/rspamd %s\n", k,
+			ratio(r["rg-" k], bare), ratio(r["rg-" k], r["odkim-" k]),
+			ratio(r["rgfull-" k], bare), ratio(r["rgfull-" k], r["rspamd-" k])
 	  }
 	}' "$RESULTS"
 

@@ -2,7 +2,7 @@
 # run.sh [TARGET...] - build the libFuzzer targets in tests/fuzz/ and run
 # each for FUZZ_TIME seconds (default 20; FUZZ_TIME=5 is the quick mode
 # make check uses).  Targets: addr conf keytable owner spfrec authres spfcheck
-# json metrics_http dkimrec limitmap redis_reply bodyfp policy
+# json metrics_http dkimrec limitmap redis_reply bodyfp policy author sockspec
 # (default: all).
 #
 # Each target links the core, built once with clang-14 and ASan + UBSan,
@@ -16,7 +16,9 @@ cd "$top" || exit 1
 
 FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_CC=${FUZZ_CC:-clang-14}
-targets=${*:-"addr conf keytable owner spfrec authres spfcheck json metrics_http dkimrec limitmap redis_reply bodyfp policy"}
+targets=${*:-"addr conf keytable owner spfrec authres spfcheck json metrics_http dkimrec limitmap redis_reply bodyfp policy author sockspec"}
+# more targets (one line each, so that additions merge)
+[ $# -eq 0 ] && targets="$targets odkmigrate"
 out=build/fuzz
 
 case $FUZZ_TIME in
@@ -45,6 +47,8 @@ max_len() {
 	redis_reply) echo 4096 ;;
 	bodyfp) echo 65536 ;;
 	policy) echo 65536 ;;	# over the default max_request (32k)
+	author) echo 8192 ;;	# past the lenient reader's 1 KiB domain cap
+	odkmigrate) echo 8192 ;;
 	*) echo 6000 ;;
 	esac
 }

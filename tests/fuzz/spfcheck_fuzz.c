@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * spfcheck_fuzz - libFuzzer target (RELIABILITY.md D8): whole SPF
+ * spfcheck_fuzz - libFuzzer target (doc/failures.md D8): whole SPF
  * evaluations over an in-memory zone whose records come from the input.
  *
  * The input is split at newlines: line 1 is the TXT record of f.test (the

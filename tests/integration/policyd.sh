@@ -6,7 +6,7 @@
 #				PD_POSTFIX (check_policy_service syntax)
 #   pd_conf [KEY = VALUE]...	write $RUN/policyd.conf: socket, pid file,
 #				plus the lines given
-#   pd_start [ARGS]		run relayguard-policyd -f in the background,
+#   pd_start [ARGS]		run relayguard-policyd -f -e in the background,
 #				stderr to $RUN/policyd.log; sets PD_PID
 #   pd_stop			SIGTERM it and wait (rig_stop_pid)
 #   pd_client SCENARIO ARGS...	tests/policy/pclient.py against PD_SOCKET
@@ -62,7 +62,7 @@ pd_start() {
 		ns=(unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
 			"$RUN/dns/resolv.conf")
 	( ulimit -n "$PD_NOFILE" || exit 1
-	  "${ns[@]}" "$PD_BIN" -f -c "$RUN/policyd.conf" "$@"
+	  "${ns[@]}" "$PD_BIN" -f -e -c "$RUN/policyd.conf" "$@"
 	  echo $? > "$RUN/policyd.rc" ) >> "$RUN/policyd.log" 2>&1 &
 	# the daemon's own pid (not the subshell's): from its pid file
 	for i in $(seq 100); do

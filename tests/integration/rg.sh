@@ -3,7 +3,7 @@
 #
 #   rg_conf [KEY = VALUE]...	write $RUN/relayguard.conf: the rig's keys and
 #				tables, socket $RG_SOCKET, plus the lines given
-#   rg_start [ARGS]		run build/relayguard -f in the background,
+#   rg_start [ARGS]		run build/relayguard -f -e in the background,
 #				stderr to $RUN/relayguard.log; sets RG_PID;
 #				with the rig DNS as resolver when it runs
 #				(RG_RESOLV=0: never, 1: always)
@@ -55,10 +55,10 @@ rg_start() {
 	if [ "${RG_RESOLV:-0}" = 1 ] ||
 		{ [ -z "${RG_RESOLV:-}" ] && [ -s "$RUN/dns/resolv.conf" ]; }; then
 		unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
-			"$RUN/dns/resolv.conf" "$RG_BIN" -f -c "$RUN/relayguard.conf" "$@" \
+			"$RUN/dns/resolv.conf" "$RG_BIN" -f -e -c "$RUN/relayguard.conf" "$@" \
 			>> "$RUN/relayguard.log" 2>&1 &
 	else
-		"$RG_BIN" -f -c "$RUN/relayguard.conf" "$@" >> "$RUN/relayguard.log" 2>&1 &
+		"$RG_BIN" -f -e -c "$RUN/relayguard.conf" "$@" >> "$RUN/relayguard.log" 2>&1 &
 	fi
 	RG_PID=$!
 	rig_track_pid "$RG_PID" relayguard || return 1

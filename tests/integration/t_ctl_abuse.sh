@@ -103,6 +103,9 @@ rig_check "block of a network: widened to its /24, until the date, reject" \
 	<<< "$(out --json block show net:192.0.2.1)"
 run block login:x@example.com --action bogus
 rig_check "block with an unknown action: exit 2" test "$rc" = 2
+run block login:x@example.com --until 2001-01-01
+rig_check "block ending in the past: exit 2, from the error's code ($res)" \
+	bash -c 'test "$0" = 2 && grep -q "would end before it starts" <<< "$1"' "$rc" "$res"
 run block show login:carol@example.com
 rig_check "block show of no block: exit 1" test "$rc" = 1
 

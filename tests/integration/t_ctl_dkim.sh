@@ -58,6 +58,8 @@ keygen tmo1 x.timeout.test -b 1024
 cat > "$RUN/rg.conf" <<EOF
 key_table = file:$keys/KeyTable
 signing_table = refile:$keys/SigningTable
+socket = unix:$RUN/relayguard.sock
+pid_file = $RUN/relayguard.pid
 EOF
 
 rig_check "keygen: private key mode 0600" \
@@ -75,7 +77,7 @@ res=$("$AU_CTL" dkim keygen -d sign.test 2>&1) && rc=0 || rc=$?
 rig_check "keygen: missing selector is a usage error (exit 2)" test "$rc" = 2
 res=$("$AU_CTL" dkim keygen -d sign.test -s x -D "$keys" 2>&1)
 rig_check "keygen: human output names the file" \
-	out_has '^private key: .*/x.private \(rsa, 2048 bits, mode 0600\)$'
+	out_has '^private key: .*/x.private \(rsa, 2048 bits, mode 0600, owner root:root\)$'
 rig_check "keygen: ... the record in zone file syntax" \
 	out_has '^x._domainkey.sign.test. IN TXT \( "v=DKIM1; k=rsa; p=[A-Za-z0-9+/]{237}" "[A-Za-z0-9+/=]+" \)$'
 rig_check "keygen: ... and the KeyTable line" \

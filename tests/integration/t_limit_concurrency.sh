@@ -34,7 +34,7 @@ sed -e "s|^socket = .*|socket = inet:$port_b@127.0.0.1|" \
 	-e "s|^pid_file = .*|pid_file = $RUN/relayguard-b.pid|" \
 	"$RUN/relayguard.conf" > "$RUN/relayguard-b.conf"
 unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
-	"$RUN/dns/resolv.conf" "$RG_BIN" -f -c "$RUN/relayguard-b.conf" \
+	"$RUN/dns/resolv.conf" "$RG_BIN" -f -e -c "$RUN/relayguard-b.conf" \
 	>> "$RUN/relayguard-b.log" 2>&1 &
 rig_track_pid $! relayguard-b
 rig_wait_listen "inet:$port_b@127.0.0.1" 10

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t_limit_faults_postfix.sh - the limit store failing under a real Postfix
-# (RELIABILITY R1-R5 through the milter; the engine-level rows are in
+# (doc/failures.md R1-R5 through the milter; the engine-level rows are in
 # t_limit_redis_faults.sh):
 #   - Redis killed: every message gets 451 4.7.1 "rate limit store
 #     unavailable" at RCPT (limit_fail_mode = tempfail), nothing is

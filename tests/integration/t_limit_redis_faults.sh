@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_limit_redis_faults.sh - RELIABILITY rows R1-R7 for the limit engine,
+# t_limit_redis_faults.sh - doc/failures.md rows R1-R7 for the limit engine,
 # against real redis-server processes and a fake server; one long-lived
 # limitq process (reading one decision per line) plays the milter, so the
 # faults happen between two of its decisions:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t_malformed_mail.sh - odd and malformed mail through a real Postfix never
 # crashes relayguard or loses a message, and each case has a defined
-# outcome (rows K6-K9, M-cases of RELIABILITY): signed and verified by
+# outcome (doc/failures.md K6-K9): signed and verified by
 # python3-dkim, or delivered unsigned with a log line naming the reason.
 #   long header line (2,000 bytes), a 90 kB folded header (beyond
 #   libmilter's default 64 kB packet), 5,000 header fields, NUL bytes and

@@ -6,7 +6,8 @@
 #     outside address (127.0.0.2) is signed and verifies with python3-dkim;
 #     mail from the outside address without a login is passed unsigned;
 #   - a login sending as an address it does not own is refused (553 5.7.1),
-#     so is an outside client using our domain (550 5.7.1);
+#     also when it hides in a header From that cannot be read; so is an
+#     outside client using our domain (550 5.7.1);
 #   - a login over its quota is tempfailed (451 4.7.1) at RCPT;
 #   - relayguard logs Sendmail's own queue id, for the untrusted client too
 #     (Sendmail knows it at MAIL FROM), and the right one for each of two
@@ -14,6 +15,9 @@
 #   - a "sendmail -bs" session (no network peer) is not trusted by address;
 #   - the macros also arrive when Sendmail's global macro lists leave them
 #     out: relayguard asks for them itself (smfi_setsymlist);
+#   - a '%' in a reply text (an SPF explanation) reaches Sendmail as '?':
+#     the client gets relayguard's 550 5.7.23 with the explanation (a
+#     single '%' made Sendmail drop the text for its default reply);
 #   - with relayguard gone, F=T makes Sendmail answer 451: nothing passes
 #     unsigned.
 set -eu
@@ -187,8 +191,49 @@ check_forged_sender() {
 		rig_fail "forged sender: something was delivered" || true
 	rg_expect_log ': reject: MAIL: 553 5\.7\.1 <boss@sign\.test>: sender address not owned by login alice; .* from=<boss@sign.test> sasl_username=alice' \
 		"log: forged sender refused"
+	# her own envelope, but a From another address hides behind an
+	# empty mailbox in: 553 at the end of the header through Sendmail
+	if RG_SEND_QUIET=1 sm_send -li 127.0.0.2 --auth PLAIN \
+		--auth-user alice --auth-password alice-secret \
+		--from alice@sign.test --to rcpt@example.net \
+		--header "From: boss@sign.test, <>" \
+		--header "Subject: forged header"; then
+		rig_fail "unreadable header From: Sendmail accepted it" || true
+	fi
+	rig_check "unreadable header From: 553 5.7.1 from Sendmail" \
+		grep -qE '^<[-*]+ +553 5\.7\.1 .*the author cannot be checked' "$RUN/send.last"
+	sm_wait_delivered "$before" 30 &&
+		rig_pass "unreadable header From: nothing delivered" ||
+		rig_fail "unreadable header From: something was delivered" || true
 }
 check_forged_sender
+
+# --- a '%' in a reply text: still the 5xx ---------------------------------
+# Sendmail does not pass on a milter reply whose text holds a single '%'
+# (libmilter asks for '%%'): 8.17 answers its default "550 5.7.1 Command
+# rejected" instead, so the SPF reason and its 5.7.23 are lost (measured
+# before the fix).  An SPF explanation (exp=) is text from the sender's
+# DNS: "100%%" expands to "100%".  relayguard's replies carry no '%': the
+# client gets 550 5.7.23 with the explanation, '%' shown as '?', and
+# nothing is delivered.
+check_percent_reply() {
+	local before
+	rig_dns_add 'pct.test. 60 TXT "v=spf1 -all exp=why.pct.test"' \
+		'why.pct.test. 60 TXT "100%% forged: %{s} may not use %{i}"'
+	before=$(rig_sink_count)
+	if RG_SEND_QUIET=1 sm_send -li 127.0.0.2 --from x@pct.test \
+		--to rcpt@example.net --header "Subject: percent"; then
+		rig_fail "a '%' in the SPF explanation: Sendmail accepted it" || true
+	fi
+	rig_check "a '%' in the SPF explanation: still 550 5.7.23 from Sendmail" \
+		grep -E '^<[-*]+ +550 5\.7\.23 (<x@pct\.test>\.\.\. )?SPF fail: 127\.0\.0\.2 is not allowed to send mail for pct\.test: 100\? forged: x@pct\.test may not use 127\.0\.0\.2$' "$RUN/send.last"
+	sm_wait_delivered "$before" 30 &&
+		rig_pass "a '%' in the SPF explanation: nothing delivered" ||
+		rig_fail "a '%' in the SPF explanation: something was delivered" || true
+	rg_expect_log ': reject: MAIL: 550 5\.7\.23 SPF fail: .* 100\? forged: .*reason=spf-fail; .*from=<x@pct\.test>' \
+		"log: the SPF refusal, the text as the client got it"
+}
+check_percent_reply
 
 # --- macros without Sendmail's global lists: smfi_setsymlist ---------------
 # Only the INPUT_MAIL_FILTER line of the snippet, and global lists without

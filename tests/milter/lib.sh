@@ -134,6 +134,7 @@ rg_write_conf() {
 	{
 		echo "# written by tests/milter/lib.sh"
 		echo "socket = $SOCK"
+		echo "pid_file = $RUN/relayguard.pid"
 		echo "key_table = file:$RUN/KeyTable"
 		echo "signing_table = refile:$RUN/SigningTable"
 		# SPF needs a DNS server; the milter tests have none (the
@@ -191,7 +192,7 @@ rg_setup() {
 rg_start_try() {
 	local _i n
 	n=$(grep -c "starting relayguard" "$LOG")
-	"$RG_BIN" -f -c "$CONF" </dev/null >>"$LOG" 2>&1 &
+	"$RG_BIN" -f -e -c "$CONF" </dev/null >>"$LOG" 2>&1 &
 	RG_PID=$!
 	for _i in $(seq 1 100); do
 		if [ "$(grep -c "starting relayguard" "$LOG")" -gt "$n" ] &&

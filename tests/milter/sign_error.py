@@ -5,9 +5,10 @@ on_sign_error (tempfail, accept or reject).
 A run-time signing failure caused from outside: a signed header field
 whose name contains ';' (sign_headers lists "x;semi" in this test's
 config).  RFC 5322 allows such a name (ftext is any printable but ':') and
-Postfix passes it to milters, but libopendkim's dkim_header() refuses it
-(DKIM_STAT_SYNTAX), so the signature cannot be made.  Fields that are not
-signed never reach libopendkim, so they cannot cause this.  The
+Postfix passes it to milters, but it cannot be written in h= (a tag value
+has no ';', RFC 6376 3.2), so the signature cannot be made (libopendkim
+refuses it too).  Fields that are not signed never reach the signer, so
+they cannot cause this.  The
 filter must apply on_sign_error at EOH and log "signing failed"; the same
 connection must then sign a normal message.
 """
@@ -37,8 +38,9 @@ T.check(r.replies.get("eoh") == want[0] and text == want[1],
         "on_sign_error=%s: EOH reply %r %r (want %r %r)" % (
             MODE, r.replies.get("eoh"), text, want[0], want[1]))
 T.check(not r.sig_values(), "no signature")
-line = mc.log_wait(LOG, r"warning: %s: signing failed: dkim_header: Syntax "
-                   r"error \(on_sign_error=%s\); conn=[0-9]+ client=localhost"
+line = mc.log_wait(LOG, r"warning: %s: signing failed: header field "
+                   r"\"X;Semi\" cannot be signed: ';' in its name "
+                   r"\(on_sign_error=%s\); conn=[0-9]+ client=localhost"
                    r"\[127\.0\.0\.1\] from=<user@example\.com> "
                    r"header_from=<user@example\.com>$" % (Q, MODE))
 T.check(line is not None, "log: %s signing failed (on_sign_error=%s)"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # sign_error - a signing failure at run time, caused from outside: a signed
 # header field named "X;Semi" (sign_headers lists it here; legal in RFC
-# 5322, passed on by Postfix, refused by libopendkim's dkim_header).  on_sign_error = tempfail (default): EOH gets
+# 5322, passed on by Postfix, impossible in h=).  on_sign_error = tempfail (default): EOH gets
 # 451 4.7.1 via setreply; accept: EOH accept, unsigned; reject: 550 5.7.0.
 # Each logs "signing failed ... (on_sign_error=MODE)" and the connection
 # then signs a normal message.  (driver: sign_error.py)
@@ -20,7 +20,7 @@ for mode in accept reject; do
 	rg_py_scenario sign_error.py "$mode"
 done
 # A malformed DKIM-Signature already in the message is not a signed field:
-# it never reaches libopendkim (which would refuse it), the message signs.
+# it never reaches the signer (which would refuse it), the message signs.
 rg_client oldsig --qid SERROLD1 -H 'From: User <user@example.com>' \
 	-H 'DKIM-Signature: garbage' --verify "$PUB" >/dev/null
 rg_expect_out oldsig '^summary final=a signatures=2 ' \

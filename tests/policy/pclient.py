@@ -11,7 +11,7 @@ Each scenario prints "ok: ..." or "FAIL: ..." lines and exits 1 when
 something failed (0 otherwise).  Scenarios:
 
     ask NAME=VALUE...     send one request, print the reply line(s)
-    protocol              every malformed input of RELIABILITY.md P1-P9
+    protocol              every malformed input of doc/failures.md P1-P9
     slowloris             one byte every 0.3 s: closed without a reply,
                           while another connection is served meanwhile
     idle                  an idle connection is closed by the server

@@ -31,10 +31,15 @@ rig_check "-n: the error names file, line, key and the fix ($out)" \
 	grep -q "bad.conf:$(wc -l < "$RUN/bad.conf"): policy_max_line: \"4x\" is not a size (examples:" <<< "$out"
 sed -i 's/^policy_socket = .*/policy_socket = tcp:10045/; $d' "$RUN/bad.conf"
 out=$("$PD_BIN" -n -c "$RUN/bad.conf" 2>&1) && rc=0 || rc=$?
-rig_check "-n: a bad policy_socket exits 78 with examples ($out)" \
-	test "$rc" = 78 -a -n "$(grep 'policy_socket: "tcp:10045" is not a socket (examples: inet:' <<< "$out")"
+rig_check "-n: a bad policy_socket exits 78 with file:line and examples ($out)" \
+	test "$rc" = 78 -a -n "$(grep 'bad.conf:2: policy_socket: "tcp:10045": unknown socket type "tcp" (unix, local, inet or inet6) (examples: unix:' <<< "$out")"
+cp "$RUN/policyd.conf" "$RUN/bad.conf"
+sed -i "s#^policy_pid_file = .*#policy_pid_file = $RUN/none/p.pid#" "$RUN/bad.conf"
+out=$("$PD_BIN" -n -c "$RUN/bad.conf" 2>&1) && rc=0 || rc=$?
+rig_check "-n: a pid file in a missing directory exits 78 ($out)" \
+	test "$rc" = 78 -a -n "$(grep 'bad.conf:3: policy_pid_file: the directory .*/none does not exist' <<< "$out")"
 rig_check "-d lists the policy keys with their defaults" \
-	grep -qx "policy_socket = inet:10045@127.0.0.1" <("$PD_BIN" -d)
+	grep -qx "policy_socket = unix:/var/spool/postfix/relayguard/policy.sock" <("$PD_BIN" -d)
 cp "$RUN/policyd.conf" "$RUN/bad.conf"
 echo "policy_socket_group = no-such-group" >> "$RUN/bad.conf"
 out=$("$PD_BIN" -n -c "$RUN/bad.conf" 2>&1) && rc=0 || rc=$?
@@ -72,8 +77,16 @@ rig_check "runs as nobody (real, effective, saved, fs uid: $uid)" \
 pd_scenario ask recipient=first@example.org | grep -q '^action=DUNNO$' &&
 	rig_pass "served over the unix socket" || rig_fail "served over the unix socket" || true
 
-# a second instance on the same socket: refused, the first unharmed
-out=$("$PD_BIN" -f -c "$RUN/policyd.conf" 2>&1) && rc=0 || rc=$?
+# a second instance with the same pid file: refused by the pid file's lock
+# before it touches the socket; one with a pid file of its own: refused
+# because a server answers on the socket; the first unharmed either way
+out=$("$PD_BIN" -f -e -c "$RUN/policyd.conf" 2>&1) && rc=0 || rc=$?
+rig_check "a second instance with the same pid file is refused (exit $rc)" test "$rc" = 1
+rig_check "... naming the running pid" \
+	grep -q "policyd.pid is locked: already running as pid $PD_PID" <<< "$out"
+sed "s#^policy_pid_file = .*#policy_pid_file = $RUN/second.pid#" \
+	"$RUN/policyd.conf" > "$RUN/second.conf"
+out=$("$PD_BIN" -f -e -c "$RUN/second.conf" 2>&1) && rc=0 || rc=$?
 rig_check "a second instance on the socket is refused (exit $rc)" test "$rc" = 1
 rig_check "... saying the socket is in use" grep -q "is in use by a running server" <<< "$out"
 pd_scenario ask | grep -q '^action=DUNNO$' &&

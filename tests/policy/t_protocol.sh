@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t_protocol.sh - relayguard-policyd speaks Postfix's policy protocol and
-# survives every malformed input of RELIABILITY.md P1-P9 (tests/policy/
+# survives every malformed input of doc/failures.md P1-P9 (tests/policy/
 # pclient.py "protocol"): exact replies, pipelined and split requests,
 # unknown and duplicated attributes; no empty line then EOF, over-long
 # lines, binary garbage, NUL bytes, missing '=', empty names, 100,000

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_slow_clients.sh - slow, idle and too many clients (RELIABILITY.md P5,
+# t_slow_clients.sh - slow, idle and too many clients (doc/failures.md P5,
 # P10): a client sending one byte every 0.3 s is closed without a reply
 # once policy_request_timeout (2 s here) has passed since its first byte,
 # while another connection is served all along; an idle connection is

@@ -524,11 +524,12 @@ test_defaults(void **state)
 	struct strbuf sb;
 
 	(void)state;
-	assert_string_equal(c->socket, "inet:8891@127.0.0.1");
+	assert_string_equal(c->socket,
+			    "unix:/var/spool/postfix/relayguard/milter.sock");
 	assert_int_equal(c->socket_mode, 0660);
-	assert_string_equal(c->socket_group, "");
+	assert_string_equal(c->socket_group, "postfix");
 	assert_string_equal(c->user, "");
-	assert_string_equal(c->pid_file, "");
+	assert_string_equal(c->pid_file, "/run/relayguard/relayguard.pid");
 	assert_int_equal(c->syslog_facility, LOG_MAIL);
 	assert_int_equal(c->log_level, LOG_LEVEL_INFO);
 	assert_int_equal(c->milter_timeout, 300);
@@ -627,6 +628,105 @@ test_printed_defaults_reload_as_defaults(void **state)
 	free(text);
 	conf_free(c);
 	conf_free(d);
+}
+
+/* changed_text - conf_print_changed() of a config, as text (malloc'ed) */
+static char *
+changed_text(const struct conf *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	assert_non_null(fp);
+	conf_print_changed(fp, c);
+	fclose(fp);
+	return buf;
+}
+
+/* test_changed_lists_only_what_differs - "-p": a value equal to its
+ * default (however written) is not listed; others in canonical form */
+static void
+test_changed_lists_only_what_differs(void **state)
+{
+	struct conf *c = NULL;
+	struct err e;
+	char *got;
+
+	(void)state;
+	assert_int_equal(load_text("milter_timeout = 300\n"
+				   "max_connections = 2000\n"
+				   "redis_timeout = 2000ms\n"
+				   "spf_action_fail = REJECT\n"
+				   "internal_hosts = 127.0.0.0/8 ::1\n"
+				   "socket_mode = 600\n"
+				   "canonicalization = simple\n"
+				   "max_header_bytes = 1024k\n",
+				   &c, &e), 0);
+	got = changed_text(c);
+	assert_string_equal(got, "socket_mode = 0600\n"
+				 "max_connections = 2000\n"
+				 "canonicalization = simple/simple\n"
+				 "redis_timeout = 2s\n");
+	free(got);
+	conf_free(c);
+}
+
+/* test_errors_are_config_errors - callers test the code, not the text */
+static void
+test_errors_are_config_errors(void **state)
+{
+	struct conf *c = NULL;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(load_text("milter_timeout = 5x\n", &c, &e), -1);
+	assert_int_equal(e.code, ERR_CONFIG);
+	assert_int_equal(load_text("no_such_key = 1\n", &c, &e), -1);
+	assert_int_equal(e.code, ERR_CONFIG);
+	assert_int_equal(conf_load("tests/unit/conf/does-not-exist", &c, &e),
+			 -1);
+	assert_int_equal(e.code, ERR_CONFIG);
+}
+
+/* test_defaults_list_nothing_changed */
+static void
+test_defaults_list_nothing_changed(void **state)
+{
+	struct conf *c = conf_defaults();
+	char *got;
+
+	(void)state;
+	got = changed_text(c);
+	assert_string_equal(got, "");
+	free(got);
+	conf_free(c);
+}
+
+/* test_changed_text_reads_back_the_same - every value type's canonical
+ * form parses to the same value: golden every_key.in through -p twice */
+static void
+test_changed_text_reads_back_the_same(void **state)
+{
+	struct conf *c = NULL;
+	struct conf *again = NULL;
+	struct err e;
+	char *first;
+	char *second;
+
+	(void)state;
+	if (conf_load(GOLDEN_DIR "/every_key.in", &c, &e) < 0)
+		fail_msg("%s", e.text);
+	first = changed_text(c);
+	assert_true(strlen(first) > 1000);	/* most keys are changed */
+	if (load_text(first, &again, &e) < 0)
+		fail_msg("%s", e.text);
+	second = changed_text(again);
+	assert_string_equal(second, first);
+	free(first);
+	free(second);
+	conf_free(c);
+	conf_free(again);
 }
 
 /* test_sample_config_uncommented_gives_defaults - conf/relayguard.conf */
@@ -1188,6 +1288,14 @@ main(void)
 		    test_printed_defaults_reload_as_defaults, NULL);
 	rg_case_add(&c, "sample_config_uncommented_gives_defaults",
 		    test_sample_config_uncommented_gives_defaults, NULL);
+	rg_case_add(&c, "changed_lists_only_what_differs",
+		    test_changed_lists_only_what_differs, NULL);
+	rg_case_add(&c, "errors_are_config_errors",
+		    test_errors_are_config_errors, NULL);
+	rg_case_add(&c, "defaults_list_nothing_changed",
+		    test_defaults_list_nothing_changed, NULL);
+	rg_case_add(&c, "changed_text_reads_back_the_same",
+		    test_changed_text_reads_back_the_same, NULL);
 	RG_ADD_ROWS(&c, rows, test_row);
 	RG_ADD_ROWS(&c, shape_rows, test_shape);
 	rg_case_add(&c, "line_too_long", test_line_too_long, NULL);

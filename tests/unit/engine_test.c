@@ -329,6 +329,144 @@ static const struct dec_row dec_rows[] = {
 	 "by login alice"},
 	{"eoh_no_from_nothing_to_check", "192.0.2.9", "alice",
 	 "alice@example.com", "", NULL, "continue"},
+	/* header, authenticated: an empty mailbox or a field that cannot
+	 * be read never hides the other mailboxes (login bob owns
+	 * @example.org only, alice owns alice@ and sales@example.com) */
+	{"eoh_empty_mailbox_after_forged_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:ceo@example.org, <>", NULL,
+	 "reject 553 5.7.1 empty address in From: the author cannot be "
+	 "checked"},
+	{"eoh_empty_mailbox_before_forged_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:<>, ceo@example.org", NULL,
+	 "reject 553 5.7.1 empty address in From: the author cannot be "
+	 "checked"},
+	{"eoh_empty_route_mailbox_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:ceo@example.org, <@route.example:>", NULL,
+	 "reject 553 5.7.1 empty address in From: the author cannot be "
+	 "checked"},
+	{"eoh_empty_mailbox_alone_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:<>", NULL,
+	 "reject 553 5.7.1 empty address in From: the author cannot be "
+	 "checked"},
+	{"eoh_empty_sender_mailbox_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:alice@example.com|Sender:ceo@example.org, <>",
+	 NULL, "reject 553 5.7.1 empty address in Sender: the author cannot "
+	 "be checked"},
+	{"eoh_group_name_with_address_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:ceo@example.org:;", NULL,
+	 "reject 553 5.7.1 malformed group in From: the author cannot be "
+	 "checked"},
+	{"eoh_comment_only_with_address_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:(ceo@example.org)", NULL,
+	 "reject 553 5.7.1 an address outside a mailbox in From: the author "
+	 "cannot be checked"},
+	{"eoh_two_words_before_at_refused", "192.0.2.9", "bob",
+	 "bob@example.org", "From:ceo@example.com bob@example.org", NULL,
+	 "reject 553 5.7.1 malformed From address: the author cannot be "
+	 "checked"},
+	{"eoh_text_after_angle_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:<alice@example.com> ceo@example.org",
+	 NULL, "reject 553 5.7.1 text after <address> in From: the author "
+	 "cannot be checked"},
+	{"eoh_unquoted_at_in_local_part_refused", "192.0.2.9", "bob",
+	 "bob@example.org", "From:<ceo@example.com@example.org>", NULL,
+	 "reject 553 5.7.1 malformed From address: the author cannot be "
+	 "checked"},
+	{"eoh_resent_from_checked", "192.0.2.9", "alice",
+	 "alice@example.com",
+	 "From:alice@example.com|Resent-From:ceo@example.org", NULL,
+	 "reject 553 5.7.1 <ceo@example.org>: sender address not owned by "
+	 "login alice"},
+	{"eoh_resent_sender_unreadable_refused", "192.0.2.9", "alice",
+	 "alice@example.com",
+	 "From:alice@example.com|Resent-Sender:ceo@example.org (x", NULL,
+	 "reject 553 5.7.1 unterminated comment, quote or <> in "
+	 "Resent-Sender: the author cannot be checked"},
+	{"eoh_many_mailboxes_all_checked", "192.0.2.9", "bob",
+	 "bob@example.org", "From:a@example.org, b@example.org, c@example.org, "
+	 "d@example.org, e@example.org, f@example.org, g@example.org, "
+	 "h@example.org, i@example.org, j@example.org, k@example.org, "
+	 "l@example.org, m@example.org, n@example.org, o@example.org, "
+	 "p@example.org, q@example.org", NULL, "continue"},
+	{"eoh_seventeenth_mailbox_checked", "192.0.2.9", "bob",
+	 "bob@example.org", "From:a@example.org, b@example.org, c@example.org, "
+	 "d@example.org, e@example.org, f@example.org, g@example.org, "
+	 "h@example.org, i@example.org, j@example.org, k@example.org, "
+	 "l@example.org, m@example.org, n@example.org, o@example.org, "
+	 "p@example.org, ceo@example.com", NULL,
+	 "reject 553 5.7.1 <ceo@example.com>: sender address not owned by "
+	 "login bob"},
+	{"eoh_trailing_dot_domain_refused", "192.0.2.9", "alice",
+	 "alice@example.com", "From:alice@example.com.", NULL,
+	 "reject 553 5.7.1 From domain is not a domain name: the author "
+	 "cannot be checked"},
+	{"eoh_fullwidth_domain_is_the_domain", "192.0.2.9", "bob",
+	 "bob@example.org", "From:ceo@\xef\xbd\x85xample.com", NULL,
+	 "reject 553 5.7.1 <ceo@example.com>: sender address not owned by "
+	 "login bob"},
+	/* header, outside clients: unreadable fields read leniently */
+	{"eoh_outside_own_domain_then_empty_mailbox", "192.0.2.9", "",
+	 "x@example.net", "From:ceo@example.com, <>", NULL,
+	 "reject 550 5.7.1 <ceo@example.com>: example.com is a local domain, "
+	 "authenticate to send as it"},
+	{"eoh_outside_empty_mailbox_then_own_domain", "192.0.2.9", "",
+	 "x@example.net", "From:<>, ceo@example.com", NULL,
+	 "reject 550 5.7.1 <ceo@example.com>: example.com is a local domain, "
+	 "authenticate to send as it"},
+	{"eoh_outside_double_close_angle", "192.0.2.9", "", "x@example.net",
+	 "From:<ceo@example.com>>", NULL,
+	 "reject 550 5.7.1 <ceo@example.com>: example.com is a local domain, "
+	 "authenticate to send as it"},
+	{"eoh_outside_unterminated_comment", "192.0.2.9", "", "x@example.net",
+	 "From:ceo@example.com (x", NULL,
+	 "reject 550 5.7.1 <ceo@example.com>: example.com is a local domain, "
+	 "authenticate to send as it"},
+	{"eoh_outside_unterminated_quote", "192.0.2.9", "", "x@example.net",
+	 "From:ceo@example.com, \"", NULL,
+	 "reject 550 5.7.1 <ceo@example.com>: example.com is a local domain, "
+	 "authenticate to send as it"},
+	{"eoh_outside_address_in_unterminated_comment", "192.0.2.9", "",
+	 "x@example.net", "From:x@example.net (ceo@example.com", NULL,
+	 "reject 550 5.7.1 <ceo@example.com>: example.com is a local domain, "
+	 "authenticate to send as it"},
+	{"eoh_outside_trailing_dot", "192.0.2.9", "", "x@example.net",
+	 "From:ceo@example.com.", NULL,
+	 "reject 550 5.7.1 <ceo@example.com>: example.com is a local domain, "
+	 "authenticate to send as it"},
+	{"eoh_outside_group_name_address", "192.0.2.9", "", "x@example.net",
+	 "From:ceo@example.com:;", NULL,
+	 "reject 550 5.7.1 <ceo@example.com>: example.com is a local domain, "
+	 "authenticate to send as it"},
+	{"eoh_outside_encoded_word_address", "192.0.2.9", "", "x@example.net",
+	 "From:=?utf-8?q?ceo=40example.com?=", NULL,
+	 "reject 550 5.7.1 <ceo@example.com>: example.com is a local domain, "
+	 "authenticate to send as it"},
+	{"eoh_outside_seventeenth_mailbox", "192.0.2.9", "", "x@example.net",
+	 "From:a@x.example, b@x.example, c@x.example, d@x.example, "
+	 "e@x.example, f@x.example, g@x.example, h@x.example, i@x.example, "
+	 "j@x.example, k@x.example, l@x.example, m@x.example, n@x.example, "
+	 "o@x.example, p@x.example, ceo@example.com", NULL,
+	 "reject 550 5.7.1 <ceo@example.com>: example.com is a local domain, "
+	 "authenticate to send as it"},
+	{"eoh_outside_resent_from", "192.0.2.9", "", "x@example.net",
+	 "From:x@example.net|Resent-From:ceo@example.com", NULL,
+	 "reject 550 5.7.1 <ceo@example.com>: example.com is a local domain, "
+	 "authenticate to send as it"},
+	{"eoh_outside_resent_sender_unreadable", "192.0.2.9", "",
+	 "x@example.net", "From:x@example.net|Resent-Sender:<ceo@example.com",
+	 NULL, "reject 550 5.7.1 <ceo@example.com>: example.com is a local "
+	 "domain, authenticate to send as it"},
+	{"eoh_outside_unreadable_foreign_ok", "192.0.2.9", "", "x@example.net",
+	 "From:x@example.net, <>", NULL, "continue"},
+	{"eoh_outside_display_name_not_checked", "192.0.2.9", "",
+	 "x@example.net", "From:\"ceo@example.com\" <x@example.net>", NULL,
+	 "continue"},
+	{"eoh_outside_unreadable_tempfail", "192.0.2.9", "", "x@example.net",
+	 "From:ceo@example.com, <>", "tempfail",
+	 "tempfail 451 4.7.1 <ceo@example.com>: example.com is a local "
+	 "domain, authenticate to send as it"},
+	{"eoh_outside_unreadable_check_off", "192.0.2.9", "", "x@example.net",
+	 "From:ceo@example.com, <>", "accept", "continue"},
 	/* header, outside clients */
 	{"eoh_outside_own_domain_from_refused", "192.0.2.9", "",
 	 "x@example.net", "From:Boss <ceo@example.com>", NULL,
@@ -400,9 +538,8 @@ test_dec(void **state)
 			if (colon == NULL)
 				continue;
 			*colon = '\0';
-			txn_add_header_addrs(&t, strcmp(field, "From") == 0
-						     ? "From" : "Sender",
-					     colon + 1, strlen(colon + 1));
+			(void)engine_header(&c, &t, field, colon + 1,
+					    strlen(colon + 1), NULL);
 		}
 		engine_eoh(&c, &t, &v);
 	}

@@ -2,7 +2,7 @@
 /*
  * limit_redis_test - the pure parts of the redis backend: the EVALSHA
  * arguments one call becomes, and the type check of the script's reply
- * (RELIABILITY R7: a wrong type, a short or huge array, nil, negative or
+ * (doc/failures.md R7: a wrong type, a short or huge array, nil, negative or
  * absurd numbers are refused, never indexed blindly).  Replies are made by
  * feeding RESP bytes to the same capped hiredis reader the connections
  * use.

@@ -5,7 +5,9 @@
  */
 #include "log.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -318,6 +320,90 @@ emit_long(void)
 	log_error("%s", big);
 }
 
+/* set_journal_stream - JOURNAL_STREAM naming standard error (same=1) or
+ * another file, as systemd sets it for a unit's output */
+static void
+set_journal_stream(int same)
+{
+	struct stat st;
+	char v[64];
+
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino + (same ? 0 : 1));
+	assert_int_equal(setenv("JOURNAL_STREAM", v, 1), 0);
+}
+
+/* emit_journal - a warning while stderr is journald's stream */
+static void
+emit_journal(void)
+{
+	set_journal_stream(1);
+	log_open("rgtest", true, LOG_MAIL);
+	log_warn("queue %s", "ABC123");
+	unsetenv("JOURNAL_STREAM");
+	log_open("rgtest", true, LOG_MAIL);
+}
+
+/* emit_other_journal - JOURNAL_STREAM names some other file */
+static void
+emit_other_journal(void)
+{
+	set_journal_stream(0);
+	log_open("rgtest", true, LOG_MAIL);
+	log_warn("queue %s", "ABC123");
+	unsetenv("JOURNAL_STREAM");
+	log_open("rgtest", true, LOG_MAIL);
+}
+
+/* emit_both - syslog and stderr at once: stderr still gets the line */
+static void
+emit_both(void)
+{
+	log_open_sinks("rgtest", LOG_SINK_SYSLOG | LOG_SINK_STDERR, LOG_MAIL);
+	assert_int_equal(log_sinks_now(), LOG_SINK_SYSLOG | LOG_SINK_STDERR);
+	log_info("both");
+	log_open("rgtest", true, LOG_MAIL);
+}
+
+/* test_journal_stream_line_has_no_tag - the journal tags it once */
+static void
+test_journal_stream_line_has_no_tag(void **state)
+{
+	char got[256];
+
+	(void)state;
+	capture(emit_journal, got, sizeof(got));
+	assert_string_equal(got, "warning: queue ABC123\n");
+}
+
+/* test_other_journal_stream_keeps_the_tag */
+static void
+test_other_journal_stream_keeps_the_tag(void **state)
+{
+	char got[256];
+	char want[256];
+
+	(void)state;
+	capture(emit_other_journal, got, sizeof(got));
+	snprintf(want, sizeof(want), "rgtest[%ld]: warning: queue ABC123\n",
+		 (long)getpid());
+	assert_string_equal(got, want);
+}
+
+/* test_syslog_and_stderr_together */
+static void
+test_syslog_and_stderr_together(void **state)
+{
+	char got[256];
+	char want[256];
+
+	(void)state;
+	capture(emit_both, got, sizeof(got));
+	snprintf(want, sizeof(want), "rgtest[%ld]: both\n", (long)getpid());
+	assert_string_equal(got, want);
+}
+
 /* test_warn_line_shape - "IDENT[PID]: warning: TEXT\n" */
 static void
 test_warn_line_shape(void **state)
@@ -383,5 +469,11 @@ main(void)
 		    NULL);
 	rg_case_add(&c, "long_line_cut_with_dots",
 		    test_long_line_cut_with_dots, NULL);
+	rg_case_add(&c, "journal_stream_line_has_no_tag",
+		    test_journal_stream_line_has_no_tag, NULL);
+	rg_case_add(&c, "other_journal_stream_keeps_the_tag",
+		    test_other_journal_stream_keeps_the_tag, NULL);
+	rg_case_add(&c, "syslog_and_stderr_together",
+		    test_syslog_and_stderr_together, NULL);
 	return rg_cases_run(&c, "log", NULL, NULL);
 }

@@ -53,6 +53,14 @@ static const struct row rows[] = {
 	 true, false, 0, true},
 	{"domain_value_is_not_subdomains", "bob", "a@sub.example.org", true,
 	 false, 0, false},
+	/* domains compare after normalisation: a full-width letter is its
+	 * ASCII twin (UTS #46), a Cyrillic look-alike is another domain */
+	{"fullwidth_letter_is_the_owned_domain", "bob",
+	 "a@\xef\xbd\x85xample.org", true, false, 0, true},
+	{"cyrillic_lookalike_is_not_owned", "bob", "a@\xd0\xb5xample.org",
+	 true, false, 0, false},
+	{"percent_hack_is_its_domain_only", "bob", "a%example.org@evil.example",
+	 true, false, 0, false},
 	{"subdomain_value_covers_subdomains", "carol", "x@mx.example.com",
 	 true, false, 0, true},
 	{"subdomain_value_is_not_the_domain", "carol", "x@example.com", true,

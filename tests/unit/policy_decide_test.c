@@ -156,7 +156,17 @@ static const struct row rows[] = {
 	 RCPT("i1", "b@x"), "451 4.7.1 try again later|", 1, 1, 0},
 	{"text_is_one_printable_line", 0, CONT,
 	 REJ("550", "5.7.1", "bad\r\naction=OK\n\xc3\xa9"), CONT,
-	 RCPT("i1", "b@x"), "550 5.7.1 bad??action=OK???|", 1, 1, 0},
+	 RCPT("i1", "b@x"), "550 5.7.1 bad  action=OK ??|", 1, 1, 0},
+	/* a '%' never reaches the MTA (quota subjects carry %XX escapes,
+	 * SPF explanations and local parts may hold one) */
+	{"text_has_no_percent", 0, CONT,
+	 TEMP("451", "4.7.1", "hour quota exceeded for sender:a%40b.example, "
+	      "100% used"), CONT, RCPT("i1", "b@x"),
+	 "451 4.7.1 hour quota exceeded for sender:a?40b.example, 100? used|",
+	 1, 1, 0},
+	{"blank_text_gets_a_default", 0, CONT,
+	 REJ("550", "5.7.1", "     "), CONT, RCPT("i1", "b@x"),
+	 "550 5.7.1 rejected by policy|", 1, 1, 0},
 	{"accept_is_dunno_never_ok", 0,
 	 {VERDICT_ACCEPT, NULL, NULL, NULL, NULL, NULL, NULL}, CONT, CONT,
 	 RCPT("i1", "b@x"), "DUNNO|", 1, 1, 0},

@@ -2,7 +2,7 @@
 /*
  * policy_req_test - the policy request reader: real Postfix requests,
  * pipelining, every protocol error of SMTPD_POLICY_README and
- * RELIABILITY.md rows P1-P7, and the limits.
+ * doc/failures.md rows P1-P7, and the limits.
  *
  * Each row is a byte stream and what the reader must make of it: the
  * requests it hands out (rendered "attr=value;..." in enum order), then
