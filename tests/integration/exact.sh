@@ -63,7 +63,7 @@ ex__start_front() {
 		bin=$PD_BIN
 	fi
 	unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
-		"$RUN/dns/resolv.conf" "$bin" -f -c "$RUN/front-$n.conf" \
+		"$RUN/dns/resolv.conf" "$bin" -f -e -c "$RUN/front-$n.conf" \
 		>> "$RUN/front-$n.log" 2>&1 &
 	echo $! > "$RUN/front-$n.pid"
 	rig_track_pid "$!" "front-$n"
