@@ -3,6 +3,7 @@
 #   make            build build/relayguard, relayguard-policyd, relayguardctl
 #   make check      install missing Debian packages, build, run every test
 #   make demo       sign real mail through a throwaway Postfix on loopback
+#   make fuzz-long  every fuzz target for 10 million runs (FUZZ_BUDGET=s)
 #   make bench      throughput against bare Postfix and opendkim; policy
 #                   decisions/s against postfwd and policyd-rate-limit;
 #                   limit decisions/s against redis-benchmark
@@ -79,7 +80,8 @@ CTL := $(B)/relayguardctl
 TOOLS := $(B)/tests/limitq $(B)/tests/limit_bench
 
 .PHONY: all check check-unit check-milter check-policy check-integration \
-	check-conf lint deps demo bench bench-policy fuzz install uninstall \
+	check-conf lint deps demo bench bench-policy fuzz fuzz-long install \
+	uninstall \
 	clean tools
 
 all: $(PROG) $(POLICYD) $(CTL)
@@ -187,6 +189,15 @@ bench-policy: deps
 
 fuzz:
 	@bash tests/fuzz/run.sh
+
+# every fuzz target until FUZZ_RUNS executions (10 million) or FUZZ_BUDGET
+# seconds each, one after the other under nice; the committed corpus in
+# tests/fuzz/corpus/ is minimized (libFuzzer -merge=1) and a table of
+# executions and coverage printed.  FUZZ_TARGETS picks targets.
+FUZZ_RUNS ?= 10000000
+fuzz-long:
+	@FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_BUDGET=$(FUZZ_BUDGET) \
+		bash tests/fuzz/run.sh --long $(FUZZ_TARGETS)
 
 # --- install --------------------------------------------------------------
 
