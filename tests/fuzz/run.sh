@@ -229,7 +229,7 @@ for t in $targets; do
 		</dev/null >"$out/$t.cov.log" 2>&1
 	read -r cov ft <<<"$(cov_ft "$out/$t.cov.log")"
 	files=$(find "tests/fuzz/corpus/$t" -type f | wc -l)
-	kib=$(du -sk "tests/fuzz/corpus/$t" | cut -f1)
+	kib=$(( $(cat "tests/fuzz/corpus/$t"/* | wc -c) / 1024 ))
 	echo "ok   $t: ${runs:-?} runs in ${secs}s, cov ${cov:-?} ft ${ft:-?}," \
 		"$files corpus files"
 	table="$table$t ${runs:-?} ${speed:-?} $secs ${cov:-?} ${ft:-?} $files $kib ok
