@@ -81,8 +81,7 @@ TOOLS := $(B)/tests/limitq $(B)/tests/limit_bench
 
 .PHONY: all check check-unit check-milter check-policy check-integration \
 	check-conf lint deps demo bench bench-policy fuzz fuzz-long install \
-	uninstall \
-	clean tools
+	uninstall clean tools FORCE
 
 all: $(PROG) $(POLICYD) $(CTL)
 
@@ -103,6 +102,16 @@ $(POLICYD): $(B)/policy/main.o $(B)/libpolicy.a $(B)/libcore.a
 $(B)/libpolicy.a: $(POLICY_OBJ)
 	rm -f $@
 	ar rcs $@ $(POLICY_OBJ)
+
+# The configuration directory is compiled into one object, core/conf.o
+# (conf_default_path()); the stamp rebuilds it when SYSCONFDIR changes, so
+# "make install SYSCONFDIR=..." installs where the programs look.
+$(B)/core/conf.o: RG_CFLAGS += -DRG_SYSCONFDIR='"$(SYSCONFDIR)"'
+$(B)/core/conf.o: $(B)/sysconfdir.stamp
+$(B)/sysconfdir.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' > $@
+FORCE:
 
 $(B)/libcore.a: $(CORE_OBJ)
 	rm -f $@

@@ -12,6 +12,13 @@
 #include "str.h"
 #include "xalloc.h"
 
+/* The build's configuration directory (make SYSCONFDIR=...): the one
+ * place the default file name comes from. */
+#ifndef RG_SYSCONFDIR
+#define RG_SYSCONFDIR "/etc"
+#endif
+#define CONF_DEFAULT_PATH RG_SYSCONFDIR "/relayguard/relayguard.conf"
+
 /* Longest logical line, continuations included. */
 #define CONF_LINE_MAX 8192
 
@@ -63,16 +70,17 @@ static const char *const conf_spf_helo_modes[] = {
  * conf/relayguard.conf.5 in step: make check compares them with this.
  */
 static const struct conf_key conf_keys[] = {
-	{"socket", CONF_STRING, "inet:8891@127.0.0.1", 0, 0, F(socket),
-	 "milter socket: inet:PORT@HOST, inet6:PORT@HOST or unix:PATH"},
+	{"socket", CONF_STRING, "unix:/var/spool/postfix/relayguard/milter.sock",
+	 0, 0, F(socket),
+	 "milter socket: unix:PATH, inet:PORT@HOST or inet6:PORT@HOST"},
 	{"socket_mode", CONF_MODE, "0660", 0, 0777, F(socket_mode),
 	 "permissions of a unix socket"},
-	{"socket_group", CONF_STRING, "", 0, 0, F(socket_group),
-	 "group of a unix socket (e.g. postfix); empty: the user's group"},
+	{"socket_group", CONF_STRING, "postfix", 0, 0, F(socket_group),
+	 "group of a unix socket (Postfix's); empty: the user's group"},
 	{"user", CONF_STRING, "", 0, 0, F(user),
 	 "drop privileges to this user after startup; empty: do not"},
-	{"pid_file", CONF_PATH, "", 0, 0, F(pid_file),
-	 "write the daemon's pid here; empty: no pid file"},
+	{"pid_file", CONF_PATH, "/run/relayguard/relayguard.pid", 0, 0,
+	 F(pid_file), "write the daemon's pid here; empty: no pid file"},
 	{"syslog_facility", CONF_FACILITY, "mail", 0, 0, F(syslog_facility),
 	 "syslog facility"},
 	{"log_level", CONF_LOGLEVEL, "info", 0, 0, F(log_level),
@@ -346,16 +354,19 @@ static const struct conf_key conf_keys[] = {
 	 "dropped"},
 
 	/* relayguard-policyd, the Postfix policy service */
-	{"policy_socket", CONF_STRING, "inet:10045@127.0.0.1", 0, 0,
+	{"policy_socket", CONF_STRING,
+	 "unix:/var/spool/postfix/relayguard/policy.sock", 0, 0,
 	 F(policy_socket),
-	 "policy service socket: inet:PORT@HOST, inet6:PORT@HOST or "
-	 "unix:PATH"},
+	 "policy service socket: unix:PATH, inet:PORT@HOST or "
+	 "inet6:PORT@HOST"},
 	{"policy_socket_mode", CONF_MODE, "0660", 0, 0777,
 	 F(policy_socket_mode), "permissions of a unix policy socket"},
-	{"policy_socket_group", CONF_STRING, "", 0, 0,
+	{"policy_socket_group", CONF_STRING, "postfix", 0, 0,
 	 F(policy_socket_group),
-	 "group of a unix policy socket (e.g. postfix); empty: the user's"},
-	{"policy_pid_file", CONF_PATH, "", 0, 0, F(policy_pid_file),
+	 "group of a unix policy socket (Postfix's); empty: the user's"},
+	{"policy_pid_file", CONF_PATH,
+	 "/run/relayguard-policyd/relayguard-policyd.pid", 0, 0,
+	 F(policy_pid_file),
 	 "write relayguard-policyd's pid here; empty: no pid file"},
 	{"policy_max_connections", CONF_UINT, "1000", 1, 100000,
 	 F(policy_max_connections),
@@ -960,6 +971,63 @@ conf_nearest(const char *name)
 	return best;
 }
 
+/* conf_default_path - the file the programs read without -c */
+const char *
+conf_default_path(void)
+{
+	return CONF_DEFAULT_PATH;
+}
+
+/* conf_line - the line that set key, 0 for a default (or no such key) */
+unsigned
+conf_line(const struct conf *c, const char *key)
+{
+	const struct conf_key *k = conf_find(key);
+
+	if (k == NULL || c->lines == NULL)
+		return 0;
+	return c->lines[k - conf_keys];
+}
+
+/* conf_string - the value of a text setting by name (the daemon
+ * skeleton reads each program's socket and pid file keys this way) */
+const char *
+conf_string(const struct conf *c, const char *key)
+{
+	const struct conf_key *k = conf_find(key);
+
+	if (k == NULL || !(k->type == CONF_STRING || k->type == CONF_PATH ||
+			   k->type == CONF_ENDPOINT))
+		log_panic("conf_string: %s is not a text setting", key);
+	return *(char *const *)((const char *)c + k->offset);
+}
+
+/* conf_ulong - the value of a number, mode or time setting by name */
+unsigned long
+conf_ulong(const struct conf *c, const char *key)
+{
+	const struct conf_key *k = conf_find(key);
+
+	if (k == NULL || !(k->type == CONF_UINT || k->type == CONF_MODE ||
+			   k->type == CONF_TIME || k->type == CONF_MSEC))
+		log_panic("conf_ulong: %s is not a number setting", key);
+	return *(const unsigned long *)((const char *)c + k->offset);
+}
+
+/* conf_where - "FILE:LINE: KEY" where key was set, "FILE: KEY" for a
+ * default, the prefix of an error about that setting */
+void
+conf_where(const struct conf *c, const char *key, char *buf, size_t size)
+{
+	unsigned line = conf_line(c, key);
+	const char *path = c->path != NULL ? c->path : CONF_DEFAULT_PATH;
+
+	if (line != 0)
+		(void)str_format(buf, size, "%s:%u: %s", path, line, key);
+	else
+		(void)str_format(buf, size, "%s: %s", path, key);
+}
+
 /* conf_defaults - a config holding every default */
 struct conf *
 conf_defaults(void)
@@ -1090,6 +1158,8 @@ conf_load_stream(FILE *fp, const char *path, struct conf **out,
 		}
 		llen = strlen(logical);
 	}
+	c->lines = xcalloc(CONF_NKEYS, sizeof(*c->lines));
+	memcpy(c->lines, seen_at, sizeof(seen_at));
 	*out = c;
 	c = NULL;
 	rc = 0;
@@ -1142,6 +1212,7 @@ conf_free(struct conf *c)
 			break;
 		}
 	}
+	free(c->lines);
 	free(c->path);
 	free(c);
 }

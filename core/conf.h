@@ -67,6 +67,7 @@ struct conf_list {
 
 struct conf {
 	char *path;			/* the file it was read from */
+	unsigned *lines;		/* per key: line that set it, or 0 */
 
 	/* daemon */
 	char *socket;
@@ -230,6 +231,15 @@ int conf_load(const char *path, struct conf **out, struct err *e);
 int conf_load_stream(FILE *fp, const char *path, struct conf **out,
 		     struct err *e);
 struct conf *conf_defaults(void);
+const char *conf_default_path(void);
+unsigned conf_line(const struct conf *c, const char *key);
+/* Room for conf_where()'s text: a path, a line number and a key. */
+#define CONF_WHERE_MAX 512
+
+const char *conf_string(const struct conf *c, const char *key);
+unsigned long conf_ulong(const struct conf *c, const char *key);
+void conf_where(const struct conf *c, const char *key, char *buf,
+		size_t size);
 void conf_free(struct conf *c);
 void conf_print_defaults(FILE *fp);
 const char *conf_action_name(enum conf_action a);

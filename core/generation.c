@@ -2,6 +2,7 @@
 #include "generation.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,39 @@ generation_user(struct generation *cfg, struct err *e)
 	cfg->user_uid = pw.pw_uid;
 	cfg->user_gid = pw.pw_gid;
 	return 0;
+}
+
+/* generation_group - the group a setting such as socket_group names;
+ * empty: the run-time user's group ((gid_t)-1 without a user) */
+int
+generation_group(const struct generation *cfg, const char *key, gid_t *gid,
+		 struct err *e)
+{
+	const char *name = conf_string(cfg->conf, key);
+	struct group gr;
+	struct group *res = NULL;
+	char where[CONF_WHERE_MAX];
+	char buf[4096];
+	int rc;
+
+	*gid = cfg->user_gid;
+	if (name[0] == '\0')
+		return 0;
+	rc = getgrnam_r(name, &gr, buf, sizeof(buf), &res);
+	if (rc == 0 && res != NULL) {
+		*gid = gr.gr_gid;
+		return 0;
+	}
+	conf_where(cfg->conf, key, where, sizeof(where));
+	if (rc != 0 && rc != ENOENT && rc != ESRCH)
+		err_set(e, "%s: group \"%s\": %s", where, name, strerror(rc));
+	else
+		err_set(e, "%s: no such group \"%s\"%s; set %s to the group "
+			   "Postfix's smtpd runs as, or leave it empty "
+			   "(\"%s =\") for the group of user", where, name,
+			conf_line(cfg->conf, key) == 0 ? " (the default)" : "",
+			key, key);
+	return -1;
 }
 
 /* generation_owners - the sender login map and how to compare addresses */

@@ -46,6 +46,8 @@ struct generation {
 int generation_load(const char *path, struct generation **out, struct err *e);
 int generation_load_flags(const char *path, unsigned flags, struct generation **out,
 		      struct err *e);
+int generation_group(const struct generation *cfg, const char *key,
+		     gid_t *gid, struct err *e);
 struct generation *generation_ref(struct generation *c);
 void generation_unref(struct generation *c);
 

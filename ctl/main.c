@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "ctl.h"
 #include "log.h"
 
 #define CTL_VERSION "0.1.0"
-#define CTL_DEFAULT_CONF "/etc/relayguard/relayguard.conf"
 
 /* ctl_usage - the synopsis on stdout (asked for) or stderr (a mistake) */
 static int
@@ -76,7 +76,7 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	struct ctl c = {.conf_path = CTL_DEFAULT_CONF, .json = false};
+	struct ctl c = {.conf_path = conf_default_path(), .json = false};
 	size_t i;
 	int ch;
 

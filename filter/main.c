@@ -31,10 +31,9 @@
 #include "spfworker.h"
 
 #define RELAYGUARD_VERSION "0.1.0"
-#define DEFAULT_CONF "/etc/relayguard/relayguard.conf"
 #define EX_CONFIG_STATUS 78	/* sysexits.h EX_CONFIG, as OpenDKIM */
 
-static const char *main_conf_path = DEFAULT_CONF;
+static const char *main_conf_path;
 /* metrics_listen as started: a change needs a restart */
 static char main_metrics_listen[512];
 
@@ -67,6 +66,20 @@ main_summary(const struct generation *cfg, char *buf, size_t size)
 		 cfg->conf->socket,
 		 dkimsign_lib_has_ed25519(cfg->dkim) ? ", ed25519 available"
 						     : "");
+}
+
+/* main_check_socket - what can be checked of the socket without binding:
+ * the group of a unix socket */
+static int
+main_check_socket(const struct generation *cfg, struct err *e)
+{
+	const char *s = cfg->conf->socket;
+	gid_t gid;
+
+	if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0 ||
+	    s[0] == '/')
+		return generation_group(cfg, "socket_group", &gid, e);
+	return 0;
 }
 
 /* main_reload - SIGHUP: build a new generation, or keep the old one */
@@ -158,6 +171,7 @@ main(int argc, char **argv)
 	/* the SPF process: this program re-executed (spfworker.h) */
 	if (argc > 1 && strcmp(argv[1], SPFWORKER_ARG) == 0)
 		return spfworker_main(argc, argv);
+	main_conf_path = conf_default_path();
 	while ((ch = getopt(argc, argv, "c:dfhnV")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -194,7 +208,8 @@ main(int argc, char **argv)
 	main_block_signals();
 	log_open("relayguard", true, LOG_MAIL);
 	log_set_fatal_status(EX_CONFIG_STATUS);
-	if (generation_load(main_conf_path, &cfg, &e) < 0)
+	if (generation_load(main_conf_path, &cfg, &e) < 0 ||
+	    main_check_socket(cfg, &e) < 0)
 		log_fatal("%s", e.text);
 	main_summary(cfg, sum, sizeof(sum));
 	if (check) {

@@ -35,7 +35,6 @@
 
 #define POLICYD_VERSION "0.1.0"
 #define POLICYD_NAME "relayguard-policyd"
-#define DEFAULT_CONF "/etc/relayguard/relayguard.conf"
 #define EX_CONFIG_STATUS 78	/* sysexits.h EX_CONFIG */
 
 /* usage - print the synopsis and exit */
@@ -86,7 +85,7 @@ main_summary(const struct generation *cfg, char *buf, size_t size)
 int
 main(int argc, char **argv)
 {
-	const char *conf_path = DEFAULT_CONF;
+	const char *conf_path = conf_default_path();
 	bool foreground = false;
 	bool check = false;
 	struct generation *cfg = NULL;

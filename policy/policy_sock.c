@@ -2,7 +2,6 @@
 #include "policy_sock.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -164,24 +163,7 @@ policy_sock_unix_stale(const struct sockaddr_un *sun, struct err *e)
 static int
 policy_sock_group(const struct generation *cfg, gid_t *gid, struct err *e)
 {
-	const struct conf *c = cfg->conf;
-	struct group gr;
-	struct group *res = NULL;
-	char buf[4096];
-
-	*gid = cfg->user_gid;
-	if (c->policy_socket_group[0] == '\0')
-		return 0;
-	if (getgrnam_r(c->policy_socket_group, &gr, buf, sizeof(buf), &res) !=
-		    0 ||
-	    res == NULL) {
-		err_set(e, "%s: policy_socket_group: no such group \"%s\" "
-			   "(example: policy_socket_group = postfix)",
-			c->path, c->policy_socket_group);
-		return -1;
-	}
-	*gid = gr.gr_gid;
-	return 0;
+	return generation_group(cfg, "policy_socket_group", gid, e);
 }
 
 /* policy_sock_check - what -n can check without binding: the socket

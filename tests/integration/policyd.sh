@@ -182,7 +182,7 @@ pd_build_scripted() {
 	PD_BIN=$b/tests/relayguard-policyd-scripted
 	mkdir -p "$b/tests"
 	# shellcheck disable=SC2046,SC2086
-	cc -O1 -g $san -std=c11 -D_DEFAULT_SOURCE -I"$RG_TOP/core" \
+	cc -O1 -g $san -std=c11 -D_DEFAULT_SOURCE -I"$RG_TOP/util" -I"$RG_TOP/core" \
 		-o "$PD_BIN" "$RG_TOP/tests/policy/script_engine.c" \
 		"$b/policy/main.o" "$b/libpolicy.a" "$b/libcore.a" \
 		-Wl,--wrap=engine_rcpt \

@@ -134,6 +134,7 @@ rg_write_conf() {
 	{
 		echo "# written by tests/milter/lib.sh"
 		echo "socket = $SOCK"
+		echo "pid_file = $RUN/relayguard.pid"
 		echo "key_table = file:$RUN/KeyTable"
 		echo "signing_table = refile:$RUN/SigningTable"
 		# SPF needs a DNS server; the milter tests have none (the

@@ -34,7 +34,7 @@ out=$("$PD_BIN" -n -c "$RUN/bad.conf" 2>&1) && rc=0 || rc=$?
 rig_check "-n: a bad policy_socket exits 78 with examples ($out)" \
 	test "$rc" = 78 -a -n "$(grep 'policy_socket: "tcp:10045" is not a socket (examples: inet:' <<< "$out")"
 rig_check "-d lists the policy keys with their defaults" \
-	grep -qx "policy_socket = inet:10045@127.0.0.1" <("$PD_BIN" -d)
+	grep -qx "policy_socket = unix:/var/spool/postfix/relayguard/policy.sock" <("$PD_BIN" -d)
 cp "$RUN/policyd.conf" "$RUN/bad.conf"
 echo "policy_socket_group = no-such-group" >> "$RUN/bad.conf"
 out=$("$PD_BIN" -n -c "$RUN/bad.conf" 2>&1) && rc=0 || rc=$?

@@ -522,11 +522,12 @@ test_defaults(void **state)
 	struct strbuf sb;
 
 	(void)state;
-	assert_string_equal(c->socket, "inet:8891@127.0.0.1");
+	assert_string_equal(c->socket,
+			    "unix:/var/spool/postfix/relayguard/milter.sock");
 	assert_int_equal(c->socket_mode, 0660);
-	assert_string_equal(c->socket_group, "");
+	assert_string_equal(c->socket_group, "postfix");
 	assert_string_equal(c->user, "");
-	assert_string_equal(c->pid_file, "");
+	assert_string_equal(c->pid_file, "/run/relayguard/relayguard.pid");
 	assert_int_equal(c->syslog_facility, LOG_MAIL);
 	assert_int_equal(c->log_level, LOG_LEVEL_INFO);
 	assert_int_equal(c->milter_timeout, 300);
