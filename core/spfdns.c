@@ -499,6 +499,27 @@ spfdns_resolver_new(struct err *e)
 	return d;
 }
 
+/* spfdns_resolver_server - ask one IPv4 server at ip:port instead of the
+ * name servers of resolv.conf (tests and tools) */
+int
+spfdns_resolver_server(struct spfdns *d, const char *ip, unsigned port,
+		       struct err *e)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	if (!d->rs_open || port == 0 || port > 65535 ||
+	    inet_pton(AF_INET, ip, &sin.sin_addr) != 1) {
+		err_set(e, "bad name server %s port %u", ip, port);
+		return -1;
+	}
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	d->rs.nsaddr_list[0] = sin;
+	d->rs.nscount = 1;
+	return 0;
+}
+
 /* --- the in-memory zone -------------------------------------------------- */
 
 /* spfdns_zone_lookup - answer from the table */

@@ -11,6 +11,8 @@
  *				millisecond, however many servers are listed
  *				(glibc's res_nquery counts whole seconds and
  *				waits again for each further server);
+ *				spfdns_resolver_server() points it at one
+ *				server instead (tests);
  *   spfdns_zone_new()		an in-memory zone for unit tests, fuzzing
  *				and the test driver: no network at all.
  *
@@ -73,6 +75,8 @@ typedef enum spfdns_status (*spfdns_lookup_fn)(struct spfdns *d,
 					       struct err *e);
 
 struct spfdns *spfdns_resolver_new(struct err *e);
+int spfdns_resolver_server(struct spfdns *d, const char *ip, unsigned port,
+			   struct err *e);
 struct spfdns *spfdns_zone_new(void);
 int spfdns_zone_add(struct spfdns *z, const char *name, const char *type,
 		    const char *data, size_t len, struct err *e);
