@@ -251,7 +251,8 @@ restart:
 			/* a symbolic link, in a directory that passed the
 			 * check: follow it, by the same rules */
 			char rest[PATH_MAX + 1];
-			ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
+			ssize_t n = readlinkat(dfd, name, link,
+					       sizeof(link) - 1);
 
 			if (n <= 0) {
 				err_set(e, "%s: %s/%s: not a directory", path,
@@ -299,10 +300,10 @@ restart:
 				if (fstatat(dfd, name, &st,
 					    AT_SYMLINK_NOFOLLOW) == 0 &&
 				    S_ISLNK(st.st_mode))
-					err_set(e, "%s: symbolic link %s/%s is in "
-						   "directory %s, which other "
-						   "users can change", path,
-						dir, name, dir);
+					err_set(e, "%s: symbolic link %s/%s "
+						   "is in directory %s, which "
+						   "other users can change",
+						path, dir, name, dir);
 			}
 			goto fail;
 		}

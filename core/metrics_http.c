@@ -232,7 +232,8 @@ mh_step(struct mh_conn *c)
 		if (n < 0 && mh_again())
 			return;
 		if (n <= 0) {
-			mh_close(c);	/* gone before the end of the head */
+			/* gone before the end of the head */
+			mh_close(c);
 			return;
 		}
 		c->inlen += (size_t)n;
@@ -299,7 +300,7 @@ mh_loop(void *arg)
 
 		p[0].fd = mh_wake[0];
 		p[0].events = POLLIN;
-		p[1].fd = -1;		/* the listener, if a slot is free */
+		p[1].fd = -1;	/* the listener, if a slot is free */
 		p[1].events = POLLIN;
 		for (i = 0; i < METRICS_HTTP_CONN_MAX; i++) {
 			struct mh_conn *c = &mh_conns[i];

@@ -290,7 +290,7 @@ spfdns_udp(const struct sockaddr *sa, socklen_t salen, const unsigned char *q,
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
-			break;		/* e.g. ECONNREFUSED: nobody there */
+			break;	/* e.g. ECONNREFUSED: nobody there */
 		if (spfdns_is_answer(q, qlen, buf, (size_t)n))
 			break;
 	}
