@@ -271,8 +271,16 @@ spfclient_stop(struct spfclient *client)
 		if (r == client->pid || (r < 0 && errno != EINTR))
 			break;
 		if (spfclient_now_ms() >= deadline) {
-			(void)kill(client->pid, SIGKILL);
-			(void)waitpid(client->pid, &status, 0);
+			/* after the privilege drop the SPF process (spf_user)
+			 * is not ours to signal: then do not wait for it, it
+			 * ends when it sees its socket closed */
+			if (kill(client->pid, SIGKILL) == 0)
+				(void)waitpid(client->pid, &status, 0);
+			else
+				log_warn("spf: process %ld did not stop within "
+					 "%d ms and cannot be killed: %s",
+					 (long)client->pid, SPFCLIENT_STOP_MS,
+					 strerror(errno));
 			break;
 		}
 		(void)usleep(10000);
