@@ -3,6 +3,7 @@
 #   make            build build/relayguard, relayguard-policyd, relayguardctl
 #   make check      install missing Debian packages, build, run every test
 #   make demo       sign real mail through a throwaway Postfix on loopback
+#   make fuzz-long  every fuzz target for 10 million runs (FUZZ_BUDGET=s)
 #   make bench      throughput against bare Postfix and opendkim; policy
 #                   decisions/s against postfwd and policyd-rate-limit;
 #                   limit decisions/s against redis-benchmark
@@ -85,8 +86,8 @@ CTL := $(B)/relayguardctl
 TOOLS := $(B)/tests/limitq $(B)/tests/limit_bench
 
 .PHONY: all check check-unit check-milter check-policy check-integration \
-	check-conf lint deps demo bench bench-policy fuzz install uninstall \
-	clean tools deb FORCE
+	check-conf lint deps demo bench bench-policy fuzz fuzz-long install \
+	uninstall clean tools deb FORCE
 
 all: $(PROG) $(POLICYD) $(CTL)
 
@@ -150,6 +151,9 @@ $(B)/tests/dkimsign_test: UNIT_LDEXTRA = $(OPENDKIM_CFLAGS) $(OPENDKIM_LIBS)
 
 # audit_test makes writev(2) block or fail on purpose
 $(B)/tests/audit_test: UNIT_LDEXTRA = -Wl,--wrap=writev
+# keytable_test swaps a key file for a symbolic link as it is opened
+$(B)/tests/keytable_test: UNIT_LDEXTRA = -Wl,--wrap=open64 \
+	-Wl,--wrap=openat64 -Wl,--wrap=__openat64_2
 
 # tests of policy/ modules (the shorter stem wins over the rule above)
 $(B)/tests/policy_%_test: tests/unit/policy_%_test.c $(B)/libpolicy.a \
@@ -219,6 +223,15 @@ bench-policy: deps
 
 fuzz:
 	@bash tests/fuzz/run.sh
+
+# every fuzz target until FUZZ_RUNS executions (10 million) or FUZZ_BUDGET
+# seconds each, one after the other under nice; the committed corpus in
+# tests/fuzz/corpus/ is minimized (libFuzzer -merge=1) and a table of
+# executions and coverage printed.  FUZZ_TARGETS picks targets.
+FUZZ_RUNS ?= 10000000
+fuzz-long:
+	@FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_BUDGET=$(FUZZ_BUDGET) \
+		bash tests/fuzz/run.sh --long $(FUZZ_TARGETS)
 
 # --- install --------------------------------------------------------------
 

@@ -120,6 +120,7 @@ struct conf {
 	unsigned long spf_dns_timeout;	/* seconds, one query */
 	char *spf_user;
 	unsigned long spf_max_concurrent;
+	unsigned long spf_max_concurrent_per_domain;
 	size_t spf_memory_limit;
 	enum conf_spf_action spf_action_pass;
 	enum conf_spf_action spf_action_fail;

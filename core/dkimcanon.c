@@ -59,12 +59,16 @@ static void
 body_line_end(struct dkimcanon *c, struct dkimcanon_out *o)
 {
 	c->any = true;
+	/*
+	 * relaxed: blanks at the end of a line are dropped (RFC 6376 3.4.4),
+	 * also on a line of nothing but blanks, which thereby becomes an
+	 * empty line; the next line must not start with them.
+	 */
+	c->pending_wsp = false;
 	if (!c->in_line) {
 		c->empty_lines++;
 		return;
 	}
-	/* relaxed: blanks at the end of a line are dropped */
-	c->pending_wsp = false;
 	out_crlfs(o, 1);
 	c->in_line = false;
 }

@@ -98,15 +98,49 @@ keytable_spec(const char *spec, const char *what, const char **path,
 	return 0;
 }
 
-/* keytable_file_is_safe - RequireSafeKeys: only root or us may get at it */
-int
-keytable_file_is_safe(const char *path, uid_t owner_uid, struct err *e)
+/* keytable_owner_ok - owned by root, the relayguard user or us? */
+static bool
+keytable_owner_ok(const struct stat *st, uid_t owner_uid)
 {
-	char real[PATH_MAX];
-	struct stat st;
-	char *slash;
+	return st->st_uid == 0 || st->st_uid == owner_uid ||
+	       st->st_uid == geteuid();
+}
 
-	if (stat(path, &st) < 0) {
+/* keytable_dir_check - one directory on a key's way, by its descriptor:
+ * whoever can write it can replace what it holds (the sticky bit does not
+ * count, as with OpenDKIM) */
+static int
+keytable_dir_check(int dfd, const char *key, const char *dir,
+		   uid_t owner_uid, struct err *e)
+{
+	struct stat st;
+
+	if (fstat(dfd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		err_set(e, "%s: %s: not a directory", key, dir);
+		return -1;
+	}
+	if ((st.st_mode & S_IWOTH) ||
+	    ((st.st_mode & S_IWGRP) && st.st_gid != 0)) {
+		err_set(e, "%s: directory %s can be written by other users, so "
+			   "the key could be replaced", key, dir);
+		return -1;
+	}
+	if (!keytable_owner_ok(&st, owner_uid)) {
+		err_set(e, "%s: directory %s is owned by uid %lu", key, dir,
+			(unsigned long)st.st_uid);
+		return -1;
+	}
+	return 0;
+}
+
+/* keytable_file_check - the opened key file itself, by its descriptor */
+static int
+keytable_file_check(int fd, const char *path, uid_t owner_uid,
+		    struct err *e)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
 		err_set(e, "%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -114,8 +148,7 @@ keytable_file_is_safe(const char *path, uid_t owner_uid, struct err *e)
 		err_set(e, "%s: not a regular file", path);
 		return -1;
 	}
-	if (st.st_uid != 0 && st.st_uid != owner_uid &&
-	    st.st_uid != geteuid()) {
+	if (!keytable_owner_ok(&st, owner_uid)) {
 		err_set(e, "%s: owned by uid %lu, not by root or the "
 			   "relayguard user", path, (unsigned long)st.st_uid);
 		return -1;
@@ -126,38 +159,177 @@ keytable_file_is_safe(const char *path, uid_t owner_uid, struct err *e)
 			(unsigned)(st.st_mode & 07777), path);
 		return -1;
 	}
-	if (realpath(path, real) == NULL) {
-		err_set(e, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* keytable_dir_enter - dir is now dir/name (or its parent for "..") */
+static int
+keytable_dir_enter(char *dir, size_t size, const char *name, size_t len)
+{
+	size_t dl = strlen(dir);
+	char *slash;
+
+	if (len == 2 && name[0] == '.' && name[1] == '.') {
+		slash = strrchr(dir, '/');
+		if (slash != NULL)
+			slash[slash == dir ? 1 : 0] = '\0';
+		return 0;
+	}
+	if (dl + len + 2 > size)
+		return -1;
+	if (dl > 1)
+		dir[dl++] = '/';
+	memcpy(dir + dl, name, len);
+	dir[dl + len] = '\0';
+	return 0;
+}
+
+/*
+ * keytable_open_safe - open a key file under RequireSafeKeys, once.
+ *
+ * The path is walked from "/" one name at a time with openat() and
+ * O_NOFOLLOW, and every directory is checked by its descriptor before
+ * anything in it is used; the key file is opened the same way and its
+ * owner and mode are read from the open descriptor (fstat).  What is
+ * checked is therefore what is read: nobody can swap a file or a
+ * directory between a check and the open.  A symbolic link is followed
+ * only when it lies in a directory that passed the check, so nobody but
+ * root or us can have placed it or can change it; one in a directory that
+ * others may write is refused.  Its target is walked by the same rules.
+ * Returns the descriptor of the key file, or -1 with e naming the path.
+ */
+static int
+keytable_open_safe(const char *path, uid_t owner_uid, struct err *e)
+{
+	char todo[2 * PATH_MAX + 2];
+	char link[PATH_MAX];
+	char dir[PATH_MAX];
+	const char *p;
+	int links = 0;
+	int dfd = -1;
+	int fd = -1;
+
+	if (path[0] != '/' || str_copy(todo, sizeof(todo), path) < 0) {
+		err_set(e, "%s: not an absolute path", path);
 		return -1;
 	}
-	/* Every directory from / down must be safe too: whoever can write
-	 * a directory can replace the key (the sticky bit does not count,
-	 * as with OpenDKIM). */
-	while ((slash = strrchr(real, '/')) != NULL) {
-		if (slash == real)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-		if (stat(real, &st) < 0) {
-			err_set(e, "%s: %s", real, strerror(errno));
-			return -1;
+restart:
+	if (dfd >= 0)
+		(void)close(dfd);
+	(void)str_copy(dir, sizeof(dir), "/");	/* fits */
+	dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || keytable_dir_check(dfd, path, dir, owner_uid, e) < 0)
+		goto fail;
+	p = todo;
+	for (;;) {
+		char name[NAME_MAX + 1];
+		size_t len;
+		bool last;
+		int nfd;
+
+		while (*p == '/')
+			p++;
+		len = strcspn(p, "/");
+		if (len == 0 || len > NAME_MAX) {
+			err_set(e, "%s: not a regular file", path);
+			goto fail;
 		}
-		if ((st.st_mode & S_IWOTH) ||
-		    ((st.st_mode & S_IWGRP) && st.st_gid != 0)) {
-			err_set(e, "%s: directory %s can be written by other "
-				   "users, so the key could be replaced",
-				path, real);
-			return -1;
+		memcpy(name, p, len);
+		name[len] = '\0';
+		p += len;
+		while (*p == '/')
+			p++;
+		last = *p == '\0';
+		if (strcmp(name, ".") == 0 && !last)
+			continue;
+		nfd = openat(dfd, name, last ? O_RDONLY | O_NOFOLLOW |
+						       O_NONBLOCK | O_NOCTTY |
+						       O_CLOEXEC
+					    : O_PATH | O_DIRECTORY |
+						       O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+			/* a symbolic link, in a directory that passed the
+			 * check: follow it, by the same rules */
+			char rest[PATH_MAX + 1];
+			ssize_t n = readlinkat(dfd, name, link,
+					       sizeof(link) - 1);
+
+			if (n <= 0) {
+				err_set(e, "%s: %s/%s: not a directory", path,
+					strcmp(dir, "/") == 0 ? "" : dir, name);
+				goto fail;
+			}
+			link[n] = '\0';
+			if (++links > 40) {
+				err_set(e, "%s: too many symbolic links", path);
+				goto fail;
+			}
+			if (str_copy(rest, sizeof(rest), p) < 0 ||
+			    str_format(todo, sizeof(todo), "%s/%s", link,
+				       rest) < 0) {
+				err_set(e, "%s: path too long", path);
+				goto fail;
+			}
+			p = todo;
+			if (link[0] == '/')
+				goto restart;
+			continue;
 		}
-		if (st.st_uid != 0 && st.st_uid != owner_uid &&
-		    st.st_uid != geteuid()) {
-			err_set(e, "%s: directory %s is owned by uid %lu",
-				path, real, (unsigned long)st.st_uid);
-			return -1;
+		if (nfd < 0) {
+			err_set(e, "%s: %s", path, strerror(errno));
+			goto fail;
 		}
-		if (strcmp(real, "/") == 0)
+		if (last) {
+			fd = nfd;
 			break;
+		}
+		(void)close(dfd);
+		dfd = nfd;
+		if (keytable_dir_enter(dir, sizeof(dir), name, len) < 0) {
+			err_set(e, "%s: path too long", path);
+			goto fail;
+		}
+		if (keytable_dir_check(dfd, path, dir, owner_uid, e) < 0) {
+			/* name the symbolic link such a directory holds */
+			struct stat st;
+
+			len = strcspn(p, "/");
+			if (len > 0 && len <= NAME_MAX) {
+				memcpy(name, p, len);
+				name[len] = '\0';
+				if (fstatat(dfd, name, &st,
+					    AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISLNK(st.st_mode))
+					err_set(e, "%s: symbolic link %s/%s "
+						   "is in directory %s, which "
+						   "other users can change",
+						path, dir, name, dir);
+			}
+			goto fail;
+		}
 	}
+	(void)close(dfd);
+	if (keytable_file_check(fd, path, owner_uid, e) < 0) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+fail:
+	if (dfd >= 0)
+		(void)close(dfd);
+	return -1;
+}
+
+/* keytable_file_is_safe - RequireSafeKeys: only root or us may get at it
+ * (keytable_open_safe() without keeping the descriptor) */
+int
+keytable_file_is_safe(const char *path, uid_t owner_uid, struct err *e)
+{
+	int fd = keytable_open_safe(path, owner_uid, e);
+
+	if (fd < 0)
+		return -1;
+	(void)close(fd);	/* read-only */
 	return 0;
 }
 
@@ -228,14 +400,20 @@ keytable_read_key(struct keytable_key *k, const struct keytable_opts *o,
 	ssize_t n;
 	int fd;
 
-	if (o->require_safe && keytable_file_is_safe(k->path, o->owner_uid,
-						     e) < 0)
-		return -1;
-	/* O_NONBLOCK: a FIFO in place of a key must not hang startup */
-	fd = open(k->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		err_set(e, "%s: %s", k->path, strerror(errno));
-		return -1;
+	/* O_NONBLOCK: a FIFO in place of a key must not hang startup.  With
+	 * require_safe the file is checked on the descriptor it is read
+	 * from (keytable_open_safe) */
+	if (o->require_safe) {
+		fd = keytable_open_safe(k->path, o->owner_uid, e);
+		if (fd < 0)
+			return -1;
+	} else {
+		fd = open(k->path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+					   O_NONBLOCK);
+		if (fd < 0) {
+			err_set(e, "%s: %s", k->path, strerror(errno));
+			return -1;
+		}
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size <= 0 || st.st_size > KEYTABLE_KEYFILE_MAX) {

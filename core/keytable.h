@@ -19,7 +19,11 @@
  * with OpenSSL (RSA of at least min_bits, or Ed25519), and with
  * require_safe keeps OpenDKIM's RequireSafeKeys promise: the key file is
  * owned by root or the run-time user and nobody else may read or write it,
- * and no directory above it is writable by others.  Keys stay in memory; a
+ * and no directory above it is writable by others.  The file is opened
+ * once, walking the path with openat() and O_NOFOLLOW, and every check is
+ * made on the open descriptors (fstat), so nothing can be swapped between
+ * a check and the read; a symbolic link is followed only from a directory
+ * that passed the check.  Keys stay in memory; a
  * later change of the files matters only after a reload.  Errors name
  * "FILE:LINE: what is wrong".
  *

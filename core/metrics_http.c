@@ -148,6 +148,20 @@ metrics_http_response(enum metrics_http_result r, bool head,
 	return rc;
 }
 
+/* One connection in progress. */
+struct mh_conn {
+	int fd;				/* -1: the slot is free */
+	enum { MH_READ, MH_WRITE, MH_LINGER } phase;
+	struct timespec deadline;	/* everything done by then */
+	char in[METRICS_HTTP_REQUEST_MAX];
+	size_t inlen;
+	struct strbuf out;
+	size_t done;			/* bytes of out sent */
+};
+
+/* The connections, used by the endpoint thread only. */
+static struct mh_conn mh_conns[METRICS_HTTP_CONN_MAX];
+
 /* mh_ms_left - milliseconds until deadline (monotonic), 0 when past */
 static int
 mh_ms_left(const struct timespec *deadline)
@@ -161,105 +175,175 @@ mh_ms_left(const struct timespec *deadline)
 	return ms > 0 ? (int)ms : 0;
 }
 
-/* mh_serve - one connection: read the head, answer, all before the
- * deadline; a client too slow is dropped without an answer */
+/* mh_close - end one connection and free its slot */
 static void
-mh_serve(int fd)
+mh_close(struct mh_conn *c)
 {
-	char buf[METRICS_HTTP_REQUEST_MAX];
-	struct timespec deadline;
-	enum metrics_http_result r = METRICS_HTTP_INCOMPLETE;
-	struct strbuf out;
-	struct pollfd p;
-	size_t len = 0;
-	size_t done = 0;
-	bool head;
+	(void)close(c->fd);	/* nothing left to report */
+	c->fd = -1;
+	if (c->phase != MH_READ)
+		strbuf_free(&c->out);
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += (time_t)(mh_timeout_ms / 1000);
-	deadline.tv_nsec += (long)(mh_timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	while (r == METRICS_HTTP_INCOMPLETE) {
-		ssize_t n;
+/* mh_accept - a new connection into a free slot, with its deadline */
+static void
+mh_accept(struct mh_conn *c)
+{
+	int fd = accept4(mh_listen_fd, NULL, NULL,
+			 SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-		p.fd = fd;
-		p.events = POLLIN;
-		if (poll(&p, 1, mh_ms_left(&deadline)) <= 0)
-			return;		/* too slow (or poll failed) */
-		n = read(fd, buf + len, sizeof(buf) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;		/* gone before the end of the head */
-		len += (size_t)n;
-		r = metrics_http_parse(buf, len, &head);
-	}
-	strbuf_init(&out, METRICS_HTTP_BODY_MAX + 1024);
-	if (metrics_http_response(r, head, &out) < 0) {
-		log_warn("metrics: cannot build the answer");
-		strbuf_free(&out);
-		return;
-	}
-	while (done < out.len) {
-		ssize_t n;
-
-		p.fd = fd;
-		p.events = POLLOUT;
-		if (poll(&p, 1, mh_ms_left(&deadline)) <= 0)
-			break;
-		n = send(fd, out.data + done, out.len - done, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	strbuf_free(&out);
-	/* Lingering close: a client still sending (an oversized head) would
-	 * get a reset instead of our answer if unread bytes were left
-	 * behind; read and drop them until EOF or the deadline. */
-	if (shutdown(fd, SHUT_WR) < 0)
-		return;
-	for (;;) {
-		p.fd = fd;
-		p.events = POLLIN;
-		if (poll(&p, 1, mh_ms_left(&deadline)) <= 0 ||
-		    read(fd, buf, sizeof(buf)) <= 0)
-			break;
+	if (fd < 0)
+		return;		/* the client left already, or EMFILE */
+	c->fd = fd;
+	c->phase = MH_READ;
+	c->inlen = 0;
+	c->done = 0;
+	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
+	c->deadline.tv_sec += (time_t)(mh_timeout_ms / 1000);
+	c->deadline.tv_nsec += (long)(mh_timeout_ms % 1000) * 1000000L;
+	if (c->deadline.tv_nsec >= 1000000000L) {
+		c->deadline.tv_sec++;
+		c->deadline.tv_nsec -= 1000000000L;
 	}
 }
 
-/* mh_loop - the endpoint thread: accept, serve, close, until woken */
+/* mh_again - a transient error of a non-blocking call */
+static bool
+mh_again(void)
+{
+	return errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+/* mh_step - go on with one connection that poll() says is ready: read
+ * the head, answer, then read and drop what the client still sends
+ * until it closes (a lingering close: a client still sending an
+ * oversized head would otherwise get a reset instead of our answer) */
+static void
+mh_step(struct mh_conn *c)
+{
+	enum metrics_http_result r;
+	char drop[1024];
+	ssize_t n;
+	bool head;
+
+	switch (c->phase) {
+	case MH_READ:
+		n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+		if (n < 0 && mh_again())
+			return;
+		if (n <= 0) {
+			/* gone before the end of the head */
+			mh_close(c);
+			return;
+		}
+		c->inlen += (size_t)n;
+		r = metrics_http_parse(c->in, c->inlen, &head);
+		if (r == METRICS_HTTP_INCOMPLETE)
+			return;
+		strbuf_init(&c->out, METRICS_HTTP_BODY_MAX + 1024);
+		c->phase = MH_WRITE;
+		if (metrics_http_response(r, head, &c->out) < 0) {
+			log_warn("metrics: cannot build the answer");
+			mh_close(c);
+		}
+		return;
+	case MH_WRITE:
+		n = send(c->fd, c->out.data + c->done, c->out.len - c->done,
+			 MSG_NOSIGNAL);
+		if (n < 0 && mh_again())
+			return;
+		if (n <= 0) {
+			mh_close(c);
+			return;
+		}
+		c->done += (size_t)n;
+		if (c->done < c->out.len)
+			return;
+		if (shutdown(c->fd, SHUT_WR) < 0) {
+			mh_close(c);
+			return;
+		}
+		c->phase = MH_LINGER;
+		return;
+	case MH_LINGER:
+		n = read(c->fd, drop, sizeof(drop));
+		if (n < 0 && mh_again())
+			return;
+		if (n <= 0)
+			mh_close(c);
+		return;
+	}
+}
+
+/*
+ * mh_loop - the endpoint thread: one poll() over the listening socket and
+ * every connection, until woken.  Each connection has its own deadline,
+ * so an idle or slow client costs one slot, never another scrape's time;
+ * with every slot taken, new clients wait in the listen queue until one
+ * frees (at a deadline at the latest).
+ */
 static void *
 mh_loop(void *arg)
 {
-	struct pollfd p[2];
+	struct pollfd p[METRICS_HTTP_CONN_MAX + 2];
+	struct mh_conn *pc[METRICS_HTTP_CONN_MAX + 2];
+	size_t i;
 
 	(void)arg;
+	for (i = 0; i < METRICS_HTTP_CONN_MAX; i++)
+		mh_conns[i].fd = -1;
 	for (;;) {
-		int fd;
+		struct mh_conn *free_slot = NULL;
+		int timeout = -1;
+		nfds_t np = 2;
+		int n;
 
-		p[0].fd = mh_listen_fd;
+		p[0].fd = mh_wake[0];
 		p[0].events = POLLIN;
-		p[1].fd = mh_wake[0];
+		p[1].fd = -1;	/* the listener, if a slot is free */
 		p[1].events = POLLIN;
-		if (poll(p, 2, -1) < 0) {
+		for (i = 0; i < METRICS_HTTP_CONN_MAX; i++) {
+			struct mh_conn *c = &mh_conns[i];
+			int left;
+
+			if (c->fd < 0) {
+				if (free_slot == NULL)
+					free_slot = c;
+				continue;
+			}
+			left = mh_ms_left(&c->deadline);
+			if (left == 0) {
+				mh_close(c);	/* too slow: no answer */
+				if (free_slot == NULL)
+					free_slot = c;
+				continue;
+			}
+			if (timeout < 0 || left < timeout)
+				timeout = left;
+			p[np].fd = c->fd;
+			p[np].events = c->phase == MH_WRITE ? POLLOUT : POLLIN;
+			pc[np++] = c;
+		}
+		if (free_slot != NULL)
+			p[1].fd = mh_listen_fd;
+		n = poll(p, np, timeout);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			log_warn("metrics: poll: %s", strerror(errno));
 			break;
 		}
-		if (p[1].revents != 0)
+		if (p[0].revents != 0)
 			break;
-		fd = accept4(mh_listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;	/* the client left already, or EMFILE */
-		mh_serve(fd);
-		(void)close(fd);	/* nothing left to report */
+		for (i = 2; i < np; i++)
+			if (p[i].revents != 0)
+				mh_step(pc[i]);
+		if (free_slot != NULL && p[1].revents != 0)
+			mh_accept(free_slot);
 	}
+	for (i = 0; i < METRICS_HTTP_CONN_MAX; i++)
+		if (mh_conns[i].fd >= 0)
+			mh_close(&mh_conns[i]);
 	return NULL;
 }
 
@@ -373,7 +457,7 @@ metrics_http_port(void)
 	return mh_running ? mh_port : 0;
 }
 
-/* metrics_http_stop - end the thread (after the connection in hand) */
+/* metrics_http_stop - end the thread and its connections */
 void
 metrics_http_stop(void)
 {

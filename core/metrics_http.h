@@ -3,18 +3,23 @@
  * metrics_http - a tiny HTTP/1.0 server for Prometheus: GET or HEAD
  * /metrics answers 200 with metrics_render(); any other path 404, any
  * other method 405, a malformed request 400, a request head longer than
- * METRICS_HTTP_REQUEST_MAX bytes 431.  One connection at a time, each
- * closed after its answer; a client must send its request head within the
- * timeout (5 s from relayguard) or is disconnected without an answer, so
- * a silent client delays the next scrape by at most that.
+ * METRICS_HTTP_REQUEST_MAX bytes 431.  Up to METRICS_HTTP_CONN_MAX
+ * connections are served at once by one thread (poll), each closed after
+ * its answer and each with its own deadline: a client must send its
+ * request head and take the answer within the timeout (5 s from
+ * relayguard) or is disconnected without an answer.  An idle or slow
+ * client therefore holds one connection slot, never another scrape; with
+ * every slot held, a new client waits in the listen queue until the first
+ * deadline frees one.
  *
  * metrics_http_parse() is the whole request parser (pure, no I/O; a fuzz
  * target).  It looks only at the request line; header lines are skipped
  * up to the empty line.  A query string after /metrics is ignored.
  *
  * metrics_http_start() binds (before privileges are dropped), starts the
- * thread and logs where it listens; metrics_http_stop() ends it.  Both
- * from one control thread.  Errors come back in struct err.
+ * thread and logs where it listens; metrics_http_stop() ends it and the
+ * connections in progress.  Both from one control thread.  Errors come
+ * back in struct err.
  */
 #ifndef RG_METRICS_HTTP_H
 #define RG_METRICS_HTTP_H
@@ -28,6 +33,7 @@
 
 #define METRICS_HTTP_REQUEST_MAX 4096
 #define METRICS_HTTP_TIMEOUT_MS 5000
+#define METRICS_HTTP_CONN_MAX 16	/* connections served at once */
 
 enum metrics_http_result {
 	METRICS_HTTP_INCOMPLETE,	/* no empty line yet: read more */

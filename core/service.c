@@ -284,7 +284,8 @@ service_check(const struct service_desc *d, const struct generation *cfg,
 	    (generation_group(cfg, d->socket_group_key, &gid, e) < 0 ||
 	     service_dir(c, d->socket_key, own.path, fix, e) < 0))
 		return -1;
-	if (pid_file[0] != '\0' &&
+	/* a missing /run/relayguard is made at start (daemon_pid_dir) */
+	if (pid_file[0] != '\0' && !daemon_pid_dir_makeable(pid_file) &&
 	    service_dir(c, d->pid_file_key, pid_file,
 			"make it, e.g. with systemd's RuntimeDirectory=, or "
 			"change the setting", e) < 0)
@@ -527,7 +528,8 @@ service_main(int argc, char **argv, const struct service_desc *d)
 
 	/* the pid file first: a second instance stops here, before it
 	 * could touch the running one's socket */
-	if (daemon_pid_lock(conf_string(cfg->conf, d->pid_file_key), &pid,
+	if (daemon_pid_dir(conf_string(cfg->conf, d->pid_file_key), &e) < 0 ||
+	    daemon_pid_lock(conf_string(cfg->conf, d->pid_file_key), &pid,
 			    &e) < 0)
 		log_fatal("%s", e.text);
 	service_open(d, cfg);

@@ -74,7 +74,8 @@ spfclient_start(const struct conf *c, bool log_stderr, struct err *e)
 	char memory[32];
 	char facility[32];
 	char level[32];
-	char *argv[9];
+	char per_domain[32];
+	char *argv[10];
 	char exe[4096];
 	ssize_t elen;
 	int sv[2];
@@ -86,6 +87,8 @@ spfclient_start(const struct conf *c, bool log_stderr, struct err *e)
 	(void)str_format(memory, sizeof(memory), "%zu", c->spf_memory_limit);
 	(void)str_format(facility, sizeof(facility), "%d", c->syslog_facility);
 	(void)str_format(level, sizeof(level), "%d", (int)c->log_level);
+	(void)str_format(per_domain, sizeof(per_domain), "%lu",
+			 c->spf_max_concurrent_per_domain);
 	argv[0] = (char *)(uintptr_t)"relayguard-spf";
 	argv[1] = (char *)(uintptr_t)SPFWORKER_ARG;
 	argv[2] = c->spf_user;
@@ -94,7 +97,8 @@ spfclient_start(const struct conf *c, bool log_stderr, struct err *e)
 	argv[5] = (char *)(uintptr_t)(log_stderr ? "stderr" : "syslog");
 	argv[6] = facility;
 	argv[7] = level;
-	argv[8] = NULL;
+	argv[8] = per_domain;
+	argv[9] = NULL;
 	/* the running program by name, which is also what valgrind shows
 	 * (its /proc/self/exe is valgrind itself); /proc/self/exe when the
 	 * file is gone (replaced by an upgrade) */
@@ -267,8 +271,16 @@ spfclient_stop(struct spfclient *client)
 		if (r == client->pid || (r < 0 && errno != EINTR))
 			break;
 		if (spfclient_now_ms() >= deadline) {
-			(void)kill(client->pid, SIGKILL);
-			(void)waitpid(client->pid, &status, 0);
+			/* after the privilege drop the SPF process (spf_user)
+			 * is not ours to signal: then do not wait for it, it
+			 * ends when it sees its socket closed */
+			if (kill(client->pid, SIGKILL) == 0)
+				(void)waitpid(client->pid, &status, 0);
+			else
+				log_warn("spf: process %ld did not stop within "
+					 "%d ms and cannot be killed: %s",
+					 (long)client->pid, SPFCLIENT_STOP_MS,
+					 strerror(errno));
 			break;
 		}
 		(void)usleep(10000);

@@ -7,11 +7,16 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "str.h"
 #include "xalloc.h"
@@ -19,6 +24,8 @@
 /* Largest DNS message (TCP): an answer never needs more. */
 #define SPFDNS_MSG_MAX 65535
 #define SPFDNS_ZONE_DATA_MAX 4096
+/* A name in text form with every byte escaped (\DDD) at worst. */
+#define SPFDNS_NAME_TEXT_MAX (253 * 4 + 1)
 
 /* zone entry kinds beyond a record type */
 #define SPFDNS_Z_NXDOMAIN (-1)
@@ -45,7 +52,13 @@ struct spfdns {
 	size_t nz;
 };
 
-/* spfdns_name_ok - a name we are willing to put into a query */
+/*
+ * spfdns_name_ok - can this name be sent in a query?  Only what DNS itself
+ * forbids is refused (RFC 1035 2.3.4, RFC 2181 11): more than 253 bytes,
+ * an empty label, a label over 63 bytes.  Any other byte may appear in a
+ * label and is sent as it is: RFC 7208 7.1 macros can expand to spaces
+ * ("%_"), '%' ("%%", "%-") or whatever a local part holds.
+ */
 bool
 spfdns_name_ok(const char *name)
 {
@@ -56,12 +69,7 @@ spfdns_name_ok(const char *name)
 	if (len == 0 || len > 253)
 		return false;
 	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		/* res_nquery reads '\' as an escape: never pass one on */
-		if (c < 0x21 || c > 0x7e || c == '\\')
-			return false;
-		if (c == '.') {
+		if (name[i] == '.') {
 			if (label == 0)
 				return false;
 			label = 0;
@@ -185,40 +193,276 @@ spfdns_parse_rr(const ns_msg *msg, const ns_rr *rr, enum spfdns_type type,
 	}
 }
 
-/* spfdns_res_lookup - res_nquery with our timeout and one attempt */
+/* spfdns_now_ms - CLOCK_MONOTONIC in ms */
+static long long
+spfdns_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* spfdns_name_text - name in the text form res_nmkquery reads: every
+ * byte outside printable ASCII, the blank and the backslash as \DDD */
+static int
+spfdns_name_text(const char *name, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; *name != '\0'; name++) {
+		unsigned char c = (unsigned char)*name;
+
+		if (o + 5 > size)
+			return -1;
+		if (c <= 0x20 || c >= 0x7f || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)('0' + c / 100);
+			out[o++] = (char)('0' + c / 10 % 10);
+			out[o++] = (char)('0' + c % 10);
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* spfdns_wait - poll fd for events until the deadline: 1 ready, 0 not */
+static int
+spfdns_wait(int fd, short events, long long deadline)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+
+	for (;;) {
+		long long left = deadline - spfdns_now_ms();
+		int n;
+
+		if (left <= 0)
+			return 0;
+		n = poll(&p, 1, (int)left);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return 0;
+	}
+}
+
+/* spfdns_is_answer - is a the answer to query q (RFC 5452 9.1: same id,
+ * same question, a response)?  Anything else is dropped. */
+static bool
+spfdns_is_answer(const unsigned char *q, size_t qlen, const unsigned char *a,
+		 size_t alen)
+{
+	size_t i;
+
+	if (alen < qlen || qlen < NS_HFIXEDSZ || a[0] != q[0] ||
+	    a[1] != q[1] || !(a[2] & 0x80) || a[4] != 0 || a[5] != 1)
+		return false;
+	/* the question, as we sent it (case aside) */
+	for (i = NS_HFIXEDSZ; i < qlen; i++)
+		if (tolower(a[i]) != tolower(q[i]))
+			return false;
+	return true;
+}
+
+/* spfdns_udp - one query over UDP: the answer's length, 0 when none came
+ * before the deadline, -1 when the server cannot be reached */
+static ssize_t
+spfdns_udp(const struct sockaddr *sa, socklen_t salen, const unsigned char *q,
+	   size_t qlen, unsigned char *buf, long long deadline)
+{
+	int fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC |
+					       SOCK_NONBLOCK, 0);
+	ssize_t n = -1;
+
+	/* a connected socket of its own: a new random source port, and only
+	 * that server's datagrams reach it */
+	if (fd < 0 || connect(fd, sa, salen) < 0 ||
+	    send(fd, q, qlen, MSG_NOSIGNAL) != (ssize_t)qlen)
+		goto out;
+	for (;;) {
+		if (!spfdns_wait(fd, POLLIN, deadline)) {
+			n = 0;
+			break;
+		}
+		n = recv(fd, buf, SPFDNS_MSG_MAX, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			break;	/* e.g. ECONNREFUSED: nobody there */
+		if (spfdns_is_answer(q, qlen, buf, (size_t)n))
+			break;
+	}
+out:
+	if (fd >= 0)
+		(void)close(fd);
+	return n;
+}
+
+/* spfdns_tcp_io - write or read exactly len bytes before the deadline */
+static int
+spfdns_tcp_io(int fd, unsigned char *buf, size_t len, bool out,
+	      long long deadline)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		if (!spfdns_wait(fd, out ? POLLOUT : POLLIN, deadline))
+			return -1;
+		n = out ? send(fd, buf + done, len - done, MSG_NOSIGNAL)
+			: recv(fd, buf + done, len - done, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* spfdns_tcp - the same query over TCP (RFC 7766), after a truncated UDP
+ * answer: the answer's length, or -1 */
+static ssize_t
+spfdns_tcp(const struct sockaddr *sa, socklen_t salen, const unsigned char *q,
+	   size_t qlen, unsigned char *buf, long long deadline)
+{
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC |
+					       SOCK_NONBLOCK, 0);
+	unsigned char hdr[2 + 512];
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+	ssize_t n = -1;
+	size_t alen;
+
+	if (fd < 0 || qlen > sizeof(hdr) - 2)
+		goto out;
+	if (connect(fd, sa, salen) < 0 &&
+	    (errno != EINPROGRESS || !spfdns_wait(fd, POLLOUT, deadline) ||
+	     getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 ||
+	     soerr != 0))
+		goto out;
+	hdr[0] = (unsigned char)(qlen >> 8);
+	hdr[1] = (unsigned char)qlen;
+	memcpy(hdr + 2, q, qlen);
+	if (spfdns_tcp_io(fd, hdr, qlen + 2, true, deadline) < 0 ||
+	    spfdns_tcp_io(fd, hdr, 2, false, deadline) < 0)
+		goto out;
+	alen = (size_t)hdr[0] << 8 | hdr[1];
+	if (spfdns_tcp_io(fd, buf, alen, false, deadline) < 0 ||
+	    !spfdns_is_answer(q, qlen, buf, alen))
+		goto out;
+	n = (ssize_t)alen;
+out:
+	if (fd >= 0)
+		(void)close(fd);
+	return n;
+}
+
+/* spfdns_server - the i-th name server of resolv.conf; false if none */
+static bool
+spfdns_server(const struct spfdns *d, int i, const struct sockaddr **sa,
+	      socklen_t *salen)
+{
+	if (d->rs.nsaddr_list[i].sin_family == AF_INET) {
+		*sa = (const struct sockaddr *)&d->rs.nsaddr_list[i];
+		*salen = sizeof(struct sockaddr_in);
+		return true;
+	}
+	/* glibc keeps IPv6 servers apart */
+	if (d->rs._u._ext.nsaddrs[i] != NULL &&
+	    d->rs._u._ext.nsaddrs[i]->sin6_family == AF_INET6) {
+		*sa = (const struct sockaddr *)d->rs._u._ext.nsaddrs[i];
+		*salen = sizeof(struct sockaddr_in6);
+		return true;
+	}
+	return false;
+}
+
+/* spfdns_ask - send q to the name servers in turn, each given an equal
+ * part of the time that is left, until one answers with NOERROR or
+ * NXDOMAIN: the answer's length, or -1 with the reason in e */
+static ssize_t
+spfdns_ask(struct spfdns *d, const unsigned char *q, size_t qlen,
+	   long long deadline, struct err *e)
+{
+	const char *why = "timeout";
+	int nservers = d->rs.nscount < 0       ? 0
+		       : d->rs.nscount > MAXNS ? MAXNS
+					       : d->rs.nscount;
+	int i;
+
+	for (i = 0; i < nservers; i++) {
+		long long left = deadline - spfdns_now_ms();
+		long long until;
+		const struct sockaddr *sa;
+		socklen_t salen;
+		ssize_t n;
+		int rcode;
+
+		if (left <= 0)
+			break;
+		if (!spfdns_server(d, i, &sa, &salen))
+			continue;
+		until = spfdns_now_ms() + left / (nservers - i);
+		n = spfdns_udp(sa, salen, q, qlen, d->msg, until);
+		if (n > 0 && (d->msg[2] & 0x02))	/* TC: truncated */
+			n = spfdns_tcp(sa, salen, q, qlen, d->msg, until);
+		if (n == 0)
+			continue;	/* why stays "timeout" */
+		if (n < 0) {
+			why = "no answer from the name server";
+			continue;
+		}
+		rcode = d->msg[3] & 0x0f;
+		if (rcode == ns_r_noerror || rcode == ns_r_nxdomain)
+			return n;
+		why = rcode == ns_r_servfail ? "SERVFAIL"
+		      : rcode == ns_r_refused ? "REFUSED"
+					      : "server error";
+	}
+	err_set(e, "DNS lookup failed (%s)", why);
+	return -1;
+}
+
+/*
+ * spfdns_res_lookup - one query to the servers of resolv.conf, over
+ * within timeout_ms however many servers there are (glibc's res_nquery
+ * counts in whole seconds, waits at least one second and then again for
+ * each further server, so a query could outlive the evaluation's
+ * deadline and keep its thread busy)
+ */
 static enum spfdns_status
 spfdns_res_lookup(struct spfdns *d, const char *name, enum spfdns_type type,
 		  long timeout_ms, struct spfdns_answer *ans, struct err *e)
 {
+	long long deadline = spfdns_now_ms() + timeout_ms;
+	unsigned char q[NS_PACKETSZ];
+	char text[SPFDNS_NAME_TEXT_MAX];
 	ns_msg msg;
 	ns_rr rr;
-	int len;
+	ssize_t len;
+	int qlen;
 	int i;
 
-	/* glibc counts in whole seconds: round down so that a query ends
-	 * before the evaluation's deadline, but wait at least 1 s (the
-	 * client's own deadline still bounds the whole evaluation) */
-	d->rs.retrans = timeout_ms < 1000 ? 1 : (int)(timeout_ms / 1000);
-	d->rs.retry = 1;
-	len = res_nquery(&d->rs, name, ns_c_in, (int)type, d->msg,
-			 SPFDNS_MSG_MAX);
-	if (len < 0) {
-		switch (d->rs.res_h_errno) {
-		case HOST_NOT_FOUND:
-			err_set(e, "NXDOMAIN");
-			return SPFDNS_NONE;
-		case NO_DATA:
-			err_set(e, "no records");
-			return SPFDNS_NONE;
-		default:
-			err_set(e, "DNS lookup failed (%s)",
-				d->rs.res_h_errno == TRY_AGAIN
-					? "timeout, SERVFAIL or REFUSED"
-					: "server error");
-			return SPFDNS_TEMP;
-		}
+	if (spfdns_name_text(name, text, sizeof(text)) < 0 ||
+	    (qlen = res_nmkquery(&d->rs, ns_o_query, text, ns_c_in, (int)type,
+				 NULL, 0, NULL, q, sizeof(q))) < NS_HFIXEDSZ) {
+		err_set(e, "cannot make a query for that name");
+		return SPFDNS_NONE;
 	}
-	if (ns_initparse(d->msg, len, &msg) < 0) {
+	/* a query id of our own from the kernel's generator */
+	if (getrandom(q, 2, GRND_NONBLOCK) != 2)
+		q[0] ^= (unsigned char)(deadline >> 3);
+	len = spfdns_ask(d, q, (size_t)qlen, deadline, e);
+	if (len < 0)
+		return SPFDNS_TEMP;
+	if ((d->msg[3] & 0x0f) == ns_r_nxdomain) {
+		err_set(e, "NXDOMAIN");
+		return SPFDNS_NONE;
+	}
+	if (ns_initparse(d->msg, (int)len, &msg) < 0) {
 		err_set(e, "malformed DNS answer");
 		return SPFDNS_TEMP;
 	}
@@ -253,6 +497,27 @@ spfdns_resolver_new(struct err *e)
 	d->msg = xmalloc(SPFDNS_MSG_MAX);
 	d->lookup = spfdns_res_lookup;
 	return d;
+}
+
+/* spfdns_resolver_server - ask one IPv4 server at ip:port instead of the
+ * name servers of resolv.conf (tests and tools) */
+int
+spfdns_resolver_server(struct spfdns *d, const char *ip, unsigned port,
+		       struct err *e)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	if (!d->rs_open || port == 0 || port > 65535 ||
+	    inet_pton(AF_INET, ip, &sin.sin_addr) != 1) {
+		err_set(e, "bad name server %s port %u", ip, port);
+		return -1;
+	}
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	d->rs.nsaddr_list[0] = sin;
+	d->rs.nscount = 1;
+	return 0;
 }
 
 /* --- the in-memory zone -------------------------------------------------- */

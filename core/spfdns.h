@@ -3,20 +3,28 @@
  * spfdns - the DNS lookups of one SPF evaluation, behind one small table
  * of operations with two implementations:
  *
- *   spfdns_resolver_new()	the system resolver (res_nquery over the
- *				servers of /etc/resolv.conf), with our own
- *				per-query timeout and one attempt, so that a
- *				lookup never waits longer than it is allowed
- *				(glibc's default is 5 s x 2 attempts);
+ *   spfdns_resolver_new()	the name servers of /etc/resolv.conf, asked by
+ *				our own small stub (UDP, TCP after a truncated
+ *				answer; random id and source port, answers
+ *				checked against the question): every query
+ *				ends within the time it is given, to the
+ *				millisecond, however many servers are listed
+ *				(glibc's res_nquery counts whole seconds and
+ *				waits again for each further server);
+ *				spfdns_resolver_server() points it at one
+ *				server instead (tests);
  *   spfdns_zone_new()		an in-memory zone for unit tests, fuzzing
  *				and the test driver: no network at all.
  *
  * A lookup returns one of SPFDNS_OK (answers in the struct), SPFDNS_NONE
  * (NXDOMAIN or no record of that type: a "void lookup" in RFC 7208 4.6.4
  * terms) or SPFDNS_TEMP (timeout, SERVFAIL, REFUSED, anything else: a
- * temperror).  Names are refused (SPFDNS_NONE, never sent) when they are
- * not valid DNS names: empty or over-long labels, more than 253 bytes,
- * bytes outside printable US-ASCII.
+ * temperror).  The name servers are tried in turn, each with an equal
+ * share of the time left.  Names are refused (SPFDNS_NONE, never sent)
+ * only when DNS cannot carry them: empty or over-long labels, more than
+ * 253 bytes.  Any other byte is sent as it is, so a name that RFC 7208
+ * macros expanded to spaces or '%' ("%_", "%%", "%-") is asked for as
+ * expanded.
  *
  * An spfdns object belongs to one evaluation, used by one thread.  Answers
  * are owned by the struct spfdns_answer until spfdns_answer_free().
@@ -67,6 +75,8 @@ typedef enum spfdns_status (*spfdns_lookup_fn)(struct spfdns *d,
 					       struct err *e);
 
 struct spfdns *spfdns_resolver_new(struct err *e);
+int spfdns_resolver_server(struct spfdns *d, const char *ip, unsigned port,
+			   struct err *e);
 struct spfdns *spfdns_zone_new(void);
 int spfdns_zone_add(struct spfdns *z, const char *name, const char *type,
 		    const char *data, size_t len, struct err *e);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "spfworker.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <malloc.h>
@@ -20,6 +21,7 @@
 
 #include "log.h"
 #include "str.h"
+#include "xalloc.h"
 
 /* Stack of one evaluation thread: evaluation keeps its buffers on the
  * heap; glibc's resolver needs a few KiB. */
@@ -31,7 +33,25 @@ struct spfworker_args {
 	const char *user;
 	unsigned long threads;
 	unsigned long memory;
+	unsigned long per_domain;	/* spf_max_concurrent_per_domain */
 };
+
+/*
+ * The evaluations running per domain (the domain of the identity checked,
+ * lower-cased), so that one domain whose DNS is slow cannot hold every
+ * thread: at most `threads` entries are in use at once.  Shared by the
+ * threads of the worker, under spfworker_lock.
+ */
+struct spfworker_slot {
+	char domain[SPFCHECK_HOST_MAX];
+	unsigned long n;		/* 0: the slot is free */
+	bool warned;			/* logged since n was last 0 */
+};
+
+static pthread_mutex_t spfworker_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct spfworker_slot *spfworker_slots;
+static unsigned long spfworker_nslots;
+static unsigned long spfworker_per_domain;
 
 /* spfworker_hello - tell the client we are ready, or why not */
 static void
@@ -161,6 +181,108 @@ spfworker_expired(const struct spfworker_msg *m)
 	       (now.tv_sec == m->deadline_sec && now.tv_nsec >= m->deadline_nsec);
 }
 
+/* spfworker_admit - take a place for one evaluation of domain; false
+ * when spf_max_concurrent_per_domain of them run already (*warn: the
+ * first refusal since the domain was last idle, to be logged) */
+static bool
+spfworker_admit(const char *domain, bool *warn)
+{
+	struct spfworker_slot *free_slot = NULL;
+	bool ok = true;
+	unsigned long i;
+
+	*warn = false;
+	if (domain[0] == '\0')
+		return true;
+	(void)pthread_mutex_lock(&spfworker_lock);
+	for (i = 0; i < spfworker_nslots; i++) {
+		struct spfworker_slot *sl = &spfworker_slots[i];
+
+		if (sl->n == 0) {
+			if (free_slot == NULL)
+				free_slot = sl;
+			continue;
+		}
+		if (strcmp(sl->domain, domain) != 0)
+			continue;
+		if (sl->n >= spfworker_per_domain) {
+			ok = false;
+			*warn = !sl->warned;
+			sl->warned = true;
+		} else {
+			sl->n++;
+		}
+		goto out;
+	}
+	/* at most one slot per thread is ever in use: one is free */
+	if (free_slot != NULL &&
+	    str_copy(free_slot->domain, sizeof(free_slot->domain), domain) ==
+		    0) {
+		free_slot->n = 1;
+		free_slot->warned = false;
+	}
+out:
+	(void)pthread_mutex_unlock(&spfworker_lock);
+	return ok;
+}
+
+/* spfworker_release - one evaluation of domain is over */
+static void
+spfworker_release(const char *domain)
+{
+	unsigned long i;
+
+	if (domain[0] == '\0')
+		return;
+	(void)pthread_mutex_lock(&spfworker_lock);
+	for (i = 0; i < spfworker_nslots; i++) {
+		if (spfworker_slots[i].n > 0 &&
+		    strcmp(spfworker_slots[i].domain, domain) == 0) {
+			spfworker_slots[i].n--;
+			break;
+		}
+	}
+	(void)pthread_mutex_unlock(&spfworker_lock);
+}
+
+/* spfworker_domain - the domain an evaluation starts from, lower-case */
+static void
+spfworker_domain(const struct spfcheck_req *req, char *out, size_t size)
+{
+	struct spfcheck_res r;
+	size_t i;
+
+	spfcheck_res_error(req, &r, SPFCHECK_NONE, "");
+	if (str_copy(out, size, r.domain) < 0)
+		out[0] = '\0';
+	for (i = 0; out[i] != '\0'; i++)
+		out[i] = (char)tolower((unsigned char)out[i]);
+	if (i > 0 && out[i - 1] == '.')
+		out[i - 1] = '\0';
+}
+
+/* spfworker_evaluate - one admitted request, or temperror over the cap */
+static void
+spfworker_evaluate(const struct spfcheck_req *req, struct spfcheck_res *res)
+{
+	char domain[SPFCHECK_HOST_MAX];
+	char why[SPFCHECK_TEXT_MAX];
+	bool warn;
+
+	spfworker_domain(req, domain, sizeof(domain));
+	if (spfworker_admit(domain, &warn)) {
+		spfcheck_run(req, res);
+		spfworker_release(domain);
+		return;
+	}
+	(void)str_format(why, sizeof(why), "%lu SPF evaluations of %.100s "
+			 "running already (spf_max_concurrent_per_domain)",
+			 spfworker_per_domain, domain);
+	if (warn)
+		log_warn("spf: %s: answering temperror until one ends", why);
+	spfcheck_res_error(req, res, SPFCHECK_TEMPERROR, why);
+}
+
 /* spfworker_thread - serve requests until the control socket closes */
 static void *
 spfworker_thread(void *arg)
@@ -185,7 +307,7 @@ spfworker_thread(void *arg)
 		if (m.req.identity != SPFCHECK_ID_HELO)
 			m.req.identity = SPFCHECK_ID_MAILFROM;
 		if (!spfworker_expired(&m)) {
-			spfcheck_run(&m.req, &res);
+			spfworker_evaluate(&m.req, &res);
 			/* the client may have given up: ignore EPIPE */
 			(void)send(fd, &res, sizeof(res), MSG_NOSIGNAL);
 		}
@@ -206,6 +328,9 @@ spfworker_serve(const struct spfworker_args *a)
 	if (pthread_attr_init(&attr) != 0 ||
 	    pthread_attr_setstacksize(&attr, SPFWORKER_STACK) != 0)
 		_exit(2);
+	spfworker_nslots = a->threads;
+	spfworker_per_domain = a->per_domain;
+	spfworker_slots = xcalloc(a->threads, sizeof(*spfworker_slots));
 	for (i = 1; i < a->threads; i++) {
 		if (pthread_create(&tid, &attr, spfworker_thread, NULL) != 0) {
 			log_error("spf: cannot start thread %lu of %lu", i + 1,
@@ -262,7 +387,7 @@ spfworker_supervise(const struct spfworker_args *a)
 
 /* spfworker_main - entry point after re-exec with SPFWORKER_ARG:
  * argv: PROG SPFWORKER_ARG USER THREADS MEMORY stderr|syslog FACILITY
- * LEVEL */
+ * LEVEL PER_DOMAIN */
 int
 spfworker_main(int argc, char **argv)
 {
@@ -273,8 +398,10 @@ spfworker_main(int argc, char **argv)
 
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	if (argc != 8 || str_to_ulong(argv[3], 10, 1024, &a.threads) < 0 ||
+	if (argc != 9 || str_to_ulong(argv[3], 10, 1024, &a.threads) < 0 ||
 	    a.threads == 0 ||
+	    str_to_ulong(argv[8], 10, 1024, &a.per_domain) < 0 ||
+	    a.per_domain == 0 ||
 	    str_to_ulong(argv[4], 10, (unsigned long)-1, &a.memory) < 0 ||
 	    str_to_ulong(argv[6], 10, 1024, &facility) < 0 ||
 	    str_to_ulong(argv[7], 10, LOG_LEVEL_DEBUG, &level) < 0) {
@@ -287,7 +414,7 @@ spfworker_main(int argc, char **argv)
 	log_set_level((enum log_level)level);
 	spfworker_confine(&a);
 	spfworker_hello(0, "ready");
-	log_info("spf: evaluating SPF as uid %ld with %lu threads",
-		 (long)getuid(), a.threads);
+	log_info("spf: evaluating SPF as uid %ld with %lu threads, at most "
+		 "%lu per domain", (long)getuid(), a.threads, a.per_domain);
 	return spfworker_supervise(&a);
 }

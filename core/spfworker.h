@@ -16,7 +16,11 @@
  * new one whenever it dies (a crash in DNS or record handling costs the
  * requests in flight, which the client answers with temperror).  The
  * worker serves requests with a fixed pool of spf_max_concurrent threads,
- * each reading the control socket: a request is one SOCK_SEQPACKET
+ * each reading the control socket; at most spf_max_concurrent_per_domain
+ * of them evaluate the same domain (the one the identity names, compared
+ * without case) at once, and a request over that is answered temperror
+ * at once, so that a domain whose DNS is slow (a query dropped costs up
+ * to spf_timeout) cannot hold every thread while other domains wait: a request is one SOCK_SEQPACKET
  * message carrying a struct spfworker_msg and, with SCM_RIGHTS, the
  * descriptor on which to answer with a struct spfcheck_res.  When the
  * control socket closes (the front end exited), worker and supervisor

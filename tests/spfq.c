@@ -9,6 +9,12 @@
  *					word "helo" checks the HELO identity
  *	spfq -z ZONEFILE [-c CONFIG]	the same over a zone file (spfdns.h
  *					zone lines), no DNS, no worker
+ *	spfq -P [-c CONFIG] [-f]	worker mode, every line at once: each
+ *					starts its own check as soon as it is
+ *					read; results come as they end, each
+ *					block after a line "line=N" (N counts
+ *					from 1); at end of input spfq waits
+ *					for all of them
  *
  * Prints "spf process PID" first (worker mode), then per line:
  *	result=R identity=I domain=D mech=M lookups=N voids=N ms=N
@@ -20,6 +26,7 @@
  * A line "kill" in worker mode is not a check: it prints the pid of the
  * current worker (the SPF supervisor's child) for the tests to signal.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +62,35 @@ spfq_print(const struct conf *c, const struct spfcheck_res *res)
 	fflush(stdout);
 }
 
+/* At most this many checks at once in -P mode. */
+#define SPFQ_JOBS_MAX 256
+
+/* One check of -P mode. */
+struct spfq_job {
+	pthread_t tid;
+	struct spfclient *client;
+	const struct conf *c;
+	struct spfcheck_req req;
+	unsigned line;
+};
+
+static pthread_mutex_t spfq_out = PTHREAD_MUTEX_INITIALIZER;
+
+/* spfq_job_run - one check of -P mode, printed when it ends */
+static void *
+spfq_job_run(void *arg)
+{
+	struct spfq_job *j = arg;
+	struct spfcheck_res res;
+
+	(void)spfclient_check(j->client, &j->req, &res);
+	(void)pthread_mutex_lock(&spfq_out);
+	printf("line=%u\n", j->line);
+	spfq_print(j->c, &res);
+	(void)pthread_mutex_unlock(&spfq_out);
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -64,19 +100,26 @@ main(int argc, char **argv)
 	const char *conf_path = NULL;
 	const char *zone_path = NULL;
 	bool to_stderr = false;
+	bool parallel = false;
+	struct spfq_job *jobs[SPFQ_JOBS_MAX];
+	unsigned njobs = 0;
+	unsigned lineno = 0;
+	unsigned i;
 	char line[2048];
 	struct err e;
 	int ch;
 
 	if (argc > 1 && strcmp(argv[1], SPFWORKER_ARG) == 0)
 		return spfworker_main(argc, argv);
-	while ((ch = getopt(argc, argv, "c:fz:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fPz:")) != -1) {
 		switch (ch) {
 		case 'c': conf_path = optarg; break;
 		case 'f': to_stderr = true; break;
+		case 'P': parallel = true; break;
 		case 'z': zone_path = optarg; break;
 		default:
-			fprintf(stderr, "usage: spfq [-c conf] [-f] [-z zone]\n");
+			fprintf(stderr, "usage: spfq [-c conf] [-f] [-P] "
+				"[-z zone]\n");
 			return 2;
 		}
 	}
@@ -103,6 +146,7 @@ main(int argc, char **argv)
 		int n;
 
 		line[strcspn(line, "\r\n")] = '\0';
+		lineno++;
 		mode[0] = '\0';
 		n = sscanf(line, "%127s %299s %399s %15s", ip, helo, sender,
 			   mode);
@@ -120,6 +164,20 @@ main(int argc, char **argv)
 			printf("? too long\n");
 			continue;
 		}
+		if (parallel && client != NULL && njobs < SPFQ_JOBS_MAX) {
+			struct spfq_job *j = calloc(1, sizeof(*j));
+
+			if (j == NULL)
+				log_fatal("out of memory");
+			j->client = client;
+			j->c = c;
+			j->req = req;
+			j->line = lineno;
+			if (pthread_create(&j->tid, NULL, spfq_job_run, j) != 0)
+				log_fatal("pthread_create failed");
+			jobs[njobs++] = j;
+			continue;
+		}
 		if (zone != NULL) {
 			struct spfdns *d = zone;
 
@@ -128,6 +186,10 @@ main(int argc, char **argv)
 			(void)spfclient_check(client, &req, &res);
 		}
 		spfq_print(c, &res);
+	}
+	for (i = 0; i < njobs; i++) {
+		(void)pthread_join(jobs[i]->tid, NULL);
+		free(jobs[i]);
 	}
 	spfclient_stop(client);
 	spfdns_free(zone);

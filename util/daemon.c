@@ -78,6 +78,63 @@ daemon_pid_owner(int fd)
 	return (long)pid;
 }
 
+/* daemon_pid_dir_split - the directory part of path, and of that its
+ * parent; false when path has no directory part worth making */
+static bool
+daemon_pid_dir_split(const char *path, char *dir, size_t size,
+		     char *parent, size_t psize)
+{
+	char *slash;
+
+	if (path[0] != '/' || str_copy(dir, size, path) < 0 ||
+	    (slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return false;
+	*slash = '\0';
+	if (str_copy(parent, psize, dir) < 0 ||
+	    (slash = strrchr(parent, '/')) == NULL)
+		return false;
+	if (slash == parent)
+		slash[1] = '\0';	/* the parent is / itself */
+	else
+		*slash = '\0';
+	return true;
+}
+
+/* daemon_pid_dir_makeable - the pid file's directory is missing and its
+ * parent is a directory: daemon_pid_dir() would make it */
+bool
+daemon_pid_dir_makeable(const char *path)
+{
+	char dir[4096];
+	char parent[4096];
+	struct stat st;
+
+	if (!daemon_pid_dir_split(path, dir, sizeof(dir), parent,
+				  sizeof(parent)))
+		return false;
+	return lstat(dir, &st) < 0 && errno == ENOENT &&
+	       stat(parent, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* daemon_pid_dir - make the pid file's directory, see the header */
+int
+daemon_pid_dir(const char *path, struct err *e)
+{
+	char dir[4096];
+	char parent[4096];
+
+	if (!daemon_pid_dir_makeable(path))
+		return 0;	/* there, or not ours to make: open() says */
+	if (!daemon_pid_dir_split(path, dir, sizeof(dir), parent,
+				  sizeof(parent)))
+		return 0;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		err_set(e, "pid file directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* daemon_pid_lock - open and lock the pid file, see the header */
 int
 daemon_pid_lock(const char *path, struct daemon_pid *p, struct err *e)

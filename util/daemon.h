@@ -14,6 +14,7 @@
 #ifndef RG_DAEMON_H
 #define RG_DAEMON_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -36,6 +37,18 @@ struct daemon_pid {
 };
 
 int daemon_pid_lock(const char *path, struct daemon_pid *p, struct err *e);
+
+/*
+ * daemon_pid_dir() makes the directory of the pid file when it is missing
+ * and its own parent exists (/run/relayguard after a reboot, when no
+ * systemd RuntimeDirectory= made it): one level only, mode 0755, owned by
+ * whoever runs it (root, before the privilege drop).  mkdir(2) never
+ * follows a symbolic link in the last component.  0 when the directory is
+ * there (made or found), -1 with the reason.  daemon_pid_dir_makeable()
+ * says whether daemon_pid_dir() would make it (for -n).
+ */
+int daemon_pid_dir(const char *path, struct err *e);
+bool daemon_pid_dir_makeable(const char *path);
 int daemon_pid_write(const struct daemon_pid *p, struct err *e);
 void daemon_pid_remove(const char *path, struct daemon_pid *p);
 

@@ -71,7 +71,7 @@ spf_user that does not exist|spf_user = no-such-spf-user|spf_user: no such user 
 spf_user root|spf_user = root|spf_user: "root" is root; name an unprivileged user
 socket directory missing|socket = unix:@RUN@/missing/m.sock|socket: the directory .*/missing does not exist \(make it: owner root, group postfix, mode 0750
 audit file directory missing|audit_file = @RUN@/missing/audit.jsonl|audit_file: the directory .*/missing does not exist
-pid file directory missing|pid_file = @RUN@/missing/relayguard.pid|pid_file: the directory .*/missing does not exist
+pid file directory missing|pid_file = @RUN@/missing/deeper/relayguard.pid|pid_file: the directory .*/missing/deeper does not exist
 ROWS
 
 # keys readable by root only, user = nobody: everything else passes, but

@@ -177,8 +177,10 @@ rig_check "the installed units rate at most 3.0 (systemd-analyze security)" \
 		     END { exit !(s != \"\" && s <= 3.0) }' || exit 1
 	done"
 res=$(in_root relayguard -n 2>&1) || true
+# says_ok TEXT - TEXT has "configuration ok", else show it
+says_ok() { grep -q 'configuration ok' <<< "$1" || { printf '%s\n' "$1"; return 1; }; }
 rig_check "relayguard -n passes with the package's relayguard.conf" \
-	grep -q 'configuration ok' <<< "$res"
+	says_ok "$res"
 
 # --- 3. the milter as its unit starts it -------------------------------------
 rig_dns_start

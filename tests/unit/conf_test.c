@@ -288,6 +288,9 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 		rc = strbuf_append_str(sb, c->spf_user);
 	else if (IS("spf_max_concurrent"))
 		rc = strbuf_printf(sb, "%lu", c->spf_max_concurrent);
+	else if (IS("spf_max_concurrent_per_domain"))
+		rc = strbuf_printf(sb, "%lu",
+				   c->spf_max_concurrent_per_domain);
 	else if (IS("spf_memory_limit"))
 		rc = strbuf_printf(sb, "%zu", c->spf_memory_limit);
 	else if (IS("spf_action_pass"))
@@ -443,7 +446,8 @@ static const char *const all_keys[] = {
 	"own_domain_reply",
 	/* SPF */
 	"spf_check", "spf_helo_check", "spf_timeout", "spf_dns_timeout",
-	"spf_user", "spf_max_concurrent", "spf_memory_limit",
+	"spf_user", "spf_max_concurrent", "spf_max_concurrent_per_domain",
+	"spf_memory_limit",
 	"spf_action_pass", "spf_action_fail", "spf_action_softfail",
 	"spf_action_neutral", "spf_action_none", "spf_action_temperror",
 	"spf_action_permerror", "spf_received_header", "authserv_id",

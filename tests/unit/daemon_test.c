@@ -384,6 +384,56 @@ test_missing_socket_is_an_error(void **state)
 	assert_true(rg_has(e.text, "No such file"));
 }
 
+/* test_missing_pid_directory_is_made_one_level - /run/relayguard after a
+ * reboot without systemd: made 0755; two levels missing: left alone */
+static void
+test_missing_pid_directory_is_made_one_level(void **state)
+{
+	struct daemon_pid p;
+	struct err e;
+	char path[PATH_MAX];
+	char dir[PATH_MAX];
+	struct stat st;
+
+	in_dir(state, "run/x.pid", path, sizeof(path));
+	in_dir(state, "run", dir, sizeof(dir));
+	assert_true(daemon_pid_dir_makeable(path));
+	assert_int_equal(daemon_pid_dir(path, &e), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0755);
+	assert_false(daemon_pid_dir_makeable(path));
+	assert_int_equal(daemon_pid_lock(path, &p, &e), 0);
+	daemon_pid_remove(path, &p);
+	assert_int_equal(rmdir(dir), 0);
+
+	in_dir(state, "a/b/x.pid", path, sizeof(path));
+	assert_false(daemon_pid_dir_makeable(path));
+	assert_int_equal(daemon_pid_dir(path, &e), 0);
+	in_dir(state, "a", dir, sizeof(dir));
+	assert_int_equal(access(dir, F_OK), -1);
+}
+
+/* test_symlink_at_pid_directory_is_not_made - a dangling link where the
+ * directory would be: nothing is made at its target */
+static void
+test_symlink_at_pid_directory_is_not_made(void **state)
+{
+	struct err e;
+	char path[PATH_MAX];
+	char link_path[PATH_MAX];
+	char target[PATH_MAX];
+
+	in_dir(state, "elsewhere", target, sizeof(target));
+	in_dir(state, "run", link_path, sizeof(link_path));
+	assert_int_equal(symlink(target, link_path), 0);
+	in_dir(state, "run/x.pid", path, sizeof(path));
+	assert_false(daemon_pid_dir_makeable(path));
+	assert_int_equal(daemon_pid_dir(path, &e), 0);
+	assert_int_equal(access(target, F_OK), -1);
+	assert_int_equal(unlink(link_path), 0);
+}
+
 #define CASE(fn) cmocka_unit_test_setup_teardown(fn, dir_setup, dir_teardown)
 
 int
@@ -405,6 +455,8 @@ main(void)
 		CASE(test_symlink_swapped_for_socket_is_refused_target_untouched),
 		CASE(test_file_swapped_for_socket_is_refused),
 		CASE(test_missing_socket_is_an_error),
+		CASE(test_missing_pid_directory_is_made_one_level),
+		CASE(test_symlink_at_pid_directory_is_not_made),
 	};
 
 	return cmocka_run_group_tests_name("daemon", tests, NULL, NULL);

@@ -385,6 +385,8 @@ static const char *body_parts[] = {
 	"\r\n\r\n\r\n",
 	".\r\n",
 	"\tleading tab\r\n",
+	" \t \r\n",		/* a line of only blanks (relaxed: empty) */
+	"  \r\n",
 };
 
 static const char *confs[] = {
@@ -510,7 +512,8 @@ static const struct row rows[] = {
 	{"trailing_empty_lines_dropped", "a\r\n\r\n\r\n", NULL},
 	{"inner_empty_lines_kept", "a\r\n\r\n\r\nb\r\n", NULL},
 	{"no_final_line_end", "a\r\nb", NULL},
-	{"blanks_inside_and_at_end", "a  \t b \t\r\n  lead\r\n", NULL},
+	{"blanks_inside_and_at_end", "a  \t b \t\r\n  lead\r\n \t \r\n", NULL},
+	{"blank_line_before_text", "  \r\nabc\r\n\t\r\n x\r\n", NULL},
 	/* Bare LF followed by CRLF: libopendkim's relaxed body hash drops
 	 * the empty line between them (its simple one keeps it).  RFC 6376
 	 * 3.4.4, with a bare LF or CR as a line end, keeps it, as our signer

@@ -8,9 +8,14 @@
  * below RG_SAFE_TMPDIR (or build/tests/tmp): keys below a directory that
  * others can write, such as /tmp, are refused by design, so the cases that
  * need require_safe = yes fail, with a hint, when that base is unsafe.
+ *
+ * Symbolic links and the race: the program is linked with open64,
+ * openat64 and __openat64_2 wrapped (Makefile), so a case can swap a key
+ * file for a symbolic link at the very moment relayguard opens it.
  */
 #include "keytable.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -768,6 +773,229 @@ test_foreign_owner_refused(void **state)
 	assert_int_equal(unlink(p), 0);
 }
 
+/* --- symbolic links and the race ------------------------------------------ */
+
+/* The race hook: when armed, the next open of a file named race_name is
+ * preceded (race_before) or followed by rename(race_from, race_to). */
+static const char *race_name;
+static bool race_before;
+static char race_from[PATH_MAX];
+static char race_to[PATH_MAX];
+static int race_fired;
+
+int __real_open64(const char *path, int flags, ...);
+int __real_openat64(int dfd, const char *name, int flags, ...);
+int __real___openat64_2(int dfd, const char *name, int flags);
+int __wrap_open64(const char *path, int flags, ...);
+int __wrap_openat64(int dfd, const char *name, int flags, ...);
+int __wrap___openat64_2(int dfd, const char *name, int flags);
+
+/* race_hit - is this the open to race with?  Swaps now if before */
+static bool
+race_hit(const char *name)
+{
+	const char *base = strrchr(name, '/');
+
+	base = base != NULL ? base + 1 : name;
+	if (race_name == NULL || strcmp(base, race_name) != 0)
+		return false;
+	race_name = NULL;
+	race_fired++;
+	if (race_before && rename(race_from, race_to) < 0)
+		fail_msg("rename %s: %s", race_from, strerror(errno));
+	return true;
+}
+
+/* race_after - swap after the open, if so armed */
+static void
+race_after(bool hit)
+{
+	if (hit && !race_before && rename(race_from, race_to) < 0)
+		fail_msg("rename %s: %s", race_from, strerror(errno));
+}
+
+int
+__wrap_open64(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	bool hit = race_hit(path);
+	int fd;
+
+	if (flags & O_CREAT) {
+		va_list ap;
+
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	fd = __real_open64(path, flags, mode);
+	race_after(hit);
+	return fd;
+}
+
+int
+__wrap_openat64(int dfd, const char *name, int flags, ...)
+{
+	mode_t mode = 0;
+	bool hit = race_hit(name);
+	int fd;
+
+	if (flags & O_CREAT) {
+		va_list ap;
+
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	fd = __real_openat64(dfd, name, flags, mode);
+	race_after(hit);
+	return fd;
+}
+
+int
+__wrap___openat64_2(int dfd, const char *name, int flags)
+{
+	bool hit = race_hit(name);
+	int fd = __real___openat64_2(dfd, name, flags);
+
+	race_after(hit);
+	return fd;
+}
+
+/* link_make - DIR/at (relative to the fixture) as a link to target
+ * (@D@ replaced by the fixture dir) */
+static void
+link_make(const char *at, const char *target)
+{
+	char p[PATH_MAX];
+	char t[PATH_MAX];
+
+	rg_pathf(p, sizeof(p), "%s/%s", dir, at);
+	subst(target, t, sizeof(t));
+	(void)unlink(p);
+	if (symlink(t, p) < 0)
+		fail_msg("symlink %s: %s", p, strerror(errno));
+}
+
+struct link_row {
+	const char *name;
+	const char *at;		/* the link, below the fixture dir */
+	const char *target;	/* what it points to (@D@: the fixture dir) */
+	const char *path;	/* the key path asked for, below the dir */
+	int rc;
+	const char *want;	/* part of the error (@D@ replaced) */
+};
+
+static const struct link_row link_rows[] = {
+	{"link_in_safe_dir_is_followed", "sub/lnk.key", "../ed.key",
+	 "sub/lnk.key", 0, NULL},
+	{"absolute_link_in_safe_dir_is_followed", "sub/abs.key",
+	 "@D@/ed.key", "sub/abs.key", 0, NULL},
+	{"link_in_world_writable_dir_is_refused", "ww/lnk.key", "../ed.key",
+	 "ww/lnk.key", -1,
+	 "symbolic link @D@/ww/lnk.key is in directory @D@/ww, which other "
+	 "users can change"},
+	/* realpath() would see only safe directories here */
+	{"linked_dir_in_world_writable_dir_is_refused", "ww/dlink", "@D@",
+	 "ww/dlink/ed.key", -1,
+	 "symbolic link @D@/ww/dlink is in directory @D@/ww"},
+	{"link_into_world_writable_dir_is_refused", "sub/toww.key",
+	 "../ww/ed.key", "sub/toww.key", -1,
+	 "directory @D@/ww can be written by other users"},
+	{"link_to_mode_0644_key_is_refused", "sub/to644.key", "../ed644.key",
+	 "sub/to644.key", -1, "mode 0644 lets group or others read"},
+	{"link_loop_is_refused", "sub/loop.key", "loop.key", "sub/loop.key",
+	 -1, "too many symbolic links"},
+};
+
+/* test_link - keytable_file_is_safe() through a symbolic link */
+static void
+test_link(void **state)
+{
+	const struct link_row *r = *state;
+	char p[PATH_MAX];
+	char want[PATH_MAX * 3];
+	struct err e;
+
+	err_clear(&e);
+	need_safe_dir();
+	link_make(r->at, r->target);
+	rg_pathf(p, sizeof(p), "%s/%s", dir, r->path);
+	if (keytable_file_is_safe(p, (uid_t)-1, &e) != r->rc)
+		fail_msg("%s: want %d (%s)", p, r->rc, e.text);
+	if (r->want != NULL) {
+		subst(r->want, want, sizeof(want));
+		assert_true(rg_has(e.text, want));
+	}
+}
+
+/* race_setup - race.key (the Ed25519 key, 0600) and race.lnk, a link to
+ * an RSA key that anyone may read, in the world-writable directory */
+static void
+race_setup(bool before)
+{
+	need_safe_dir();
+	assert_int_equal(sh("rm -f %s/race.key %s/ww/evil.key && "
+			    "cp -p %s/ed.key %s/race.key && "
+			    "cp %s/rsa2048.key %s/ww/evil.key && "
+			    "chmod 644 %s/ww/evil.key", dir, dir, dir, dir, dir,
+			    dir, dir), 0);
+	link_make("race.lnk", "@D@/ww/evil.key");
+	rg_pathf(race_from, sizeof(race_from), "%s/race.lnk", dir);
+	rg_pathf(race_to, sizeof(race_to), "%s/race.key", dir);
+	race_before = before;
+	race_fired = 0;
+	race_name = "race.key";
+}
+
+/*
+ * test_race_swap_before_open_is_refused - the key is swapped for a link to
+ * someone else's key after any check by path could have run and just
+ * before the open: the open itself sees the link, and what it leads to is
+ * checked on its own descriptor, so the swap is refused.  (A check by
+ * path, stat() then open(), would have loaded the other key.)
+ */
+static void
+test_race_swap_before_open_is_refused(void **state)
+{
+	struct keytable *kt;
+	struct err e;
+
+	(void)state;
+	race_setup(true);
+	if (load("k example.com:k:@D@/race.key\n", false, "* k\n", false,
+		 true, 1024, &kt, &e) == 0) {
+		bool rsa = keytable_key_at(kt, 0)->alg == KEYTABLE_ALG_RSA;
+
+		keytable_free(kt);
+		fail_msg("the swapped key was loaded%s",
+			 rsa ? " (the other RSA key)" : "");
+	}
+	race_name = NULL;
+	assert_int_equal(race_fired, 1);
+	assert_true(rg_has(e.text, "race.key: directory "));
+	assert_true(rg_has(e.text, "/ww can be written by other users"));
+}
+
+/* test_race_swap_after_open_reads_the_checked_key - swapped just after
+ * the open: what was checked is what is read, the Ed25519 key */
+static void
+test_race_swap_after_open_reads_the_checked_key(void **state)
+{
+	struct keytable *kt;
+	struct err e;
+
+	(void)state;
+	race_setup(false);
+	if (load("k example.com:k:@D@/race.key\n", false, "* k\n", false,
+		 true, 1024, &kt, &e) < 0)
+		fail_msg("refused: %s", e.text);
+	race_name = NULL;
+	assert_int_equal(race_fired, 1);
+	assert_int_equal(keytable_key_at(kt, 0)->alg, KEYTABLE_ALG_ED25519);
+	keytable_free(kt);
+}
+
 /* --- keytable_glob_match ------------------------------------------------- */
 
 struct glob_row {
@@ -851,6 +1079,11 @@ main(void)
 	RG_ADD_ROWS(&c, safe_rows, test_file_is_safe);
 	rg_case_add(&c, "foreign_owner_refused", test_foreign_owner_refused,
 		    NULL);
+	RG_ADD_ROWS(&c, link_rows, test_link);
+	rg_case_add(&c, "race_swap_before_open_is_refused",
+		    test_race_swap_before_open_is_refused, NULL);
+	rg_case_add(&c, "race_swap_after_open_reads_the_checked_key",
+		    test_race_swap_after_open_reads_the_checked_key, NULL);
 	RG_ADD_ROWS(&c, glob_rows, test_glob);
 	rc = rg_cases_run(&c, "keytable", NULL, NULL);
 	rg_tmpdir_remove(dir);

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -266,6 +267,97 @@ test_live_silent_client_is_dropped(void **state)
 	assert_true(rg_has(out, "HTTP/1.0 200 OK\r\n"));
 }
 
+/* start_patient - the endpoint with a 20 s timeout: a silent client
+ * stays connected for the whole of a case */
+static int
+start_patient(void **state)
+{
+	struct hostport hp;
+	struct err e;
+
+	(void)state;
+	memset(&hp, 0, sizeof(hp));
+	memcpy(hp.host, "127.0.0.1", 10);
+	if (metrics_http_start(&hp, 20000, &e) < 0) {
+		fprintf(stderr, "%s\n", e.text);
+		return -1;
+	}
+	return 0;
+}
+
+/* still_open - the server has not closed fd (no EOF, nothing to read) */
+static bool
+still_open(int fd)
+{
+	char c;
+
+	return recv(fd, &c, 1, MSG_DONTWAIT) < 0 &&
+	       (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/*
+ * test_idle_clients_do_not_block_a_scrape - five clients connect and say
+ * nothing (one sent half a request line); a scrape made after them is
+ * answered while they are all still connected.  One connection at a time
+ * would answer it only once the idle ones were dropped at their deadline.
+ */
+static void
+test_idle_clients_do_not_block_a_scrape(void **state)
+{
+	static char out[1 << 16];
+	const char *req = "GET /metrics HTTP/1.0\r\n\r\n";
+	int idle[5];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		idle[i] = dial();
+	assert_int_equal(write(idle[0], "GET /me", 7), 7);
+	fetch(req, strlen(req), out, sizeof(out));
+	assert_true(rg_has(out, "HTTP/1.0 200 OK\r\n"));
+	for (i = 0; i < 5; i++) {
+		if (!still_open(idle[i]))
+			fail_msg("idle client %zu was dropped before the scrape "
+				 "was answered", i);
+		close(idle[i]);
+	}
+}
+
+/* test_full_slots_wait_in_the_queue - every slot held by a silent client:
+ * one more scrape waits in the listen queue, and is answered as soon as
+ * one idle client leaves */
+static void
+test_full_slots_wait_in_the_queue(void **state)
+{
+	static char out[1 << 16];
+	const char *req = "GET /metrics HTTP/1.0\r\n\r\n";
+	int idle[METRICS_HTTP_CONN_MAX];
+	struct pollfd p;
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < METRICS_HTTP_CONN_MAX; i++)
+		idle[i] = dial();
+	fd = dial();	/* accepted by the kernel, waits for a slot */
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	close(idle[0]);	/* frees a slot */
+	p.fd = fd;
+	p.events = POLLIN;
+	while (got + 1 < sizeof(out) && poll(&p, 1, 15000) == 1 &&
+	       (n = read(fd, out + got, sizeof(out) - 1 - got)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	assert_true(rg_has(out, "HTTP/1.0 200 OK\r\n"));
+	for (i = 1; i < METRICS_HTTP_CONN_MAX; i++) {
+		assert_true(still_open(idle[i]));
+		close(idle[i]);
+	}
+	close(fd);
+}
+
 /* add_live - a case with the endpoint running */
 static void
 add_live(struct rg_cases *c, const char *name, CMUnitTestFunction fn,
@@ -297,6 +389,14 @@ main(void)
 			 &live_rows[i]);
 	add_live(&c, "live_oversized_request_gets_431",
 		 test_live_oversized_request_gets_431, NULL);
+	rg_case_add(&c, "idle_clients_do_not_block_a_scrape",
+		    test_idle_clients_do_not_block_a_scrape, NULL);
+	c.tests[c.count - 1].setup_func = start_patient;
+	c.tests[c.count - 1].teardown_func = stop;
+	rg_case_add(&c, "full_slots_wait_in_the_queue",
+		    test_full_slots_wait_in_the_queue, NULL);
+	c.tests[c.count - 1].setup_func = start_patient;
+	c.tests[c.count - 1].teardown_func = stop;
 	add_live(&c, "live_silent_client_is_dropped",
 		 test_live_silent_client_is_dropped, NULL);
 	return rg_cases_run(&c, "metrics_http", NULL, NULL);
