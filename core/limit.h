@@ -61,7 +61,9 @@
  * in the background as soon as Redis answers (result.unsettled); a COMMIT
  * that surely did not run follows limit_fail_mode, and its lease is given
  * back in the background.  A message is never refused and counted, and
- * never counted twice.
+ * never counted twice - unless the process dies between the store's
+ * answer to its COMMIT and the MTA's receipt of the verdict: the MTA
+ * then tempfails a counted message (high by one, never low).
  *
  * limit_decide() returns LIMIT_OK, LIMIT_OVER or LIMIT_UNAVAILABLE (the
  * store could not answer in time).  With limit_fail_mode = local an
