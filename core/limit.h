@@ -47,7 +47,10 @@
  *
  * Late commands: every call carries a deadline (redis_timeout after it
  * was sent: when this side stops waiting); one that the store runs later
- * does nothing (LIMIT_CODE_LATE), whatever it was.  A finished
+ * does nothing (LIMIT_CODE_LATE), whatever it was.  The Redis backend
+ * writes the deadline in the server's clock, as its replies tell it
+ * (store_clock_skew), so a server clock set wrong neither refuses every
+ * call nor lets late ones through.  A finished
  * transaction leaves a tombstone for limit_txn_ttl: a RESERVE or UNDO of
  * it, or a COMMIT of a released one, changes nothing (result.stale).
  *

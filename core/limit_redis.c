@@ -5,12 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rconn.h"
 #include "store.h"
 #include "str.h"
 #include "xalloc.h"
 
+
+#define LR_CLOCK_RTT_MS 50	/* slower replies teach nothing of clocks */
 
 /*
  * The script.  KEYS: the transaction's tombstone and the queue id's
@@ -24,7 +27,8 @@
  * the N limit names in a row (one HMGET reads them with unpack: no table
  * built for it), and per limit: counter (m r b p, upper case for a
  * dry-run limit), amount, period ms, quantum ms.  Reply: code (0 ok, 1
- * over, 2 duplicate, 3 stale, 4 late: nothing done, no rows), then per
+ * over, 2 duplicate, 3 stale, 4 late: nothing done, no rows), the
+ * server's time in ms (its clock against ours: see lr_run), then per
  * limit: state (0 ok, 1 over, 2 dry-run over), used (the bucket plus the
  * open leases), amount, period ms, retry ms, reset ms.
  *
@@ -71,7 +75,7 @@ const char limit_redis_lua[] =
 "if now==0 then local t=redis.call('TIME') "
 "now=t[1]*1000+math.floor(t[2]/1000) end\n"
 "local dl=tonumber(ARGV[3])\n"
-"if dl>0 and now>dl then return {4} end\n"
+"if dl>0 and now>dl then return {4,now} end\n"
 "local lt=tonumber(ARGV[4])\n"
 "local ttl=ARGV[5]\n"
 "local rh=ARGV[6]\n"
@@ -245,7 +249,7 @@ const char limit_redis_lua[] =
 "local drop=op=='X' or (op=='M' and not stale) or (op=='S' and dup) or "
 "final\n"
 "if op=='U' then drop=not stale and not rep and G[12]<=1 end\n"
-"local out={0}\n"
+"local out={0,now}\n"
 "x=0\n"
 "for i=1,ns do\n"
 " local g=15*(i-1)\n"
@@ -542,17 +546,24 @@ lr_subject_args(struct limit_redis_cmd *cmd, const struct limit_call_subject *s)
 	return 0;
 }
 
-/* limit_redis_args - EVALSHA arguments (after the sha) for subjects
- * [first, first + count) of c; see limit_redis.h */
-int
-limit_redis_args(const char *prefix, const struct limit_call *c,
-		 size_t first, size_t count, struct limit_redis_cmd *cmd,
-		 struct err *e)
+/* lr_args - EVALSHA arguments (after the sha) for subjects [first, first
+ * + count) of c, the deadline moved by skew_ms (the server's clock) */
+static int
+lr_args(const char *prefix, const struct limit_call *c, size_t first,
+	size_t count, int64_t skew_ms, struct limit_redis_cmd *cmd,
+	struct err *e)
 {
 	char lf[LIMIT_ID_MAX + 4];
 	const char *s1;
+	uint64_t dl = c->deadline_ms;
 	size_t i;
 
+	if (dl != 0) {
+		if (skew_ms < 0 && (uint64_t)-skew_ms >= dl)
+			dl = 1;
+		else
+			dl = (uint64_t)((int64_t)dl + skew_ms);
+	}
 	limit_redis_cmd_free(cmd);
 	if (first + count > c->nsubjects || count == 0) {
 		err_set(e, "limit_redis_args: no subjects");
@@ -569,7 +580,7 @@ limit_redis_args(const char *prefix, const struct limit_call *c,
 		if (lr_pushk(cmd, prefix, c->subjects[i].key, NULL, NULL) < 0)
 			goto full;
 	if (lr_pushs(cmd, lr_op(c->op)) < 0 || lr_pushu(cmd, c->now_ms) < 0 ||
-	    lr_pushu(cmd, c->deadline_ms) < 0 ||
+	    lr_pushu(cmd, dl) < 0 ||
 	    lr_pushu(cmd, c->lease_ms) < 0 || lr_pushu(cmd, c->ttl_ms) < 0 ||
 	    lr_pushs(cmd, c->rcpt) < 0 || lr_pushu(cmd, c->units[0]) < 0 ||
 	    lr_pushu(cmd, c->units[1]) < 0 || lr_pushu(cmd, c->units[2]) < 0 ||
@@ -587,6 +598,16 @@ full:
 	err_set(e, "limit_redis_args: arguments too long");
 	limit_redis_cmd_free(cmd);
 	return -1;
+}
+
+/* limit_redis_args - EVALSHA arguments (after the sha) for subjects
+ * [first, first + count) of c; see limit_redis.h */
+int
+limit_redis_args(const char *prefix, const struct limit_call *c,
+		 size_t first, size_t count, struct limit_redis_cmd *cmd,
+		 struct err *e)
+{
+	return lr_args(prefix, c, first, count, 0, cmd, e);
 }
 
 /* lr_put - n in decimal at out (room for 20 digits); the digits' end */
@@ -644,8 +665,8 @@ limit_redis_resp(const struct limit_redis_cmd *cmd, const char *sha,
  * and rows; the checks of limit_redis_parse */
 int
 limit_redis_parse_ints(const struct rconn_ints *x, size_t nrows,
-		       enum limit_code *code, struct limit_row *rows,
-		       struct err *e)
+		       enum limit_code *code, uint64_t *server_ms,
+		       struct limit_row *rows, struct err *e)
 {
 	static const long long max[6] = {
 		LIMIT_STATE_DRY_OVER, 1LL << 62, (long long)LIMIT_AMOUNT_MAX,
@@ -661,15 +682,24 @@ limit_redis_parse_ints(const struct rconn_ints *x, size_t nrows,
 	if (x->bad || x->v[0] < 0 || x->v[0] > LIMIT_CODE_LATE)
 		goto bad;
 	*code = (enum limit_code)x->v[0];
-	if (*code == LIMIT_CODE_LATE && x->n == 1)
-		return 0;
-	if (x->n != 1 + 6 * nrows || *code == LIMIT_CODE_LATE) {
+	if (x->n < 2) {
 		err_set(e, "script reply has %zu elements, expected %zu", x->n,
-			1 + 6 * nrows);
+			2 + 6 * nrows);
+		return -1;
+	}
+	if (x->v[1] < 0)
+		goto bad;
+	if (server_ms != NULL)
+		*server_ms = (uint64_t)x->v[1];
+	if (*code == LIMIT_CODE_LATE && x->n == 2)
+		return 0;
+	if (x->n != 2 + 6 * nrows || *code == LIMIT_CODE_LATE) {
+		err_set(e, "script reply has %zu elements, expected %zu", x->n,
+			2 + 6 * nrows);
 		return -1;
 	}
 	for (i = 0; i < nrows; i++) {
-		const long long *v = &x->v[1 + 6 * i];
+		const long long *v = &x->v[2 + 6 * i];
 
 		for (j = 0; j < 6; j++)
 			if (v[j] < 0 || v[j] > max[j])
@@ -690,7 +720,7 @@ bad:
 /* limit_redis_parse - type-check a script reply; see limit_redis.h */
 int
 limit_redis_parse(const redisReply *rep, size_t nrows, enum limit_code *code,
-		  struct limit_row *rows, struct err *e)
+		  uint64_t *server_ms, struct limit_row *rows, struct err *e)
 {
 	struct rconn_ints *x;
 	size_t i;
@@ -704,7 +734,7 @@ limit_redis_parse(const redisReply *rep, size_t nrows, enum limit_code *code,
 	}
 	if (rep->elements > RCONN_INTS_MAX) {
 		err_set(e, "script reply has %zu elements, expected %zu",
-			rep->elements, 1 + 6 * nrows);
+			rep->elements, 2 + 6 * nrows);
 		return -1;
 	}
 	x = xcalloc(1, sizeof(*x));
@@ -718,15 +748,33 @@ limit_redis_parse(const redisReply *rep, size_t nrows, enum limit_code *code,
 		else
 			x->v[i] = el->integer;
 	}
-	rc = limit_redis_parse_ints(x, nrows, code, rows, e);
+	rc = limit_redis_parse_ints(x, nrows, code, server_ms, rows, e);
 	free(x);
 	return rc;
+}
+
+/* lr_wall_ms - this host's clock, ms since the epoch */
+static int64_t
+lr_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* lr_run - one script call for subjects [first, first + count); -1 when
  * Redis did not answer (*maybe_ran: it may run all the same).  The
  * arguments are built in place and sent as they are, the reply read
- * into integers: nothing is allocated for a decision. */
+ * into integers: nothing is allocated for a decision.
+ *
+ * The deadline is written in the server's clock (store_clock_skew).  Each
+ * quick reply (LR_CLOCK_RTT_MS) tells the server's time when it ran, so
+ * the difference of the clocks, to within the round trip (the server's
+ * time minus ours when the reply came: never more than the truth, so a
+ * deadline is never later than ours).  A call refused as late that came
+ * back before our own deadline was refused by a clock that runs ahead:
+ * it is sent once more, with the difference it taught. */
 static int
 lr_run(struct lr_backend *b, const struct limit_call *c, size_t first,
        size_t count, enum limit_code *code, struct limit_row *rows,
@@ -736,26 +784,47 @@ lr_run(struct lr_backend *b, const struct limit_call *c, size_t first,
 	struct rconn_ints ints;
 	struct rconn_req q;
 	char resp[LIMIT_REDIS_ARENA + 12 * LIMIT_REDIS_ARGS];
+	bool clock = c->now_ms == 0 && c->deadline_ms != 0;
+	uint64_t server_ms = 0;
+	int64_t sent;
+	int64_t got;
+	int tries;
 
-	limit_redis_cmd_init(&cmd);
-	if (limit_redis_args(b->prefix, c, first, count, &cmd, e) < 0)
-		return -1;
-	memset(&q, 0, sizeof(q));
-	q.slot = cmd.slot;
-	q.script = &b->script;
-	q.raw = resp;
-	q.rawlen = limit_redis_resp(&cmd, b->script.sha, resp, sizeof(resp));
-	q.ints = &ints;
-	if (q.rawlen == 0) {
-		err_set(e, "limit_redis_args: arguments too long");
-		return -1;
+	for (tries = 0;; tries++) {
+		limit_redis_cmd_init(&cmd);
+		if (lr_args(b->prefix, c, first, count,
+			    clock ? store_clock_skew(b->st) : 0, &cmd, e) < 0)
+			return -1;
+		memset(&q, 0, sizeof(q));
+		q.slot = cmd.slot;
+		q.script = &b->script;
+		q.raw = resp;
+		q.rawlen = limit_redis_resp(&cmd, b->script.sha, resp,
+					    sizeof(resp));
+		q.ints = &ints;
+		if (q.rawlen == 0) {
+			err_set(e, "limit_redis_args: arguments too long");
+			return -1;
+		}
+		sent = lr_wall_ms();
+		if (rconn_run(b->rc, &q, e) < 0) {
+			if (q.maybe_ran)
+				*maybe_ran = true;
+			return -1;
+		}
+		got = lr_wall_ms();
+		if (limit_redis_parse_ints(&ints, cmd.nrows, code, &server_ms,
+					   rows, e) < 0)
+			return -1;
+		if (!clock || server_ms == 0)
+			return 0;
+		if ((got >= sent && got - sent <= LR_CLOCK_RTT_MS) ||
+		    (*code == LIMIT_CODE_LATE && got < (int64_t)c->deadline_ms))
+			store_clock_learn(b->st, (int64_t)server_ms - got);
+		if (*code != LIMIT_CODE_LATE || tries > 0 ||
+		    got >= (int64_t)c->deadline_ms)
+			return 0;
 	}
-	if (rconn_run(b->rc, &q, e) < 0) {
-		if (q.maybe_ran)
-			*maybe_ran = true;
-		return -1;
-	}
-	return limit_redis_parse_ints(&ints, cmd.nrows, code, rows, e);
 }
 
 /* lr_subject_slot - Cluster slot of a subject's keys */

@@ -40,8 +40,9 @@
  * an asynchronous one with hiredis's libev adapter): limit_redis_args()
  * builds the EVALSHA arguments of one call for subjects [first, first +
  * count) - which must share a Cluster slot - and limit_redis_parse()
- * type-checks the reply (an array of exactly 1 + 6 * rows integers, each
- * in range, or the single code 4: late) into a code and rows.
+ * type-checks the reply (an array of exactly 2 + 6 * rows integers, each
+ * in range, or 2 with the code 4: late) into a code, the server's time
+ * (ms; NULL: not wanted) and rows.
  * limit_redis_call() runs one call on a store's Redis outside a limiter
  * (limit.c's deferred writes).  Both are pure: no I/O, no globals
  * other than the constant script text.
@@ -87,11 +88,11 @@ int limit_redis_args(const char *prefix, const struct limit_call *c,
 		     size_t first, size_t count, struct limit_redis_cmd *cmd,
 		     struct err *e);
 int limit_redis_parse(const redisReply *rep, size_t nrows,
-		      enum limit_code *code, struct limit_row *rows,
-		      struct err *e);
+		      enum limit_code *code, uint64_t *server_ms,
+		      struct limit_row *rows, struct err *e);
 int limit_redis_parse_ints(const struct rconn_ints *x, size_t nrows,
-			   enum limit_code *code, struct limit_row *rows,
-			   struct err *e);
+			   enum limit_code *code, uint64_t *server_ms,
+			   struct limit_row *rows, struct err *e);
 size_t limit_redis_resp(const struct limit_redis_cmd *cmd, const char *sha,
 			char *out, size_t size);
 int limit_redis_key(const char *prefix, const char *subject,

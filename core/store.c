@@ -24,6 +24,8 @@ struct store {
 	char *prefix;
 	struct rconn *rc;		/* redis only */
 	atomic_int down;		/* unavailable at the last call */
+	atomic_llong skew_ms;		/* Redis's clock minus ours */
+	atomic_int skew_logged;		/* a large one was logged */
 	pthread_mutex_t lock;		/* the deferred writes' queue */
 	struct workq *q;		/* made at the first one */
 	bool no_writer;
@@ -373,6 +375,35 @@ bool
 store_is_down(const struct store *st)
 {
 	return atomic_load(&st->down) != 0;
+}
+
+/* store_clock_skew - Redis's clock minus this host's, ms, as last
+ * learnt (0 at first) */
+int64_t
+store_clock_skew(const struct store *st)
+{
+	return (int64_t)atomic_load_explicit(&st->skew_ms,
+					     memory_order_relaxed);
+}
+
+/* store_clock_learn - a new measure of Redis's clock against ours; the
+ * first one of STORE_SKEW_WARN_MS or more is logged */
+void
+store_clock_learn(struct store *st, int64_t skew_ms)
+{
+	long long old = atomic_load_explicit(&st->skew_ms,
+					     memory_order_relaxed);
+
+	if (old == skew_ms)
+		return;
+	atomic_store_explicit(&st->skew_ms, skew_ms, memory_order_relaxed);
+	if ((skew_ms >= STORE_SKEW_WARN_MS || skew_ms <= -STORE_SKEW_WARN_MS) &&
+	    atomic_exchange(&st->skew_logged, 1) == 0)
+		log_warn("store: the Redis server's clock is %lld ms %s this "
+			 "host's; the deadlines of calls follow the server's "
+			 "clock (keep the clocks in time with NTP)",
+			 (long long)(skew_ms < 0 ? -skew_ms : skew_ms),
+			 skew_ms < 0 ? "behind" : "ahead of");
 }
 
 /* store_probe - can the store answer now?  (PING; in a Cluster the node

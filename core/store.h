@@ -35,6 +35,13 @@
  * store_defer() says false when it is full.  Deferred writes survive a
  * reload (the store is kept), not a restart.
  *
+ * store_clock_skew() is the Redis server's clock minus this host's (ms),
+ * as store_clock_learn() was last told by the engines (from the server's
+ * time in their scripts' replies): a call's deadline (redis_timeout after
+ * it was sent, by this host's clock) is written in the server's clock, so
+ * that a late command is refused whatever the two clocks say.  The first
+ * difference of STORE_SKEW_WARN_MS or more is logged once.
+ *
  * store_group() runs the parts of one call (the subjects of a limit
  * decision, the sections of an abuse call) by Cluster slot: each group is
  * one script call on one node; without a Cluster every part is in one
@@ -55,6 +62,7 @@
 
 #define STORE_PARTS_MAX 16	/* parts store_group() orders at once */
 #define STORE_DEFER_MAX 100000	/* writes waiting for the store */
+#define STORE_SKEW_WARN_MS 100	/* a clock difference worth a log line */
 
 struct rconn;
 struct store;
@@ -77,6 +85,8 @@ int store_probe(struct store *st, struct err *e);
 bool store_defer(struct store *st, store_job_fn *run, store_job_free_fn *fr,
 		 void *arg, uint64_t give_up_ms, const char *what);
 int store_flush(struct store *st, unsigned long timeout_ms);
+int64_t store_clock_skew(const struct store *st);
+void store_clock_learn(struct store *st, int64_t skew_ms);
 size_t store_group(const struct store *st, const int *slots, size_t n,
 		   size_t *idx, size_t *ends);
 

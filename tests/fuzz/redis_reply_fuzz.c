@@ -9,7 +9,7 @@
  *
  * The reader must refuse oversized arrays before allocating (at most
  * RCONN_MAX_ELEMENTS elements in all per reply); the checker must accept
- * only an array of exactly 1 + 6 * rows integers in range and fill rows
+ * only an array of exactly 2 + 6 * rows integers in range and fill rows
  * that keep those ranges.  ASan/UBSan catch any read past a reply.
  */
 #include "limit_redis.h"
@@ -53,6 +53,7 @@ compact(const uint8_t *data, size_t size)
 	static struct rconn_ints x;
 	struct limit_row rows[LIMIT_HITS_MAX];
 	enum limit_code code;
+	uint64_t now = 0;
 	struct err e;
 	int guard;
 	size_t nrows;
@@ -67,14 +68,16 @@ compact(const uint8_t *data, size_t size)
 		if (rconn_reader_compact(rd, &x) < 0)
 			break;
 		check(x.n <= RCONN_INTS_MAX);
-		nrows = x.type == REDIS_REPLY_ARRAY && x.n > 0 ? (x.n - 1) / 6
+		nrows = x.type == REDIS_REPLY_ARRAY && x.n > 1 ? (x.n - 2) / 6
 							       : 1;
 		if (nrows > LIMIT_HITS_MAX)
 			nrows = LIMIT_HITS_MAX;
-		if (limit_redis_parse_ints(&x, nrows, &code, rows, &e) == 0) {
+		if (limit_redis_parse_ints(&x, nrows, &code, &now, rows,
+					   &e) == 0) {
 			check(!x.bad && x.type == REDIS_REPLY_ARRAY);
 			check(code <= LIMIT_CODE_LATE);
-			check(x.n == 1 + 6 * nrows || x.n == 1);
+			check(x.n == 2 + 6 * nrows || x.n == 2);
+			check(now == (uint64_t)x.v[1]);
 			for (i = 0; code != LIMIT_CODE_LATE && i < nrows; i++) {
 				check(rows[i].state <= LIMIT_STATE_DRY_OVER);
 				check(rows[i].amount <= LIMIT_AMOUNT_MAX);
@@ -114,16 +117,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = rep;
 		check(count(r) <= RCONN_MAX_ELEMENTS);
 		/* as many rows as the array could hold, and one off */
-		nrows = r->type == REDIS_REPLY_ARRAY && r->elements > 0
-				? (r->elements - 1) / 6 : 1;
+		nrows = r->type == REDIS_REPLY_ARRAY && r->elements > 1
+				? (r->elements - 2) / 6 : 1;
 		if (nrows > LIMIT_HITS_MAX)
 			nrows = LIMIT_HITS_MAX;
-		if (limit_redis_parse(r, nrows, &code, rows, &e) == 0) {
+		if (limit_redis_parse(r, nrows, &code, NULL, rows, &e) == 0) {
 			check(r->type == REDIS_REPLY_ARRAY &&
-			      (r->elements == 1 + 6 * nrows ||
-			       r->elements == 1));
+			      (r->elements == 2 + 6 * nrows ||
+			       r->elements == 2));
 			check(code <= LIMIT_CODE_LATE);
-			check(code != LIMIT_CODE_LATE || r->elements == 1);
+			check(code != LIMIT_CODE_LATE || r->elements == 2);
 			for (i = 0; i < nrows; i++) {
 				check(rows[i].state <= LIMIT_STATE_DRY_OVER);
 				check(rows[i].amount <= LIMIT_AMOUNT_MAX);
@@ -132,7 +135,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			check(e.text[0] != '\0');
 		}
-		(void)limit_redis_parse(r, nrows + 1, &code, rows, &e);
+		(void)limit_redis_parse(r, nrows + 1, &code, NULL, rows, &e);
 		freeReplyObject(rep);
 	}
 	rconn_reader_free(rd);

@@ -17,7 +17,8 @@
 #   lq_conf FILE LINE...	write a relayguard.conf with limits on
 #
 # Redis binds 127.0.0.1 only, keeps nothing on disk (no RDB, no AOF) and
-# allows DEBUG from loopback (fault tests).
+# allows DEBUG from loopback (fault tests).  RR_ENV="NAME=VALUE ..." runs
+# it with those in its environment (e.g. an LD_PRELOAD library).
 
 RG_LIMITQ=${RG_LIMITQ:-$RG_TOP/${RG_BUILD:-build}/tests/limitq}
 
@@ -45,7 +46,8 @@ rr__launch() {
 	d=$(rr__dir "$n")
 	mkdir -p "$d"
 	echo "$port" > "$d/port"
-	redis-server --port "$port" --bind 127.0.0.1 --save "" \
+	# shellcheck disable=SC2086 # RR_ENV: NAME=VALUE words for env(1)
+	env ${RR_ENV:-} redis-server --port "$port" --bind 127.0.0.1 --save "" \
 		--appendonly no --dir "$d" --logfile "$d/redis.log" \
 		--enable-debug-command local "$@" < /dev/null > /dev/null 2>&1 &
 	echo $! > "$d/pid"

@@ -39,40 +39,52 @@ struct prow {
 };
 
 #define ROW1 ":0\r\n:1\r\n:3\r\n:3600000\r\n:1200000\r\n:3600000\r\n"
+#define NOW ":1700000000123\r\n"	/* the server's time */
 
 static const struct prow prows[] = {
-	{"one_row_accepted", "*7\r\n:1\r\n" ROW1, 1, 1, NULL},
-	{"no_rows_accepted", "*1\r\n:0\r\n", 0, 1, NULL},
-	{"late_alone_accepted", "*1\r\n:4\r\n", 2, 1, NULL},
+	{"one_row_accepted", "*8\r\n:1\r\n" NOW ROW1, 1, 1, NULL},
+	{"no_rows_accepted", "*2\r\n:0\r\n" NOW, 0, 1, NULL},
+	{"late_alone_accepted", "*2\r\n:4\r\n" NOW, 2, 1, NULL},
+	{"code_alone_refused", "*1\r\n:4\r\n", 2, 0,
+	 "has 1 elements, expected 14"},
+	{"negative_time_refused", "*2\r\n:4\r\n:-1\r\n", 2, 0,
+	 "wrong type or range"},
 	{"error_reply_refused", "-ERR boom\r\n", 1, 0, "not an array"},
 	{"nil_refused", "$-1\r\n", 1, 0, "not an array"},
 	{"null_array_refused", "*-1\r\n", 1, 0, "not an array"},
 	{"string_refused", "$2\r\nok\r\n", 1, 0, "not an array"},
-	{"short_array_refused", "*6\r\n:1\r\n:0\r\n:1\r\n:3\r\n:1\r\n:1\r\n",
-	 1, 0, "has 6 elements, expected 7"},
-	{"long_array_refused", "*8\r\n:1\r\n" ROW1 ":0\r\n", 1, 0,
-	 "has 8 elements, expected 7"},
-	{"code_out_of_range", "*7\r\n:5\r\n" ROW1, 1, 0, "wrong type or range"},
-	{"late_with_rows_refused", "*7\r\n:4\r\n" ROW1, 1, 0,
-	 "has 7 elements"},
-	{"negative_code", "*7\r\n:-1\r\n" ROW1, 1, 0, "wrong type or range"},
-	{"state_out_of_range",
-	 "*7\r\n:0\r\n:3\r\n:1\r\n:3\r\n:3600000\r\n:0\r\n:0\r\n", 1, 0,
+	{"short_array_refused",
+	 "*7\r\n:1\r\n" NOW ":0\r\n:1\r\n:3\r\n:1\r\n:1\r\n", 1, 0,
+	 "has 7 elements, expected 8"},
+	{"long_array_refused", "*9\r\n:1\r\n" NOW ROW1 ":0\r\n", 1, 0,
+	 "has 9 elements, expected 8"},
+	{"code_out_of_range", "*8\r\n:5\r\n" NOW ROW1, 1, 0,
 	 "wrong type or range"},
+	{"late_with_rows_refused", "*8\r\n:4\r\n" NOW ROW1, 1, 0,
+	 "has 8 elements"},
+	{"negative_code", "*8\r\n:-1\r\n" NOW ROW1, 1, 0,
+	 "wrong type or range"},
+	{"state_out_of_range",
+	 "*8\r\n:0\r\n" NOW ":3\r\n:1\r\n:3\r\n:3600000\r\n:0\r\n:0\r\n",
+	 1, 0, "wrong type or range"},
 	{"string_where_integer",
-	 "*7\r\n:0\r\n:0\r\n$1\r\n1\r\n:3\r\n:3600000\r\n:0\r\n:0\r\n", 1, 0,
+	 "*8\r\n:0\r\n" NOW
+	 ":0\r\n$1\r\n1\r\n:3\r\n:3600000\r\n:0\r\n:0\r\n", 1, 0,
 	 "wrong type or range"},
 	{"nil_element",
-	 "*7\r\n:0\r\n:0\r\n$-1\r\n:3\r\n:3600000\r\n:0\r\n:0\r\n", 1, 0,
-	 "wrong type or range"},
+	 "*8\r\n:0\r\n" NOW ":0\r\n$-1\r\n:3\r\n:3600000\r\n:0\r\n:0\r\n",
+	 1, 0, "wrong type or range"},
 	{"nested_array_element",
-	 "*7\r\n:0\r\n:0\r\n*1\r\n:1\r\n:3\r\n:3600000\r\n:0\r\n:0\r\n", 1, 0,
+	 "*8\r\n:0\r\n" NOW
+	 ":0\r\n*1\r\n:1\r\n:3\r\n:3600000\r\n:0\r\n:0\r\n", 1, 0,
 	 "wrong type or range"},
 	{"amount_beyond_limit_max",
-	 "*7\r\n:0\r\n:0\r\n:1\r\n:9999999999999999\r\n:3600000\r\n:0\r\n"
-	 ":0\r\n", 1, 0, "wrong type or range"},
+	 "*8\r\n:0\r\n" NOW
+	 ":0\r\n:1\r\n:9999999999999999\r\n:3600000\r\n:0\r\n:0\r\n", 1, 0,
+	 "wrong type or range"},
 	{"period_beyond_a_year",
-	 "*7\r\n:0\r\n:0\r\n:1\r\n:3\r\n:99999999999999\r\n:0\r\n:0\r\n", 1, 0,
+	 "*8\r\n:0\r\n" NOW
+	 ":0\r\n:1\r\n:3\r\n:99999999999999\r\n:0\r\n:0\r\n", 1, 0,
 	 "wrong type or range"},
 };
 
@@ -84,15 +96,17 @@ run_parse(void **state)
 	struct limit_row rows[2];
 	enum limit_code code;
 	redisReply *rep = reply(r->resp, strlen(r->resp));
+	uint64_t now = 0;
 	struct err e;
 	int rc;
 
 	assert_non_null(rep);
-	rc = limit_redis_parse(rep, r->nrows, &code, rows, &e);
+	rc = limit_redis_parse(rep, r->nrows, &code, &now, rows, &e);
 	freeReplyObject(rep);
 	if (r->ok) {
 		if (rc != 0)
 			fail_msg("refused: %s", e.text);
+		assert_true(now == 1700000000123ULL);
 		if (r->nrows == 2)
 			assert_int_equal(code, LIMIT_CODE_LATE);
 		if (r->nrows == 1) {

@@ -1181,7 +1181,7 @@ t_redis_late(const struct side *sd)
 	}
 	r = redisCommandArgv(ctx, 2 + cmd.argc, argv, lens);
 	assert_non_null(r);
-	assert_int_equal(limit_redis_parse(r, cmd.nrows, &a.code, a.rows, &e),
+	assert_int_equal(limit_redis_parse(r, cmd.nrows, &a.code, NULL, a.rows, &e),
 			 0);
 	assert_int_equal(a.code, LIMIT_CODE_LATE);
 	freeReplyObject(r);
@@ -1347,7 +1347,7 @@ t_redis_async_path(const struct side *sd)
 		r = redisCommandArgv(ctx, 2 + cmd.argc, argv, lens);
 		assert_non_null(r);
 		a.nrows = cmd.nrows;
-		assert_int_equal(limit_redis_parse(r, cmd.nrows, &a.code, a.rows,
+		assert_int_equal(limit_redis_parse(r, cmd.nrows, &a.code, NULL, a.rows,
 						   &e), 0);
 		freeReplyObject(r);
 		limit_redis_cmd_free(&cmd);
