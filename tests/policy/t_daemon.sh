@@ -37,7 +37,7 @@ cp "$RUN/policyd.conf" "$RUN/bad.conf"
 sed -i "s#^policy_pid_file = .*#policy_pid_file = $RUN/none/deeper/p.pid#" "$RUN/bad.conf"
 out=$("$PD_BIN" -n -c "$RUN/bad.conf" 2>&1) && rc=0 || rc=$?
 rig_check "-n: a pid file two missing directories deep exits 78 ($out)" \
-	test "$rc" = 78 -a -n "$(grep 'bad.conf:3: policy_pid_file: the directory .*/none does not exist' <<< "$out")"
+	test "$rc" = 78 -a -n "$(grep 'bad.conf:3: policy_pid_file: the directory .*/none/deeper does not exist' <<< "$out")"
 rig_check "-d lists the policy keys with their defaults" \
 	grep -qx "policy_socket = unix:/var/spool/postfix/relayguard/policy.sock" <("$PD_BIN" -d)
 cp "$RUN/policyd.conf" "$RUN/bad.conf"
