@@ -34,10 +34,10 @@ out=$("$PD_BIN" -n -c "$RUN/bad.conf" 2>&1) && rc=0 || rc=$?
 rig_check "-n: a bad policy_socket exits 78 with file:line and examples ($out)" \
 	test "$rc" = 78 -a -n "$(grep 'bad.conf:2: policy_socket: "tcp:10045": unknown socket type "tcp" (unix, local, inet or inet6) (examples: unix:' <<< "$out")"
 cp "$RUN/policyd.conf" "$RUN/bad.conf"
-sed -i "s#^policy_pid_file = .*#policy_pid_file = $RUN/none/p.pid#" "$RUN/bad.conf"
+sed -i "s#^policy_pid_file = .*#policy_pid_file = $RUN/none/deeper/p.pid#" "$RUN/bad.conf"
 out=$("$PD_BIN" -n -c "$RUN/bad.conf" 2>&1) && rc=0 || rc=$?
-rig_check "-n: a pid file in a missing directory exits 78 ($out)" \
-	test "$rc" = 78 -a -n "$(grep 'bad.conf:3: policy_pid_file: the directory .*/none does not exist' <<< "$out")"
+rig_check "-n: a pid file two missing directories deep exits 78 ($out)" \
+	test "$rc" = 78 -a -n "$(grep 'bad.conf:3: policy_pid_file: the directory .*/none/deeper does not exist' <<< "$out")"
 rig_check "-d lists the policy keys with their defaults" \
 	grep -qx "policy_socket = unix:/var/spool/postfix/relayguard/policy.sock" <("$PD_BIN" -d)
 cp "$RUN/policyd.conf" "$RUN/bad.conf"
