@@ -216,6 +216,10 @@ start_relayguard() {
 	fi
 	rg_conf "socket_group = postfix" "socket_mode = 0660" \
 		"internal_hosts = 127.0.0.0/8" "${more[@]}"
+	# a pid file of its own: the one before may still be exiting (it
+	# holds its pid file's lock until then)
+	sed -i "s#^pid_file = .*#pid_file = $B/relayguard-$1${2:+-$2}.pid#" \
+		"$RUN/relayguard.conf"
 	[ "${2:-}" = full ] &&
 		sed -i "s#^signing_table = .*#signing_table = refile:$B/SigningTable.full#" \
 			"$RUN/relayguard.conf"
