@@ -24,8 +24,8 @@
  * numbers (below), then per subject its limit names in a row (one HMGET
  * reads them with unpack: no table built for it).  The numbers are one
  * binary argument read by struct.unpack, little-endian 8-byte unsigned
- * integers unless said otherwise (Lua's tonumber of a decimal text costs
- * about as much as a redis.call here, struct.unpack next to nothing): now
+ * integers unless said otherwise (Lua's tonumber reads a decimal text
+ * with strtod, twice; struct.unpack costs next to nothing): now
  * in ms (0: the server's TIME), the deadline in ms (0: none), the lease
  * time and the tombstone ttl in ms, units of messages, recipients and
  * bytes; then per subject its number of limits (1 byte) and per limit
