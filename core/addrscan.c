@@ -288,32 +288,6 @@ addrscan_text(const char *v, size_t len, addr_each_fn *fn, void *arg)
 	return count;
 }
 
-/* addrscan_hexval - a hex digit's value, -1 if none */
-static int
-addrscan_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* addrscan_b64val - a base64 digit's value, -1 if none */
-static int
-addrscan_b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 /* addrscan_ew_text - decode the text of one encoded-word (B or Q) into out;
  * the bytes written.  NUL bytes are left out, so that UTF-16 and UTF-32
  * text keeps its ASCII letters. */
@@ -331,7 +305,7 @@ addrscan_ew_text(char enc, const char *t, size_t tl, char *out)
 		char c = t[i];
 
 		if (enc == 'b') {
-			if ((x = addrscan_b64val(c)) < 0)
+			if ((x = str_b64val(c)) < 0)
 				continue;
 			bits = (bits << 6) | (unsigned)x;
 			nbits += 6;
@@ -342,8 +316,8 @@ addrscan_ew_text(char enc, const char *t, size_t tl, char *out)
 		} else if (c == '_') {
 			c = ' ';
 		} else if (c == '=' && i + 2 < tl &&
-			   (x = addrscan_hexval(t[i + 1])) >= 0 &&
-			   (y = addrscan_hexval(t[i + 2])) >= 0) {
+			   (x = str_hexval(t[i + 1])) >= 0 &&
+			   (y = str_hexval(t[i + 2])) >= 0) {
 			c = (char)(x * 16 + y);
 			i += 2;
 		}

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "str.h"
+#include "tspec.h"
 #include "workq.h"
 #include "xalloc.h"
 
@@ -342,30 +343,6 @@ audit_opts_from_conf(struct audit_opts *o, const struct conf *c)
 	o->timeout_ms = c->audit_redis_timeout * 1000;
 }
 
-/* audit_ms_after - now (monotonic) plus ms */
-static struct timespec
-audit_ms_after(unsigned long ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += (time_t)(ms / 1000);
-	t.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	return t;
-}
-
-/* audit_before - a < b */
-static bool
-audit_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec ||
-	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
 /* audit_apply - the writer switches to new settings (c may be NULL) */
 static void
 audit_apply(struct audit_cfg *c)
@@ -403,7 +380,7 @@ audit_deliver(struct audit_out *o, const struct audit_line *lines, size_t n)
 	struct err e;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (o->failing && audit_before(&now, &o->retry_at)) {
+	if (o->failing && tspec_before(&now, &o->retry_at)) {
 		o->dropped += n;
 		o->lost += n;
 		metrics_audit(o->sink->kind, "dropped", n);
@@ -437,7 +414,7 @@ audit_deliver(struct audit_out *o, const struct audit_line *lines, size_t n)
 	o->backoff_ms = o->backoff_ms ? o->backoff_ms * 2 : 1000;
 	if (o->backoff_ms > AUDIT_BACKOFF_MAX_MS)
 		o->backoff_ms = AUDIT_BACKOFF_MAX_MS;
-	o->retry_at = audit_ms_after(o->backoff_ms);
+	o->retry_at = tspec_after(CLOCK_MONOTONIC, o->backoff_ms);
 }
 
 /* audit_copy_stats - publish the writer's counters (under audit_lock) */

@@ -20,23 +20,6 @@ dkimrec_is_ws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* dkimrec_b64 - value of a base64 character, -1 if it is not one */
-static int
-dkimrec_b64(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* dkimrec_base64_decode - strict base64 with white space anywhere;
  * -1 on a bad character, bad padding, or when out is too small */
 int
@@ -61,7 +44,7 @@ dkimrec_base64_decode(const char *in, size_t len, unsigned char *out,
 				return -1;
 			continue;
 		}
-		v = dkimrec_b64(in[i]);
+		v = str_b64val(in[i]);
 		if (v < 0 || pad > 0)	/* data after padding */
 			return -1;
 		acc = (acc << 6) | (unsigned long)v;

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "tspec.h"
 
 /* Largest exposition served: far above what METRICS_SERIES_MAX allows. */
 #define METRICS_HTTP_BODY_MAX (4U << 20)
@@ -198,13 +199,7 @@ mh_accept(struct mh_conn *c)
 	c->phase = MH_READ;
 	c->inlen = 0;
 	c->done = 0;
-	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
-	c->deadline.tv_sec += (time_t)(mh_timeout_ms / 1000);
-	c->deadline.tv_nsec += (long)(mh_timeout_ms % 1000) * 1000000L;
-	if (c->deadline.tv_nsec >= 1000000000L) {
-		c->deadline.tv_sec++;
-		c->deadline.tv_nsec -= 1000000000L;
-	}
+	c->deadline = tspec_after(CLOCK_MONOTONIC, mh_timeout_ms);
 }
 
 /* mh_again - a transient error of a non-blocking call */

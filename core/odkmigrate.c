@@ -154,26 +154,29 @@ odk_check(const char *key, const char *value, struct err *e)
 	return rc;
 }
 
-/* odk_put_value - "key = value", a long list broken after its commas
- * onto continuation lines */
+/* odk_fill - the words of text from column col on, in lines of at most 76
+ * columns: a word that would pass it starts a new line, cont (which ends at
+ * column indent); a list's words end after ", ", a comment's at a space,
+ * and every word but a list's first takes a space before it */
 static void
-odk_put_value(struct strbuf *sb, const char *prefix, const char *key,
-	      const char *value)
+odk_fill(struct strbuf *sb, const char *text, size_t col, bool list,
+	 const char *cont, size_t indent)
 {
-	size_t col = strlen(prefix) + strlen(key) + 3;
-	const char *p = value;
+	const char *p = text;
 
-	(void)strbuf_printf(sb, "%s%s = ", prefix, key);
 	while (*p != '\0') {
-		const char *c = strstr(p, ", ");
-		size_t n = c != NULL ? (size_t)(c - p) + 1 : strlen(p);
+		const char *c = list ? strstr(p, ", ") : NULL;
+		size_t n = !list ? strcspn(p, " ")
+			 : c != NULL ? (size_t)(c - p) + 1 : strlen(p);
 
-		if (p != value && col + n > 76) {
-			(void)strbuf_printf(sb, "\n%s\t", prefix);
-			col = strlen(prefix) + 8;
-		} else if (p != value) {
-			(void)strbuf_append(sb, " ", 1);
-			col++;
+		if (!list || p != text) {
+			if (col + 1 + n > 76 && col > indent) {
+				(void)strbuf_append_str(sb, cont);
+				col = indent;
+			} else {
+				(void)strbuf_append(sb, " ", 1);
+				col++;
+			}
 		}
 		(void)strbuf_append(sb, p, n);
 		col += n;
@@ -182,6 +185,20 @@ odk_put_value(struct strbuf *sb, const char *prefix, const char *key,
 			p++;
 	}
 	(void)strbuf_append(sb, "\n", 1);
+}
+
+/* odk_put_value - "key = value", a long list broken after its commas
+ * onto continuation lines */
+static void
+odk_put_value(struct strbuf *sb, const char *prefix, const char *key,
+	      const char *value)
+{
+	char cont[64];
+
+	(void)strbuf_printf(sb, "%s%s = ", prefix, key);
+	(void)str_format(cont, sizeof(cont), "\n%s\t", prefix);
+	odk_fill(sb, value, strlen(prefix) + strlen(key) + 3, true, cont,
+		 strlen(prefix) + 8);
 }
 
 /* odk_emit - one relayguard setting, after a comment naming what it came
@@ -1266,27 +1283,8 @@ odk_note_kind_name(enum odk_note_kind k)
 static void
 odk_put_comment(struct strbuf *sb, const char *lead, const char *text)
 {
-	size_t col = strlen(lead);
-	const char *p = text;
-
 	(void)strbuf_append_str(sb, lead);
-	while (*p != '\0') {
-		size_t n = strcspn(p, " ");
-
-		if (col + n + 1 > 76 && col > 9) {
-			(void)strbuf_append_str(sb, "\n#       ");
-			col = 9;
-		} else {
-			(void)strbuf_append(sb, " ", 1);
-			col++;
-		}
-		(void)strbuf_append(sb, p, n);
-		col += n;
-		p += n;
-		while (*p == ' ')
-			p++;
-	}
-	(void)strbuf_append(sb, "\n", 1);
+	odk_fill(sb, text, strlen(lead), false, "\n#       ", 9);
 }
 
 /* odk_write - header, settings, the signing-only block, the notes */

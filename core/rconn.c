@@ -16,6 +16,7 @@
 #include "log.h"
 #include "str.h"
 #include "strbuf.h"
+#include "tspec.h"
 #include "xalloc.h"
 
 #define RCONN_BACKOFF_MIN 100	/* ms */
@@ -714,16 +715,9 @@ rnode_get(struct rconn *r, struct rnode *n, bool *fresh, struct err *e)
 			pthread_mutex_unlock(&n->lock);
 			return NULL;
 		} else {
-			struct timespec ts;
-			uint64_t left = deadline - now;
+			struct timespec ts = tspec_after(
+				CLOCK_REALTIME, (unsigned long)(deadline - now));
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += (time_t)(left / 1000);
-			ts.tv_nsec += (long)(left % 1000) * 1000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
 			(void)pthread_cond_timedwait(&n->cond, &n->lock, &ts);
 		}
 	}

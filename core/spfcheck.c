@@ -13,6 +13,7 @@
 #include "authres.h"
 #include "spfrec.h"
 #include "str.h"
+#include "tspec.h"
 
 /* RFC 7208 4.6.4 */
 #define SPFCHECK_MAX_TERMS 10
@@ -807,12 +808,7 @@ spfcheck_host(struct spfdns *dns, const struct spfcheck_req *req,
 	x.req = req;
 	x.res = res;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	x.deadline.tv_sec = t0.tv_sec + (time_t)(tmo / 1000);
-	x.deadline.tv_nsec = t0.tv_nsec + (long)(tmo % 1000) * 1000000;
-	if (x.deadline.tv_nsec >= 1000000000) {
-		x.deadline.tv_sec++;
-		x.deadline.tv_nsec -= 1000000000;
-	}
+	x.deadline = tspec_after(CLOCK_MONOTONIC, tmo);
 	(void)str_format(x.now, sizeof(x.now), "%lld", (long long)time(NULL));
 	if (!spfcheck_client(&x)) {
 		res->result = SPFCHECK_NONE;

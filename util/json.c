@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "str.h"
 #include "xalloc.h"
 
 /* json_utf8_len - length of the well-formed UTF-8 sequence at s (RFC 3629
@@ -187,17 +188,11 @@ json_hex4(const char *p)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		char c = p[i];
+		int d = str_hexval(p[i]);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
+		if (d < 0)
 			return -1;
+		v = v << 4 | d;
 	}
 	return v;
 }

@@ -106,3 +106,29 @@ str_to_ulong(const char *s, int base, unsigned long max, unsigned long *out)
 	*out = v;
 	return 0;
 }
+
+/* str_hexval - a hex digit's value, -1 if none */
+int
+str_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* str_b64val - a base64 digit's value, -1 if none */
+int
+str_b64val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}

@@ -6,6 +6,8 @@
  * for identities (addresses, domains, selectors, keys) truncation is an
  * error.  str_to_*() parse the whole string or fail: empty strings, trailing
  * junk, signs on unsigned values and out-of-range values are rejected.
+ * str_hexval() and str_b64val() give a digit's value, -1 for a byte that
+ * is not one (base64: the standard alphabet, RFC 4648 section 4).
  * Thread-safe, no allocation.
  */
 #ifndef RG_STR_H
@@ -25,5 +27,7 @@ bool str_has_suffix_nocase(const char *s, const char *suffix);
 
 int str_to_ulong(const char *s, int base, unsigned long max,
 		 unsigned long *out);
+int str_hexval(char c);
+int str_b64val(char c);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tspec.h"
 #include "xalloc.h"
 
 struct workq {
@@ -27,22 +28,6 @@ struct workq {
 	workq_drop_fn *drop;
 	void *arg;
 };
-
-/* workq_deadline - CLOCK_REALTIME ms from now, for timed waits */
-static struct timespec
-workq_deadline(unsigned long ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	t.tv_sec += (time_t)(ms / 1000);
-	t.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	return t;
-}
 
 /* workq_thread - take batches from the front until told to stop */
 static void *
@@ -142,7 +127,7 @@ workq_kick(struct workq *q)
 int
 workq_flush(struct workq *q, unsigned long timeout_ms)
 {
-	struct timespec until = workq_deadline(timeout_ms);
+	struct timespec until = tspec_after(CLOCK_REALTIME, timeout_ms);
 	int rc = 0;
 
 	pthread_mutex_lock(&q->lock);

@@ -10,6 +10,8 @@
 #   rr_cli NAME ARGS...		redis-cli to it
 #   rr_stop NAME [SIGNAL]	stop it (TERM, or KILL to simulate a crash)
 #   rr_restart NAME [ARGS...]	start it again, empty, on the same port
+#   rr_cluster3			a Redis Cluster of three masters c1 c2 c3,
+#				created and serving every slot
 #   rr_sentinel NAME MASTER_PORT	a Sentinel watching 127.0.0.1:MASTER_PORT
 #				as "mymaster" (quorum 2, down after 1 s)
 #   rr_used NAME [-n DB] KEY	the "used" count of a limit's bucket
@@ -157,4 +159,30 @@ rr_wait_for() {
 		sleep 0.1
 	done
 	rig__die "timed out waiting for: $desc"
+}
+
+# rr_cluster3 - three cluster-enabled servers c1 c2 c3 (no replicas), the
+# slots spread over them, waited for until each says cluster_state:ok
+rr_cluster3() {
+	local i
+	for i in 1 2 3; do
+		# the cluster bus port is port + 10000 unless given: in the
+		# kernel's ephemeral range, where an outgoing connection may
+		# already hold it
+		rr_start "c$i" --cluster-enabled yes \
+			--cluster-config-file nodes.conf \
+			--cluster-node-timeout 3000 --cluster-port "$(rig_free_port)"
+	done
+	redis-cli --cluster create "127.0.0.1:$(rr_port c1)" \
+		"127.0.0.1:$(rr_port c2)" "127.0.0.1:$(rr_port c3)" \
+		--cluster-replicas 0 --cluster-yes > "$RUN/create.log" 2>&1 || {
+		cat "$RUN/create.log"
+		rig__die "redis-cli --cluster create failed"
+		return 1
+	}
+	for i in 1 2 3; do
+		rr_wait_for "cluster_state:ok on c$i" 100 bash -c \
+			"redis-cli -p $(rr_port "c$i") CLUSTER INFO | grep -q cluster_state:ok" ||
+			return 1
+	done
 }

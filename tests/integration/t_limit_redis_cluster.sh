@@ -39,19 +39,7 @@ login	*			big
 ip	198.51.100.9		perip
 net	*			pernet
 MAP
-for i in 1 2 3; do
-	# the cluster bus port is port + 10000 unless given: in the kernel's
-	# ephemeral range, where an outgoing connection may already hold it
-	rr_start "c$i" --cluster-enabled yes --cluster-config-file nodes.conf \
-		--cluster-node-timeout 3000 --cluster-port "$(rig_free_port)"
-done
-redis-cli --cluster create "127.0.0.1:$(rr_port c1)" "127.0.0.1:$(rr_port c2)" \
-	"127.0.0.1:$(rr_port c3)" --cluster-replicas 0 --cluster-yes > "$RUN/create.log" 2>&1 ||
-	{ cat "$RUN/create.log"; rig__die "redis-cli --cluster create failed"; exit 1; }
-for i in 1 2 3; do
-	rr_wait_for "cluster_state:ok on c$i" 100 \
-		bash -c "redis-cli -p $(rr_port c$i) CLUSTER INFO | grep -q cluster_state:ok"
-done
+rr_cluster3 || exit 1
 lq_conf "$RUN/cl.conf" "limit_backend = redis" "redis_cluster = 127.0.0.1:$(rr_port c1)"
 
 # owner SLOT - the node name (c1 c2 c3) serving a slot

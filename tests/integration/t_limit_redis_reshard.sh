@@ -28,17 +28,7 @@ plan perip
 login	*	lots
 ip	*	perip
 MAP
-for i in 1 2 3; do
-	rr_start "c$i" --cluster-enabled yes --cluster-config-file nodes.conf \
-		--cluster-node-timeout 3000 --cluster-port "$(rig_free_port)"
-done
-redis-cli --cluster create "127.0.0.1:$(rr_port c1)" "127.0.0.1:$(rr_port c2)" \
-	"127.0.0.1:$(rr_port c3)" --cluster-replicas 0 --cluster-yes > "$RUN/create.log" 2>&1 ||
-	{ cat "$RUN/create.log"; rig__die "redis-cli --cluster create failed"; exit 1; }
-for i in 1 2 3; do
-	rr_wait_for "cluster_state:ok on c$i" 100 \
-		bash -c "redis-cli -p $(rr_port c$i) CLUSTER INFO | grep -q cluster_state:ok"
-done
+rr_cluster3 || exit 1
 lq_conf "$RUN/cl.conf" "limit_backend = redis" \
 	"redis_cluster = 127.0.0.1:$(rr_port c1)" "limit_commit_wait = 2s"
 

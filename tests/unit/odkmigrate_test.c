@@ -25,6 +25,11 @@ fake_read(void *ctx, const char *path, struct strbuf *out, struct err *e)
 		{"/hosts", "10.0.0.0/8\n!10.9.9.9\nmx.test\n.example.com\n"},
 		{"/hosts.re", "192.168.*\n*.example.com\n"},
 		{"/inc", "Canonicalization simple\n"},
+		{"/many", "10.1.0.0/16\n10.2.0.0/16\n10.3.0.0/16\n10.4.0.0/16\n"
+			  "10.5.0.0/16\n10.6.0.0/16\n10.7.0.0/16\n10.8.0.0/16\n"
+			  "10.9.0.0/16\n10.10.0.0/16\n10.11.0.0/16\n"
+			  "10.12.0.0/16\n10.13.0.0/16\n10.14.0.0/16\n"
+			  "192.0.2.0/24\n198.51.100.0/24\n203.0.113.0/24\n"},
 	};
 	size_t i;
 
@@ -311,6 +316,43 @@ test_signs_flag(void **state)
 	odk_migration_free(&m);
 }
 
+/* test_lines_fit - a long list and long notes are broken into lines of
+ * at most 76 columns (a tab is 8), and still load */
+static void
+test_lines_fit(void **state)
+{
+	const struct odk_env env = {fake_read, NULL, NULL};
+	static const char conf[] =
+		"InternalHosts /many\nExternalIgnoreList /many\n"
+		"UserID opendkim:mail\nMode s\n"
+		"Socket inet:8891\n";
+	struct odk_migration m;
+	const char *p;
+	size_t col = 0;
+	size_t lines = 0;
+
+	(void)state;
+	assert_int_equal(odk_migrate(conf, sizeof(conf) - 1, "main", &env, &m),
+			 0);
+	for (p = m.conf.data; *p != '\0'; p++) {
+		if (*p == '\n') {
+			lines++;
+			col = 0;
+			continue;
+		}
+		col = *p == '\t' ? (col / 8 + 1) * 8 : col + 1;
+		if (col > 76)
+			print_error("a line passes column 76:\n%.80s\n",
+				    p - col + 1);
+		assert_true(col <= 76);
+	}
+	assert_true(has_line(m.conf.data, "internal_hosts = 10.1.0.0/16,"));
+	assert_non_null(strstr(m.conf.data, "\n\t"));
+	assert_true(loads(&m));
+	assert_true(lines > 10);
+	odk_migration_free(&m);
+}
+
 int
 main(void)
 {
@@ -318,5 +360,6 @@ main(void)
 
 	RG_ADD_ROWS(&c, mig_rows, test_mig);
 	rg_case_add(&c, "signs_only_with_both_tables", test_signs_flag, NULL);
+	rg_case_add(&c, "lines_fit_76_columns", test_lines_fit, NULL);
 	return rg_cases_run(&c, "odkmigrate", NULL, NULL);
 }

@@ -4,6 +4,7 @@
  */
 #include "str.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -228,6 +229,27 @@ test_ulong_null_is_rejected(void **state)
 	assert_int_equal(v, 7);
 }
 
+/* test_digit_values - every byte: hex and base64 values, -1 for others */
+static void
+test_digit_values(void **state)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char hex[] = "0123456789abcdef";
+	int c;
+
+	(void)state;
+	for (c = -128; c < 128; c++) {
+		const char *h = c > 0 ? strchr(hex, tolower(c)) : NULL;
+		const char *b = c > 0 ? strchr(b64, c) : NULL;
+
+		assert_int_equal(str_hexval((char)c),
+				 h != NULL ? (int)(h - hex) : -1);
+		assert_int_equal(str_b64val((char)c),
+				 b != NULL ? (int)(b - b64) : -1);
+	}
+}
+
 int
 main(void)
 {
@@ -249,6 +271,8 @@ main(void)
 	rg_case_add(&c, "has_suffix_nocase", test_has_suffix_nocase, NULL);
 	RG_ADD_ROWS(&c, ulong_rows, test_ulong);
 	rg_case_add(&c, "ulong_null_is_rejected", test_ulong_null_is_rejected,
+		    NULL);
+	rg_case_add(&c, "hex_and_base64_digit_values", test_digit_values,
 		    NULL);
 	return rg_cases_run(&c, "str", NULL, NULL);
 }
