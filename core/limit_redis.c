@@ -18,17 +18,21 @@
 /*
  * The script.  KEYS: the transaction's tombstone and the queue id's
  * marker (under the call's first subject: the subjects of one call are
- * counted together), then each subject's hash.  ARGV: op (C check, R
- * reserve, U undo, M commit, X release, S settle), now in ms (0: the
- * server's TIME), the deadline in ms (0: none), the lease time and the
- * tombstone ttl in ms, the recipient's hash, units of messages,
- * recipients and bytes, the number of subjects, whether there is a queue
- * id, the lease field (l:TXN); then per subject the number of limits N,
- * the N limit names in a row (one HMGET reads them with unpack: no table
- * built for it), and per limit: counter (m r b p, upper case for a
- * dry-run limit), amount, period ms, quantum ms.  Reply: code (0 ok, 1
- * over, 2 duplicate, 3 stale, 4 late: nothing done, no rows), the
- * server's time in ms (its clock against ours: see lr_run), then per
+ * counted together; the same key twice: no queue id), then each
+ * subject's hash.  ARGV: op (C check, R reserve, U undo, M commit, X
+ * release, S settle), the lease field (l:TXN), the recipient's hash, the
+ * numbers (below), then per subject its limit names in a row (one HMGET
+ * reads them with unpack: no table built for it).  The numbers are one
+ * binary argument read by struct.unpack, little-endian 8-byte unsigned
+ * integers unless said otherwise (Lua's tonumber reads a decimal text
+ * with strtod, twice; struct.unpack costs next to nothing): now
+ * in ms (0: the server's TIME), the deadline in ms (0: none), the lease
+ * time and the tombstone ttl in ms, units of messages, recipients and
+ * bytes; then per subject its number of limits (1 byte) and per limit
+ * the counter (1 byte: 0 messages, 1 recipients, 2 bytes, 3 parallel; 4
+ * more for a dry-run limit), amount, period ms, quantum ms.  Reply: code
+ * (0 ok, 1 over, 2 duplicate, 3 stale, 4 late: nothing done, no rows),
+ * the server's time in ms (its clock against ours: see lr_run), then per
  * limit: state (0 ok, 1 over, 2 dry-run over), used (the bucket plus the
  * open leases), amount, period ms, retry ms, reset ms.
  *
@@ -47,11 +51,14 @@
  * that often at most, so an abandoned lease may count up to an eighth
  * longer).  Only a commit (or a settle) writes the buckets.
  *
- * Cost (measured, tests/bench/limit_bench.sh): EVALSHA's arguments are
- * turned into Lua strings one by one, so the arguments are few; a
- * RESERVE is TIME, one HMGET and one HSET per subject and a GET of the
- * tombstone; a COMMIT adds the HDEL of the lease and the SETs of the
- * tombstone and marker.
+ * Cost (measured, tests/bench/limit_bench.sh): EVALSHA turns every
+ * argument into a Lua string, and Lua reads a decimal number with strtod,
+ * so the arguments are few (4 and the limit names) and their numbers
+ * binary; a RESERVE is TIME, one HMGET and one HSET per subject and a GET
+ * of the tombstone; a COMMIT adds the HDEL of the lease and the SETs of
+ * the tombstone and marker.  The stored values stay text (readable with
+ * redis-cli; the same as the script before this one wrote, so relayguards
+ * of either version can share a Redis).
  *
  * Late commands: a call that runs after its deadline (the client gave up
  * on it: timeout) changes nothing and answers 4; a RESERVE or UNDO of a
@@ -70,49 +77,44 @@
  */
 const char limit_redis_lua[] =
 "#!lua\n"
-"local op=ARGV[1]\n"
-"local now=tonumber(ARGV[2])\n"
-"if now==0 then local t=redis.call('TIME') "
-"now=t[1]*1000+math.floor(t[2]/1000) end\n"
-"local dl=tonumber(ARGV[3])\n"
+"local op,lf,rh,N=ARGV[1],ARGV[2],ARGV[3],ARGV[4]\n"
+"local su=struct.unpack\n"
+"local now,dl,lt,ttl,u1,u2,u3,pos=su('<I8I8I8I8I8I8I8',N)\n"
+"if now==0 then local t=redis.call('TIME')\n"
+" now=t[1]*1000+math.floor(t[2]/1000) end\n"
 "if dl>0 and now>dl then return {4,now} end\n"
-"local lt=tonumber(ARGV[4])\n"
-"local ttl=ARGV[5]\n"
-"local rh=ARGV[6]\n"
-"local u1,u2,u3=tonumber(ARGV[7]),tonumber(ARGV[8]),tonumber(ARGV[9])\n"
-"local ns=tonumber(ARGV[10])\n"
-"local hasq=ARGV[11]=='1'\n"
-"local lf=ARGV[12]\n"
-"local fmt,match,find=string.format,string.match,string.find\n"
-"local function fdiv(a,b) local q=math.floor(a/b) local r=a-q*b if r<0 "
-"then q=q-1 elseif r>=b then q=q+1 end return q end\n"
-"local function cdiv(a,b) local q=fdiv(a,b) if q*b<a then q=q+1 end "
-"return q end\n"
-"-- pass 1, per subject (G, 15 slots each): ARGV index of its limit "
-"count,\n"
-"-- that count, the open leases' units m r b, their first and last\n"
-"-- deadline, the hash's expiry as last set, whether leases were "
-"swept,\n"
-"-- this transaction's lease d m r b, then (pass 2) whether an "
-"override\n"
-"-- has no end and the latest end of one\n"
-"local G,HV={},{}\n"
+"local ns=#KEYS-2\n"
+"local hasq=KEYS[1]~=KEYS[2]\n"
+"local match,find,floor=string.match,string.find,math.floor\n"
+"local function fdiv(a,b) local q=floor(a/b) local r=a-q*b\n"
+" if r<0 then q=q-1 elseif r>=b then q=q+1 end return q end\n"
+"local function cdiv(a,b) local q=fdiv(a,b) if q*b<a then q=q+1 end\n"
+" return q end\n"
+"-- pass 1, per subject (G, 16 slots each): where its limits are in N,\n"
+"-- their count, the open leases' units m r b, their first and last\n"
+"-- deadline, the hash's expiry as last set, whether leases were swept,\n"
+"-- this transaction's lease d m r b, then (pass 2) whether an override\n"
+"-- has no end and the latest end of one, and ARGV's index of its names\n"
+"-- the tables are made at their usual size (two subjects, four limits):\n"
+"-- growing them, and the garbage that leaves, costs more than the zeros\n"
+"local G={0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}\n"
+"local HV={false,false}\n"
 "local hs=''\n"
-"local p=13\n"
+"local p=5\n"
 "for i=1,ns do\n"
-" local nl=tonumber(ARGV[p])\n"
+" local nl=su('<B',N,pos)\n"
 " local k=KEYS[2+i]\n"
-" local v=redis.call('HMGET',k,'R',lf,unpack(ARGV,p+1,p+nl))\n"
-" local g=15*(i-1)\n"
+" local v=redis.call('HMGET',k,'R',lf,unpack(ARGV,p,p+nl-1))\n"
+" local g=16*(i-1)\n"
 " local rm,rr,rb,nx,ly,ex=0,0,0,0,0,0\n"
 " local sw=false\n"
-" if v[1] then local a,b,c,d,e,f=match(v[1],'^(%d+) (%d+) (%d+) (%d+) "
-"(%d+) (%d+)$') if a then "
-"rm,rr,rb,nx,ly,ex=tonumber(a),tonumber(b),tonumber(c),tonumber(d),tonu"
-"mber(e),tonumber(f) end end\n"
+" local r1=v[1]\n"
+" if r1 then local a,b,c,d,e,f=match(r1,\n"
+"  '^(%d+) (%d+) (%d+) (%d+) (%d+) (%d+)$')\n"
+"  if a then rm,rr,rb,nx,ly,ex=tonumber(a),tonumber(b),tonumber(c),\n"
+"   tonumber(d),tonumber(e),tonumber(f) end end\n"
 " if nx>0 and nx<=now then\n"
-"  -- a lease ran out (its transaction will not finish): sweep them "
-"all\n"
+"  -- a lease ran out (its transaction will not finish): sweep them all\n"
 "  local all=redis.call('HGETALL',k)\n"
 "  rm,rr,rb,nx,ly=0,0,0,0,0\n"
 "  for x=1,#all,2 do\n"
@@ -120,30 +122,29 @@ const char limit_redis_lua[] =
 "   if find(f,'l:',1,true)==1 then\n"
 "    local d,m,r,b=match(all[x+1],'^(%d+) (%d+) (%d+) (%d+)')\n"
 "    d=tonumber(d)\n"
-"    if not d or d<=now then redis.call('HDEL',k,f) if f==lf then "
-"v[2]=false end\n"
-"    else rm,rr,rb=rm+m,rr+r,rb+b if nx==0 or d<nx then nx=d end if "
-"d>ly then ly=d end end\n"
+"    if not d or d<=now then redis.call('HDEL',k,f)\n"
+"     if f==lf then v[2]=false end\n"
+"    else rm,rr,rb=rm+m,rr+r,rb+b if nx==0 or d<nx then nx=d end\n"
+"     if d>ly then ly=d end end\n"
 "   end\n"
 "  end\n"
 "  -- the next sweep an eighth of a lease time away at the soonest: a\n"
-"  -- subject with many abandoned transactions is not swept on every "
-"call\n"
-"  if nx>0 and nx<now+lt/8 then nx=now+math.floor(lt/8) end\n"
+"  -- subject with many abandoned transactions is not swept on every call\n"
+"  if nx>0 and nx<now+lt/8 then nx=now+floor(lt/8) end\n"
 "  sw=true\n"
 " end\n"
 " local d,m,r,b,h\n"
-" if v[2] then d,m,r,b,h=match(v[2],'^(%d+) (%d+) (%d+) (%d+)(.*)$') "
-"end\n"
-" if d and tonumber(d)>now then "
-"d,m,r,b=tonumber(d),tonumber(m),tonumber(r),tonumber(b) if i==1 then "
-"hs=h end\n"
+" if v[2] then d,m,r,b,h=match(v[2],'^(%d+) (%d+) (%d+) (%d+)(.*)$') end\n"
+" if d then d=tonumber(d) end\n"
+" if d and d>now then m,r,b=tonumber(m),tonumber(r),tonumber(b)\n"
+"  if i==1 then hs=h end\n"
 " else d,m,r,b=0,0,0,0 end\n"
-" G[g+1],G[g+2],G[g+3],G[g+4],G[g+5],G[g+6],G[g+7],G[g+8],G[g+9],G[g+10"
-"],G[g+11],G[g+12],G[g+13],G[g+14],G[g+15]=p,nl,rm,rr,rb,nx,ly,ex,sw,d,"
-"m,r,b,false,0\n"
+" G[g+1],G[g+2],G[g+3],G[g+4],G[g+5],G[g+6],G[g+7],G[g+8],G[g+9],G[g+10],\n"
+"  G[g+11],G[g+12],G[g+13],G[g+14],G[g+15],G[g+16]=\n"
+"  pos+1,nl,rm,rr,rb,nx,ly,ex,sw,d,m,r,b,false,0,p\n"
 " HV[i]=v\n"
-" p=p+1+5*nl\n"
+" pos=pos+1+25*nl\n"
+" p=p+nl\n"
 "end\n"
 "-- the transaction: open (its lease), finished (a tombstone), or new\n"
 "local tomb=false\n"
@@ -151,8 +152,8 @@ const char limit_redis_lua[] =
 "local stale=false\n"
 "local rep=false\n"
 "if op=='M' or op=='S' then\n"
-" if G[10]==0 and hasq then local t=redis.call('MGET',KEYS[1],KEYS[2]) "
-"tomb=t[1] dup=t[2]~=false\n"
+" if G[10]==0 and hasq then local t=redis.call('MGET',KEYS[1],KEYS[2])\n"
+"  tomb=t[1] dup=t[2]~=false\n"
 " elseif G[10]==0 then tomb=redis.call('GET',KEYS[1])\n"
 " elseif hasq then dup=redis.call('EXISTS',KEYS[2])==1 end\n"
 " dup=dup or tomb=='c'\n"
@@ -163,42 +164,41 @@ const char limit_redis_lua[] =
 "elseif op=='R' then\n"
 " if tomb then stale=true\n"
 " elseif rh~='' and find(hs,' '..rh,1,true) then rep=true\n"
-" else if G[11]==0 then a1=u1 end a2=u2 if G[13]==0 then a3=u3 end "
-"pm=G[12]+u2 end\n"
+" else if G[11]==0 then a1=u1 end a2=u2 if G[13]==0 then a3=u3 end\n"
+"  pm=G[12]+u2 end\n"
 "elseif op=='U' then\n"
-" if tomb then stale=true elseif G[10]==0 or not find(hs,' "
-"'..rh,1,true) then rep=true else pm=G[12]-1 end\n"
+" if tomb then stale=true\n"
+" elseif G[10]==0 or not find(hs,' '..rh,1,true) then rep=true\n"
+" else pm=G[12]-1 end\n"
 "elseif op=='M' then\n"
-" if tomb=='x' and not dup then stale=true elseif not dup then "
-"a1,a2,a3,pm=u1,u2,u3,u2 end\n"
+" if tomb=='x' and not dup then stale=true\n"
+" elseif not dup then a1,a2,a3,pm=u1,u2,u3,u2 end\n"
 "elseif op=='S' then\n"
 " if not dup then a1,a2,a3,pm=u1,u2,u3,u2 end\n"
 "end\n"
 "local final=(op=='M' or op=='S') and not dup and not stale\n"
-"-- pass 2, per limit (L, 9 slots each): level s and time t drained up "
-"to\n"
-"-- now, tu, amount, period, quantum (an override's, while it lasts),\n"
-"-- state, when the units would fit (a refusal's retry), the override "
-"text\n"
-"local L={}\n"
+"-- pass 2, per limit (L, 9 slots each): level s and time t drained up to\n"
+"-- now, the counter (0 m, 1 r, 2 b, 3 p), amount, period, quantum (an\n"
+"-- override's, while it lasts), state, when the units would fit (a\n"
+"-- refusal's retry), the override text\n"
+"local L={0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,\n"
+" 0,0,0}\n"
 "local over=false\n"
 "local x=0\n"
 "for i=1,ns do\n"
-" local g=15*(i-1)\n"
-" local q0,nl=G[g+1],G[g+2]\n"
+" local g=16*(i-1)\n"
+" local q,nl=G[g+1],G[g+2]\n"
 " local v=HV[i]\n"
 " -- the others' leases count against every limit; this one's too,\n"
 " -- unless it becomes final now\n"
 " local hm,hr,hb=G[g+3],G[g+4],G[g+5]\n"
 " if final then hm,hr,hb=hm-G[g+11],hr-G[g+12],hb-G[g+13] end\n"
 " for j=0,nl-1 do\n"
-"  local q=q0+1+nl+4*j\n"
-"  local c=ARGV[q]\n"
-"  local dry=c<'a'\n"
-"  if dry then c=string.lower(c) end\n"
-"  local "
-"am,pe,un=tonumber(ARGV[q+1]),tonumber(ARGV[q+2]),tonumber(ARGV[q+3])\n"
-"  local s,t,tu=0,now,1\n"
+"  local c,am,pe,un=su('<BI8I8I8',N,q)\n"
+"  q=q+25\n"
+"  local dry=c>=4\n"
+"  if dry then c=c-4 end\n"
+"  local s,t=0,now\n"
 "  local ov=''\n"
 "  local bv=v[3+j]\n"
 "  if bv then\n"
@@ -206,62 +206,64 @@ const char limit_redis_lua[] =
 "   if o and o~='' then\n"
 "    ov=o\n"
 "    local oa,oq,ou,oe=match(o,'^ o (%d+) (%d+) (%d+) (%d+)$')\n"
-"    if oa and (oe=='0' or tonumber(oe)>now) then\n"
+"    if oa then oe=tonumber(oe) end\n"
+"    if oa and (oe==0 or oe>now) then\n"
 "     am,pe,un=tonumber(oa),tonumber(oq),tonumber(ou)\n"
-"     if oe=='0' then G[g+14]=true elseif tonumber(oe)-now>G[g+15] "
-"then G[g+15]=tonumber(oe)-now end\n"
+"     if oe==0 then G[g+14]=true elseif oe-now>G[g+15] then\n"
+"      G[g+15]=oe-now end\n"
 "    end\n"
 "   end\n"
-"   if c~='p' and s0 and s0~='0' then\n"
-"    tu=pe/un\n"
+"   if c~=3 and s0 and s0~='0' then\n"
+"    local tu=pe/un\n"
 "    s,t=tonumber(s0),tonumber(t0)\n"
 "    local stu=tonumber(u0)\n"
 "    if stu~=tu and stu>0 then s=cdiv(s*tu,stu) end\n"
-"    if now>t then local k=fdiv(now-t,un) if k>0 then local d=k*am if "
-"d>=s then s=0 t=now else s=s-d t=t+k*un end end end\n"
+"    if now>t then local k=fdiv(now-t,un)\n"
+"     if k>0 then local d=k*am\n"
+"      if d>=s then s=0 t=now else s=s-d t=t+k*un end end end\n"
 "    if s==0 then t=now end\n"
 "   end\n"
 "  end\n"
-"  if c~='p' then tu=pe/un end\n"
+"  local tu=1\n"
+"  if c~=3 then tu=pe/un end\n"
 "  local n,h=0,0\n"
-"  if c=='m' then n,h=a1,hm elseif c=='r' then n,h=a2,hr elseif c=='b' "
-"then n,h=a3,hb end\n"
+"  if c==0 then n,h=a1,hm elseif c==1 then n,h=a2,hr\n"
+"  elseif c==2 then n,h=a3,hb end\n"
 "  local bad\n"
 "  if op=='S' then bad=false\n"
-"  elseif c=='p' then bad=a2>0 and pm>am\n"
+"  elseif c==3 then bad=a2>0 and pm>am\n"
 "  else bad=n>0 and s+(h+n)*tu>am*tu end\n"
 "  local st,rt=0,0\n"
 "  if bad then\n"
 "   if dry then st=2 else st=1 over=true end\n"
-"   if c=='p' then rt=0\n"
+"   if c==3 then rt=0\n"
 "   elseif n+h>am or am==0 then rt=pe\n"
-"   else local at=t+cdiv(s+(n+h)*tu-am*tu,am)*un if at>now then "
-"rt=at-now else rt=1 end end\n"
+"   else local at=t+cdiv(s+(n+h)*tu-am*tu,am)*un\n"
+"    if at>now then rt=at-now else rt=1 end end\n"
 "  end\n"
-"  "
-"L[x+1],L[x+2],L[x+3],L[x+4],L[x+5],L[x+6],L[x+7],L[x+8],L[x+9]=s,t,tu,"
-"am,pe,un,st,rt,ov\n"
+"  L[x+1],L[x+2],L[x+3],L[x+4],L[x+5],L[x+6],L[x+7],L[x+8],L[x+9]=\n"
+"   s,t,c,am,pe,un,st,rt,ov\n"
 "  x=x+9\n"
 " end\n"
 "end\n"
 "-- apply, all or nothing: a refused commit gives its lease back\n"
 "if over then final=false end\n"
-"local drop=op=='X' or (op=='M' and not stale) or (op=='S' and dup) or "
-"final\n"
+"local drop=op=='X' or (op=='M' and not stale) or (op=='S' and dup) or final\n"
 "if op=='U' then drop=not stale and not rep and G[12]<=1 end\n"
-"local out={0,now}\n"
+"local fmt=string.format\n"
+"local out={0,now,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}\n"
+"local o=2\n"
 "x=0\n"
 "for i=1,ns do\n"
-" local g=15*(i-1)\n"
-" local q0,nl=G[g+1],G[g+2]\n"
-" local k=KEYS[2+i]\n"
+" local g=16*(i-1)\n"
+" local nl,nb=G[g+2],G[g+16]\n"
 " local rm,rr,rb,nx,ly=G[g+3],G[g+4],G[g+5],G[g+6],G[g+7]\n"
 " local dirty=G[g+9]\n"
 " local lease=nil\n"
 " local keep=G[g+15]\n"
-" local hset={}\n"
-" if drop and G[g+10]>0 then "
-"rm,rr,rb,dirty=rm-G[g+11],rr-G[g+12],rb-G[g+13],true\n"
+" local hset=nil\n"
+" if drop and G[g+10]>0 then\n"
+"  rm,rr,rb,dirty=rm-G[g+11],rr-G[g+12],rb-G[g+13],true\n"
 " elseif op=='R' and not over and not stale and not rep then\n"
 "  local d=now+lt\n"
 "  lease=fmt('%d %d %d %d',d,G[g+11]+a1,G[g+12]+a2,G[g+13]+a3)\n"
@@ -276,63 +278,64 @@ const char limit_redis_lua[] =
 "  rr=rr-1\n"
 " end\n"
 " for j=0,nl-1 do\n"
-"  local c=string.lower(ARGV[q0+1+nl+4*j])\n"
-"  local "
-"s,t,tu,am,pe,un,st,rt,ov=L[x+1],L[x+2],L[x+3],L[x+4],L[x+5],L[x+6],L[x"
-"+7],L[x+8],L[x+9]\n"
+"  local s,t,c,am,pe,un,st,rt,ov=L[x+1],L[x+2],L[x+3],L[x+4],L[x+5],\n"
+"   L[x+6],L[x+7],L[x+8],L[x+9]\n"
 "  x=x+9\n"
-"  local n,h=0,0\n"
-"  if c=='m' then n,h=a1,rm elseif c=='r' then n,h=a2,rr elseif c=='b' "
-"then n,h=a3,rb end\n"
-"  if c=='p' then\n"
-"   out[#out+1]=st out[#out+1]=pm out[#out+1]=am out[#out+1]=0 "
-"out[#out+1]=0 out[#out+1]=0\n"
+"  if c==3 then\n"
+"   out[o+1],out[o+2],out[o+3],out[o+4],out[o+5],out[o+6]=st,pm,am,0,0,0\n"
 "  else\n"
+"   local tu=pe/un\n"
+"   local n,h=0,0\n"
+"   if c==0 then n,h=a1,rm elseif c==1 then n,h=a2,rr else n,h=a3,rb end\n"
 "   if final and n>0 then\n"
 "    s=s+n*tu\n"
-"    hset[#hset+1]=ARGV[q0+1+j]\n"
+"    if not hset then hset={} end\n"
+"    hset[#hset+1]=ARGV[nb+j]\n"
 "    hset[#hset+1]=fmt('%d %d %d %d',cdiv(s,tu),s,t,tu)..ov\n"
 "   end\n"
 "   local rs=0\n"
-"   if s>0 then if am==0 then rs=pe else rs=t+cdiv(s,am)*un-now if "
-"rs<0 then rs=0 end end end\n"
+"   if s>0 then if am==0 then rs=pe else rs=t+cdiv(s,am)*un-now\n"
+"    if rs<0 then rs=0 end end end\n"
 "   if rs>keep then keep=rs end\n"
-"   out[#out+1]=st out[#out+1]=cdiv(s,tu)+h out[#out+1]=am "
-"out[#out+1]=pe out[#out+1]=rt out[#out+1]=rs\n"
+"   out[o+1],out[o+2],out[o+3],out[o+4],out[o+5],out[o+6]=\n"
+"    st,cdiv(s,tu)+h,am,pe,rt,rs\n"
 "  end\n"
+"  o=o+6\n"
 " end\n"
-" if #hset>0 or lease or dirty then\n"
-"  if lease then hset[#hset+1]=lf hset[#hset+1]=lease end\n"
+" if hset or lease or dirty then\n"
 "  if rm<=0 and rr<=0 and rb<=0 then rm,rr,rb,nx,ly=0,0,0,0,0 end\n"
 "  if ly>now and ly-now>keep then keep=ly-now end\n"
-"  -- the hash lives as long as its longest-lived field; its expiry "
-"is\n"
+"  -- the hash lives as long as its longest-lived field; its expiry is\n"
 "  -- moved (a lease time further than needed) only when it must grow\n"
 "  local ex=G[g+8]\n"
 "  local grow=not G[g+14] and now+keep+1000>ex\n"
 "  if grow then ex=now+keep+1000+lt end\n"
-"  hset[#hset+1]='R'\n"
-"  hset[#hset+1]=fmt('%d %d %d %d %d %d',rm,rr,rb,nx,ly,ex)\n"
-"  redis.call('HSET',k,unpack(hset))\n"
-"  if drop and G[g+10]>0 then redis.call('HDEL',k,lf) end\n"
-"  if grow then redis.call('PEXPIRE',k,fmt('%d',ex-now)) end\n"
+"  local rv=fmt('%d %d %d %d %d %d',rm,rr,rb,nx,ly,ex)\n"
+"  -- a reservation writes only its lease and R: no table for them\n"
+"  if hset then\n"
+"   if lease then hset[#hset+1]=lf hset[#hset+1]=lease end\n"
+"   hset[#hset+1]='R' hset[#hset+1]=rv\n"
+"   redis.call('HSET',KEYS[2+i],unpack(hset))\n"
+"  elseif lease then redis.call('HSET',KEYS[2+i],lf,lease,'R',rv)\n"
+"  else redis.call('HSET',KEYS[2+i],'R',rv) end\n"
+"  if drop and G[g+10]>0 then redis.call('HDEL',KEYS[2+i],lf) end\n"
+"  if grow then redis.call('PEXPIRE',KEYS[2+i],ex-now) end\n"
 " end\n"
 "end\n"
-"-- the transaction's end: a tombstone for late commands, a lease time "
-"(a\n"
-"-- commit without a queue id: the ttl); the queue id's marker against "
-"a\n"
+"-- the transaction's end: a tombstone for late commands, a lease time (a\n"
+"-- commit without a queue id: the ttl); the queue id's marker against a\n"
 "-- second count (another front end, a settle) for the ttl\n"
 "if final then\n"
 " if hasq then\n"
-"  redis.call('SET',KEYS[1],'c','PX',ARGV[4])\n"
+"  redis.call('SET',KEYS[1],'c','PX',lt)\n"
 "  redis.call('SET',KEYS[2],'1','PX',ttl)\n"
 " else redis.call('SET',KEYS[1],'c','PX',ttl) end\n"
 "elseif op=='X' or (op=='M' and over and not stale) then\n"
-" redis.call('SET',KEYS[1],'x','NX','PX',ARGV[4])\n"
+" redis.call('SET',KEYS[1],'x','NX','PX',lt)\n"
 "end\n"
-"if over then out[1]=1 elseif dup then out[1]=2 elseif stale then "
-"out[1]=3 end\n"
+"for k=o+1,26 do out[k]=nil end\n"
+"if over then out[1]=1 elseif dup then out[1]=2\n"
+"elseif stale then out[1]=3 end\n"
 "return out\n";
 
 /*
@@ -483,21 +486,28 @@ limit_redis_key(const char *prefix, const char *subject, const char *suffix,
 	return limit_join(out + n, size - n, "}:", suffix, "");
 }
 
-/* lr_counter - the counter's letter in the script, upper case for a
- * dry-run limit */
-static const char *
+/* lr_counter - the counter's number in the script, 4 more for a dry-run
+ * limit */
+static unsigned char
 lr_counter(const struct limit_def *d)
 {
+	unsigned char n;
+
 	switch (d->counter) {
 	case LIMIT_MESSAGES:
-		return d->dry_run ? "M" : "m";
+		n = 0;
+		break;
 	case LIMIT_RECIPIENTS:
-		return d->dry_run ? "R" : "r";
+		n = 1;
+		break;
 	case LIMIT_BYTES:
-		return d->dry_run ? "B" : "b";
+		n = 2;
+		break;
 	default:
-		return d->dry_run ? "P" : "p";
+		n = 3;
+		break;
 	}
+	return (unsigned char)(d->dry_run ? n + 4 : n);
 }
 
 /* lr_op - the op's letter in the script */
@@ -520,30 +530,49 @@ lr_op(enum limit_op op)
 	}
 }
 
-/* lr_subject_args - a subject's part of ARGV (see the script): its limit
- * count, its limit names in a row (one HMGET reads them with unpack), then
- * per limit counter, amount, period, quantum */
-static int
-lr_subject_args(struct limit_redis_cmd *cmd, const struct limit_call_subject *s)
+/* lr_num - v as the script's 8-byte little-endian integer at out; the
+ * end */
+static unsigned char *
+lr_num(unsigned char *out, uint64_t v)
 {
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		*out++ = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+	return out;
+}
+
+/* lr_nums - the numbers argument (see the script) for subjects [first,
+ * first + count) of c, the deadline dl; its length */
+static size_t
+lr_nums(const struct limit_call *c, size_t first, size_t count, uint64_t dl,
+	unsigned char *out)
+{
+	unsigned char *p = out;
+	size_t i;
 	size_t j;
 
-	if (lr_pushu(cmd, s->ndefs) < 0)
-		return -1;
-	for (j = 0; j < s->ndefs; j++)
-		if (lr_pushs(cmd, s->defs[j].name) < 0)
-			return -1;
-	for (j = 0; j < s->ndefs; j++) {
-		const struct limit_def *d = &s->defs[j];
+	p = lr_num(p, c->now_ms);
+	p = lr_num(p, dl);
+	p = lr_num(p, c->lease_ms);
+	p = lr_num(p, c->ttl_ms);
+	p = lr_num(p, c->units[0]);
+	p = lr_num(p, c->units[1]);
+	p = lr_num(p, c->units[2]);
+	for (i = first; i < first + count; i++) {
+		const struct limit_call_subject *s = &c->subjects[i];
 
-		if (lr_push(cmd, lr_counter(d), 1) < 0 ||
-		    lr_pushu(cmd, d->amount) < 0 ||
-		    lr_pushu(cmd, d->period_ms) < 0 ||
-		    lr_pushu(cmd, d->unit_ms) < 0)
-			return -1;
-		cmd->nrows++;
+		*p++ = (unsigned char)s->ndefs;
+		for (j = 0; j < s->ndefs; j++) {
+			*p++ = lr_counter(&s->defs[j]);
+			p = lr_num(p, s->defs[j].amount);
+			p = lr_num(p, s->defs[j].period_ms);
+			p = lr_num(p, s->defs[j].unit_ms);
+		}
 	}
-	return 0;
+	return (size_t)(p - out);
 }
 
 /* lr_args - EVALSHA arguments (after the sha) for subjects [first, first
@@ -553,10 +582,12 @@ lr_args(const char *prefix, const struct limit_call *c, size_t first,
 	size_t count, int64_t skew_ms, struct limit_redis_cmd *cmd,
 	struct err *e)
 {
+	unsigned char nums[LIMIT_REDIS_NUMS];
 	char lf[LIMIT_ID_MAX + 4];
 	const char *s1;
 	uint64_t dl = c->deadline_ms;
 	size_t i;
+	size_t j;
 
 	if (dl != 0) {
 		if (skew_ms < 0 && (uint64_t)-skew_ms >= dl)
@@ -579,19 +610,20 @@ lr_args(const char *prefix, const struct limit_call *c, size_t first,
 	for (i = first; i < first + count; i++)
 		if (lr_pushk(cmd, prefix, c->subjects[i].key, NULL, NULL) < 0)
 			goto full;
-	if (lr_pushs(cmd, lr_op(c->op)) < 0 || lr_pushu(cmd, c->now_ms) < 0 ||
-	    lr_pushu(cmd, dl) < 0 ||
-	    lr_pushu(cmd, c->lease_ms) < 0 || lr_pushu(cmd, c->ttl_ms) < 0 ||
-	    lr_pushs(cmd, c->rcpt) < 0 || lr_pushu(cmd, c->units[0]) < 0 ||
-	    lr_pushu(cmd, c->units[1]) < 0 || lr_pushu(cmd, c->units[2]) < 0 ||
-	    lr_pushu(cmd, count) < 0 ||
-	    lr_push(cmd, c->qid[0] ? "1" : "0", 1) < 0 ||
-	    limit_join(lf, sizeof(lf), "l:", c->txn, "") < 0 ||
-	    lr_pushs(cmd, lf) < 0)
+	if (limit_join(lf, sizeof(lf), "l:", c->txn, "") < 0 ||
+	    lr_pushs(cmd, lr_op(c->op)) < 0 || lr_pushs(cmd, lf) < 0 ||
+	    lr_pushs(cmd, c->rcpt) < 0 ||
+	    lr_push(cmd, (const char *)nums,
+		    lr_nums(c, first, count, dl, nums)) < 0)
 		goto full;
-	for (i = first; i < first + count; i++)
-		if (lr_subject_args(cmd, &c->subjects[i]) < 0)
-			goto full;
+	for (i = first; i < first + count; i++) {
+		const struct limit_call_subject *s = &c->subjects[i];
+
+		for (j = 0; j < s->ndefs; j++)
+			if (lr_pushs(cmd, s->defs[j].name) < 0)
+				goto full;
+		cmd->nrows += s->ndefs;
+	}
 	cmd->slot = rconn_slot(s1, strlen(s1));
 	return 0;
 full:

@@ -68,7 +68,9 @@
 extern const char limit_redis_lua[];
 extern const char limit_redis_admin_lua[];
 
-#define LIMIT_REDIS_ARGS (18 + LIMIT_SUBJECTS_MAX * (2 + 5 * LIMIT_PLAN_MAX))
+#define LIMIT_REDIS_ARGS (8 + LIMIT_SUBJECTS_MAX * (1 + LIMIT_PLAN_MAX))
+/* the numbers argument (limit_redis.c) at most */
+#define LIMIT_REDIS_NUMS (56 + LIMIT_SUBJECTS_MAX * (1 + 25 * LIMIT_PLAN_MAX))
 #define LIMIT_REDIS_ARENA 16384
 
 /* One script call's arguments, in the struct itself (no allocation). */

@@ -11,11 +11,11 @@
 # per decision of redis-server and of the calling process (utime + stime
 # from /proc: what a decision costs whatever else runs on the machine).
 # The memory backend is measured too.  Then the script alone: Redis's time
-# per call with redis-benchmark sending it pipelined on one connection
-# (-P 50, random logins among 1,000 and random transactions), so that no
-# client thread competes with Redis for a core: CHECK, RESERVE and COMMIT
-# beside 'return 1' with no arguments and with the same arguments (what
-# EVALSHA itself costs).
+# per call, sent pipelined on one connection
+# (redis-cli --pipe, logins among 100,000, a new transaction each call),
+# so that no client thread competes with Redis for a core: CHECK, RESERVE
+# and a whole message (RESERVE then COMMIT) beside 'return 1' with the
+# same arguments (what EVALSHA itself costs).
 #
 # Environment: BENCH_LIMIT_SECONDS (5) per measurement,
 # BENCH_LIMIT_THREADS (50).  Timings never fail the run: the exit status is
@@ -97,34 +97,39 @@ for pool in 8 "$thr"; do
 			"$(result "$out" cpu_us)"
 	done
 done
-# the script alone, pipelined on one connection
+# the script alone, pipelined on one connection: limitq writes the calls
+# as Redis reads them (their numbers are binary), redis-cli --pipe sends
+# them all at once
 lq_conf "$RUN/s.conf" "limit_backend = redis" "redis_server = 127.0.0.1:$port"
-sha_l=$(rr_cli bench SCRIPT LOAD "$("$RG_LIMITQ" -c "$RUN/s.conf" script)")
-# alone OP - Redis's usec per call of one script call repeated
+"$RG_LIMITQ" -c "$RUN/s.conf" script | rr_cli bench -x SCRIPT LOAD > /dev/null
+ncalls=${BENCH_LIMIT_CALLS:-20000}
+# alone OP [SHA] - Redis's usec per call and redis-server's CPU us per
+# call of ncalls script calls (send: a RESERVE and its COMMIT each), each
+# a new transaction, logins among 100,000, no deadline; with SHA that
+# script instead, given the same arguments
 alone() {
-	local args
-	# the deadline (7th) as 0: redis-benchmark sends it later
-	args=$("$RG_LIMITQ" -c "$RUN/s.conf" -l u1@bench.example -i 10.1.2.3 \
-		-x TXN -r r@bench.example -q QID -b 4096 args "$1" |
-		sed -e 's/TXN~[0-9a-f]*/x__rand_int__/; s/u1@bench/u__rand_int__@bench/; s/^QID$/q__rand_int__/; s/q:QID$/q:q__rand_int__/' |
-		awk 'NR == 7 { $0 = "0" } { print }')
+	local t0 t1 s
+	"$RG_LIMITQ" -c "$RUN/s.conf" -l u1@bench.example -i 10.1.2.3 \
+		-r r@bench.example -q QID -b 4096 resp "$1" "$ncalls" 100000 \
+		> "$RUN/alone.resp"
+	if [ -n "${2:-}" ]; then
+		LC_ALL=C sed -i "s/^[0-9a-f]\{40\}\r\$/$2\r/" "$RUN/alone.resp"
+	fi
 	rr_cli bench CONFIG RESETSTAT > /dev/null
-	# shellcheck disable=SC2086 # one argument per line
-	redis-benchmark -h 127.0.0.1 -p "$port" -c 1 -P 50 -n 50000 -r 1000 \
-		-q EVALSHA "${2:-$sha_l}" $args > /dev/null 2>&1
-	stats | cut -d' ' -f1
+	t0=$(ticks "$rpid")
+	rr_cli bench --pipe < "$RUN/alone.resp" > /dev/null 2>&1
+	t1=$(ticks "$rpid")
+	s=$(stats)
+	printf '%8s %9s' "${s%% *}" "$(awk -v t=$((t1 - t0)) -v n="${s##* }" \
+		-v hz="$HZ" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n }')"
 }
-nop_args=$(alone check "$sha")
-rr_cli bench CONFIG RESETSTAT > /dev/null
-redis-benchmark -h 127.0.0.1 -p "$port" -c 1 -P 50 -n 50000 -q EVALSHA "$sha" 0 > /dev/null 2>&1
-nop=$(stats | cut -d' ' -f1)
 echo
-echo "== the script alone (pipelined, one connection): Redis's us per call"
-printf '%-52s %8s\n' "'return 1', no arguments" "$nop"
-printf '%-52s %8s\n' "'return 1', a decision's arguments (EVALSHA itself)" "$nop_args"
-for op in check reserve commit; do
-	printf '%-52s %8s\n' "limit script, $op (login: 3 limits, address: 1)" "$(alone "$op")"
+echo "== the script alone (pipelined, one connection): per call, Redis's us and redis-server's CPU us"
+printf '%-52s %s\n' "'return 1', a decision's arguments (EVALSHA itself)" "$(alone check "$sha")"
+for op in check reserve send; do
+	printf '%-52s %s\n' "limit script, $op (login: 3 limits, address: 1)" "$(alone "$op")"
 done
+echo "(send: a RESERVE and its COMMIT, the figures per call)"
 
 lq_conf "$RUN/mem.conf" "limit_backend = memory"
 out=$("$bin" -c "$RUN/mem.conf" -t "$thr" -d "$secs" -o reserve 2>>"$RUN/bench.log") || fail=1

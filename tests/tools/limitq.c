@@ -13,6 +13,12 @@
  *   limitq -c CONF unoverride SUBJECT [LIMIT]
  *   limitq -c CONF probe
  *   limitq -c CONF [options] args OP	the script's arguments of one call
+ *          (one a line, a byte that is not printable as \xHH)
+ *   limitq -c CONF [options] resp OP|send COUNT RANGE
+ *          COUNT script calls as Redis reads them (RESP, EVALSHA), for
+ *          redis-cli --pipe: call I has the transaction xI (and, with -q,
+ *          the queue id xI), the login uN@DOMAIN (-l's domain), N random
+ *          below RANGE, no deadline; send: a RESERVE and its COMMIT each
  *   limitq -c CONF script		the script's text
  *
  * Options: -l LOGIN -s SENDER -i CLIENT_IP -x TXN_ID -r RCPT -q QID
@@ -318,10 +324,80 @@ args(struct limitq *q, const char *opname)
 		free(res);
 		return 2;
 	}
-	for (i = 0; i < cmd.argc; i++)
-		printf("%.*s\n", (int)cmd.lens[i], cmd.argv[i]);
+	for (i = 0; i < cmd.argc; i++) {
+		size_t k;
+
+		for (k = 0; k < cmd.lens[i]; k++) {
+			unsigned char ch = (unsigned char)cmd.argv[i][k];
+
+			if (ch > 32 && ch < 127 && ch != '\\')
+				putchar(ch);
+			else
+				printf("\\x%02x", ch);
+		}
+		putchar('\n');
+	}
 	limit_redis_cmd_free(&cmd);
 	free(res);
+	return 0;
+}
+
+/* resp - COUNT script calls in RESP on stdout (see the synopsis) */
+static int
+resp(struct limitq *q, const char *opname, unsigned long count,
+     unsigned long range)
+{
+	static char out[LIMIT_REDIS_ARENA + 12 * LIMIT_REDIS_ARGS];
+	struct limit_result *res = malloc(sizeof(*res));
+	struct limit_redis_cmd *cmd = malloc(sizeof(*cmd));
+	struct rconn_script sc;
+	struct limit_call c;
+	const char *dom = strchr(q->req.login ? q->req.login : "", '@');
+	char login[128];
+	char txn[32];
+	unsigned long i;
+	int k;
+	bool send = strcmp(opname, "send") == 0;
+	size_t n;
+	struct err e;
+
+	if (res == NULL || cmd == NULL)
+		abort();
+	if (range == 0 || (!send && op_parse(opname, &q->req.op) < 0))
+		usage();
+	rconn_script_init(&sc, limit_redis_lua);
+	srandom(1);
+	for (i = 0; i < count; i++) {
+		(void)str_format(login, sizeof(login), "u%lu%s",
+				 (unsigned long)random() % range,
+				 dom ? dom : "@example.com");
+		(void)str_format(txn, sizeof(txn), "x%lu", i);
+		q->req.login = login;
+		q->req.sender = login;
+		q->req.txn_id = txn;
+		q->req.rcpt = q->rcpt;
+		if (q->req.qid != NULL)
+			q->req.qid = txn;
+		for (k = 0; k < (send ? 2 : 1); k++) {
+			if (send)
+				q->req.op = k == 0 ? LIMIT_RESERVE : LIMIT_COMMIT;
+			limit_redis_cmd_init(cmd);
+			if (limit_prepare(q->l, &q->req, &c, res) == 0 ||
+			    (c.deadline_ms = 0, limit_redis_args(
+				    limit_key_prefix(q->l), &c, 0, c.nsubjects,
+				    cmd, &e)) < 0 ||
+			    (n = limit_redis_resp(cmd, sc.sha, out,
+						  sizeof(out))) == 0) {
+				fprintf(stderr, "limitq: no call to make\n");
+				free(res);
+				free(cmd);
+				return 2;
+			}
+			fwrite(out, 1, n, stdout);
+		}
+	}
+	free(res);
+	free(cmd);
 	return 0;
 }
 
@@ -450,6 +526,11 @@ main(int argc, char **argv)
 	if (strcmp(argv[0], "script") == 0 && argc == 1) {
 		fputs(limit_redis_lua, stdout);
 		rc = 0;
+		goto out;
+	}
+	if (strcmp(argv[0], "resp") == 0 && argc == 4) {
+		rc = resp(&q, argv[1], strtoul(argv[2], NULL, 10),
+			  strtoul(argv[3], NULL, 10));
 		goto out;
 	}
 	if (strcmp(argv[0], "args") == 0 && argc == 2) {

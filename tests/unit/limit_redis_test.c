@@ -182,9 +182,22 @@ call_two(struct limit_call *c)
 	c->subjects[1].ndefs = 1;
 }
 
-/* args_list_keys_then_limits: the tombstone and marker keys, one hash per
- * subject; the lease field once; per subject its names in a row (one
- * HMGET), then the limits (upper case: dry-run) */
+/* nums_le - v as 8 little-endian bytes at p */
+static void
+nums_le(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++, v >>= 8)
+		p[i] = (unsigned char)(v & 0xff);
+}
+
+/* args_list_keys_then_limits: the tombstone and marker keys (the
+ * tombstone twice without a queue id), one hash per subject; op, lease
+ * field, recipient hash, the numbers in binary (now, deadline, lease time,
+ * ttl, units; per subject its count of limits and per limit counter - 4
+ * more for dry-run -, amount, period, quantum), then per subject its
+ * names in a row (one HMGET) */
 static void
 test_args(void **state)
 {
@@ -194,24 +207,44 @@ test_args(void **state)
 		"rg:{login:alice@example.com}:t:conn7.m2",
 		"rg:{login:alice@example.com}",
 		"rg:{ip:192.0.2.7}",
-		"R", "1234", "1534", "360000", "3600000", "0badc0de", "1", "1",
-		"4096", "2", "0", "l:conn7.m2",
-		"2", "hour", "volume",
-		"m", "200", "3600000", "1",
-		"B", "524288000", "86400000", "100",
-		"1", "cap", "p", "100", "0", "1",
+		"R", "l:conn7.m2", "0badc0de", NULL,
+		"hour", "volume", "cap",
 	};
+	static const uint64_t head[7] = {1234, 1534, 360000, 3600000, 1, 1,
+					 4096};
+	static const uint64_t lim[3][3] = {
+		{200, 3600000, 1}, {500ULL << 20, 86400000, 100}, {100, 0, 1},
+	};
+	static const unsigned char kind[3] = {0, 2 + 4, 3};
+	unsigned char nums[56 + 2 + 3 * 25];
+	unsigned char *p = nums;
 	struct limit_redis_cmd cmd;
 	struct limit_call c;
 	struct err e;
 	size_t i;
+	size_t j;
 
 	(void)state;
+	for (i = 0; i < 7; i++, p += 8)
+		nums_le(p, head[i]);
+	for (i = 0; i < 3; i++) {
+		if (i == 0 || i == 2)
+			*p++ = i == 0 ? 2 : 1;
+		*p++ = kind[i];
+		for (j = 0; j < 3; j++, p += 8)
+			nums_le(p, lim[i][j]);
+	}
+	assert_int_equal(p - nums, sizeof(nums));
 	call_two(&c);
 	limit_redis_cmd_init(&cmd);
 	assert_int_equal(limit_redis_args("rg", &c, 0, 2, &cmd, &e), 0);
 	assert_int_equal(cmd.argc, sizeof(want) / sizeof(want[0]));
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (want[i] == NULL) {
+			assert_int_equal(cmd.lens[i], sizeof(nums));
+			assert_memory_equal(cmd.argv[i], nums, sizeof(nums));
+			continue;
+		}
 		assert_int_equal(cmd.lens[i], strlen(want[i]));
 		assert_string_equal(cmd.argv[i], want[i]);
 	}
@@ -221,6 +254,8 @@ test_args(void **state)
 	assert_int_equal(limit_redis_args("mx1", &c, 1, 1, &cmd, &e), 0);
 	assert_string_equal(cmd.argv[1], "mx1:{ip:192.0.2.7}:t:conn7.m2");
 	assert_string_equal(cmd.argv[3], "mx1:{ip:192.0.2.7}");
+	assert_int_equal(cmd.lens[7], 56 + 1 + 25);
+	assert_string_equal(cmd.argv[8], "cap");
 	assert_int_equal(cmd.slot, rconn_slot("ip:192.0.2.7", 12));
 	assert_int_equal(cmd.nrows, 1);
 	assert_int_equal(limit_redis_args("rg", &c, 2, 1, &cmd, &e), -1);
@@ -243,8 +278,9 @@ test_args_qid(void **state)
 	assert_int_equal(limit_redis_args("rg", &c, 0, 1, &cmd, &e), 0);
 	assert_string_equal(cmd.argv[2],
 			    "rg:{login:alice@example.com}:q:4ABCDE12");
+	assert_string_equal(cmd.argv[1],
+			    "rg:{login:alice@example.com}:t:conn7.m2");
 	assert_string_equal(cmd.argv[4], "M");
-	assert_string_equal(cmd.argv[14], "1");
 	limit_redis_cmd_free(&cmd);
 }
 
