@@ -60,9 +60,13 @@ cat >> "$RUN/relayguard.conf" <<EOF
 policy_socket = inet:$pport@127.0.0.1
 policy_pid_file = $RUN/relayguard-policyd.pid
 EOF
-# local UNIT - the unit with this build and this configuration
+# the programs, copied beside the run: a tree under /tmp would be hidden by
+# the units' PrivateTmp
+mkdir -p "$RUN/sbin"
+cp "$RG_TOP/build/relayguard" "$RG_TOP/build/relayguard-policyd" "$RUN/sbin/"
+# local UNIT - the unit with these programs and this configuration
 local_unit() {
-	sed -e "s#/usr/sbin/#$RG_TOP/build/#g" \
+	sed -e "s#/usr/sbin/#$RUN/sbin/#g" \
 		-e "s#/etc/relayguard/relayguard.conf#$RUN/relayguard.conf#g" \
 		"$UNITS/$1.service" > "$RUN/$1.service"
 }
