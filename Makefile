@@ -182,8 +182,11 @@ deb: deps
 
 # --- tests ----------------------------------------------------------------
 
+# the build on every core unless make was given -j itself
+JOBS := $(if $(findstring -j,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 1))
+
 check: deps
-	$(MAKE) all $(UNIT_BIN) $(TEST_BIN) $(TOOL_BIN) $(TOOLS)
+	$(MAKE) $(JOBS) all $(UNIT_BIN) $(TEST_BIN) $(TOOL_BIN) $(TOOLS)
 	@RG_BUILD=$(B) sh tests/run.sh
 
 check-unit: $(UNIT_BIN)

@@ -137,7 +137,7 @@ for suite in $suites; do
 		done ;;
 	fuzz)
 		# quick mode: a few seconds per parser, ASan + UBSan
-		count_script fuzz-quick env FUZZ_TIME="${FUZZ_TIME:-5}" \
+		count_script fuzz-quick env FUZZ_TIME="${FUZZ_TIME:-3}" \
 			bash tests/fuzz/run.sh ;;
 	integration)
 		[ "$RG_SAN" = 1 ] && export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
