@@ -13,6 +13,7 @@
 #include "store.h"
 #include "str.h"
 #include "workq.h"
+#include "tspec.h"
 #include "xalloc.h"
 
 #define AB_WARN_MAX 8		/* quota_warnings percentages */
@@ -130,13 +131,9 @@ abuse_action_parse(const char *s, enum abuse_action *out)
 uint64_t
 abuse_now(const struct abuse *ab)
 {
-	struct timespec ts;
-
 	if (ab != NULL && ab->now_ms != NULL)
 		return ab->now_ms(ab->now_arg);
-	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
-		return (uint64_t)time(NULL) * 1000;
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return tspec_ms(CLOCK_REALTIME);
 }
 
 /* ab_utc - "2026-11-30T12:00:00Z" for ms since the epoch */

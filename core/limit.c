@@ -17,6 +17,7 @@
 #include "log.h"
 #include "store.h"
 #include "str.h"
+#include "tspec.h"
 #include "xalloc.h"
 
 /* A parsed reply setting: "451 4.7.1 text with $variables". */
@@ -608,31 +609,11 @@ limit_fill(const struct limit_call *c, const struct limit_answer *a,
 	res->over = res->outcome == LIMIT_OVER ? limit_pick_over(res) : -1;
 }
 
-/* limit_wall_ms - the real time, ms since the epoch */
-static uint64_t
-limit_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* limit_mono_ms - a monotonic clock in ms, for waits */
-static uint64_t
-limit_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* limit_now - the limiter's clock (the test's, or the real one) */
 static uint64_t
 limit_now(const struct limiter *l)
 {
-	return l->now_ms ? l->now_ms(l->now_arg) : limit_wall_ms();
+	return l->now_ms ? l->now_ms(l->now_arg) : tspec_ms(CLOCK_REALTIME);
 }
 
 /* limit_deadline - when the call must have run (redis_timeout from now,
@@ -643,7 +624,7 @@ limit_deadline(const struct limiter *l, struct limit_call *c)
 	if (l->deadline_ms == 0)
 		c->deadline_ms = 0;
 	else
-		c->deadline_ms = (c->now_ms ? c->now_ms : limit_wall_ms()) +
+		c->deadline_ms = (c->now_ms ? c->now_ms : tspec_ms(CLOCK_REALTIME)) +
 				 l->deadline_ms;
 }
 
@@ -707,7 +688,7 @@ limit_job_run(struct store *st, void *arg, struct err *e)
 	struct limit_job *j = arg;
 	struct limit_answer a;
 
-	j->c.deadline_ms = (j->c.now_ms ? j->c.now_ms : limit_wall_ms()) +
+	j->c.deadline_ms = (j->c.now_ms ? j->c.now_ms : tspec_ms(CLOCK_REALTIME)) +
 			   j->deadline_ms;
 	if (limit_redis_call(st, &j->c, &a, e) < 0)
 		return -1;
@@ -762,13 +743,13 @@ static int
 limit_settle_now(struct limiter *l, const struct limit_call *c)
 {
 	struct timespec pause = {0, 100000000};
-	uint64_t until = limit_mono_ms() + l->commit_wait_ms;
+	uint64_t until = tspec_ms(CLOCK_MONOTONIC) + l->commit_wait_ms;
 	struct limit_answer a;
 	struct limit_call s = *c;
 	struct err e;
 
 	s.op = LIMIT_SETTLE;
-	while (limit_mono_ms() < until) {
+	while (tspec_ms(CLOCK_MONOTONIC) < until) {
 		(void)nanosleep(&pause, NULL);
 		limit_deadline(l, &s);
 		if (l->store->decide(l->store, &s, &a, &e) == 0 &&
@@ -797,7 +778,7 @@ limit_fail(struct limiter *l, struct limit_call *c, bool maybe_ran,
 	(void)str_copy(res->error, sizeof(res->error), why);
 	if (c->op == LIMIT_COMMIT && maybe_ran) {
 		/* counted now if Redis comes back soon, else later */
-		uint64_t t0 = limit_mono_ms();
+		uint64_t t0 = tspec_ms(CLOCK_MONOTONIC);
 		char id[LOG_SAFE_MAX];
 
 		log_safe(id, sizeof(id), c->txn, strlen(c->txn));
@@ -810,7 +791,7 @@ limit_fail(struct limiter *l, struct limit_call *c, bool maybe_ran,
 		} else {
 			log_info("limits: txn %s: the commit got no answer "
 				 "(%s); counted after %llu ms", id, why,
-				 (unsigned long long)(limit_mono_ms() - t0));
+				 (unsigned long long)(tspec_ms(CLOCK_MONOTONIC) - t0));
 		}
 		res->outcome = LIMIT_OK;
 		return LIMIT_OK;

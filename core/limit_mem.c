@@ -27,6 +27,7 @@
 
 #include "memtab.h"
 #include "str.h"
+#include "tspec.h"
 #include "xalloc.h"
 
 #define MEM_MAX_ENTRIES 2000000	/* then the store answers "full" */
@@ -353,12 +354,7 @@ struct mem_subj {
 static uint64_t
 mem_now(const struct limit_call *c)
 {
-	struct timespec ts;
-
-	if (c->now_ms != 0)
-		return c->now_ms;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return c->now_ms != 0 ? c->now_ms : tspec_ms(CLOCK_REALTIME);
 }
 
 /* lease_drop - remove lease i of a subject's entry */

@@ -10,6 +10,7 @@
 #include "rconn.h"
 #include "store.h"
 #include "str.h"
+#include "tspec.h"
 #include "xalloc.h"
 
 
@@ -789,10 +790,7 @@ limit_redis_parse(const redisReply *rep, size_t nrows, enum limit_code *code,
 static int64_t
 lr_wall_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)tspec_ms(CLOCK_REALTIME);
 }
 
 /* lr_run - one script call for subjects [first, first + count); -1 when

@@ -106,16 +106,6 @@ static pthread_once_t rconn_fns_once = PTHREAD_ONCE_INIT;
 
 /* --- small helpers ------------------------------------------------------ */
 
-/* rconn_now - monotonic milliseconds */
-static uint64_t
-rconn_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* rconn_tv - ms as a timeval */
 static struct timeval
 rconn_tv(unsigned ms)
@@ -673,7 +663,7 @@ rnode_backoff_locked(struct rnode *n, const char *why)
 	n->backoff_ms = n->backoff_ms ? n->backoff_ms * 2 : RCONN_BACKOFF_MIN;
 	if (n->backoff_ms > RCONN_BACKOFF_MAX)
 		n->backoff_ms = RCONN_BACKOFF_MAX;
-	n->backoff_until = rconn_now() + n->backoff_ms;
+	n->backoff_until = tspec_ms(CLOCK_MONOTONIC) + n->backoff_ms;
 	(void)str_copy(n->last_error, sizeof(n->last_error), why);
 }
 
@@ -681,12 +671,12 @@ rnode_backoff_locked(struct rnode *n, const char *why)
 static redisContext *
 rnode_get(struct rconn *r, struct rnode *n, bool *fresh, struct err *e)
 {
-	uint64_t deadline = rconn_now() + r->timeout_ms;
+	uint64_t deadline = tspec_ms(CLOCK_MONOTONIC) + r->timeout_ms;
 	redisContext *c;
 
 	pthread_mutex_lock(&n->lock);
 	for (;;) {
-		uint64_t now = rconn_now();
+		uint64_t now = tspec_ms(CLOCK_MONOTONIC);
 
 		if (now < n->backoff_until) {
 			err_set(e, "%s: waiting %llu ms to reconnect after: %s",
@@ -834,7 +824,7 @@ rconn_discover(struct rconn *r, struct err *e)
 		err_set(e, "Sentinels: %s", se.text);
 	}
 	pthread_mutex_lock(&r->s->lock);
-	r->s->discovered_at = rconn_now();
+	r->s->discovered_at = tspec_ms(CLOCK_MONOTONIC);
 	if (i < r->s->nsentinels) {
 		m = rconn_node_locked(r->s, host, port, false);
 		old = r->s->master;
@@ -1017,7 +1007,7 @@ rconn_pick(struct rconn *r, int slot, struct err *e)
 		pthread_mutex_lock(&r->s->lock);
 		n = r->s->master;
 		if ((n == NULL || r->s->rediscover) &&
-		    rconn_now() - r->s->discovered_at >= RCONN_DISCOVER_GAP)
+		    tspec_ms(CLOCK_MONOTONIC) - r->s->discovered_at >= RCONN_DISCOVER_GAP)
 			ask = true;
 		pthread_mutex_unlock(&r->s->lock);
 		if (ask)

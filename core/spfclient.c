@@ -17,6 +17,7 @@
 #include "log.h"
 #include "spfworker.h"
 #include "str.h"
+#include "tspec.h"
 #include "xalloc.h"
 
 /* How long the SPF process may take to start and say it is ready. */
@@ -37,10 +38,7 @@ struct spfclient {
 static long long
 spfclient_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)tspec_ms(CLOCK_MONOTONIC);
 }
 
 /* spfclient_wait_readable - poll one fd until readable or the deadline

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "str.h"
+#include "tspec.h"
 #include "xalloc.h"
 
 /* Largest DNS message (TCP): an answer never needs more. */
@@ -197,10 +198,7 @@ spfdns_parse_rr(const ns_msg *msg, const ns_rr *rr, enum spfdns_type type,
 static long long
 spfdns_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)tspec_ms(CLOCK_MONOTONIC);
 }
 
 /* spfdns_name_text - name in the text form res_nmkquery reads: every

@@ -13,6 +13,7 @@
 #include "str.h"
 #include "strbuf.h"
 #include "workq.h"
+#include "tspec.h"
 #include "xalloc.h"
 
 struct store {
@@ -90,16 +91,6 @@ store_identity(const struct conf *c)
 	return out;
 }
 
-/* store_mono - monotonic ms */
-static uint64_t
-store_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* store_job_free - release a job */
 static void
 store_job_free(struct store_job *j)
@@ -140,7 +131,7 @@ store_handle(void *arg, void **items, size_t n)
 			continue;
 		}
 		store_note(st, false, e.text);
-		if (store_mono() >= j->until) {
+		if (tspec_ms(CLOCK_MONOTONIC) >= j->until) {
 			log_warn("store: gave up on %s: %s", j->what, e.text);
 			store_job_free(j);
 			continue;
@@ -185,7 +176,7 @@ store_defer(struct store *st, store_job_fn *run, store_job_free_fn *fr,
 	j->run = run;
 	j->fr = fr;
 	j->arg = arg;
-	j->until = store_mono() + give_up_ms;
+	j->until = tspec_ms(CLOCK_MONOTONIC) + give_up_ms;
 	j->what = what;
 	j->pause_ms = 100;
 	if (!workq_put(q, j)) {

@@ -24,3 +24,13 @@ tspec_before(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec < b->tv_sec ||
 	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
+
+/* tspec_ms - now on clk, in ms */
+uint64_t
+tspec_ms(clockid_t clk)
+{
+	struct timespec t;
+
+	(void)clock_gettime(clk, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}

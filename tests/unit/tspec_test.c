@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tspec_test - a point ms after now is normalised, lies that far ahead on
- * its clock, and orders correctly against others.
+ * its clock, and orders correctly against others; now in ms is the
+ * clock's.
  */
 #include "tspec.h"
 
@@ -62,6 +63,32 @@ test_before_orders(void **state)
 	assert_false(tspec_before(&c, &a));
 }
 
+/* test_ms_follows_the_clock - tspec_ms is the clock's time in ms */
+static void
+test_ms_follows_the_clock(void **state)
+{
+	static const clockid_t clk[] = {CLOCK_MONOTONIC, CLOCK_REALTIME};
+	size_t j;
+
+	(void)state;
+	for (j = 0; j < 2; j++) {
+		struct timespec a;
+		struct timespec b;
+		uint64_t ms;
+
+		(void)clock_gettime(clk[j], &a);
+		ms = tspec_ms(clk[j]);
+		(void)clock_gettime(clk[j], &b);
+		assert_true(ms >= (uint64_t)a.tv_sec * 1000 +
+					  (uint64_t)a.tv_nsec / 1000000);
+		assert_true(ms <= (uint64_t)b.tv_sec * 1000 +
+					  (uint64_t)b.tv_nsec / 1000000);
+	}
+	/* the epoch's ms: after 2020, before 2200 */
+	assert_true(tspec_ms(CLOCK_REALTIME) > 1577836800000ULL);
+	assert_true(tspec_ms(CLOCK_REALTIME) < 7258118400000ULL);
+}
+
 int
 main(void)
 {
@@ -70,5 +97,7 @@ main(void)
 	rg_case_add(&c, "after_is_normalised_and_ahead",
 		    test_after_is_normalised_and_ahead, NULL);
 	rg_case_add(&c, "before_orders", test_before_orders, NULL);
+	rg_case_add(&c, "ms_follows_the_clock", test_ms_follows_the_clock,
+		    NULL);
 	return rg_cases_run(&c, "tspec", NULL, NULL);
 }
