@@ -138,6 +138,7 @@ for suite in $suites; do
 	fuzz)
 		# quick mode: a few seconds per parser, ASan + UBSan
 		count_script fuzz-quick env FUZZ_TIME="${FUZZ_TIME:-3}" \
+			FUZZ_JOBS="${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}" \
 			bash tests/fuzz/run.sh ;;
 	integration)
 		[ "$RG_SAN" = 1 ] && export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"

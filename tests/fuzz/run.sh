@@ -3,7 +3,8 @@
 # (one per NAME_fuzz.c; default: all of them) and run each in turn.
 #
 # Quick mode (make fuzz, make check): FUZZ_TIME seconds per target
-# (default 20; make check uses 5).  The committed seeds in
+# (default 20; make check uses 3), FUZZ_JOBS targets at a time (default 1;
+# make check uses one per CPU).  The committed seeds in
 # tests/fuzz/corpus/NAME/ are read; new inputs go to build/fuzz/corpus/NAME/
 # so the committed corpus does not change.
 #
@@ -47,7 +48,8 @@ all_targets() {
 }
 targets=${*:-$(all_targets)}
 
-for v in FUZZ_TIME FUZZ_RUNS FUZZ_NICE; do
+FUZZ_JOBS=${FUZZ_JOBS:-1}
+for v in FUZZ_TIME FUZZ_RUNS FUZZ_NICE FUZZ_JOBS; do
 	case ${!v} in
 	''|*[!0-9]*) echo "run.sh: $v must be a whole number"; exit 1 ;;
 	esac
@@ -167,14 +169,18 @@ fi
 
 failed=""
 table=""
-for t in $targets; do
+# fuzz_one T - build target T and run it (quick or long); 1 on a failure
+# (named in $failed; in long mode its row added to $table)
+fuzz_one() {
+	local t=$1 src bin log seeds dict limit run start rc secs runs speed
+	local cov ft files kib
 	src=tests/fuzz/${t}_fuzz.c
 	bin=$out/${t}_fuzz
 	log=$out/${t}.log
 	if [ ! -f "$src" ]; then
 		echo "FAIL $t: no $src"
 		failed="$failed $t"
-		continue
+		return 1
 	fi
 	# shellcheck disable=SC2086,SC2046 # $libs: a list of flags
 	if ! "$FUZZ_CC" $FUZZ_CFLAGS -fsanitize=fuzzer,address,undefined \
@@ -182,7 +188,7 @@ for t in $targets; do
 		-pthread $(link_flags "$t"); then
 		echo "FAIL $t: does not build"
 		failed="$failed $t"
-		continue
+		return 1
 	fi
 	mkdir -p "$out/corpus/$t"
 	seeds=""
@@ -214,16 +220,16 @@ for t in $targets; do
 		failed="$failed $t"
 		table="$table$t ${runs:-?} ${speed:-?} $secs - - - - FAIL
 "
-		continue
+		return 1
 	fi
 	if [ "$long" = 0 ]; then
 		echo "ok   $t: ${runs:-?} runs, ${speed:-?} exec/s," \
 			"$(find "$out/corpus/$t" -type f | wc -l) corpus files"
-		continue
+		return 1
 	fi
 	if ! minimize "$t" "$bin"; then
 		failed="$failed $t"
-		continue
+		return 1
 	fi
 	# the coverage of the minimized corpus, as libFuzzer reads it in
 	"$bin" -runs=0 -timeout=10 -rss_limit_mb=2048 \
@@ -236,7 +242,28 @@ for t in $targets; do
 		"$files corpus files"
 	table="$table$t ${runs:-?} ${speed:-?} $secs ${cov:-?} ${ft:-?} $files $kib ok
 "
-done
+	return 0
+}
+
+if [ "$long" = 1 ] || [ "$FUZZ_JOBS" -le 1 ]; then
+	for t in $targets; do
+		fuzz_one "$t"
+	done
+else
+	# quick mode, FUZZ_JOBS targets at a time: each one's lines are
+	# shown together once all have run
+	for t in $targets; do
+		while [ "$(jobs -rp | wc -l)" -ge "$FUZZ_JOBS" ]; do
+			wait -n
+		done
+		fuzz_one "$t" > "$out/$t.out" 2>&1 &
+	done
+	wait
+	for t in $targets; do
+		cat "$out/$t.out"
+		grep -q "^FAIL" "$out/$t.out" && failed="$failed $t"
+	done
+fi
 if [ "$long" = 1 ]; then
 	echo
 	echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)," \
