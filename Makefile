@@ -79,6 +79,11 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/%)
 
 PROG := $(B)/relayguard
+# the Redis module (redis/): RELAYGUARD.LIMIT, loaded by redis-server; no
+# sanitizers in it (redis-server has no ASan runtime to load it with)
+RGMOD := $(B)/relayguard-redis.so
+RGMOD_SRC := $(wildcard redis/*.c)
+RGMOD_OBJ := $(RGMOD_SRC:%.c=$(B)/%.pic.o)
 # test drivers used by the integration tests
 TEST_BIN := $(B)/tests/spfq
 CTL := $(B)/relayguardctl
@@ -89,7 +94,7 @@ TOOLS := $(B)/tests/limitq $(B)/tests/limit_bench
 	check-conf lint deps demo bench bench-policy fuzz fuzz-long install \
 	uninstall clean tools deb FORCE
 
-all: $(PROG) $(POLICYD) $(CTL)
+all: $(PROG) $(POLICYD) $(CTL) $(RGMOD)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -104,6 +109,17 @@ $(CTL): $(CTL_OBJ) $(B)/libcore.a
 $(POLICYD): $(B)/policy/main.o $(B)/libpolicy.a $(B)/libcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(B)/policy/main.o $(B)/libpolicy.a \
 		$(B)/libcore.a $(PKG_LIBS) $(POLICY_LIBS)
+
+$(B)/redis/%.pic.o: redis/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -std=c11 -D_DEFAULT_SOURCE $(RG_WARN) \
+		$(filter-out -fPIE -D_FORTIFY_SOURCE=2,$(RG_HARDEN)) \
+		-D_FORTIFY_SOURCE=2 -fPIC \
+		-ffp-contract=off -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+$(RGMOD): $(RGMOD_OBJ)
+	$(CC) $(LDFLAGS) -shared -Wl,-z,relro,-z,now -Wl,-z,defs \
+		-o $@ $(RGMOD_OBJ) -lm
 
 $(B)/libpolicy.a: $(POLICY_OBJ)
 	rm -f $@
@@ -238,7 +254,7 @@ fuzz-long:
 
 # --- install --------------------------------------------------------------
 
-install: $(PROG) $(POLICYD) $(CTL)
+install: $(PROG) $(POLICYD) $(CTL) $(RGMOD)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/relayguard
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/sbin/relayguard
