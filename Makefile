@@ -7,7 +7,8 @@
 #   make bench      throughput against bare Postfix and opendkim; policy
 #                   decisions/s against postfwd and policyd-rate-limit;
 #                   limit decisions/s against redis-benchmark
-#   make install    PREFIX, SYSCONFDIR, DESTDIR as usual
+#   make install    PREFIX, SYSCONFDIR, LIBDIR, DESTDIR as usual (the Redis
+#                   module: LIBDIR/relayguard/relayguard-redis.so)
 #   make deb        the Debian package in build/deb (dpkg-buildpackage)
 #
 # Users may set CC, CFLAGS, LDFLAGS, PREFIX, SYSCONFDIR, DESTDIR.  The
@@ -19,6 +20,7 @@ CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 MANDIR ?= $(PREFIX)/share/man
+LIBDIR ?= $(PREFIX)/lib
 WERROR ?= 1
 SAN ?= 0
 
@@ -255,6 +257,8 @@ fuzz-long:
 # --- install --------------------------------------------------------------
 
 install: $(PROG) $(POLICYD) $(CTL) $(RGMOD)
+	install -d $(DESTDIR)$(LIBDIR)/relayguard
+	install -m 644 $(RGMOD) $(DESTDIR)$(LIBDIR)/relayguard/relayguard-redis.so
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/relayguard
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/sbin/relayguard
@@ -280,11 +284,12 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/relayguard-policyd.8 \
 		$(DESTDIR)$(MANDIR)/man8/relayguardctl.8 \
 		$(DESTDIR)$(MANDIR)/man5/relayguard.conf.5 \
-		$(DESTDIR)$(MANDIR)/man5/relayguard-limits.5
+		$(DESTDIR)$(MANDIR)/man5/relayguard-limits.5 \
+		$(DESTDIR)$(LIBDIR)/relayguard/relayguard-redis.so
 
 clean:
 	rm -rf build build-san
 
 -include $(CORE_OBJ:.o=.d) $(FILTER_OBJ:.o=.d) $(CTL_OBJ:.o=.d) \
 	$(UNIT_BIN:=.d) $(TOOL_BIN:=.d) $(TOOLS:=.d) $(POLICY_OBJ:.o=.d) \
-	$(B)/policy/main.d
+	$(B)/policy/main.d $(RGMOD_OBJ:.o=.d)

@@ -180,6 +180,10 @@ static const struct conf_key conf_keys[] = {
 	 "plans, customers and assignments (relayguard-limits(5))"},
 	{"limit_backend", CONF_ENUM, "memory", 0, 0, F(limit_backend),
 	 "where counters live: memory (this process) or redis (shared)"},
+	{"limit_redis_module", CONF_ENUM, "auto", 0, 0,
+	 F(limit_redis_module),
+	 "auto: decisions as RELAYGUARD.LIMIT (the Redis module), the Lua "
+	 "script where it is missing; no: always the script"},
 	{"limit_fail_mode", CONF_ENUM, "tempfail", 0, 0, F(limit_fail_mode),
 	 "when Redis cannot answer in time: tempfail, accept or local"},
 	{"limit_local_percent", CONF_UINT, "10", 1, 100,
@@ -367,6 +371,7 @@ static const struct conf_enum {
 } conf_enums[] = {
 	{"limit_backend", {"memory", "redis", NULL}},
 	{"limit_fail_mode", {"tempfail", "accept", "local", NULL}},
+	{"limit_redis_module", {"auto", "no", NULL}},
 	/* abuse signal actions: enum conf_abuse_action */
 	{"penalty_box_action", {"log", "tempfail", "reject", "hold", NULL}},
 	{"stolen_login_action", {"log", "tempfail", "reject", "hold", NULL}},

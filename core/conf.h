@@ -146,6 +146,7 @@ struct conf {
 	char *limit_map;
 	int limit_backend;		/* enum conf_limit_backend */
 	int limit_fail_mode;		/* enum conf_fail_mode */
+	int limit_redis_module;		/* enum conf_redis_module */
 	unsigned long limit_local_percent;
 	unsigned long limit_txn_ttl;	/* seconds */
 	unsigned long limit_lease_time;	/* seconds */
@@ -219,6 +220,12 @@ struct conf {
 enum conf_limit_backend {
 	CONF_LIMIT_MEMORY,
 	CONF_LIMIT_REDIS,
+};
+
+/* Values of limit_redis_module (conf.c conf_enums order). */
+enum conf_redis_module {
+	CONF_MODULE_AUTO,
+	CONF_MODULE_NO,
 };
 
 enum conf_fail_mode {

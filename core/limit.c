@@ -341,7 +341,9 @@ limit_new(const struct conf *c, const struct limit_opts *o,
 	if (store_open(c, &l->st, e) < 0)
 		goto fail;
 	if (store_is_redis(l->st)) {
-		if (limit_redis_new(l->st, &l->store, e) < 0)
+		if (limit_redis_new(l->st, c->limit_redis_module ==
+					    CONF_MODULE_AUTO, &l->store,
+				    e) < 0)
 			goto fail;
 	} else {
 		l->store = limit_mem_new(o != NULL && o->private_memory

@@ -336,8 +336,8 @@ enum limit_mem_store {
 struct limit_backend *limit_mem_new(enum limit_mem_store which);
 void limit_mem_clear(enum limit_mem_store which);
 struct store;
-int limit_redis_new(struct store *st, struct limit_backend **out,
-		    struct err *e);
+int limit_redis_new(struct store *st, bool module,
+		    struct limit_backend **out, struct err *e);
 int limit_redis_call(struct store *st, const struct limit_call *c,
 		     struct limit_answer *a, struct err *e);
 int limit_escape(const char *in, bool lower, char *out, size_t size);

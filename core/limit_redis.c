@@ -2,11 +2,13 @@
 #include "limit_redis.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "rconn.h"
 #include "store.h"
 #include "str.h"
@@ -15,6 +17,14 @@
 
 
 #define LR_CLOCK_RTT_MS 50	/* slower replies teach nothing of clocks */
+
+/* The module (redis/relayguard_redis.c), per backend: not tried yet, in
+ * use, or absent (the script is used) */
+enum {
+	LR_MOD_TRY,
+	LR_MOD_YES,
+	LR_MOD_NO,
+};
 
 /*
  * The script.  KEYS: the transaction's tombstone and the queue id's
@@ -398,6 +408,7 @@ struct lr_backend {
 	struct rconn_script script;
 	struct rconn_script admin;
 	const char *prefix;		/* the store's */
+	atomic_int module;		/* LR_MOD_* */
 };
 
 /* limit_redis_cmd_init - an empty command */
@@ -659,12 +670,14 @@ lr_put(char *out, uint64_t n)
 	return out;
 }
 
-/* limit_redis_resp - the command as Redis reads it (RESP): EVALSHA, sha,
- * then the arguments; its length, 0 when it does not fit in size */
-size_t
-limit_redis_resp(const struct limit_redis_cmd *cmd, const char *sha,
-		 char *out, size_t size)
+/* lr_resp - the command as Redis reads it (RESP): the two head words
+ * (EVALSHA and the sha, or the module's command and protocol), then the
+ * arguments; its length, 0 when it does not fit in size */
+static size_t
+lr_resp(const struct limit_redis_cmd *cmd, const char *w1, const char *w2,
+	char *out, size_t size)
 {
+	const char *head[2] = {w1, w2};
 	char *p = out;
 	char *end = out + size;
 	int i;
@@ -673,12 +686,20 @@ limit_redis_resp(const struct limit_redis_cmd *cmd, const char *sha,
 		return 0;
 	*p++ = '*';
 	p = lr_put(p, (uint64_t)cmd->argc + 2);
-	memcpy(p, "\r\n$7\r\nEVALSHA\r\n$40\r\n", 20);
-	p += 20;
-	memcpy(p, sha, 40);
-	p += 40;
 	*p++ = '\r';
 	*p++ = '\n';
+	for (i = 0; i < 2; i++) {
+		size_t n = strlen(head[i]);
+
+		*p++ = '$';
+		p = lr_put(p, n);
+		*p++ = '\r';
+		*p++ = '\n';
+		memcpy(p, head[i], n);
+		p += n;
+		*p++ = '\r';
+		*p++ = '\n';
+	}
 	for (i = 0; i < cmd->argc; i++) {
 		if ((size_t)(end - p) < cmd->lens[i] + 26)
 			return 0;
@@ -692,6 +713,25 @@ limit_redis_resp(const struct limit_redis_cmd *cmd, const char *sha,
 		*p++ = '\n';
 	}
 	return (size_t)(p - out);
+}
+
+/* limit_redis_resp - the command as Redis reads it (RESP): EVALSHA, sha,
+ * then the arguments; its length, 0 when it does not fit in size */
+size_t
+limit_redis_resp(const struct limit_redis_cmd *cmd, const char *sha,
+		 char *out, size_t size)
+{
+	return lr_resp(cmd, "EVALSHA", sha, out, size);
+}
+
+/* limit_redis_resp_module - the same arguments as RELAYGUARD.LIMIT with
+ * its protocol (the module) */
+size_t
+limit_redis_resp_module(const struct limit_redis_cmd *cmd, char *out,
+			size_t size)
+{
+	return lr_resp(cmd, LIMIT_REDIS_MODULE_CMD, LIMIT_REDIS_MODULE_PROTO,
+		       out, size);
 }
 
 /* limit_redis_parse_ints - a script reply read as integers into a code
@@ -793,6 +833,51 @@ lr_wall_ms(void)
 	return (int64_t)tspec_ms(CLOCK_REALTIME);
 }
 
+/* lr_module_absent - whether Redis's error says RELAYGUARD.LIMIT did not
+ * run (unknown, another protocol, not allowed to this user): then the
+ * script is used from now on, and the first time it is logged */
+static bool
+lr_module_absent(struct lr_backend *b, const char *text)
+{
+	const char *why;
+	const char *colon = strstr(text, ": ");
+	int node = colon != NULL && colon - text < 80 ? (int)(colon - text)
+						      : 0;
+
+	if (strstr(text, "unknown command") != NULL)
+		why = "has no RELAYGUARD.LIMIT command (the module is not "
+		      "loaded)";
+	else if (strstr(text, "RGPROTO") != NULL)
+		why = "runs a relayguard module of another protocol (not "
+		      LIMIT_REDIS_MODULE_PROTO ")";
+	else if (strstr(text, "NOPERM") != NULL &&
+		 strstr(text, "relayguard.limit") != NULL)
+		why = "does not allow RELAYGUARD.LIMIT to this user (ACL)";
+	else
+		return false;
+	if (atomic_exchange(&b->module, LR_MOD_NO) != LR_MOD_NO)
+		log_warn("limit: redis %.*s %s: limit decisions run the Lua "
+			 "script instead (slower); load the module on every "
+			 "Redis node (redis.conf: loadmodule "
+			 "/usr/lib/relayguard/relayguard-redis.so, the "
+			 "Debian package's) or set limit_redis_module = no",
+			 node, node ? text : "server", why);
+	return true;
+}
+
+/* lr_module_found - RELAYGUARD.LIMIT answered: logged the first time */
+static void
+lr_module_found(struct lr_backend *b)
+{
+	int was = LR_MOD_TRY;
+
+	if (atomic_load(&b->module) == LR_MOD_TRY &&
+	    atomic_compare_exchange_strong(&b->module, &was, LR_MOD_YES))
+		log_info("limit: redis %s: limit decisions run in the "
+			 "RELAYGUARD.LIMIT module (protocol "
+			 LIMIT_REDIS_MODULE_PROTO ")", rconn_describe(b->rc));
+}
+
 /* lr_run - one script call for subjects [first, first + count); -1 when
  * Redis did not answer (*maybe_ran: it may run all the same).  The
  * arguments are built in place and sent as they are, the reply read
@@ -821,16 +906,20 @@ lr_run(struct lr_backend *b, const struct limit_call *c, size_t first,
 	int tries;
 
 	for (tries = 0;; tries++) {
+		bool mod = atomic_load(&b->module) != LR_MOD_NO;
+
 		limit_redis_cmd_init(&cmd);
 		if (lr_args(b->prefix, c, first, count,
 			    clock ? store_clock_skew(b->st) : 0, &cmd, e) < 0)
 			return -1;
 		memset(&q, 0, sizeof(q));
 		q.slot = cmd.slot;
-		q.script = &b->script;
+		q.script = mod ? NULL : &b->script;
 		q.raw = resp;
-		q.rawlen = limit_redis_resp(&cmd, b->script.sha, resp,
-					    sizeof(resp));
+		q.rawlen = mod ? limit_redis_resp_module(&cmd, resp,
+							 sizeof(resp))
+			       : limit_redis_resp(&cmd, b->script.sha, resp,
+						  sizeof(resp));
 		q.ints = &ints;
 		if (q.rawlen == 0) {
 			err_set(e, "limit_redis_args: arguments too long");
@@ -838,11 +927,18 @@ lr_run(struct lr_backend *b, const struct limit_call *c, size_t first,
 		}
 		sent = lr_wall_ms();
 		if (rconn_run(b->rc, &q, e) < 0) {
+			if (mod && q.refused && lr_module_absent(b, e->text)) {
+				/* nothing ran: the same call as the script */
+				tries--;
+				continue;
+			}
 			if (q.maybe_ran)
 				*maybe_ran = true;
 			return -1;
 		}
 		got = lr_wall_ms();
+		if (mod)
+			lr_module_found(b);
 		if (limit_redis_parse_ints(&ints, cmd.nrows, code, &server_ms,
 					   rows, e) < 0)
 			return -1;
@@ -1096,17 +1192,22 @@ limit_redis_call(struct store *st, const struct limit_call *c,
 	b.st = st;
 	b.rc = store_rconn(st);
 	b.prefix = store_prefix(st);
+	/* a deferred write, rare: always the script */
+	atomic_init(&b.module, LR_MOD_NO);
 	rconn_script_init(&b.script, limit_redis_lua);
 	return lr_decide(&b.ops, c, a, e);
 }
 
-/* limit_redis_new - the redis backend on the store's connections */
+/* limit_redis_new - the redis backend on the store's connections;
+ * module: try RELAYGUARD.LIMIT first (limit_redis_module = auto) */
 int
-limit_redis_new(struct store *st, struct limit_backend **out, struct err *e)
+limit_redis_new(struct store *st, bool module, struct limit_backend **out,
+		struct err *e)
 {
 	struct lr_backend *b = xcalloc(1, sizeof(*b));
 
 	(void)e;
+	atomic_init(&b->module, module ? LR_MOD_TRY : LR_MOD_NO);
 	b->st = st;
 	b->rc = store_rconn(st);
 	b->prefix = store_prefix(st);

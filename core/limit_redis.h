@@ -72,6 +72,10 @@ extern const char limit_redis_admin_lua[];
 /* the numbers argument (limit_redis.c) at most */
 #define LIMIT_REDIS_NUMS (56 + LIMIT_SUBJECTS_MAX * (1 + 25 * LIMIT_PLAN_MAX))
 #define LIMIT_REDIS_ARENA 16384
+/* the module's command (redis/relayguard_redis.c) and the protocol of
+ * its arguments: the script's, "v4" */
+#define LIMIT_REDIS_MODULE_CMD "RELAYGUARD.LIMIT"
+#define LIMIT_REDIS_MODULE_PROTO "4"
 
 /* One script call's arguments, in the struct itself (no allocation). */
 struct limit_redis_cmd {
@@ -97,6 +101,8 @@ int limit_redis_parse_ints(const struct rconn_ints *x, size_t nrows,
 			   struct limit_row *rows, struct err *e);
 size_t limit_redis_resp(const struct limit_redis_cmd *cmd, const char *sha,
 			char *out, size_t size);
+size_t limit_redis_resp_module(const struct limit_redis_cmd *cmd, char *out,
+			       size_t size);
 int limit_redis_key(const char *prefix, const char *subject,
 		    const char *suffix, char *out, size_t size);
 

@@ -4,7 +4,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 rc=0
-src="util/*.[ch] core/*.[ch] filter/*.[ch] policy/*.[ch] ctl/*.[ch] tests/tools/*.c"
+src="util/*.[ch] core/*.[ch] filter/*.[ch] policy/*.[ch] ctl/*.[ch] redis/*.[ch] tests/tools/*.c"
 banned='\b(strcpy|strcat|sprintf|vsprintf|gets|strncpy|strtok|atoi)[[:space:]]*\('
 # shellcheck disable=SC2086 # $src: a list of globs
 if grep -nE "$banned" $src; then

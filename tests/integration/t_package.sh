@@ -153,6 +153,8 @@ rig_check "group relayguard is the user's group" \
 for f in /usr/sbin/relayguard /usr/sbin/relayguard-policyd /usr/sbin/relayguardctl; do
 	rig_check "$f installed, executable" test -x "$root$f"
 done
+rig_check "the Redis module /usr/lib/relayguard/relayguard-redis.so, mode 644" \
+	test "$(stat -c %a "$root/usr/lib/relayguard/relayguard-redis.so" 2>/dev/null)" = 644
 for m in man8/relayguard.8 man8/relayguard-policyd.8 man8/relayguardctl.8 \
 	man5/relayguard.conf.5 man5/relayguard-limits.5; do
 	rig_check "man page $m" test -s "$root/usr/share/man/$m.gz"
