@@ -20,7 +20,8 @@
  * Where the module is stricter: every argument is checked before
  * anything is read (the count of keys and names, the numbers argument's
  * exact length, op, counters 0-7, numbers below 2^53, a quantum for
- * every bucket, lease time and ttl at least 1 ms, no key twice) and
+ * every bucket, lease time and ttl at least 1 ms for the ops that end a
+ * transaction (the script would fail at its SET), no key twice) and
  * answered with an error; every key's type is checked before anything
  * is written (strings for the tombstone and the marker, hashes for the
  * subjects): WRONGTYPE and nothing changed, where the script could
@@ -314,7 +315,8 @@ rgm_args(struct rgm_call *c, RedisModuleString **argv, int argc)
 				       "of range";
 		}
 	}
-	if (c->lt < 1 || c->ttl < 1)
+	/* the ops that may end a transaction write a tombstone for them */
+	if (strchr("MSX", c->op) != NULL && (c->lt < 1 || c->ttl < 1))
 		return "ERR relayguard.limit: lease time or ttl is 0";
 	pos = RGM_HEAD;
 	c->nlim = 0;

@@ -3,7 +3,10 @@
  * limit_test - the limit engine's behaviour, every case run against both
  * backends: "memory/..." in-process, "redis/..." against a real
  * redis-server this program starts on a unix socket in a temporary
- * directory (and stops at the end).  A missing redis-server fails the run.
+ * directory (and stops at the end), with the Lua script
+ * (limit_redis_module = no), and "module/..." against a second one that
+ * loaded the module (RG_BUILD/relayguard-redis.so: RELAYGUARD.LIMIT).  A
+ * missing redis-server or module fails the run.
  *
  * The clock is the test's (limit_opts.now_ms; the Lua script takes it from
  * ARGV), so refills are tested without waiting.  Fault cases (an
@@ -28,8 +31,11 @@
 
 static uint64_t test_now = T0;
 static char tmp[PATH_MAX];
-static char sock[PATH_MAX];
+static char sock[PATH_MAX];	/* the side's server, for rcmd */
+static char sock_plain[PATH_MAX];
+static char sock_mod[PATH_MAX];
 static pid_t redis_pid = -1;
+static pid_t mod_pid = -1;
 static struct limit_result res;
 
 /* clock - limit_opts.now_ms */
@@ -63,43 +69,71 @@ rcmd(const char *fmt, ...)
 	return r;
 }
 
-/* redis_start - redis-server --port 0 --unixsocket (group setup) */
-static int
-redis_start(void **state)
+/* redis_spawn - redis-server --port 0 --unixsocket path (with the module
+ * when given); its pid, -1 when it does not answer */
+static pid_t
+redis_spawn(const char *path, const char *module)
 {
+	char log[PATH_MAX];
 	redisReply *r;
+	pid_t pid;
 	int i;
 
-	(void)state;
-	if (rg_tmpdir_make("limit", tmp, sizeof(tmp)) < 0)
+	rg_pathf(log, sizeof(log), "redis%s.log", module ? "-module" : "");
+	pid = fork();
+	if (pid < 0)
 		return -1;
-	rg_pathf(sock, sizeof(sock), "%s/redis.sock", tmp);
-	redis_pid = fork();
-	if (redis_pid < 0)
-		return -1;
-	if (redis_pid == 0) {
+	if (pid == 0) {
 		/* die with this test, even when it crashes before teardown */
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
 			_exit(127);
 		execlp("redis-server", "redis-server", "--port", "0",
-		       "--unixsocket", sock, "--unixsocketperm", "700",
+		       "--unixsocket", path, "--unixsocketperm", "700",
 		       "--save", "", "--appendonly", "no", "--dir", tmp,
-		       "--logfile", "redis.log",
+		       "--logfile", log,
+		       module ? "--loadmodule" : (char *)NULL, module,
 		       (char *)NULL);
 		fprintf(stderr, "limit_test: cannot run redis-server (Debian "
 			"package redis-server): %s\n", strerror(errno));
 		_exit(127);
 	}
+	(void)str_copy(sock, sizeof(sock), path);
 	for (i = 0; i < 100; i++) {
 		r = rcmd("PING");
 		if (r != NULL) {
 			freeReplyObject(r);
-			return 0;
+			return pid;
 		}
 		usleep(50000);
 	}
-	fprintf(stderr, "limit_test: redis-server did not start\n");
+	fprintf(stderr, "limit_test: redis-server %s did not start\n",
+		module ? module : "");
 	return -1;
+}
+
+/* redis_start - the two servers, with and without the module (group
+ * setup) */
+static int
+redis_start(void **state)
+{
+	const char *b = getenv("RG_BUILD");
+	char rel[PATH_MAX];
+	char module[PATH_MAX];
+
+	(void)state;
+	if (rg_tmpdir_make("limit", tmp, sizeof(tmp)) < 0)
+		return -1;
+	rg_pathf(rel, sizeof(rel), "%s/relayguard-redis.so",
+		 b != NULL && b[0] != '\0' ? b : "build");
+	if (realpath(rel, module) == NULL) {
+		fprintf(stderr, "limit_test: no module %s (make)\n", rel);
+		return -1;
+	}
+	rg_pathf(sock_plain, sizeof(sock_plain), "%s/redis.sock", tmp);
+	rg_pathf(sock_mod, sizeof(sock_mod), "%s/module.sock", tmp);
+	redis_pid = redis_spawn(sock_plain, NULL);
+	mod_pid = redis_spawn(sock_mod, module);
+	return redis_pid > 0 && mod_pid > 0 ? 0 : -1;
 }
 
 /* redis_stop - group teardown */
@@ -111,6 +145,10 @@ redis_stop(void **state)
 		kill(redis_pid, SIGTERM);
 		waitpid(redis_pid, NULL, 0);
 	}
+	if (mod_pid > 0) {
+		kill(mod_pid, SIGTERM);
+		waitpid(mod_pid, NULL, 0);
+	}
 	rg_tmpdir_remove(tmp);
 	return 0;
 }
@@ -119,10 +157,12 @@ redis_stop(void **state)
 
 struct side {
 	bool redis;
+	bool module;		/* the server with the module, and auto */
 };
 
-static const struct side side_mem = {false};
-static const struct side side_redis = {true};
+static const struct side side_mem = {false, false};
+static const struct side side_redis = {true, false};
+static const struct side side_mod = {true, true};
 
 static bool real_clock;		/* the next limiter: the real clock */
 
@@ -141,6 +181,10 @@ mk_full(const struct side *sd, const char *map, int fail_mode,
 	c->limits = true;
 	c->limit_fail_mode = fail_mode;
 	if (sd->redis) {
+		(void)str_copy(sock, sizeof(sock),
+			       sd->module ? sock_mod : sock_plain);
+		c->limit_redis_module = sd->module ? CONF_MODULE_AUTO
+						   : CONF_MODULE_NO;
 		c->limit_backend = CONF_LIMIT_REDIS;
 		free(c->redis_server);
 		rg_pathf(spec, sizeof(spec), "unix:%s", server ? server : sock);
@@ -167,6 +211,8 @@ mk(const struct side *sd, const char *map)
 	limit_mem_clear(LIMIT_MEM_PRIMARY);
 	limit_mem_clear(LIMIT_MEM_FALLBACK);
 	if (sd->redis) {
+		(void)str_copy(sock, sizeof(sock),
+			       sd->module ? sock_mod : sock_plain);
 		r = rcmd("FLUSHALL");
 		assert_non_null(r);
 		freeReplyObject(r);
@@ -1227,15 +1273,15 @@ t_redis_frozen(const struct side *sd)
 	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
 	/* every assertion after SIGCONT: a failed one must not leave the
 	 * server stopped for the cases after this one */
-	kill(redis_pid, SIGSTOP);
+	kill(sd->module ? mod_pid : redis_pid, SIGSTOP);
 	o1 = reserve(l, ALICE, "t2", "a@x");
 	held = res.maybe_held;
-	kill(redis_pid, SIGCONT);
+	kill(sd->module ? mod_pid : redis_pid, SIGCONT);
 	thaw(l);
-	kill(redis_pid, SIGSTOP);
+	kill(sd->module ? mod_pid : redis_pid, SIGSTOP);
 	o2 = op(l, LIMIT_COMMIT, ALICE, "t1", NULL, "Q1", 1, 1, 0);
 	unsettled = res.unsettled;
-	kill(redis_pid, SIGCONT);
+	kill(sd->module ? mod_pid : redis_pid, SIGCONT);
 	assert_int_equal(o1, LIMIT_UNAVAILABLE);
 	assert_true(held);
 	assert_int_equal(o2, LIMIT_OK);
@@ -1258,9 +1304,8 @@ thaw_later(void *arg)
 {
 	struct timespec pause = {0, 700000000};
 
-	(void)arg;
 	nanosleep(&pause, NULL);
-	kill(redis_pid, SIGCONT);
+	kill(*(pid_t *)arg, SIGCONT);
 	return NULL;
 }
 
@@ -1273,14 +1318,16 @@ t_redis_commit_wait(const struct side *sd)
 	enum limit_outcome o;
 	pthread_t t;
 	bool unsettled;
+	static pid_t pid;
 
+	pid = sd->module ? mod_pid : redis_pid;
 	real_clock = true;
 	l = mk(sd, map_basic);
 	real_clock = false;
 	assert_int_equal(reserve(l, ALICE, "t1", "a@x"), LIMIT_OK);
-	kill(redis_pid, SIGSTOP);
-	if (pthread_create(&t, NULL, thaw_later, NULL) != 0) {
-		kill(redis_pid, SIGCONT);
+	kill(pid, SIGSTOP);
+	if (pthread_create(&t, NULL, thaw_later, &pid) != 0) {
+		kill(pid, SIGCONT);
 		fail();
 	}
 	o = op(l, LIMIT_COMMIT, ALICE, "t1", NULL, "Q1", 1, 1, 0);
@@ -1367,10 +1414,80 @@ t_redis_async_path(const struct side *sd)
 
 /* --- registration ------------------------------------------------------- */
 
+/* calls - the count of one INFO line ("cmdstat_evalsha:calls=",
+ * "errorstat_ERR:count=") on the side's server, 0 when absent */
+static long
+calls(const char *section, const char *what)
+{
+	redisReply *r = rcmd("INFO %s", section);
+	const char *p;
+	long n = 0;
+
+	assert_non_null(r);
+	p = strstr(r->str, what);
+	if (p != NULL)
+		n = strtol(p + strlen(what), NULL, 10);
+	freeReplyObject(r);
+	return n;
+}
+
+/* module_runs_the_decision_without_lua */
+static void
+t_module_used(const struct side *sd)
+{
+	struct limiter *l = mk(sd, map_basic);
+	redisReply *r = rcmd("CONFIG RESETSTAT");
+
+	freeReplyObject(r);
+	assert_int_equal(sent(l, ALICE, "t1"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "t2"), LIMIT_OK);
+	assert_int_equal(hit("hour")->used, 2);
+	assert_int_equal(calls("commandstats",
+			       "cmdstat_relayguard.limit:calls="), 4);
+	assert_int_equal(calls("commandstats", "cmdstat_evalsha:calls="), 0);
+	limit_free(l);
+}
+
+/* server_without_module_falls_back_to_the_script: auto on the server
+ * without the module; asked once, then the script, the same results */
+static void
+t_module_fallback(const struct side *sd)
+{
+	struct limiter *l;
+	redisReply *r;
+
+	(void)sd;
+	l = mk(&side_redis, map_basic);
+	limit_free(l);
+	l = mk_full(&side_mod, map_basic, CONF_FAIL_TEMPFAIL, sock_plain);
+	(void)str_copy(sock, sizeof(sock), sock_plain);
+	r = rcmd("CONFIG RESETSTAT");
+	freeReplyObject(r);
+	assert_int_equal(sent(l, ALICE, "t1"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "t2"), LIMIT_OK);
+	assert_int_equal(sent(l, ALICE, "t3"), LIMIT_OK);
+	assert_int_equal(hit("hour")->used, 3);
+	assert_int_equal(reserve(l, ALICE, "t4", "a@x"), LIMIT_OVER);
+	assert_string_equal(res.hits[res.over].name, "hour");
+	assert_int_equal(res.hits[res.over].retry_ms, H / 3);
+	/* RELAYGUARD.LIMIT refused once (the queued send and the one
+	 * again alone: 2 errors), then every decision by the script */
+	assert_int_equal(calls("errorstats", "errorstat_ERR:count="), 2);
+	assert_int_equal(calls("commandstats", "cmdstat_evalsha:calls="), 7);
+	limit_free(l);
+}
+
 struct row {
 	const char *name;
 	void (*fn)(const struct side *sd);
 	bool redis_only;
+};
+
+/* the module side's own rows */
+static const struct row mod_rows[] = {
+	{"module_runs_the_decision_without_lua", t_module_used, true},
+	{"server_without_module_falls_back_to_the_script",
+	 t_module_fallback, true},
 };
 
 static const struct row rows[] = {
@@ -1428,7 +1545,8 @@ struct bound {
 	char name[128];
 };
 
-static struct bound bound[2 * sizeof(rows) / sizeof(rows[0])];
+static struct bound bound[3 * sizeof(rows) / sizeof(rows[0]) +
+			  sizeof(mod_rows) / sizeof(mod_rows[0])];
 
 /* run_bound - cmocka entry: one row on one side */
 static void
@@ -1449,20 +1567,32 @@ main(void)
 
 	log_open("limit_test", true, 0);
 	log_set_level(LOG_LEVEL_ERROR);
-	for (s = 0; s < 2; s++) {
+	static const struct side *sides[3] = {&side_mem, &side_redis,
+					      &side_mod};
+	static const char *names[3] = {"memory", "redis", "module"};
+
+	for (s = 0; s < 3; s++) {
 		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 			struct bound *b = &bound[n];
 
 			if (s == 0 && rows[i].redis_only)
 				continue;
 			b->row = &rows[i];
-			b->side = s == 0 ? &side_mem : &side_redis;
+			b->side = sides[s];
 			(void)str_format(b->name, sizeof(b->name), "%s/%s",
-					 s == 0 ? "memory" : "redis",
-					 rows[i].name);
+					 names[s], rows[i].name);
 			rg_case_add(&cases, b->name, run_bound, b);
 			n++;
 		}
+	}
+	for (i = 0; i < sizeof(mod_rows) / sizeof(mod_rows[0]); i++) {
+		struct bound *b = &bound[n++];
+
+		b->row = &mod_rows[i];
+		b->side = &side_mod;
+		(void)str_format(b->name, sizeof(b->name), "module/%s",
+				 mod_rows[i].name);
+		rg_case_add(&cases, b->name, run_bound, b);
 	}
 	return rg_cases_run(&cases, "limit", redis_start, redis_stop);
 }
