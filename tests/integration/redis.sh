@@ -21,8 +21,12 @@
 # Redis binds 127.0.0.1 only, keeps nothing on disk (no RDB, no AOF) and
 # allows DEBUG from loopback (fault tests).  RR_ENV="NAME=VALUE ..." runs
 # it with those in its environment (e.g. an LD_PRELOAD library).
+# RR_MODULE=yes loads the relayguard module (RR_MODULE_SO, the build's
+# relayguard-redis.so: RELAYGUARD.LIMIT) into the servers started
+# meanwhile, rr_cluster3's too.
 
 RG_LIMITQ=${RG_LIMITQ:-$RG_TOP/${RG_BUILD:-build}/tests/limitq}
+RR_MODULE_SO=${RR_MODULE_SO:-$RG_TOP/${RG_BUILD:-build}/relayguard-redis.so}
 
 # rr__dir NAME - the run directory of one server
 rr__dir() { echo "$RUN/redis-$1"; }
@@ -45,6 +49,10 @@ rr_cli() {
 rr__launch() {
 	local n=$1 port=$2 d i
 	shift 2
+	if [ "${RR_MODULE:-no}" = yes ]; then
+		[ -f "$RR_MODULE_SO" ] || { rig__die "no $RR_MODULE_SO (make)"; return 1; }
+		set -- --loadmodule "$RR_MODULE_SO" "$@"
+	fi
 	d=$(rr__dir "$n")
 	mkdir -p "$d"
 	echo "$port" > "$d/port"

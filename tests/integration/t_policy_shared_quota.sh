@@ -6,7 +6,10 @@
 # listener) send 1,000 single-recipient messages for one login whose quota
 # is 100/hour: exactly 100 are delivered, the other 900 are tempfailed (at
 # RCPT, or by the policy service at the end of the message), both front
-# ends took part, and Redis holds exactly 100.
+# ends took part, and Redis holds exactly 100.  A mixed fleet: Redis has
+# the relayguard module loaded, the milter decides with RELAYGUARD.LIMIT
+# (limit_redis_module = auto), the policy service with the Lua script
+# (limit_redis_module = no): both kinds counted, one exact quota.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rg.sh"
@@ -17,7 +20,7 @@ rig_init policy_shared_quota
 rig_dns_start
 rig_keys sign.test
 rig_sink_start
-rr_start main
+RR_MODULE=yes rr_start main
 cat > "$RUN/limits" <<'MAP'
 plan hundred
 	hour		messages	100/1h
@@ -29,7 +32,8 @@ rg_socket_inet
 rg_conf "${common[@]}" "audit_file = $RUN/audit-milter.jsonl"
 rg_start
 pd_socket_inet
-pd_conf "${common[@]}" "audit_file = $RUN/audit-policy.jsonl"
+pd_conf "${common[@]}" "audit_file = $RUN/audit-policy.jsonl" \
+	"limit_redis_module = no"
 pd_start
 rig_postfix_start "$RG_MILTER"
 # listener B: no milter, the policy service at RCPT and end of data
@@ -58,4 +62,12 @@ rig_check "both front ends delivered some" test "$sm" -gt 0 -a "$sp" -gt 0
 rig_check "together exactly 100" test $((sm + sp)) = 100
 used=$(rr_used main 'rg:{login:alice@sign.test}:hour')
 rig_check "Redis: the login's hour bucket holds 100 (got $used)" test "$used" = 100
+stat() { rr_cli main INFO commandstats | sed -n "s/^cmdstat_$1:calls=\([0-9]*\),.*/\1/p"; }
+nm=$(stat relayguard.limit); ns=$(stat evalsha)
+rig_check "the milter's decisions ran in the module ($nm), the policy service's in the script ($ns)" \
+	test "${nm:-0}" -gt 0 -a "${ns:-0}" -gt 0
+rg_expect_log 'limit decisions run in the RELAYGUARD.LIMIT module' \
+	"the milter logs that it uses the module"
+rig_check "the policy service (limit_redis_module = no) never asked for it" \
+	test "$(pd_log_count 'RELAYGUARD')" = 0
 pd_finish
