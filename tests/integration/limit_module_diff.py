@@ -11,6 +11,7 @@ servers run a step a little apart) must be equal; every
     limit_module_diff.py --script PORT --module PORT --lua FILE
         --admin FILE [--steps N] [--seed S] [--full N]
     limit_module_diff.py --fuzz PORT [--steps N] [--seed S]
+    limit_module_diff.py --checks PORT
 
 The sequence: ops C R U M X S on few subjects (so transactions collide),
 plans of messages, recipients, bytes and parallel limits, dry-run ones
@@ -23,6 +24,14 @@ call's first subject: the script fails there before it writes).
 --fuzz sends random and mutated argument lists to RELAYGUARD.LIMIT: the
 server must answer every one, an error must leave the data set as it
 was (DEBUG DIGEST), and it must still answer PING at the end.
+
+--checks proves the module's view of Redis on the real server, one line
+per check: each key type (the API's constants: string and hash used,
+list, set, sorted set, stream and a hash where a string belongs refused
+with WRONGTYPE and nothing changed), the tombstone read (stale), the lease
+swept (a field deleted), the expiry set (PEXPIRETIME), now 0 as the
+server's clock, another protocol refused, the keys named to Cluster and
+ACL (COMMAND GETKEYS, a user limited to some keys), deny-oom.
 
 A tiny RESP client over a socket, no packages.  Exit 0 when equal; on a
 difference the step, the seed and both sides are printed, exit 1.
@@ -121,8 +130,8 @@ LIMITS = [
 ]
 SUBJECTS = ["login:ann@example.com", "ip:192.0.2.7", "net:192.0.2.0/24",
             "login:bo@example.org"]
-LEASE = 120000   # ms: the real TTLs outlive a run (no expiry in the middle)
-TTL = 300000
+LEASE = 600000   # ms: the real TTLs outlive a run (no expiry in the middle)
+TTL = 1800000
 
 
 def key(s, suffix=""):
@@ -416,11 +425,121 @@ def fuzz(args):
                                                      args.seed))
 
 
+def checks(args):
+    """the module against the real server, one line each"""
+    c = Redis(args.checks)
+    bad = []
+
+    def check(what, ok, *info):
+        print("%s: %s%s" % ("ok" if ok else "FAIL", what,
+                            "" if ok else " %r" % (info,)))
+        if not ok:
+            bad.append(what)
+
+    def nums(now, op_units=(1, 1, 100), lt=60000, plan=((0, 5, 60000,
+                                                          12000),)):
+        n = struct.pack("<7Q", now, 0, lt, 300000, *op_units)
+        n += struct.pack("<B", len(plan))
+        for (cn, am, pe, un) in plan:
+            n += struct.pack("<BQQQ", cn, am, pe, un)
+        return n
+
+    def limit(op, now, subj="rg:{c}", txn="t1", tomb=None, proto="4"):
+        t = tomb or subj + ":t:" + txn
+        return c.call("RELAYGUARD.LIMIT", proto, 3, t, t, subj, op,
+                      "l:" + txn, "ab12cd34", nums(now), "min")
+
+    def digest():
+        return c.call("DEBUG", "DIGEST")
+
+    c.call("FLUSHALL")
+    t0 = 1800000000000
+    r = limit("R", t0)
+    check("an empty key: reserved (code 0, server time given back)",
+          isinstance(r, list) and r[:2] == [0, t0], r)
+    h = c.call("HGETALL", "rg:{c}")
+    check("a hash written: lease and R", sorted(h[::2]) ==
+          [b"R", b"l:t1"], h)
+    et = c.call("PEXPIRETIME", "rg:{c}")
+    now = c.call("TIME")
+    ms = int(now[0]) * 1000 + int(now[1]) // 1000
+    r_val = h[h.index(b"R") + 1].split()
+    want = ms + int(r_val[5]) - t0
+    check("expiry set from the server's clock (PEXPIRETIME %d ~ %d)" %
+          (et, want), abs(et - want) < 1000, et, want)
+    r = limit("R", t0 + 60001, txn="t2")
+    h = c.call("HGETALL", "rg:{c}")
+    check("a lease run out is swept (field deleted)",
+          b"l:t1" not in h[::2] and b"l:t2" in h[::2], h)
+    for kind, make in (("string", ("SET", "rg:{c}", "x")),
+                       ("list", ("RPUSH", "rg:{c}", "x")),
+                       ("set", ("SADD", "rg:{c}", "x")),
+                       ("sorted set", ("ZADD", "rg:{c}", "1", "x")),
+                       ("stream", ("XADD", "rg:{c}", "*", "f", "v"))):
+        c.call("DEL", "rg:{c}")
+        c.call(*make)
+        d0 = digest()
+        r = limit("R", t0, txn="t9")
+        check("subject key of type %s: WRONGTYPE, nothing changed" % kind,
+              isinstance(r, Err) and r.startswith("WRONGTYPE") and
+              digest() == d0, r)
+    c.call("DEL", "rg:{c}")
+    c.call("HSET", "rg:{c}:t:t8", "f", "v")
+    d0 = digest()
+    r = limit("R", t0, txn="t8")
+    check("tombstone key of type hash: WRONGTYPE, nothing changed",
+          isinstance(r, Err) and r.startswith("WRONGTYPE") and
+          digest() == d0, r)
+    c.call("SET", "rg:{c}:t:t7", "c")
+    r = limit("R", t0, txn="t7")
+    check("a tombstone string is read: stale (code 3)",
+          isinstance(r, list) and r[0] == 3, r)
+    before = c.call("TIME")
+    r = c.call("RELAYGUARD.LIMIT", "4", 3, "rg:{c}:t:t6", "rg:{c}:t:t6",
+               "rg:{c}", "C", "l:t6", "", nums(0), "min")
+    after = c.call("TIME")
+    lo = int(before[0]) * 1000 + int(before[1]) // 1000
+    hi = int(after[0]) * 1000 + int(after[1]) // 1000
+    check("now 0: the server's clock (%s in [%d, %d])" % (
+        r[1] if isinstance(r, list) else r, lo, hi),
+        isinstance(r, list) and lo <= r[1] <= hi, r)
+    d0 = digest()
+    r = limit("R", t0, txn="t5", proto="5")
+    check("another protocol: RGPROTO, nothing changed",
+          isinstance(r, Err) and r.startswith("RGPROTO") and
+          digest() == d0, r)
+    k = c.call("COMMAND", "GETKEYS", "RELAYGUARD.LIMIT", "4", "3", "a",
+               "b", "c", "R", "l:x", "", nums(t0), "min")
+    check("COMMAND GETKEYS names the three keys", k == [b"a", b"b", b"c"],
+          k)
+    c.call("ACL", "SETUSER", "lim", "on", "nopass", "~rg:{ok}*",
+           "+relayguard.limit")
+    u = Redis(args.checks)
+    u.call("AUTH", "lim", "x")
+    r1 = u.call("RELAYGUARD.LIMIT", "4", 3, "rg:{ok}:t:a", "rg:{ok}:t:a",
+                "rg:{ok}", "C", "l:a", "", nums(t0), "min")
+    r2 = u.call("RELAYGUARD.LIMIT", "4", 3, "rg:{no}:t:a", "rg:{no}:t:a",
+                "rg:{no}", "C", "l:a", "", nums(t0), "min")
+    check("ACL: a user limited to rg:{ok}* may decide there, not "
+          "elsewhere", isinstance(r1, list) and isinstance(r2, Err) and
+          r2.startswith("NOPERM"), r1, r2)
+    c.call("CONFIG", "SET", "maxmemory", "1")
+    d0 = digest()
+    r = limit("R", t0, txn="t4")
+    c.call("CONFIG", "SET", "maxmemory", "0")
+    check("deny-oom: refused over maxmemory, nothing changed",
+          isinstance(r, Err) and r.startswith("OOM") and digest() == d0, r)
+    c.call("FLUSHALL")
+    if bad:
+        sys.exit(1)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--script", type=int)
     p.add_argument("--module", type=int)
     p.add_argument("--fuzz", type=int)
+    p.add_argument("--checks", type=int)
     p.add_argument("--lua")
     p.add_argument("--admin")
     p.add_argument("--steps", type=int, default=20000)
@@ -430,7 +549,9 @@ def main():
     args = p.parse_args()
     if args.seed is None:
         args.seed = random.randrange(1 << 30)
-    if args.fuzz:
+    if args.checks:
+        checks(args)
+    elif args.fuzz:
         fuzz(args)
     else:
         diff(args)
