@@ -149,12 +149,18 @@ class Gen:
         self.ntx = 0
         self.rcpts = ["%08x" % rnd.getrandbits(32) for _ in range(6)]
         self.wrong = None    # a subject whose key is of the wrong type
+        self.marks = []      # the deadlines of leases taken
         self.plans = {}
         for s in SUBJECTS:
             self.plans[s] = rnd.sample(LIMITS, rnd.randint(1, 4))
 
     def advance(self):
         r = self.r.random()
+        later = [m for m in self.marks if m >= self.now]
+        if r < 0.05 and later:
+            # exactly on a lease's deadline (or one ms either side)
+            self.now = self.r.choice(later) + self.r.choice([-1, 0, 0, 1])
+            return
         if r < 0.6:
             self.now += self.r.randrange(0, 2000)
         elif r < 0.85:
@@ -188,8 +194,8 @@ class Gen:
             self.old = (self.old + [txn])[-10:]
         qid = ""
         if r.random() < 0.5:
-            qid = "Q" + (txn if r.random() < 0.8 else
-                         str(r.randrange(self.ntx + 1)))
+            qid = "Q" + (txn if r.random() < 0.5 else
+                         str(r.randrange(max(self.ntx // 50, 8))))
         rh = r.choice(self.rcpts) if r.random() < 0.9 else ""
         dl = 0
         x = r.random()
@@ -201,6 +207,8 @@ class Gen:
         if r.random() < 0.02:
             dl = 0
         units = (1, r.randint(1, 3), r.randrange(100, 80000))
+        if op == "R":
+            self.marks = (self.marks + [now + LEASE])[-40:]
         nums = struct.pack("<7Q", now, dl, LEASE, TTL, *units)
         names = []
         for s in subs:
