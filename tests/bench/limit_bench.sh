@@ -15,7 +15,11 @@
 # (redis-cli --pipe, logins among 100,000, a new transaction each call),
 # so that no client thread competes with Redis for a core: CHECK, RESERVE
 # and a whole message (RESERVE then COMMIT) beside 'return 1' with the
-# same arguments (what EVALSHA itself costs).
+# same arguments (what EVALSHA itself costs).  The same rows again with
+# the Redis module (redis/relayguard_redis.c, RELAYGUARD.LIMIT) loaded in
+# a second redis-server: the engine's rows "module" (limit_redis_module =
+# auto there, no on the script's server) and the module's own time per
+# call beside the script's.
 #
 # Environment: BENCH_LIMIT_SECONDS (5) per measurement,
 # BENCH_LIMIT_THREADS (50).  Timings never fail the run: the exit status is
@@ -43,6 +47,9 @@ MAP
 rr_start bench
 port=$(rr_port bench)
 rpid=$(rr_pid bench)
+RR_MODULE=yes rr_start benchmod
+mport=$(rr_port benchmod)
+mpid=$(rr_pid benchmod)
 sha=$(rr_cli bench SCRIPT LOAD "return 1")
 # ticks PID - utime + stime of a process, clock ticks
 ticks() {
@@ -53,12 +60,12 @@ ticks() {
 	set -- $stat
 	echo $(( ${12} + ${13} ))
 }
-# usec - Redis's own microseconds per EVALSHA since the last call, and
-# its calls
+# stats [SERVER [COMMAND]] - Redis's own microseconds per call of
+# COMMAND (evalsha) on SERVER (bench) since the last call, and its calls
 stats() {
-	rr_cli bench INFO commandstats | tr -d '\r' |
-		sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*usec_per_call=\([0-9.]*\).*/\2 \1/p'
-	rr_cli bench CONFIG RESETSTAT > /dev/null
+	rr_cli "${1:-bench}" INFO commandstats | tr -d '\r' |
+		sed -n "s/^cmdstat_${2:-evalsha}:calls=\([0-9]*\),.*usec_per_call=\([0-9.]*\).*/\2 \1/p"
+	rr_cli "${1:-bench}" CONFIG RESETSTAT > /dev/null
 }
 rr_cli bench CONFIG RESETSTAT > /dev/null
 r0=$(ticks "$rpid")
@@ -79,22 +86,34 @@ s=$(stats)
 row "redis-benchmark EVALSHA 'return 1'" "$rb" "${s%% *}" \
 	"$(awk -v t=$((r1 - r0)) -v n="${s##* }" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n }')"
 fail=0
+rr_cli benchmod CONFIG RESETSTAT > /dev/null
 for pool in 8 "$thr"; do
 	lq_conf "$RUN/p$pool.conf" "limit_backend = redis" \
-		"redis_server = 127.0.0.1:$port" "redis_pool_size = $pool"
+		"redis_server = 127.0.0.1:$port" "redis_pool_size = $pool" \
+		"limit_redis_module = no"
+	lq_conf "$RUN/m$pool.conf" "limit_backend = redis" \
+		"redis_server = 127.0.0.1:$mport" "redis_pool_size = $pool" \
+		"limit_redis_module = auto"
 	for op in reserve check send; do
-		# decisions the pool could not serve in time are counted by
-		# limit_bench and warned about below, not a failed run; only
-		# no figure at all is
-		r0=$(ticks "$rpid")
-		out=$("$bin" -c "$RUN/p$pool.conf" -t "$thr" -d "$secs" -o "$op" 2>>"$RUN/bench.log") || true
-		r1=$(ticks "$rpid")
-		dec=$(result "$out" decisions)
-		[ -n "$(result "$out" per_second)" ] || fail=1
-		s=$(stats)
-		row "engine $op, redis, pool $pool" "$(result "$out" per_second)" "${s%% *}" \
-			"$(awk -v t=$((r1 - r0)) -v n="${dec:-0}" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n }')" \
-			"$(result "$out" cpu_us)"
+		for kind in script module; do
+			# decisions the pool could not serve in time are
+			# counted by limit_bench and warned about below, not a
+			# failed run; only no figure at all is
+			if [ "$kind" = script ]; then
+				conf=$RUN/p$pool.conf pid=$rpid srv=bench cmd=evalsha
+			else
+				conf=$RUN/m$pool.conf pid=$mpid srv=benchmod cmd=relayguard.limit
+			fi
+			r0=$(ticks "$pid")
+			out=$("$bin" -c "$conf" -t "$thr" -d "$secs" -o "$op" 2>>"$RUN/bench.log") || true
+			r1=$(ticks "$pid")
+			dec=$(result "$out" decisions)
+			[ -n "$(result "$out" per_second)" ] || fail=1
+			s=$(stats "$srv" "$cmd")
+			row "engine $op, redis $kind, pool $pool" "$(result "$out" per_second)" "${s%% *}" \
+				"$(awk -v t=$((r1 - r0)) -v n="${dec:-0}" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n }')" \
+				"$(result "$out" cpu_us)"
+		done
 	done
 done
 # the script alone, pipelined on one connection: limitq writes the calls
@@ -107,19 +126,23 @@ ncalls=${BENCH_LIMIT_CALLS:-20000}
 # call of ncalls script calls (send: a RESERVE and its COMMIT each), each
 # a new transaction, logins among 100,000, no deadline; with SHA that
 # script instead, given the same arguments
+# (SHA "module": RELAYGUARD.LIMIT on the module's server)
 alone() {
-	local t0 t1 s
+	local t0 t1 s srv=bench pid=$rpid cmd=evalsha how=resp
+	if [ "${2:-}" = module ]; then
+		srv=benchmod pid=$mpid cmd=relayguard.limit how=resp-module
+	fi
 	"$RG_LIMITQ" -c "$RUN/s.conf" -l u1@bench.example -i 10.1.2.3 \
-		-r r@bench.example -q QID -b 4096 resp "$1" "$ncalls" 100000 \
+		-r r@bench.example -q QID -b 4096 "$how" "$1" "$ncalls" 100000 \
 		> "$RUN/alone.resp"
-	if [ -n "${2:-}" ]; then
+	if [ -n "${2:-}" ] && [ "$2" != module ]; then
 		LC_ALL=C sed -i "s/^[0-9a-f]\{40\}\r\$/$2\r/" "$RUN/alone.resp"
 	fi
-	rr_cli bench CONFIG RESETSTAT > /dev/null
-	t0=$(ticks "$rpid")
-	rr_cli bench --pipe < "$RUN/alone.resp" > /dev/null 2>&1
-	t1=$(ticks "$rpid")
-	s=$(stats)
+	rr_cli "$srv" CONFIG RESETSTAT > /dev/null
+	t0=$(ticks "$pid")
+	rr_cli "$srv" --pipe < "$RUN/alone.resp" > /dev/null 2>&1
+	t1=$(ticks "$pid")
+	s=$(stats "$srv" "$cmd")
 	printf '%8s %9s' "${s%% *}" "$(awk -v t=$((t1 - t0)) -v n="${s##* }" \
 		-v hz="$HZ" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n }')"
 }
@@ -128,6 +151,7 @@ echo "== the script alone (pipelined, one connection): per call, Redis's us and 
 printf '%-52s %s\n' "'return 1', a decision's arguments (EVALSHA itself)" "$(alone check "$sha")"
 for op in check reserve send; do
 	printf '%-52s %s\n' "limit script, $op (login: 3 limits, address: 1)" "$(alone "$op")"
+	printf '%-52s %s\n' "RELAYGUARD.LIMIT module, $op" "$(alone "$op" module)"
 done
 echo "(send: a RESERVE and its COMMIT, the figures per call)"
 

@@ -15,6 +15,8 @@
 #                       (every RCPT request: one EVALSHA of the limit
 #                       script, LIMIT_CHECK), and login ownership on (a
 #                       sender login map of the 1,000 logins)
+#   relayguard-redis-module  the same, Redis with the relayguard module
+#                       loaded (RELAYGUARD.LIMIT instead of the script)
 #   postfwd1, postfwd2  Debian's postfwd, one rate rule per SASL login:
 #                       rate(sasl_username/LIMIT/3600/450 4.7.1 ...), -P
 #                       (no logging: the most favourable setting)
@@ -51,7 +53,7 @@ set -eu
 SECS=${BENCH_POLICY_SECONDS:-10}
 WARM=${BENCH_POLICY_WARMUP:-2}
 CONNS=${BENCH_POLICY_CONNS:-"10 100"}
-SERVERS=${BENCH_POLICY_SERVERS:-"null relayguard relayguard-redis postfwd1 postfwd2 policyd-rate-limit"}
+SERVERS=${BENCH_POLICY_SERVERS:-"null relayguard relayguard-redis relayguard-redis-module postfwd1 postfwd2 policyd-rate-limit"}
 LIMIT=100000000
 HZ=$(getconf CLK_TCK)
 LOAD=$RG_TOP/build/bench/policy_load
@@ -153,13 +155,21 @@ start_relayguard() {
 	SRV_ADDR=127.0.0.1:$PD_PORT
 }
 
+# start_relayguard-redis [module] - relayguard-policyd on its redis-server
+# (with the relayguard module loaded and used: module)
 start_relayguard-redis() {
-	local port
+	local port so=$RG_TOP/${RG_BUILD:-build}/relayguard-redis.so
+	local -a load=() use=("limit_redis_module = no")
+	if [ "${1:-}" = module ]; then
+		load=(--loadmodule "$so")
+		use=("limit_redis_module = auto")
+	fi
 	port=$(rig_free_port)
+	rm -rf "$B/redis"
 	mkdir -p "$B/redis"
 	redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
 		--daemonize yes --pidfile "$B/redis/redis.pid" \
-		--logfile "$B/redis/redis.log" --dir "$B/redis" > /dev/null
+		--logfile "$B/redis/redis.log" --dir "$B/redis" "${load[@]}" > /dev/null
 	for _ in $(seq 50); do [ -s "$B/redis/redis.pid" ] && break; sleep 0.1; done
 	REDIS_PID=$(cat "$B/redis/redis.pid")
 	rig_track_pid "$REDIS_PID" redis-server
@@ -170,10 +180,14 @@ start_relayguard-redis() {
 	for i in $(seq 0 999); do echo "user$i user$i@example.com"; done > "$B/senders"
 	pd_conf "log_level = info" "limits = yes" "limit_map = $B/limits" \
 		"limit_backend = redis" "redis_server = 127.0.0.1:$port" \
-		"redis_pool_size = 32" "sender_login_map = $B/senders"
+		"redis_pool_size = 32" "sender_login_map = $B/senders" "${use[@]}"
 	pd_start
 	SRV_PID=$PD_PID
 	SRV_ADDR=127.0.0.1:$PD_PORT
+}
+
+start_relayguard-redis-module() {
+	start_relayguard-redis module
 }
 
 # start_postfwd 1|2 - postfwd1 or postfwd2 as a daemon in a session of its
@@ -262,12 +276,13 @@ run_server() {
 			rcpu=" redis_cpu_us=$(( (r1 - r0) * 1000000 / HZ / dec ))"
 			rcpu="$rcpu redis_usec_per_call=$(redis-cli -p "$REDIS_PORT" \
 				INFO commandstats | tr -d '\r' |
-				sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p')"
+				sed -n 's/^cmdstat_\(evalsha\|relayguard.limit\):.*usec_per_call=\([0-9.]*\).*/\2/p' |
+				head -n 1)"
 		fi
 		echo "$name $out server_cpu_us=$cpu$rcpu" | tee -a "$B/results"
 	done
 	srv_stop
-	if [ "$name" = relayguard-redis ]; then
+	if [ "${name#relayguard-redis}" != "$name" ]; then
 		rig_stop_pid "$REDIS_PID"
 		REDIS_PID=
 	fi

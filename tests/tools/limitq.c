@@ -19,6 +19,8 @@
  *          redis-cli --pipe: call I has the transaction xI (and, with -q,
  *          the queue id xI), the login uN@DOMAIN (-l's domain), N random
  *          below RANGE, no deadline; send: a RESERVE and its COMMIT each
+ *   limitq -c CONF [options] resp-module OP|send COUNT RANGE
+ *          the same calls as RELAYGUARD.LIMIT (the Redis module)
  *   limitq -c CONF script		the script's text
  *
  * Options: -l LOGIN -s SENDER -i CLIENT_IP -x TXN_ID -r RCPT -q QID
@@ -345,7 +347,7 @@ args(struct limitq *q, const char *opname)
 /* resp - COUNT script calls in RESP on stdout (see the synopsis) */
 static int
 resp(struct limitq *q, const char *opname, unsigned long count,
-     unsigned long range)
+     unsigned long range, bool module)
 {
 	static char out[LIMIT_REDIS_ARENA + 12 * LIMIT_REDIS_ARGS];
 	struct limit_result *res = malloc(sizeof(*res));
@@ -386,8 +388,10 @@ resp(struct limitq *q, const char *opname, unsigned long count,
 			    (c.deadline_ms = 0, limit_redis_args(
 				    limit_key_prefix(q->l), &c, 0, c.nsubjects,
 				    cmd, &e)) < 0 ||
-			    (n = limit_redis_resp(cmd, sc.sha, out,
-						  sizeof(out))) == 0) {
+			    (n = module ? limit_redis_resp_module(cmd, out,
+								  sizeof(out))
+					: limit_redis_resp(cmd, sc.sha, out,
+							   sizeof(out))) == 0) {
 				fprintf(stderr, "limitq: no call to make\n");
 				free(res);
 				free(cmd);
@@ -528,9 +532,10 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (strcmp(argv[0], "resp") == 0 && argc == 4) {
+	if ((strcmp(argv[0], "resp") == 0 ||
+	     strcmp(argv[0], "resp-module") == 0) && argc == 4) {
 		rc = resp(&q, argv[1], strtoul(argv[2], NULL, 10),
-			  strtoul(argv[3], NULL, 10));
+			  strtoul(argv[3], NULL, 10), argv[0][4] == '-');
 		goto out;
 	}
 	if (strcmp(argv[0], "args") == 0 && argc == 2) {
