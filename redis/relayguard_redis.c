@@ -109,6 +109,7 @@ struct rgm_call {
 };
 
 static RedisModuleString *rgm_rfield;	/* "R" */
+static struct rgm_call rgm_one;		/* the call running */
 
 /* rgm_u64 - the numbers' 8-byte little-endian integer at off */
 static uint64_t
@@ -234,6 +235,28 @@ rgm_find(const char *s, size_t len, const char *rh, size_t rhlen)
 	return -1;
 }
 
+/* rgm_put - x in decimal at out (room for 20 characters), as "%lld"
+ * writes it; its length */
+static size_t
+rgm_put(char *out, long long x)
+{
+	char tmp[20];
+	unsigned long long u = x < 0 ? 0 - (unsigned long long)x
+				     : (unsigned long long)x;
+	size_t n = 0;
+	size_t i = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (x < 0)
+		out[i++] = '-';
+	while (n > 0)
+		out[i++] = tmp[--n];
+	return i;
+}
+
 /* rgm_str - a new string of the text "%d %d ..." of v[0, n) followed by
  * tail[0, tlen) */
 static RedisModuleString *
@@ -246,9 +269,11 @@ rgm_str(RedisModuleCtx *ctx, const double *v, int n, const char *tail,
 	size_t len = 0;
 	int k;
 
-	for (k = 0; k < n; k++)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-					k ? " %lld" : "%lld", rgm_int(v[k]));
+	for (k = 0; k < n; k++) {
+		if (k > 0)
+			buf[len++] = ' ';
+		len += rgm_put(buf + len, rgm_int(v[k]));
+	}
 	if (tlen == 0)
 		return rm.CreateString(ctx, buf, len);
 	big = rm.Alloc(len + tlen);
@@ -330,12 +355,16 @@ rgm_args(struct rgm_call *c, RedisModuleString **argv, int argc)
 		s->first = c->nlim;
 		s->nb = base + 4 + (int)c->nlim;
 		s->name = argv[5 + i];
+		s->key = NULL;
+		s->lease = NULL;
 		if (c->nlim + s->nl > RGM_LIMITS_MAX)
 			return "ERR relayguard.limit: too many limits";
 		if (c->nlen - s->q < 25 * s->nl)
 			return "ERR relayguard.limit: numbers too short";
 		for (j = 0; j < s->nl; j++) {
 			const unsigned char *r = c->n + s->q + 25 * j;
+
+			c->l[s->first + j].bv = NULL;
 			double am = (double)rgm_u64(r + 1);
 			double pe = (double)rgm_u64(r + 9);
 			double un = (double)rgm_u64(r + 17);
@@ -1050,7 +1079,6 @@ rgm_close(struct rgm_call *c)
 		rm.CloseKey(c->qk);
 	if (c->tk != NULL)
 		rm.CloseKey(c->tk);
-	rm.Free(c->del);
 }
 
 /* rgm_keys - the key positions, for Cluster and ACL */
@@ -1090,22 +1118,25 @@ rgm_limit_cmd(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
 	}
 	if (argc < 8)
 		return rm.WrongArity(ctx);
-	c = rm.Alloc(sizeof(*c));
-	memset(c, 0, sizeof(*c));
+	/* one call at a time (Redis's main thread): no allocation, and
+	 * nothing cleared that rgm_args does not set */
+	c = &rgm_one;
 	c->ctx = ctx;
 	c->argv = argv;
+	c->tk = NULL;
+	c->qk = NULL;
+	c->hs = NULL;
+	c->hslen = 0;
+	c->ndel = 0;
 	why = rgm_args(c, argv, argc);
-	if (why != NULL) {
-		rm.Free(c);
+	if (why != NULL)
 		return rgm_error(ctx, why);
-	}
 	if (c->now == 0)
 		c->now = (double)rm.Milliseconds();
 	if (c->dl > 0 && c->now > c->dl) {
 		rm.ReplyWithArray(ctx, 2);
 		rm.ReplyWithLongLong(ctx, 4);
 		rm.ReplyWithLongLong(ctx, rgm_int(c->now));
-		rm.Free(c);
 		return RMAPI_OK;
 	}
 	if (rgm_open(c) < 0)
@@ -1115,7 +1146,6 @@ rgm_limit_cmd(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
 		rgm_decide(c);
 	}
 	rgm_close(c);
-	rm.Free(c);
 	return RMAPI_OK;
 }
 
