@@ -284,6 +284,45 @@ test_args_qid(void **state)
 	limit_redis_cmd_free(&cmd);
 }
 
+/* module_command_carries_the_same_arguments: RELAYGUARD.LIMIT and its
+ * protocol where EVALSHA and the sha were, the rest byte for byte */
+static void
+test_resp_module(void **state)
+{
+	char head_s[64];
+	char head_m[64];
+	static char out_s[LIMIT_REDIS_ARENA + 12 * LIMIT_REDIS_ARGS];
+	static char out_m[LIMIT_REDIS_ARENA + 12 * LIMIT_REDIS_ARGS];
+	struct limit_redis_cmd cmd;
+	struct limit_call c;
+	struct rconn_script s;
+	struct err e;
+	size_t ns;
+	size_t nm;
+
+	(void)state;
+	call_two(&c);
+	rconn_script_init(&s, limit_redis_lua);
+	limit_redis_cmd_init(&cmd);
+	assert_int_equal(limit_redis_args("rg", &c, 0, 1, &cmd, &e), 0);
+	(void)str_format(head_s, sizeof(head_s),
+			 "*%d\r\n$7\r\nEVALSHA\r\n$40\r\n", cmd.argc + 2);
+	(void)str_format(head_m, sizeof(head_m),
+			 "*%d\r\n$16\r\nRELAYGUARD.LIMIT\r\n$1\r\n4\r\n",
+			 cmd.argc + 2);
+	ns = limit_redis_resp(&cmd, s.sha, out_s, sizeof(out_s));
+	nm = limit_redis_resp_module(&cmd, out_m, sizeof(out_m));
+	assert_true(ns > 0 && nm > 0);
+	assert_memory_equal(out_s, head_s, strlen(head_s));
+	assert_memory_equal(out_m, head_m, strlen(head_m));
+	/* after the sha line and after the protocol line: the same */
+	assert_int_equal(ns - strlen(head_s) - 42, nm - strlen(head_m));
+	assert_memory_equal(out_s + strlen(head_s) + 42, out_m + strlen(head_m),
+			    nm - strlen(head_m));
+	assert_int_equal(limit_redis_resp_module(&cmd, out_m, 64), 0);
+	limit_redis_cmd_free(&cmd);
+}
+
 /* the script text is what EVALSHA names */
 static void
 test_script_sha(void **state)
@@ -309,6 +348,8 @@ main(void)
 	rg_case_add(&c, "args_list_keys_then_limits", test_args, NULL);
 	rg_case_add(&c, "qid_names_the_marker_when_given", test_args_qid,
 		    NULL);
+	rg_case_add(&c, "module_command_carries_the_same_arguments",
+		    test_resp_module, NULL);
 	rg_case_add(&c, "script_sha_is_sha1_of_the_text", test_script_sha,
 		    NULL);
 	return rg_cases_run(&c, "limit_redis", NULL, NULL);
