@@ -1125,7 +1125,7 @@ rgm_limit_cmd(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
 	c->argv = argv;
 	c->tk = NULL;
 	c->qk = NULL;
-	c->hs = NULL;
+	c->hs = "";
 	c->hslen = 0;
 	c->ndel = 0;
 	why = rgm_args(c, argv, argc);
