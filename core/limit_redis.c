@@ -835,7 +835,9 @@ lr_wall_ms(void)
 
 /* lr_module_absent - whether Redis's error says RELAYGUARD.LIMIT did not
  * run (unknown, another protocol, not allowed to this user): then the
- * script is used from now on, and the first time it is logged */
+ * script is used from now on, and the first time it is logged (info: it
+ * is advice, nothing failed; relayguardctl, which logs warnings only,
+ * stays quiet) */
 static bool
 lr_module_absent(struct lr_backend *b, const char *text)
 {
@@ -856,7 +858,7 @@ lr_module_absent(struct lr_backend *b, const char *text)
 	else
 		return false;
 	if (atomic_exchange(&b->module, LR_MOD_NO) != LR_MOD_NO)
-		log_warn("limit: redis %.*s %s: limit decisions run the Lua "
+		log_info("limit: redis %.*s %s: limit decisions run the Lua "
 			 "script instead (slower); load the module on every "
 			 "Redis node (redis.conf: loadmodule "
 			 "/usr/lib/relayguard/relayguard-redis.so, the "

@@ -473,7 +473,7 @@ rig_check "remove: programs gone, conffiles kept" \
 in_root dpkg --purge relayguard > "$RUN/dpkg-purge.log" 2>&1 ||
 	{ cat "$RUN/dpkg-purge.log"; rig_fail "dpkg --purge failed"; }
 left=$(while read -r f; do
-	case $f in /.|/etc|/lib|/lib/systemd|/lib/systemd/system|/usr|/usr/sbin|/usr/share|/usr/share/doc|/usr/share/man|/usr/share/man/man5|/usr/share/man/man8|/var|/var/log|/var/spool|/etc/logrotate.d) continue ;;
+	case $f in /.|/etc|/lib|/lib/systemd|/lib/systemd/system|/usr|/usr/lib|/usr/sbin|/usr/share|/usr/share/doc|/usr/share/man|/usr/share/man/man5|/usr/share/man/man8|/var|/var/log|/var/spool|/etc/logrotate.d) continue ;;
 	/var/spool/postfix) continue ;;	# Postfix's queue is in it
 	esac
 	if [ -e "$root$f" ] || [ -L "$root$f" ]; then echo "$f"; fi

@@ -358,6 +358,9 @@ render_key(const struct conf *c, const char *key, struct strbuf *sb)
 			c->limit_fail_mode == CONF_FAIL_TEMPFAIL ? "tempfail" :
 			c->limit_fail_mode == CONF_FAIL_ACCEPT ? "accept" :
 			"local");
+	else if (IS("limit_redis_module"))
+		rc = strbuf_append_str(sb, c->limit_redis_module ==
+					   CONF_MODULE_NO ? "no" : "auto");
 	else if (IS("limit_local_percent"))
 		rc = strbuf_printf(sb, "%lu", c->limit_local_percent);
 	else if (IS("limit_txn_ttl"))
@@ -457,7 +460,7 @@ static const char *const all_keys[] = {
 	"audit_redis_timeout", "metrics_listen",
 	/* rate limits and quotas */
 	"limits", "limit_exempt_recipients", "limit_map", "limit_backend",
-	"limit_fail_mode",
+	"limit_fail_mode", "limit_redis_module",
 	"limit_local_percent", "limit_txn_ttl", "limit_lease_time",
 	"limit_commit_wait",
 	"limit_tempfail_reply",
@@ -1003,6 +1006,11 @@ static const struct row rows[] = {
 	{"enum_any_case", "limit_backend = Redis\n", "limit_backend", "redis"},
 	{"enum_fail_mode_local", "limit_fail_mode = local\n",
 	 "limit_fail_mode", "local"},
+	{"enum_redis_module_no", "limit_redis_module = no\n",
+	 "limit_redis_module", "no"},
+	{"enum_redis_module_unknown_lists_the_choices",
+	 "limit_redis_module = yes\n", NULL,
+	 "t.conf:1: limit_redis_module: \"yes\" is not one of: auto, no"},
 	{"enum_unknown_lists_the_choices", "limit_fail_mode = open\n", NULL,
 	 "t.conf:1: limit_fail_mode: \"open\" is not one of: tempfail, "
 	 "accept, local"},
