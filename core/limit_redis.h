@@ -36,6 +36,17 @@
  * (rconn's compact replies), through rconn's queue that sends the
  * requests for one server that arrive together in one write.
  *
+ * With limit_redis_module = auto the same arguments go first as
+ * RELAYGUARD.LIMIT LIMIT_REDIS_MODULE_PROTO (limit_redis_resp_module),
+ * the command of the Redis module redis/relayguard_redis.c, which does
+ * what the script does natively (same keys, reply and stored values).
+ * Redis answering that it has no such command (or a module of another
+ * protocol, which refuses with RGPROTO, or an ACL that does not allow
+ * it) means nothing ran: the call is sent again at once as EVALSHA, and
+ * the backend uses the script from then on (one log line; a new
+ * configuration generation, with a new backend, asks again).  A deferred
+ * write (limit_redis_call) always uses the script.
+ *
  * The script's interface, for any caller (the threaded backend here, or
  * an asynchronous one with hiredis's libev adapter): limit_redis_args()
  * builds the EVALSHA arguments of one call for subjects [first, first +
