@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1282,10 +1283,12 @@ rconn_batch_read(redisContext *c, struct rconn_req *q)
 }
 
 /* rconn_batch_send - one batch on one connection: every request written
- * at once, the replies read in order; each request gets its state */
+ * at once, the replies read in order; each request's state into st (the
+ * caller publishes it under the queue's lock: the owner may return as
+ * soon as it sees it, so nothing of the request is touched after) */
 static void
 rconn_batch_send(struct rconn *r, struct rnode *n, struct rconn_req **b,
-		 size_t k)
+		 int *st, size_t k)
 {
 	redisContext *c;
 	struct err e;
@@ -1301,7 +1304,7 @@ rconn_batch_send(struct rconn *r, struct rnode *n, struct rconn_req **b,
 			break;
 	if (c == NULL || i < k) {
 		for (j = 0; j < k; j++) {
-			b[j]->bstate = RCONN_B_FAIL;
+			st[j] = RCONN_B_FAIL;
 			b[j]->berr = e;
 		}
 		if (c != NULL)
@@ -1316,7 +1319,7 @@ rconn_batch_send(struct rconn *r, struct rnode *n, struct rconn_req **b,
 			break;
 		/* an error reply (NOSCRIPT, a redirect, ...): its owner runs
 		 * it again alone, where each is handled */
-		b[i]->bstate = b[i]->ints->type == REDIS_REPLY_ERROR
+		st[i] = b[i]->ints->type == REDIS_REPLY_ERROR
 				       ? RCONN_B_AGAIN : RCONN_B_DONE;
 	}
 	if (i == k) {
@@ -1331,10 +1334,10 @@ rconn_batch_send(struct rconn *r, struct rnode *n, struct rconn_req **b,
 		/* a pooled connection to a restarted server: nothing ran;
 		 * the owners try again on a new one */
 		if (!timeout && !fresh && i == 0) {
-			b[j]->bstate = RCONN_B_AGAIN;
+			st[j] = RCONN_B_AGAIN;
 			continue;
 		}
-		b[j]->bstate = RCONN_B_FAIL;
+		st[j] = RCONN_B_FAIL;
 		b[j]->berr = e;
 		b[j]->maybe_ran = true;
 	}
@@ -1345,6 +1348,87 @@ rconn_batch_send(struct rconn *r, struct rnode *n, struct rconn_req **b,
 	pthread_mutex_unlock(&r->s->lock);
 }
 
+/* A thread's wake-up while its request waits in a batch: a semaphore that
+ * outlives any one request, so that a leader posts it after letting go of
+ * the queue's lock (a follower woken while the lock is held only blocks
+ * on the lock again: two more system calls per request).  Taken at a
+ * thread's first batch, given back to rconn_wakers when the thread ends,
+ * never freed: a post that comes late finds a semaphore, at worst one a
+ * newer thread uses, whose wait loop looks at its request's state again. */
+struct rconn_waker {
+	sem_t sem;
+	struct rconn_waker *next;
+};
+
+static pthread_mutex_t rconn_wakers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rconn_waker *rconn_wakers;
+static pthread_key_t rconn_waker_key;
+static pthread_once_t rconn_waker_once = PTHREAD_ONCE_INIT;
+static __thread struct rconn_waker *rconn_self;
+
+/* rconn_waker_put - a thread ends: its waker back to the free list */
+static void
+rconn_waker_put(void *arg)
+{
+	struct rconn_waker *w = arg;
+
+	pthread_mutex_lock(&rconn_wakers_lock);
+	w->next = rconn_wakers;
+	rconn_wakers = w;
+	pthread_mutex_unlock(&rconn_wakers_lock);
+}
+
+/* rconn_waker_key_init - the key whose destructor gives wakers back */
+static void
+rconn_waker_key_init(void)
+{
+	if (pthread_key_create(&rconn_waker_key, rconn_waker_put) != 0)
+		log_panic("pthread_key_create failed");
+}
+
+/* rconn_waker_self - this thread's waker */
+static struct rconn_waker *
+rconn_waker_self(void)
+{
+	struct rconn_waker *w = rconn_self;
+
+	if (w != NULL)
+		return w;
+	(void)pthread_once(&rconn_waker_once, rconn_waker_key_init);
+	pthread_mutex_lock(&rconn_wakers_lock);
+	w = rconn_wakers;
+	if (w != NULL)
+		rconn_wakers = w->next;
+	pthread_mutex_unlock(&rconn_wakers_lock);
+	if (w == NULL) {
+		w = xcalloc(1, sizeof(*w));
+		if (sem_init(&w->sem, 0, 0) < 0)
+			log_panic("sem_init: %s", strerror(errno));
+	}
+	if (pthread_setspecific(rconn_waker_key, w) != 0)
+		log_panic("pthread_setspecific failed");
+	rconn_self = w;
+	return w;
+}
+
+/* rconn_waker_post - wake a waiting thread (never under a lock it takes) */
+static void
+rconn_waker_post(struct rconn_waker *w)
+{
+	if (sem_post(&w->sem) < 0)
+		log_panic("sem_post: %s", strerror(errno));
+}
+
+/* rconn_waker_wait - sleep until posted (a post may be an old one: the
+ * caller looks again) */
+static void
+rconn_waker_wait(struct rconn_waker *w)
+{
+	while (sem_wait(&w->sem) < 0)
+		if (errno != EINTR)
+			log_panic("sem_wait: %s", strerror(errno));
+}
+
 /* rconn_batch - a ready-made request with a compact reply, sent together
  * with the others that wait for the same server: a thread that finds
  * fewer than RCONN_LEADERS batches on the wire takes up to RCONN_BATCH
@@ -1353,19 +1437,25 @@ rconn_batch_send(struct rconn *r, struct rnode *n, struct rconn_req **b,
  * wakes their owners; it goes on while requests wait, at most
  * RCONN_LEAD_MORE batches after its own, then hands the lead to the first
  * waiting.  Fewer system calls on both sides, several decisions per round
- * trip when they arrive together.  RCONN_AGAIN: run it alone. */
+ * trip when they arrive together.  RCONN_AGAIN: run it alone.  A state
+ * is written, and read, only under the queue's lock, and the owners are
+ * woken after it is let go. */
 static enum rconn_next
 rconn_batch(struct rconn *r, struct rconn_req *q, struct err *e)
 {
 	struct rconn_req *b[RCONN_BATCH];
+	struct rconn_waker *wake[RCONN_BATCH];
+	int st[RCONN_BATCH];
 	struct rnode *n = rconn_pick(r, q->slot, e);
+	struct rconn_waker *lead;
 	unsigned more = 0;
+	size_t nw;
 	size_t k;
 	size_t i;
 
 	if (n == NULL)
 		return RCONN_FAIL;
-	pthread_cond_init(&q->bcond, NULL);
+	q->bwake = rconn_waker_self();
 	pthread_mutex_lock(&n->bq);
 	q->next = NULL;
 	q->bstate = RCONN_B_QUEUED;
@@ -1379,31 +1469,39 @@ rconn_batch(struct rconn *r, struct rconn_req *q, struct err *e)
 		if (n->leaders >= RCONN_LEADERS) {
 			if (q->bstate != RCONN_B_QUEUED)
 				break;	/* others lead; ours is done */
-			pthread_cond_wait(&q->bcond, &n->bq);
+			pthread_mutex_unlock(&n->bq);
+			rconn_waker_wait(q->bwake);
+			pthread_mutex_lock(&n->bq);
 			continue;
 		}
 		n->leaders++;
-		for (k = 0; k < RCONN_BATCH && n->bhead != NULL; k++) {
+		for (k = 0, nw = 0; k < RCONN_BATCH && n->bhead != NULL; k++) {
 			b[k] = n->bhead;
 			n->bhead = n->bhead->next;
+			if (b[k] != q)
+				wake[nw++] = b[k]->bwake;
 		}
 		if (n->bhead == NULL)
 			n->btail = NULL;
 		pthread_mutex_unlock(&n->bq);
-		rconn_batch_send(r, n, b, k);
+		rconn_batch_send(r, n, b, st, k);
 		pthread_mutex_lock(&n->bq);
 		n->leaders--;
 		for (i = 0; i < k; i++)
-			if (b[i] != q)
-				pthread_cond_signal(&b[i]->bcond);
+			b[i]->bstate = st[i];
 		if (q->bstate != RCONN_B_QUEUED)
 			more++;
+		pthread_mutex_unlock(&n->bq);
+		for (i = 0; i < nw; i++)
+			rconn_waker_post(wake[i]);
+		pthread_mutex_lock(&n->bq);
 	}
 	/* requests still wait and nobody leads: the first of them does */
-	if (n->bhead != NULL && n->leaders < RCONN_LEADERS)
-		pthread_cond_signal(&n->bhead->bcond);
+	lead = n->bhead != NULL && n->leaders < RCONN_LEADERS ? n->bhead->bwake
+							       : NULL;
 	pthread_mutex_unlock(&n->bq);
-	pthread_cond_destroy(&q->bcond);
+	if (lead != NULL)
+		rconn_waker_post(lead);
 	switch (q->bstate) {
 	case RCONN_B_DONE:
 		return RCONN_DONE;

@@ -119,6 +119,8 @@ struct rconn_ints {
  * and sends raw again); out: the reply (caller frees), or, when ints is
  * given, the reply in *ints; or none and whether it may have run all the
  * same. */
+struct rconn_waker;
+
 struct rconn_req {
 	int slot;			/* -1: any */
 	const struct rconn_script *script;
@@ -133,9 +135,9 @@ struct rconn_req {
 	bool refused;			/* out: Redis answered with an error */
 	/* rconn's own: the queue of requests sent together */
 	struct rconn_req *next;
-	int bstate;
+	int bstate;			/* under the server's queue lock */
 	struct err berr;
-	pthread_cond_t bcond;
+	struct rconn_waker *bwake;	/* the waiting thread's */
 };
 
 enum {

@@ -50,8 +50,14 @@ txn_keep_headers(struct txn *t, const struct verdict *v)
 void
 verdict_init(struct verdict *v)
 {
-	memset(v, 0, sizeof(*v));
+	/* field by field: the struct is some 5 kB, mostly header buffers
+	 * read only up to nhdrs, and a decision makes several */
 	v->action = VERDICT_CONTINUE;
+	v->code[0] = '\0';
+	v->xcode[0] = '\0';
+	v->text[0] = '\0';
+	v->reason[0] = '\0';
+	v->nhdrs = 0;
 }
 
 /* verdict_set - action, reply codes, reason tag and reply text; the text

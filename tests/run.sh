@@ -7,6 +7,10 @@
 # VALGRIND="valgrind --error-exitcode=1 ..." runs unit tests under it.
 # RG_ONLY="GLOB ..." runs only the tests whose name (e.g. t_sign_postfix,
 # limit_test, milter/sighup_reload) matches one of the shell globs.
+# When the fuzz suite follows the integration suite, its quick run starts
+# beside the integration tests (they mostly wait for mail and timers), one
+# target at a time, and is counted in its place; RG_FUZZ_BESIDE=0 runs it
+# after them instead.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -23,8 +27,10 @@ pass=0
 fail=0
 failed=""
 log=$(mktemp)
+fuzz_log=$(mktemp)
+fuzz_pid=""
 made_tmp=""
-trap 'rm -f "$log"; [ -n "$made_tmp" ] && rm -rf "$made_tmp"' EXIT
+trap 'rm -f "$log" "$fuzz_log"; [ -n "$made_tmp" ] && rm -rf "$made_tmp"' EXIT
 
 # dir_is_safe DIR - no directory from / down to DIR writable by others
 # (relayguard refuses DKIM keys below such a directory, e.g. /tmp).
@@ -85,6 +91,45 @@ count_script() {
 	fi
 }
 
+# fuzz_quick - the fuzz suite's quick run: a few seconds per parser, ASan
+# + UBSan
+fuzz_quick() {
+	env FUZZ_TIME="${FUZZ_TIME:-3}" \
+		FUZZ_JOBS="${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}" \
+		bash tests/fuzz/run.sh
+}
+
+# fuzz_beside - start the quick fuzz run in the background (one target at
+# a time), when the fuzz suite comes after the integration suite
+fuzz_beside() {
+	[ "${RG_FUZZ_BESIDE:-1}" = 1 ] || return 0
+	case " $suites " in *" fuzz "*) ;; *) return 0 ;; esac
+	selected fuzz-quick || return 0
+	fuzz_start=$(date +%s)
+	FUZZ_JOBS=${FUZZ_JOBS:-1} fuzz_quick >"$fuzz_log" 2>&1 &
+	fuzz_pid=$!
+}
+
+# count_fuzz - the fuzz suite: waits for the run fuzz_beside started, or
+# runs it now
+count_fuzz() {
+	if [ -z "$fuzz_pid" ]; then
+		count_script fuzz-quick fuzz_quick
+		return
+	fi
+	if wait "$fuzz_pid"; then
+		pass=$((pass + 1))
+		echo "ok   fuzz-quick (beside the integration tests," \
+			"$(( $(date +%s) - fuzz_start ))s)"
+	else
+		fail=$((fail + 1))
+		failed="$failed fuzz-quick"
+		echo "FAIL fuzz-quick"
+		sed 's/^/    | /' "$fuzz_log" | tail -n 60
+	fi
+	fuzz_pid=""
+}
+
 # count_cmocka BIN - one test per cmocka case
 count_cmocka() {
 	name=$(basename "$1")
@@ -136,11 +181,9 @@ for suite in $suites; do
 			[ -f "$t" ] && count_script "policy/$(basename "$t" .sh)" bash "$t"
 		done ;;
 	fuzz)
-		# quick mode: a few seconds per parser, ASan + UBSan
-		count_script fuzz-quick env FUZZ_TIME="${FUZZ_TIME:-3}" \
-			FUZZ_JOBS="${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}" \
-			bash tests/fuzz/run.sh ;;
+		count_fuzz ;;
 	integration)
+		fuzz_beside
 		[ "$RG_SAN" = 1 ] && export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 		for t in tests/integration/t_*.sh; do
 			[ -f "$t" ] && count_script "integration/$(basename "$t" .sh)" bash "$t"

@@ -963,6 +963,76 @@ t_concurrent(const struct side *sd)
 	limit_free(l);
 }
 
+/* own_run - a thread of t_own_replies: 40 reservations for its own login,
+ * whose quota is 4 + its number: exactly that many pass, when every
+ * reply reaches the thread that asked (replies sent together in one batch
+ * and handed to the wrong caller would show) */
+static void *
+own_run(void *arg)
+{
+	struct hammer *h = arg;
+	struct limit_result *r = malloc(sizeof(*r));
+	struct limit_req q;
+	char login[32];
+	char txn[32];
+	int i;
+
+	if (r == NULL)
+		abort();
+	(void)str_format(login, sizeof(login), "u%d@example.com", h->id);
+	for (i = 0; i < 40; i++) {
+		memset(&q, 0, sizeof(q));
+		(void)str_format(txn, sizeof(txn), "o%d-%d", h->id, i);
+		q.op = LIMIT_RESERVE;
+		q.login = login;
+		q.txn_id = txn;
+		q.rcpt = "r@x";
+		q.messages = 1;
+		q.recipients = 1;
+		if (limit_decide(h->l, &q, r) == LIMIT_OK)
+			h->ok++;
+	}
+	free(r);
+	return NULL;
+}
+
+/* batched_callers_each_get_their_own_reply: three generations of eight
+ * threads (the wake-ups of ended threads are used again), each login
+ * with its own quota */
+static void
+t_own_replies(const struct side *sd)
+{
+	char map[2048];
+	struct limiter *l;
+	struct hammer h[24];
+	pthread_t tid[8];
+	size_t n = 0;
+	int g;
+	int i;
+
+	map[0] = '\0';
+	for (i = 0; i < 24; i++, n = strlen(map))
+		assert_int_equal(str_format(map + n, sizeof(map) - n,
+					"plan p%d\n\thour messages %d/1h\n"
+					"login u%d@example.com p%d\n", i, 4 + i,
+					i, i), 0);
+	l = mk(sd, map);
+	for (g = 0; g < 3; g++) {
+		for (i = 0; i < 8; i++) {
+			h[8 * g + i].l = l;
+			h[8 * g + i].id = 8 * g + i;
+			h[8 * g + i].ok = 0;
+			assert_int_equal(pthread_create(&tid[i], NULL, own_run,
+							&h[8 * g + i]), 0);
+		}
+		for (i = 0; i < 8; i++)
+			pthread_join(tid[i], NULL);
+	}
+	for (i = 0; i < 24; i++)
+		assert_int_equal(h[i].ok, 4 + i);
+	limit_free(l);
+}
+
 /* reservation_counts_until_its_lease_runs_out: a transaction that never
  * finishes (filter killed, client gone) stops counting by itself */
 static void
@@ -1519,6 +1589,7 @@ static const struct row rows[] = {
 	 false},
 	{"show_and_reset", t_show_reset, false},
 	{"concurrent_callers_get_exactly_the_quota", t_concurrent, false},
+	{"batched_callers_each_get_their_own_reply", t_own_replies, false},
 	{"reservation_counts_until_its_lease_runs_out", t_lease_expires,
 	 false},
 	{"each_recipient_renews_the_lease", t_lease_renewed, false},
