@@ -126,16 +126,18 @@ ncalls=${BENCH_LIMIT_CALLS:-20000}
 # call of ncalls script calls (send: a RESERVE and its COMMIT each), each
 # a new transaction, logins among 100,000, no deadline; with SHA that
 # script instead, given the same arguments
-# (SHA "module": RELAYGUARD.LIMIT on the module's server)
+# (SHA "module": RELAYGUARD.LIMIT on the module's server; "-": the limit
+# script); a third argument: logins among that many instead
 alone() {
 	local t0 t1 s srv=bench pid=$rpid cmd=evalsha how=resp
 	if [ "${2:-}" = module ]; then
 		srv=benchmod pid=$mpid cmd=relayguard.limit how=resp-module
 	fi
 	"$RG_LIMITQ" -c "$RUN/s.conf" -l u1@bench.example -i 10.1.2.3 \
-		-r r@bench.example -q QID -b 4096 "$how" "$1" "$ncalls" 100000 \
+		-r r@bench.example -q QID -b 4096 "$how" "$1" "$ncalls" \
+		"${3:-100000}" \
 		> "$RUN/alone.resp"
-	if [ -n "${2:-}" ] && [ "$2" != module ]; then
+	if [ -n "${2:-}" ] && [ "$2" != module ] && [ "$2" != - ]; then
 		LC_ALL=C sed -i "s/^[0-9a-f]\{40\}\r\$/$2\r/" "$RUN/alone.resp"
 	fi
 	rr_cli "$srv" CONFIG RESETSTAT > /dev/null
@@ -153,7 +155,13 @@ for op in check reserve send; do
 	printf '%-52s %s\n' "limit script, $op (login: 3 limits, address: 1)" "$(alone "$op")"
 	printf '%-52s %s\n' "RELAYGUARD.LIMIT module, $op" "$(alone "$op" module)"
 done
-echo "(send: a RESERVE and its COMMIT, the figures per call)"
+# a sender that sends again: its hash is there (20 calls per login)
+for op in reserve send; do
+	printf '%-52s %s\n' "limit script, $op, logins among 1,000" "$(alone "$op" - 1000)"
+	printf '%-52s %s\n' "RELAYGUARD.LIMIT module, $op, logins among 1,000" "$(alone "$op" module 1000)"
+done
+echo "(send: a RESERVE and its COMMIT, the figures per call; logins among"
+echo " 100,000 unless said: nearly every call makes a new hash)"
 
 lq_conf "$RUN/mem.conf" "limit_backend = memory"
 out=$("$bin" -c "$RUN/mem.conf" -t "$thr" -d "$secs" -o reserve 2>>"$RUN/bench.log") || fail=1

@@ -909,11 +909,11 @@ struct hammer {
 	int ok;
 };
 
-/* hammer_run - 125 reservations, each its own transaction */
-static void *
-hammer_run(void *arg)
+/* hammer_reserve - n reservations for login, each its own transaction
+ * (TAG-ID-I), the passed ones counted in h->ok */
+static void
+hammer_reserve(struct hammer *h, const char *login, const char *tag, int n)
 {
-	struct hammer *h = arg;
 	struct limit_result *r = malloc(sizeof(*r));
 	struct limit_req q;
 	char txn[32];
@@ -921,11 +921,11 @@ hammer_run(void *arg)
 
 	if (r == NULL)
 		abort();
-	for (i = 0; i < 125; i++) {
+	for (i = 0; i < n; i++) {
 		memset(&q, 0, sizeof(q));
-		(void)str_format(txn, sizeof(txn), "h%d-%d", h->id, i);
+		(void)str_format(txn, sizeof(txn), "%s%d-%d", tag, h->id, i);
 		q.op = LIMIT_RESERVE;
-		q.login = ALICE;
+		q.login = login;
 		q.txn_id = txn;
 		q.rcpt = "r@x";
 		q.messages = 1;
@@ -934,6 +934,13 @@ hammer_run(void *arg)
 			h->ok++;
 	}
 	free(r);
+}
+
+/* hammer_run - 125 reservations for alice */
+static void *
+hammer_run(void *arg)
+{
+	hammer_reserve(arg, ALICE, "h", 125);
 	return NULL;
 }
 
@@ -971,28 +978,10 @@ static void *
 own_run(void *arg)
 {
 	struct hammer *h = arg;
-	struct limit_result *r = malloc(sizeof(*r));
-	struct limit_req q;
 	char login[32];
-	char txn[32];
-	int i;
 
-	if (r == NULL)
-		abort();
 	(void)str_format(login, sizeof(login), "u%d@example.com", h->id);
-	for (i = 0; i < 40; i++) {
-		memset(&q, 0, sizeof(q));
-		(void)str_format(txn, sizeof(txn), "o%d-%d", h->id, i);
-		q.op = LIMIT_RESERVE;
-		q.login = login;
-		q.txn_id = txn;
-		q.rcpt = "r@x";
-		q.messages = 1;
-		q.recipients = 1;
-		if (limit_decide(h->l, &q, r) == LIMIT_OK)
-			h->ok++;
-	}
-	free(r);
+	hammer_reserve(h, login, "o", 40);
 	return NULL;
 }
 
