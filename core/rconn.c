@@ -1151,9 +1151,11 @@ struct rconn_try {
 };
 
 /* rconn_io_failed - the command got no reply: a dead pooled connection
- * is tried again on a new one (the server restarted: the command never
- * ran there, and every caller's commands are safe to repeat), anything
- * else fails with the node backing off */
+ * is tried again on a new one (most likely the server restarted and the
+ * command never ran there; every caller's commands are safe to repeat),
+ * anything else fails with the node backing off.  A server killed after
+ * it ran the command and before it answered looks the same, so when no
+ * later attempt answers either, the command may have run (maybe_ran) */
 static enum rconn_next
 rconn_io_failed(struct rconn *r, struct rnode *n, redisContext *c,
 		bool fresh, struct rconn_req *q, struct err *e)
@@ -1166,6 +1168,7 @@ rconn_io_failed(struct rconn *r, struct rnode *n, redisContext *c,
 	err_set(e, "%s: %s", n->name, timeout ? "timeout" : c->errstr);
 	if (!timeout && !fresh) {
 		rnode_put(n, c, false, false, NULL);
+		q->written_before = true;
 		return RCONN_AGAIN;
 	}
 	/* written, no answer: it may run (or have run) all the same */
@@ -1335,6 +1338,7 @@ rconn_batch_send(struct rconn *r, struct rnode *n, struct rconn_req **b,
 		 * the owners try again on a new one */
 		if (!timeout && !fresh && i == 0) {
 			st[j] = RCONN_B_AGAIN;
+			b[j]->written_before = true;
 			continue;
 		}
 		st[j] = RCONN_B_FAIL;
@@ -1514,6 +1518,16 @@ rconn_batch(struct rconn *r, struct rconn_req *q, struct err *e)
 	}
 }
 
+/* rconn_failed - rconn_run gives up: a command written on a connection
+ * that died before the reply, then tried again, may have run */
+static int
+rconn_failed(struct rconn_req *q)
+{
+	if (q->written_before)
+		q->maybe_ran = true;
+	return -1;
+}
+
 /* rconn_run - run one command for its key slot; see rconn.h */
 int
 rconn_run(struct rconn *r, struct rconn_req *q, struct err *e)
@@ -1524,6 +1538,7 @@ rconn_run(struct rconn *r, struct rconn_req *q, struct err *e)
 	q->reply = NULL;
 	q->maybe_ran = false;
 	q->refused = false;
+	q->written_before = false;
 	if (q->argc > RCONN_MAX_ARGS) {
 		err_set(e, "too many arguments (%d)", q->argc);
 		return -1;
@@ -1533,7 +1548,7 @@ rconn_run(struct rconn *r, struct rconn_req *q, struct err *e)
 		case RCONN_DONE:
 			return 0;
 		case RCONN_FAIL:
-			return -1;
+			return rconn_failed(q);
 		case RCONN_AGAIN:
 			break;
 		}
@@ -1543,7 +1558,7 @@ rconn_run(struct rconn *r, struct rconn_req *q, struct err *e)
 		case RCONN_DONE:
 			return 0;
 		case RCONN_FAIL:
-			return -1;
+			return rconn_failed(q);
 		case RCONN_AGAIN:
 			break;
 		}
@@ -1554,7 +1569,7 @@ rconn_run(struct rconn *r, struct rconn_req *q, struct err *e)
 		err_set(e, "gave up after %d attempts: %s", RCONN_ATTEMPTS,
 			last.text);
 	}
-	return -1;
+	return rconn_failed(q);
 }
 
 /* rconn_call - rconn_run for callers that need only the reply */

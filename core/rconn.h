@@ -132,6 +132,8 @@ struct rconn_req {
 	struct rconn_ints *ints;	/* NULL: q->reply */
 	redisReply *reply;		/* out */
 	bool maybe_ran;			/* out: written, no reply */
+	bool written_before;		/* rconn's own: an attempt tried
+					 * again was written, no reply */
 	bool refused;			/* out: Redis answered with an error */
 	/* rconn's own: the queue of requests sent together */
 	struct rconn_req *next;

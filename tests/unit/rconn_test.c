@@ -4,9 +4,16 @@
  * (hash tags included, checked against values Redis itself prints for
  * CLUSTER KEYSLOT), server addresses, and the reply reader's element cap.
  * The talking parts are tested against real servers by limit_test and
- * tests/integration/t_limit_*.sh.
+ * tests/integration/t_limit_*.sh; here only a server that dies between
+ * running a command and answering it, which a real one does only when
+ * killed at that very moment.
  */
 #include "rconn.h"
+
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "rg_test.h"
 #include "strbuf.h"
@@ -202,6 +209,134 @@ test_compact_cut(void **state)
 	test_reader_ok(state);
 }
 
+/* --- a server killed after it ran a command ------------------------------ */
+
+struct dying {
+	char dir[PATH_MAX];
+	char path[PATH_MAX];
+	int lfd;
+	int ran;		/* commands it read (and "ran") */
+};
+
+/* dying_run - a server thread: answers ":1" to each command of the first
+ * connection but the second, after which it goes away without a word
+ * (its socket file too: every new connection is refused) */
+static void *
+dying_run(void *arg)
+{
+	struct dying *d = arg;
+	redisReader *rd = redisReaderCreate();
+	int fd = accept(d->lfd, NULL, NULL);
+	char buf[4096];
+	ssize_t n;
+	void *cmd;
+
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0) {
+		(void)redisReaderFeed(rd, buf, (size_t)n);
+		while (redisReaderGetReply(rd, &cmd) == REDIS_OK &&
+		       cmd != NULL) {
+			freeReplyObject(cmd);
+			if (++d->ran == 2)
+				goto gone;
+			if (write(fd, ":1\r\n", 4) != 4)
+				goto gone;
+		}
+	}
+gone:
+	(void)unlink(d->path);
+	if (fd >= 0)
+		close(fd);
+	close(d->lfd);
+	redisReaderFree(rd);
+	return NULL;
+}
+
+/* dying_command - one server, one command that works, then the same
+ * command again (batch: the path of ready-made requests with compact
+ * replies), which the server runs and dies on: rconn must say it may have
+ * run, whatever it tried after */
+static void
+dying_command(bool batch)
+{
+	struct sockaddr_un sa;
+	struct dying d;
+	struct rconn_opts o;
+	struct rconn *r;
+	struct rconn_req q;
+	struct rconn_ints ints;
+	struct err e;
+	pthread_t t;
+	char spec[PATH_MAX + 8];
+	static const char raw[] = "*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n";
+	const char *argv[2] = {"INCR", "k"};
+	size_t lens[2] = {4, 1};
+	int i;
+
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(rg_tmpdir_make("rconn", d.dir, sizeof(d.dir)), 0);
+	rg_pathf(d.path, sizeof(d.path), "%s/s", d.dir);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	assert_true(strlen(d.path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, d.path, strlen(d.path) + 1);
+	d.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(d.lfd >= 0);
+	assert_int_equal(bind(d.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(d.lfd, 4), 0);
+	assert_int_equal(pthread_create(&t, NULL, dying_run, &d), 0);
+	memset(&o, 0, sizeof(o));
+	o.mode = RCONN_STANDALONE;
+	rg_pathf(spec, sizeof(spec), "unix:%s", d.path);
+	o.server = spec;
+	o.user = "";
+	o.password = "";
+	o.connect_timeout_ms = 300;
+	o.timeout_ms = 300;
+	o.pool_size = 1;
+	assert_int_equal(rconn_new(&o, &r, &e), 0);
+	for (i = 0; i < 2; i++) {
+		memset(&q, 0, sizeof(q));
+		q.slot = -1;
+		if (batch) {
+			q.raw = raw;
+			q.rawlen = sizeof(raw) - 1;
+			q.ints = &ints;
+		} else {
+			q.argc = 2;
+			q.argv = argv;
+			q.lens = lens;
+		}
+		if (i == 0) {
+			assert_int_equal(rconn_run(r, &q, &e), 0);
+			if (q.reply != NULL)
+				freeReplyObject(q.reply);
+			continue;
+		}
+		assert_int_equal(rconn_run(r, &q, &e), -1);
+		assert_int_equal(d.ran, 2);
+		assert_true(q.maybe_ran);
+	}
+	pthread_join(t, NULL);
+	rconn_free(r);
+	rg_tmpdir_remove(d.dir);
+}
+
+/* command_run_then_connection_lost_may_have_run: plain commands */
+static void
+test_dying_plain(void **state)
+{
+	(void)state;
+	dying_command(false);
+}
+
+/* the same for a batched request */
+static void
+test_dying_batch(void **state)
+{
+	(void)state;
+	dying_command(true);
+}
+
 int
 main(void)
 {
@@ -219,5 +354,9 @@ main(void)
 	rg_case_add(&c,
 		    "compact_reply_cut_short_is_never_freed_as_an_ordinary_one",
 		    test_compact_cut, NULL);
+	rg_case_add(&c, "command_run_then_connection_lost_may_have_run",
+		    test_dying_plain, NULL);
+	rg_case_add(&c, "batched_command_run_then_connection_lost_may_have_run",
+		    test_dying_batch, NULL);
 	return rg_cases_run(&c, "rconn", NULL, NULL);
 }
