@@ -269,6 +269,8 @@ rgm_str(RedisModuleCtx *ctx, const double *v, int n, const char *tail,
 	size_t len = 0;
 	int k;
 
+	if (n > 8)	/* 8 numbers of 21 characters at most fit in buf */
+		n = 8;
 	for (k = 0; k < n; k++) {
 		if (k > 0)
 			buf[len++] = ' ';

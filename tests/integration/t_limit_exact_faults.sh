@@ -10,6 +10,9 @@
 # signatures on each; Redis and relayguardctl say 120.  (Less any message
 # the SIGKILL caught after Redis counted it and before Postfix read the
 # answer: each is found in the maillog and Redis, shown, and counted.)
+# Redis runs the relayguard module (RR_MODULE, again after its restart), so
+# the decisions go through RELAYGUARD.LIMIT; the other exact tests run the
+# Lua script.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rg.sh"
@@ -17,5 +20,10 @@ set -eu
 . "$(dirname "$0")/exact.sh"
 
 rig_init limit_exact_faults
+export RR_MODULE=yes
 EX_FRONT=milter EX_BACKEND=redis EX_FAULTS="freeze kill crash hup" ex_run
+rig_check "the decisions ran in the module" \
+	grep -q "run in the RELAYGUARD.LIMIT module" "$RUN"/front-a.log
+rig_check "never the script" \
+	sh -c "! grep -q 'run the Lua script instead' $RUN/front-*.log"
 rg_finish
