@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "fiber.h"
 #include "log.h"
 #include "store.h"
 #include "str.h"
@@ -744,7 +745,6 @@ limit_defer(struct limiter *l, const struct limit_call *c, enum limit_op op)
 static int
 limit_settle_now(struct limiter *l, const struct limit_call *c)
 {
-	struct timespec pause = {0, 100000000};
 	uint64_t until = tspec_ms(CLOCK_MONOTONIC) + l->commit_wait_ms;
 	struct limit_answer a;
 	struct limit_call s = *c;
@@ -752,7 +752,7 @@ limit_settle_now(struct limiter *l, const struct limit_call *c)
 
 	s.op = LIMIT_SETTLE;
 	while (tspec_ms(CLOCK_MONOTONIC) < until) {
-		(void)nanosleep(&pause, NULL);
+		fiber_sleep_ms(100);	/* at a worker when in a fiber */
 		limit_deadline(l, &s);
 		if (l->store->decide(l->store, &s, &a, &e) == 0 &&
 		    a.code != LIMIT_CODE_LATE) {

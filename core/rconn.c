@@ -2,6 +2,7 @@
 #include "rconn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -14,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "fiber.h"
 #include "log.h"
 #include "str.h"
 #include "strbuf.h"
@@ -1528,31 +1530,24 @@ rconn_failed(struct rconn_req *q)
 	return -1;
 }
 
-/* rconn_run - run one command for its key slot; see rconn.h */
-int
-rconn_run(struct rconn *r, struct rconn_req *q, struct err *e)
+/* The event loop's own way to send a pipelined request (rconn.h). */
+static rconn_divert_fn *rconn_divert;
+
+/* rconn_set_divert - see rconn.h */
+void
+rconn_set_divert(rconn_divert_fn *fn)
+{
+	rconn_divert = fn;
+}
+
+/* rconn_attempts - one request at a time until a reply or the budget is
+ * spent; what rconn_run does after its batch */
+static int
+rconn_attempts(struct rconn *r, struct rconn_req *q, struct err *e)
 {
 	struct rconn_try t = {NULL, false};
 	int i;
 
-	q->reply = NULL;
-	q->maybe_ran = false;
-	q->refused = false;
-	q->written_before = false;
-	if (q->argc > RCONN_MAX_ARGS) {
-		err_set(e, "too many arguments (%d)", q->argc);
-		return -1;
-	}
-	if (q->raw != NULL && q->ints != NULL) {
-		switch (rconn_batch(r, q, e)) {
-		case RCONN_DONE:
-			return 0;
-		case RCONN_FAIL:
-			return rconn_failed(q);
-		case RCONN_AGAIN:
-			break;
-		}
-	}
 	for (i = 0; i < RCONN_ATTEMPTS; i++) {
 		switch (rconn_attempt(r, &t, q, e)) {
 		case RCONN_DONE:
@@ -1572,6 +1567,78 @@ rconn_run(struct rconn *r, struct rconn_req *q, struct err *e)
 	return rconn_failed(q);
 }
 
+/* rconn_direct - rconn_run on a thread that may block */
+static int
+rconn_direct(struct rconn *r, struct rconn_req *q, struct err *e)
+{
+	if (q->raw != NULL && q->ints != NULL) {
+		switch (rconn_batch(r, q, e)) {
+		case RCONN_DONE:
+			return 0;
+		case RCONN_FAIL:
+			return rconn_failed(q);
+		case RCONN_AGAIN:
+			break;
+		}
+	}
+	return rconn_attempts(r, q, e);
+}
+
+/* A call handed to a thread that may block (fiber_blocking). */
+struct rconn_away {
+	struct rconn *r;
+	struct rconn_req *q;
+	struct err *e;
+	bool attempts_only;
+	int rc;
+};
+
+/* rconn_away_run - the call, on that thread */
+static void
+rconn_away_run(void *arg)
+{
+	struct rconn_away *a = arg;
+
+	a->rc = a->attempts_only ? rconn_attempts(a->r, a->q, a->e)
+				 : rconn_direct(a->r, a->q, a->e);
+}
+
+/* rconn_run - run one command for its key slot; see rconn.h.  In a fiber
+ * (an event loop's decision) a pipelined request goes out on the loop's
+ * own connection (rconn_divert); what that cannot do, and every other
+ * request, runs on a thread that may block while the fiber waits. */
+int
+rconn_run(struct rconn *r, struct rconn_req *q, struct err *e)
+{
+	struct rconn_away a = {r, q, e, false, -1};
+
+	q->reply = NULL;
+	q->maybe_ran = false;
+	q->refused = false;
+	q->written_before = false;
+	if (q->argc > RCONN_MAX_ARGS) {
+		err_set(e, "too many arguments (%d)", q->argc);
+		return -1;
+	}
+	if (!fiber_may_offload())
+		return rconn_direct(r, q, e);
+	if (q->raw != NULL && q->ints != NULL && rconn_divert != NULL) {
+		switch (rconn_divert(r, q, e)) {
+		case RCONN_DIVERT_DONE:
+			return 0;
+		case RCONN_DIVERT_FAIL:
+			return rconn_failed(q);
+		case RCONN_DIVERT_AGAIN:
+			a.attempts_only = true;
+			break;
+		case RCONN_DIVERT_NO:
+			break;
+		}
+	}
+	fiber_blocking(rconn_away_run, &a);
+	return a.rc;
+}
+
 /* rconn_call - rconn_run for callers that need only the reply */
 redisReply *
 rconn_call(struct rconn *r, int slot, const struct rconn_script *script,
@@ -1588,6 +1655,25 @@ rconn_call(struct rconn *r, int slot, const struct rconn_script *script,
 	return rconn_run(r, &q, e) == 0 ? q.reply : NULL;
 }
 
+/* rconn_pipeline, handed to a thread that may block */
+struct rconn_away_pipe {
+	struct rconn *r;
+	int slot;
+	struct rconn_req *qs;
+	size_t n;
+	struct err *e;
+	int rc;
+};
+
+/* rconn_pipeline_away - the pipeline, on that thread */
+static void
+rconn_pipeline_away(void *arg)
+{
+	struct rconn_away_pipe *a = arg;
+
+	a->rc = rconn_pipeline(a->r, a->slot, a->qs, a->n, a->e);
+}
+
 /* rconn_pipeline - several commands for one slot, written together and
  * their replies read in order on one connection (one round trip): 0 when
  * every reply came (error replies included: the caller looks at each), -1
@@ -1602,6 +1688,12 @@ rconn_pipeline(struct rconn *r, int slot, struct rconn_req *qs, size_t n,
 	bool fresh;
 	size_t i;
 
+	if (fiber_may_offload()) {
+		struct rconn_away_pipe a = {r, slot, qs, n, e, -1};
+
+		fiber_blocking(rconn_pipeline_away, &a);
+		return a.rc;
+	}
 	for (i = 0; i < n; i++) {
 		qs[i].reply = NULL;
 		qs[i].maybe_ran = false;
@@ -1633,6 +1725,77 @@ io:
 		qs[i].maybe_ran = true;
 	rnode_put(node, c, false, true, e->text);
 	return -1;
+}
+
+/* rconn_lend - see rconn.h */
+int
+rconn_lend(struct rconn *r, struct rconn_lent *l)
+{
+	struct rnode *n;
+	redisContext *c = NULL;
+	bool stale;
+	int fl;
+
+	if (r->s->mode == RCONN_CLUSTER)
+		return -1;
+	pthread_mutex_lock(&r->s->lock);
+	n = r->s->master;
+	stale = r->s->rediscover;
+	pthread_mutex_unlock(&r->s->lock);
+	if (n == NULL || (stale && r->s->mode == RCONN_SENTINEL))
+		return -1;
+	pthread_mutex_lock(&n->lock);
+	if (!n->retired && n->nidle > 0 &&
+	    tspec_ms(CLOCK_MONOTONIC) >= n->backoff_until)
+		c = n->idle[--n->nidle];
+	pthread_mutex_unlock(&n->lock);
+	if (c == NULL)
+		return -1;
+	fl = fcntl(c->fd, F_GETFL);
+	if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		rnode_put(n, c, false, false, NULL);
+		return -1;
+	}
+	l->shared = r->s;
+	l->node = n;
+	l->c = c;
+	l->flags = fl;
+	l->name = n->name;
+	l->timeout_ms = r->timeout_ms;
+	return 0;
+}
+
+/* rconn_lent_end - see rconn.h */
+void
+rconn_lent_end(struct rconn_lent *l, bool ok, bool backoff, const char *why)
+{
+	struct rconn_shared *s = l->shared;
+	struct rnode *n = l->node;
+
+	if (ok && fcntl(l->c->fd, F_SETFL, l->flags) < 0)
+		ok = false;
+	rnode_put(n, l->c, ok, backoff, why);
+	l->c = NULL;
+	l->node = NULL;
+	if (ok)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->rediscover = true;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* rconn_timeout_ms - the handle's command timeout */
+unsigned
+rconn_timeout_ms(const struct rconn *r)
+{
+	return r->timeout_ms;
+}
+
+/* rconn_same_server - would r lend from the server l came from? */
+bool
+rconn_same_server(const struct rconn *r, const struct rconn_lent *l)
+{
+	return r->s->mode != RCONN_CLUSTER && r->s->master == l->node;
 }
 
 /* rconn_is_cluster - are keys spread over slots? */

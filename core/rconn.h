@@ -151,6 +151,49 @@ enum {
 
 struct rconn;
 
+/* An event loop's decisions run in fibers (fiber.h); a pipelined request
+ * made in one (raw with ints) is offered to the loop first, which sends
+ * it on a connection of its own (rconn_lend) and answers: DONE (the reply
+ * in q->ints), FAIL (e and q->maybe_ran set), AGAIN (send it again one
+ * at a time: an error reply, or a pooled connection found dead before
+ * any reply, q->written_before set then), or NO (not taken).  Whatever is
+ * not DONE or FAIL then runs on a worker thread (fiber_blocking), as does
+ * every other rconn call made in a fiber. */
+enum rconn_divert_result {
+	RCONN_DIVERT_NO,
+	RCONN_DIVERT_DONE,
+	RCONN_DIVERT_FAIL,
+	RCONN_DIVERT_AGAIN,
+};
+typedef enum rconn_divert_result rconn_divert_fn(struct rconn *r,
+						 struct rconn_req *q,
+						 struct err *e);
+void rconn_set_divert(rconn_divert_fn *fn);
+
+/* A pooled connection lent to an event loop, which sets its socket
+ * non-blocking, writes ready-made requests and reads their replies itself
+ * (rconn_reader_compact on c->reader).  rconn_lend takes only an idle
+ * connection of a standalone server or a known Sentinel master outside
+ * back-off, never waits and never connects: -1 when there is none (the
+ * caller goes the usual way, which makes one).  rconn_lent_end gives it
+ * back (while a handle of its server lives): ok when no reply is owed;
+ * otherwise it is closed, the server backs
+ * off when asked (why), and a Sentinel master is asked for again. */
+struct rconn_lent {
+	void *shared;
+	void *node;
+	redisContext *c;
+	int flags;			/* the socket's, before */
+	const char *name;		/* the server, for messages */
+	unsigned timeout_ms;		/* the lending handle's */
+};
+
+int rconn_lend(struct rconn *r, struct rconn_lent *l);
+void rconn_lent_end(struct rconn_lent *l, bool ok, bool backoff,
+		    const char *why);
+unsigned rconn_timeout_ms(const struct rconn *r);
+bool rconn_same_server(const struct rconn *r, const struct rconn_lent *l);
+
 int rconn_opts_from_conf(const struct conf *c, struct rconn_opts *o,
 			struct err *e);
 int rconn_new(const struct rconn_opts *o, struct rconn **out, struct err *e);

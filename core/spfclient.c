@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fiber.h"
 #include "log.h"
 #include "spfworker.h"
 #include "str.h"
@@ -188,6 +189,23 @@ spfclient_send(struct spfclient *client, const struct spfworker_msg *m,
 		       : -1;
 }
 
+/* spfclient_check, handed to a thread that may block (fiber.h) */
+struct spfclient_away {
+	struct spfclient *client;
+	const struct spfcheck_req *req;
+	struct spfcheck_res *res;
+	int rc;
+};
+
+/* spfclient_check_away - the check, on that thread */
+static void
+spfclient_check_away(void *arg)
+{
+	struct spfclient_away *a = arg;
+
+	a->rc = spfclient_check(a->client, a->req, a->res);
+}
+
 /* spfclient_check - one evaluation in the SPF process, bounded in time */
 int
 spfclient_check(struct spfclient *client, const struct spfcheck_req *req,
@@ -204,6 +222,12 @@ spfclient_check(struct spfclient *client, const struct spfcheck_req *req,
 	ssize_t n;
 	int rc;
 
+	if (fiber_may_offload()) {
+		struct spfclient_away a = {client, req, res, -1};
+
+		fiber_blocking(spfclient_check_away, &a);
+		return a.rc;
+	}
 	if (client == NULL) {
 		spfcheck_res_error(req, res, SPFCHECK_TEMPERROR,
 				   "SPF process not running");

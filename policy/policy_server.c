@@ -21,7 +21,9 @@
 #include "audit.h"
 #include "log.h"
 #include "policy_decide.h"
+#include "policy_fibers.h"
 #include "policy_pool.h"
+#include "policy_redis.h"
 #include "policy_req.h"
 #include "str.h"
 #include "xalloc.h"
@@ -99,7 +101,9 @@ struct policy_server {
 	ev_timer sweep;			/* see policy_server_sweep */
 	unsigned long ntakes;		/* done lists taken (loop only) */
 	unsigned long sweep_mark;	/* ntakes + 1 when a list waited */
-	struct policy_pool *pool;
+	struct policy_pool *pool;	/* blocking work of the fibers */
+	struct policy_fibers *fibers;	/* decisions */
+	struct policy_redis *redis;	/* their limit calls */
 	struct policy_conn *conns;
 	unsigned long nconns;
 	unsigned long next_id;
@@ -330,7 +334,17 @@ policy_conn_job(struct policy_job *j)
 	ev_async_send(s->loop, &s->wake);
 }
 
-/* policy_conn_dispatch - hand the complete request to a worker */
+/* policy_conn_fiber - policy_conn_job in a fiber of the loop */
+static void
+policy_conn_fiber(void *arg)
+{
+	struct policy_conn *c = arg;
+
+	policy_conn_job(&c->job);
+}
+
+/* policy_conn_dispatch - decide the complete request in a fiber of the
+ * loop (at a worker when no fiber can be had) */
 static void
 policy_conn_dispatch(struct policy_conn *c)
 {
@@ -352,7 +366,8 @@ policy_conn_dispatch(struct policy_conn *c)
 					policy_req_buffered(&c->rd) > 0
 				? POLICY_CONN_BUSY_NOTIFY
 				: POLICY_CONN_BUSY);
-	policy_pool_submit(s->pool, &c->job);
+	if (!policy_fibers_go(s->fibers, policy_conn_fiber, c))
+		policy_pool_submit(s->pool, &c->job);
 }
 
 /* policy_conn_process - hand out the next request, or wait for bytes */
@@ -681,7 +696,7 @@ policy_server_stop(struct policy_server *s)
 		ev_break(s->loop, EVBREAK_ALL);
 		return;
 	}
-	log_info("stopping: waiting for %lu request%s at the workers",
+	log_info("stopping: waiting for %lu request%s in progress",
 		 s->nwaiting, s->nwaiting == 1 ? "" : "s");
 	ev_timer_set(&s->grace, (ev_tstamp)POLICY_SERVER_GRACE, 0.);
 	ev_timer_start(s->loop, &s->grace);
@@ -844,6 +859,8 @@ policy_server_new(struct generation *cfg, const char *conf_path,
 	s->pool = policy_pool_new((unsigned)cfg->conf->policy_workers, e);
 	if (s->pool == NULL)
 		goto fail;
+	s->fibers = policy_fibers_new(s->loop, s->pool);
+	s->redis = policy_redis_new(s->loop, s->fibers);
 	rc = pthread_create(&s->sig_thread, NULL, policy_server_signals, s);
 	if (rc != 0) {
 		err_set(e, "cannot start the signal thread: %s", strerror(rc));
@@ -878,7 +895,9 @@ policy_server_free(struct policy_server *s)
 	}
 	if (s->nwaiting > 0)
 		return;
+	policy_redis_free(s->redis);
 	policy_pool_free(s->pool);
+	policy_fibers_free(s->fibers);
 	while (s->conns != NULL)
 		policy_conn_free(s->conns);
 	if (s->loop != NULL)

@@ -9,9 +9,9 @@
  * (policyd.sh: pd_build_scripted).  The local part of the recipient says
  * what engine_rcpt does, after the real one:
  *
- *	slowN-REST	sleep N ms on the worker thread, then go on with REST
- *	holdNAME-REST	create $RG_SCRIPT_DIR/NAME.held, wait (on the worker
- *			thread, up to 60 s) until $RG_SCRIPT_DIR/NAME.go
+ *	slowN-REST	sleep N ms, then go on with REST
+ *	holdNAME-REST	create $RG_SCRIPT_DIR/NAME.held, wait (up to 60 s)
+ *			until $RG_SCRIPT_DIR/NAME.go
  *			exists, then go on with REST: a test decides when a
  *			decision ends, without guessing at timings
  *	tempfail...	451 4.7.1 hourly quota reached (reason quota)
@@ -20,8 +20,13 @@
  *	header...	nothing against it, plus an Authentication-Results
  *	anything else	what the real engine says
  *
+ * The waits stand for blocking work (DNS, a socket): they go through
+ * fiber_blocking as relayguard's own blocking calls do, so they run at a
+ * worker while the decision's fiber sleeps and the loop serves others.
+ *
  * Not part of relayguard.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -30,16 +35,18 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "fiber.h"
 
 void __real_engine_rcpt(const struct generation *cfg, struct txn *t,
 			const char *rcpt, struct verdict *v);
 void __wrap_engine_rcpt(const struct generation *cfg, struct txn *t,
 			const char *rcpt, struct verdict *v);
 
-/* script_hold - "holdNAME-": tell the test, wait for its go; the rest */
-static const char *
-script_hold(const char *r)
+/* script_hold_wait - "holdNAME-": tell the test, wait for its go */
+static void
+script_hold_wait(void *arg)
 {
+	const char *r = arg;
 	const char *dir = getenv("RG_SCRIPT_DIR");
 	const char *dash = strchr(r, '-');
 	char path[512];
@@ -47,7 +54,7 @@ script_hold(const char *r)
 	int i;
 
 	if (dir == NULL || dash == NULL)
-		return r;
+		return;
 	snprintf(path, sizeof(path), "%s/%.*s.held", dir, (int)(dash - r - 4),
 		 r + 4);
 	fd = open(path, O_WRONLY | O_CREAT, 0644);
@@ -60,6 +67,17 @@ script_hold(const char *r)
 
 		nanosleep(&ts, NULL);
 	}
+}
+
+/* script_hold - "holdNAME-": wait as blocking work; the rest */
+static const char *
+script_hold(const char *r)
+{
+	const char *dash = strchr(r, '-');
+
+	if (getenv("RG_SCRIPT_DIR") == NULL || dash == NULL)
+		return r;
+	fiber_blocking(script_hold_wait, (void *)(uintptr_t)r);
 	return dash + 1;
 }
 
@@ -74,10 +92,8 @@ __wrap_engine_rcpt(const struct generation *cfg, struct txn *t, const char *rcpt
 	if (strncmp(r, "slow", 4) == 0) {
 		char *end;
 		long ms = strtol(r + 4, &end, 10);
-		struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
-		while (nanosleep(&ts, &ts) < 0)
-			;
+		fiber_sleep_ms(ms > 0 ? (unsigned)ms : 0);
 		r = *end == '-' ? end + 1 : end;
 	}
 	if (strncmp(r, "hold", 4) == 0)

@@ -93,7 +93,7 @@ wait "$client" || true
 for _ in $(seq 100); do kill -0 "$PD_PID" 2>/dev/null || break; sleep 0.1; done
 rig_check "SIGTERM: the request at a worker is answered first" \
 	grep -qx 'reply action=DUNNO' "$RUN/await2.out"
-pd_expect_log 'stopping: waiting for 1 request at the workers' \
+pd_expect_log 'stopping: waiting for 1 request in progress' \
 	"log: stopping waits for the request"
 for _ in $(seq 50); do [ -e "$RUN/policyd.rc" ] && break; sleep 0.1; done
 rig_check "SIGTERM: exit status 0 ($(cat "$RUN/policyd.rc" 2>/dev/null))" \
