@@ -36,6 +36,7 @@ enum metrics_fam {
 	FAM_AUDIT,
 	FAM_AUDIT_UP,
 	FAM_REDIS_UP,
+	FAM_LOOP_CALLS,
 	FAM_COUNT,
 };
 
@@ -69,6 +70,11 @@ static struct metrics_family metrics_fams[FAM_COUNT] = {
 	[FAM_REDIS_UP] = FAMILY("relayguard_redis_up", "gauge",
 				"1 while Redis answers, 0 while it does not.",
 				0, NULL, NULL),
+	[FAM_LOOP_CALLS] = FAMILY("relayguard_redis_loop_calls_total",
+				  "counter",
+				  "Limit calls of the policy service's event "
+				  "loop, by outcome.",
+				  1, "outcome", NULL),
 };
 
 /* Histogram bucket bounds in microseconds, and the same as text in
@@ -212,6 +218,15 @@ void
 metrics_signal(const char *signal, const char *action)
 {
 	metrics_add(FAM_SIGNALS, signal, action, 1);
+}
+
+/* metrics_loop_call - a limit call offered to the policy service's own
+ * Redis pipe: answered there, sent again or declined (at a worker), or
+ * failed */
+void
+metrics_loop_call(const char *outcome)
+{
+	metrics_add(FAM_LOOP_CALLS, outcome, NULL, 1);
 }
 
 /* metrics_audit - n audit records written or dropped by a sink */

@@ -13,6 +13,8 @@
  *   relayguard_audit_sink_up{sink}		1 writing, 0 failing
  *   relayguard_redis_up			1 reachable, 0 not
  *   relayguard_redis_roundtrip_seconds		histogram (0.25 ms .. 2.5 s)
+ *   relayguard_redis_loop_calls_total{outcome}	the policy service's pipe:
+ *				answered, again, declined, failed
  *
  * Label values are cleaned before use: bytes other than letters, digits,
  * '_', '-', '.' and ':' become '_', and values are cut at
@@ -45,6 +47,7 @@ void metrics_audit(const char *sink, const char *outcome, unsigned long n);
 void metrics_audit_sink_up(const char *sink, bool up);
 void metrics_redis_up(bool up);
 void metrics_redis_latency(unsigned long usec);
+void metrics_loop_call(const char *outcome);
 
 int metrics_render(struct strbuf *sb);
 void metrics_reset(void);

@@ -10,6 +10,7 @@
 
 #include "fiber.h"
 #include "log.h"
+#include "metrics.h"
 #include "rconn.h"
 #include "xalloc.h"
 
@@ -313,8 +314,10 @@ policy_redis_divert(struct rconn *r, struct rconn_req *q, struct err *e)
 			spare = x;
 	}
 	if (p == NULL) {
-		if (spare == NULL || rconn_lend(r, &spare->l) < 0)
+		if (spare == NULL || rconn_lend(r, &spare->l) < 0) {
+			metrics_loop_call("declined");
 			return RCONN_DIVERT_NO;
+		}
 		p = spare;
 		p->open = true;
 		p->answered = false;
@@ -343,6 +346,9 @@ policy_redis_divert(struct rconn *r, struct rconn_req *q, struct err *e)
 	fiber_yield();
 	if (call.result == RCONN_DIVERT_AGAIN)
 		q->maybe_ran = false;
+	metrics_loop_call(call.result == RCONN_DIVERT_DONE   ? "answered"
+			  : call.result == RCONN_DIVERT_AGAIN ? "again"
+							      : "failed");
 	return call.result;
 }
 
