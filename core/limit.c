@@ -392,6 +392,28 @@ limit_summary(const struct limiter *l, char *buf, size_t size)
 
 /* --- which subjects a message has ---------------------------------------- */
 
+/* limit_ipv4_text - dotted quad of b into out (at least 16 bytes), what
+ * inet_ntop writes, without its sprintf (every decision makes two) */
+static void
+limit_ipv4_text(const unsigned char *b, char *out)
+{
+	size_t o = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (i > 0)
+			out[o++] = '.';
+		if (v >= 100)
+			out[o++] = (char)('0' + v / 100);
+		if (v >= 10)
+			out[o++] = (char)('0' + v / 10 % 10);
+		out[o++] = (char)('0' + v % 10);
+	}
+	out[o] = '\0';
+}
+
 /* limit_client_net - the /24 (IPv4) or /64 (IPv6) of an address, as
  * "192.0.2.0/24"; the address itself normalised into addr; -1 if not IP */
 int
@@ -404,22 +426,22 @@ limit_client_net(const char *in, char *addr, size_t asize, char *net,
 	if (in == NULL || in[0] == '\0')
 		return -1;
 	if (inet_pton(AF_INET, in, b) == 1) {
-		if (inet_ntop(AF_INET, b, addr, (socklen_t)asize) == NULL)
+		if (asize < INET_ADDRSTRLEN)
 			return -1;
+		limit_ipv4_text(b, addr);
 		b[3] = 0;
-		if (inet_ntop(AF_INET, b, text, sizeof(text)) == NULL)
-			return -1;
+		limit_ipv4_text(b, text);
 		return limit_join(net, nsize, text, "/24", "");
 	}
 	if (inet_pton(AF_INET6, in, b) != 1)
 		return -1;
 	/* an IPv4-mapped client is an IPv4 client, as in Postfix */
 	if (memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
-		if (inet_ntop(AF_INET, b + 12, addr, (socklen_t)asize) == NULL)
+		if (asize < INET_ADDRSTRLEN)
 			return -1;
+		limit_ipv4_text(b + 12, addr);
 		b[15] = 0;
-		if (inet_ntop(AF_INET, b + 12, text, sizeof(text)) == NULL)
-			return -1;
+		limit_ipv4_text(b + 12, text);
 		return limit_join(net, nsize, text, "/24", "");
 	}
 	if (inet_ntop(AF_INET6, b, addr, (socklen_t)asize) == NULL)

@@ -307,6 +307,7 @@ policy_conn_job(struct policy_job *j)
 	struct policy_server *s = c->srv;
 	struct policy_decision *d = &c->dec;
 	int expected = POLICY_CONN_BUSY;
+	size_t alen;
 
 	policy_decide(c->cfg, c->dstate, &c->req, d);
 	if (d->log[0] != '\0') {
@@ -315,9 +316,13 @@ policy_conn_job(struct policy_job *j)
 		else
 			log_info("%s conn=%lu", d->log, c->id);
 	}
-	if (str_format(c->out, sizeof(c->out), "action=%s\n\n", d->action) < 0)
+	alen = strlen(d->action);
+	if (alen + 9 > sizeof(c->out))
 		log_panic("policy reply does not fit: %s", d->action);
-	c->outlen = strlen(c->out);
+	memcpy(c->out, "action=", 7);	/* no printf: every decision */
+	memcpy(c->out + 7, d->action, alen);
+	memcpy(c->out + 7 + alen, "\n\n", 2);
+	c->outlen = alen + 9;
 	c->outoff = 0;
 	c->send_errno = policy_conn_send(c);
 	c->idle_since = policy_mono();

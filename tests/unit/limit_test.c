@@ -14,6 +14,7 @@
  */
 #include "limit.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -1617,6 +1618,55 @@ run_bound(void **state)
 	b->row->fn(b->side);
 }
 
+/* t_client_net_text - the client's address and network as subjects are
+ * written without inet_ntop for IPv4: the same text as inet_ntop for
+ * every kind of octet, IPv4-mapped IPv6 too; IPv6 as before */
+static void
+t_client_net_text(void **state)
+{
+	static const char *const fixed[] = {
+		"0.0.0.0", "255.255.255.255", "10.0.0.9", "192.0.2.100",
+		"1.20.3.40", "100.10.1.0", "99.199.9.255",
+	};
+	char in[64];
+	char addr[INET6_ADDRSTRLEN];
+	char net[INET6_ADDRSTRLEN + 8];
+	char want[INET6_ADDRSTRLEN];
+	char wnet[INET6_ADDRSTRLEN + 8];
+	unsigned char b[4];
+	unsigned seed = 7;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		if (i < sizeof(fixed) / sizeof(fixed[0])) {
+			assert_int_equal(inet_pton(AF_INET, fixed[i], b), 1);
+		} else {
+			seed = seed * 1103515245u + 12345u;
+			memcpy(b, &seed, 4);
+			b[i % 4] = (unsigned char)(i % 3 == 0 ? 0 : i % 3 == 1
+						   ? 9 : 100);
+		}
+		assert_non_null(inet_ntop(AF_INET, b, want, sizeof(want)));
+		(void)str_format(in, sizeof(in), "%s%s", i % 2 ? "::ffff:" : "",
+				 want);
+		b[3] = 0;
+		assert_non_null(inet_ntop(AF_INET, b, wnet, sizeof(wnet)));
+		assert_int_equal(limit_client_net(in, addr, sizeof(addr), net,
+						  sizeof(net)), 0);
+		assert_string_equal(addr, want);
+		assert_string_equal(net, strcat(wnet, "/24"));
+	}
+	assert_int_equal(limit_client_net("2001:DB8::1:2:3:4", addr,
+					  sizeof(addr), net, sizeof(net)), 0);
+	assert_string_equal(addr, "2001:db8::1:2:3:4");
+	assert_string_equal(net, "2001:db8::/64");
+	assert_int_equal(limit_client_net("192.0.2.1", addr, 8, net,
+					  sizeof(net)), -1);
+	assert_int_equal(limit_client_net("not an address", addr,
+					  sizeof(addr), net, sizeof(net)), -1);
+}
+
 int
 main(void)
 {
@@ -1654,5 +1704,7 @@ main(void)
 				 mod_rows[i].name);
 		rg_case_add(&cases, b->name, run_bound, b);
 	}
+	rg_case_add(&cases, "client_address_and_network_text_as_inet_ntop",
+		    t_client_net_text, NULL);
 	return rg_cases_run(&cases, "limit", redis_start, redis_stop);
 }
