@@ -279,17 +279,30 @@ static void
 policy_redis_flush(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct policy_redis *pr = w->data;
+	bool again = true;
+	int pass;
 	size_t i;
 
 	(void)loop;
 	(void)revents;
-	for (i = 0; i < POLICY_REDIS_PIPES; i++) {
-		struct policy_redis_pipe *p = &pr->pipes[i];
+	/* a pipe that fails here resumes its decisions, which may queue
+	 * calls on pipes already passed: go round again; what is still left
+	 * then waits for its socket to be writable (never for a timer) */
+	for (pass = 0; again && pass < 4; pass++) {
+		again = false;
+		for (i = 0; i < POLICY_REDIS_PIPES; i++) {
+			struct policy_redis_pipe *p = &pr->pipes[i];
 
-		if (p->open && p->off < p->len &&
-		    !(ev_is_active(&p->io) && (p->io.events & EV_WRITE)))
-			(void)policy_redis_write(p);
+			if (p->open && p->off < p->len &&
+			    !(ev_is_active(&p->io) &&
+			      (p->io.events & EV_WRITE)) &&
+			    !policy_redis_write(p))
+				again = true;
+		}
 	}
+	for (i = 0; again && i < POLICY_REDIS_PIPES; i++)
+		if (pr->pipes[i].open)
+			policy_redis_events(&pr->pipes[i]);
 }
 
 /* policy_redis_divert - rconn's divert: take a pipelined call of a fiber
