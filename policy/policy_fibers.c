@@ -8,6 +8,10 @@
 #include "log.h"
 #include "xalloc.h"
 
+/* Idle fibers kept for the next decisions; more are freed when they end,
+ * so a burst of connections does not keep its stacks' touched pages */
+#define POLICY_FIBERS_IDLE_MAX 128
+
 /* One fiber and what the pool needs to run its blocking work. */
 struct policy_fiber {
 	struct fiber *f;
@@ -24,7 +28,8 @@ struct policy_fibers {
 	struct policy_pool *pool;
 	struct policy_fiber *idle;
 	struct policy_fiber *running;	/* the one on the CPU */
-	unsigned long nfibers;
+	unsigned long nfibers;		/* idle and in use */
+	unsigned long nidle;
 	unsigned long nwaiting;
 	bool no_stack_logged;
 	ev_async back;			/* workers handed fibers back */
@@ -117,8 +122,15 @@ policy_fibers_enter(struct policy_fibers *fs, struct policy_fiber *pf,
 	if (st == FIBER_WAITING)
 		return;
 	fs->nwaiting--;
+	if (fs->nidle >= POLICY_FIBERS_IDLE_MAX) {
+		fiber_free(pf->f);
+		free(pf);
+		fs->nfibers--;
+		return;
+	}
 	pf->next = fs->idle;
 	fs->idle = pf;
+	fs->nidle++;
 }
 
 /* policy_fibers_go - run fn(arg) in a fiber; see policy_fibers.h */
@@ -132,6 +144,7 @@ policy_fibers_go(struct policy_fibers *fs, fiber_fn *fn, void *arg)
 		log_panic("a fiber started from inside a fiber");
 	if (pf != NULL) {
 		fs->idle = pf->next;
+		fs->nidle--;
 	} else {
 		struct fiber *f = fiber_new(0, &e);
 
@@ -165,6 +178,13 @@ policy_fibers_resume(struct policy_fibers *fs, struct fiber *f)
 		log_panic("a fiber resumed from inside a fiber");
 	fs->running = pf;
 	policy_fibers_enter(fs, pf, fiber_resume(f));
+}
+
+/* policy_fibers_idle - fibers kept for later decisions */
+unsigned long
+policy_fibers_idle(const struct policy_fibers *fs)
+{
+	return fs->nidle;
 }
 
 /* policy_fibers_waiting - decisions started and not finished */

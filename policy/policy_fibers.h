@@ -13,6 +13,8 @@
  * memory for a stack): the caller then runs the job on the pool.  The
  * fibers of a sleeping decision are resumed only from loop callbacks.
  * policy_fibers_resume() is for the loop's own wake-ups (policy_redis).
+ * At most 128 finished fibers are kept for the next decisions; the stacks
+ * of a larger burst are given back as its decisions end.
  * Everything here is for the loop's thread, except the workers' hand-back
  * (a locked list and an ev_async).
  */
@@ -33,6 +35,7 @@ struct policy_fibers *policy_fibers_new(struct ev_loop *loop,
 bool policy_fibers_go(struct policy_fibers *fs, fiber_fn *fn, void *arg);
 void policy_fibers_resume(struct policy_fibers *fs, struct fiber *f);
 unsigned long policy_fibers_waiting(const struct policy_fibers *fs);
+unsigned long policy_fibers_idle(const struct policy_fibers *fs);
 void policy_fibers_free(struct policy_fibers *fs);
 
 #endif
