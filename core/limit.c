@@ -393,7 +393,7 @@ limit_summary(const struct limiter *l, char *buf, size_t size)
 /* --- which subjects a message has ---------------------------------------- */
 
 /* limit_ipv4_text - dotted quad of b into out (at least 16 bytes), what
- * inet_ntop writes, without its sprintf (every decision makes two) */
+ * inet_ntop writes, without its formatting (every decision makes two) */
 static void
 limit_ipv4_text(const unsigned char *b, char *out)
 {

@@ -64,6 +64,11 @@ static const char golden[] =
 	"not.\n"
 	"# TYPE relayguard_redis_up gauge\n"
 	"relayguard_redis_up 1\n"
+	"# HELP relayguard_redis_loop_calls_total Limit calls of the policy "
+	"service's event loop, by outcome.\n"
+	"# TYPE relayguard_redis_loop_calls_total counter\n"
+	"relayguard_redis_loop_calls_total{outcome=\"answered\"} 2\n"
+	"relayguard_redis_loop_calls_total{outcome=\"again\"} 1\n"
 	"# HELP relayguard_redis_roundtrip_seconds Redis round-trip time of "
 	"one decision.\n"
 	"# TYPE relayguard_redis_roundtrip_seconds histogram\n"
@@ -105,6 +110,9 @@ test_exposition_golden(void **state)
 	metrics_audit_sink_up("file", false);
 	metrics_redis_up(false);
 	metrics_redis_up(true);
+	metrics_loop_call("answered");
+	metrics_loop_call("again");
+	metrics_loop_call("answered");
 	metrics_redis_latency(250);	/* on a bound: counted in it */
 	metrics_redis_latency(251);
 	metrics_redis_latency(20000);
