@@ -10,7 +10,7 @@ set -eu
 . "$(dirname "$0")/rg.sh"
 
 rig_init keygen_owner
-CTL=$RG_TOP/build/relayguardctl
+CTL=$RG_TOP/${RG_BUILD:-build}/relayguardctl
 keys=$RUN/keys.d
 tables=$RUN/tables
 mkdir -p "$tables"

@@ -23,7 +23,7 @@ set -eu
 . "$(dirname "$0")/rg.sh"
 
 rig_init migrate_opendkim
-CTL=$RG_TOP/build/relayguardctl
+CTL=$RG_TOP/${RG_BUILD:-build}/relayguardctl
 ODKIM=/usr/sbin/opendkim
 
 # --- 1. Debian's default opendkim.conf -----------------------------------------
