@@ -63,7 +63,8 @@ EOF
 # the programs, copied beside the run: a tree under /tmp would be hidden by
 # the units' PrivateTmp
 mkdir -p "$RUN/sbin"
-cp "$RG_TOP/build/relayguard" "$RG_TOP/build/relayguard-policyd" "$RUN/sbin/"
+cp "$RG_TOP/${RG_BUILD:-build}/relayguard" \
+	"$RG_TOP/${RG_BUILD:-build}/relayguard-policyd" "$RUN/sbin/"
 # local UNIT - the unit with these programs and this configuration
 local_unit() {
 	sed -e "s#/usr/sbin/#$RUN/sbin/#g" \
