@@ -299,6 +299,42 @@ rconn_reader_compact(redisReader *rd, struct rconn_ints *x)
 	return rc == REDIS_OK && rep != NULL ? 0 : -1;
 }
 
+/* rconn_reader_compact_part - rconn_reader_compact for a reply whose
+ * bytes come in pieces (see rconn.h) */
+int
+rconn_reader_compact_part(redisReader *rd, struct rconn_ints *x, bool fresh)
+{
+	struct rconn_budget *b = rd->privdata;
+	redisReplyObjectFunctions *fn = rd->fn;
+	void *rep = NULL;
+	int rc;
+
+	if (b == NULL)
+		return -1;
+	if (fresh) {
+		rconn_reader_budget(rd);
+		memset(x, 0, offsetof(struct rconn_ints, v));
+	}
+	b->ints = x;
+	rd->fn = &rconn_compact_fns;
+	rc = redisReaderGetReply(rd, &rep);
+	rd->fn = fn;
+	b->ints = NULL;
+	if (rc != REDIS_OK) {
+		rconn_reader_compact_drop(rd);
+		return -1;
+	}
+	return rep != NULL ? 1 : 0;
+}
+
+/* rconn_reader_compact_drop - forget a half-read compact reply */
+void
+rconn_reader_compact_drop(redisReader *rd)
+{
+	rd->reply = NULL;
+	rd->ridx = -1;
+}
+
 /* rconn_reader_new - a reader with the cap (fuzzing, async callers) */
 redisReader *
 rconn_reader_new(void)

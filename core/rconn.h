@@ -216,5 +216,15 @@ void rconn_reader_limit(redisReader *rd);
 void rconn_reader_budget(redisReader *rd);
 void rconn_reader_unlimit(redisReader *rd);
 int rconn_reader_compact(redisReader *rd, struct rconn_ints *x);
+/* A compact reply read in as many pieces as its bytes come (an event
+ * loop's non-blocking socket): fresh for a reply's first try (x cleared,
+ * a new element budget), false to go on with the one begun in x.  1: the
+ * reply is complete; 0: its bytes are not all there yet - the half-read
+ * reply stays in the reader, pointing into x: call again with the same x
+ * after more bytes, or rconn_reader_compact_drop() before anything else
+ * (freeing the reader included); -1: the bytes are no reply (rd->err). */
+int rconn_reader_compact_part(redisReader *rd, struct rconn_ints *x,
+			      bool fresh);
+void rconn_reader_compact_drop(redisReader *rd);
 
 #endif

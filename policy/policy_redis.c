@@ -43,6 +43,7 @@ struct policy_redis_pipe {
 	struct policy_redis_call *head;	/* unanswered, in order */
 	struct policy_redis_call *tail;
 	bool answered;			/* a reply came since it was lent */
+	bool begun;			/* the head's reply is half read */
 };
 
 struct policy_redis {
@@ -84,6 +85,10 @@ static void
 policy_redis_close(struct policy_redis_pipe *p, bool ok, bool backoff,
 		   const char *why)
 {
+	/* a half-read reply points into a call's ints: never let hiredis
+	 * free it with the context */
+	rconn_reader_compact_drop(p->l.c->reader);
+	p->begun = false;
 	ev_io_stop(p->pr->loop, &p->io);
 	ev_timer_stop(p->pr->loop, &p->timer);
 	rconn_lent_end(&p->l, ok, backoff, why);
@@ -120,6 +125,13 @@ policy_redis_fail(struct policy_redis_pipe *p, bool timeout, const char *why)
 	struct err fe;
 
 	err_set(&fe, "%s: %s", p->l.name, timeout ? "timeout" : why);
+	/* a timeout reaches the log through the calls that failed; the
+	 * rest is told here, once per connection */
+	if (!timeout)
+		log_warn("redis %s (the policy service's own connection): "
+			 "closed, %s", fe.text,
+			 calls != NULL ? "its calls sent again or failed"
+				       : "no call was waiting");
 	for (c = calls; c != NULL; c = c->next) {
 		if (c->start >= written) {
 			c->result = RCONN_DIVERT_AGAIN;	/* never went out */
@@ -197,12 +209,19 @@ policy_redis_read(struct policy_redis_pipe *p)
 		}
 		while (p->head != NULL) {
 			struct policy_redis_call *c = p->head;
+			int got = rconn_reader_compact_part(rd, c->q->ints,
+							    !p->begun);
 
-			if (rconn_reader_compact(rd, c->q->ints) < 0) {
-				if (rd->err)
-					why = "malformed reply";
+			if (got < 0) {
+				p->begun = false;
+				why = "malformed reply";
 				break;
 			}
+			if (got == 0) {	/* the rest comes later */
+				p->begun = rd->ridx >= 0;
+				break;
+			}
+			p->begun = false;
 			p->head = c->next;
 			if (p->head == NULL)
 				p->tail = NULL;

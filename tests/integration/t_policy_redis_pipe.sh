@@ -12,6 +12,12 @@
 #   - then another quota of 5 is exact again.
 # relayguard_redis_loop_calls_total shows the calls went through the pipe
 # (answered there) and which were sent again at a worker.
+# Then, through a proxy that spoils Redis's replies (redis_mangle.py):
+#   - replies arriving one byte at a time: every decision right, a quota
+#     of 5 exact;
+#   - a reply nobody asked for, a reply that is no RESP, a connection cut
+#     in the middle of a reply: each logged, the decision still right (the
+#     call sent again on a new connection), the daemon unharmed.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/redis.sh"
@@ -95,6 +101,60 @@ rig_check "the frozen Redis: a call failed on the pipe" \
 	test "$(calls failed)" -ge 1
 rig_check "relayguard-policyd still runs" kill -0 "$PD_PID"
 pd_expect_log "timeout" "the frozen Redis is logged (timeout)"
+pd_stop
+
+# --- replies spoiled on the way ----------------------------------------
+xport=$(rig_free_port)
+echo pass > "$RUN/mode"
+"$RG_PY" "$RG_LIB_DIR/redis_mangle.py" "$xport" "$(rr_port main)" \
+	"$RUN/mode" > "$RUN/mangle.log" 2>&1 &
+rig_track_pid $! redis-mangle
+rig_wait_listen "127.0.0.1:$xport" 10
+rr_cli main FLUSHALL > /dev/null
+pd_conf "log_level = info" "limits = yes" "limit_map = $RUN/limits" \
+	"limit_backend = redis" "redis_server = 127.0.0.1:$xport" \
+	"redis_timeout = 10s" "limit_redis_module = no" \
+	"sender_login_map = $RUN/senders" "policy_workers = 2" \
+	"policy_metrics_listen = $mport"
+pd_start
+mode() { echo "$1" > "$RUN/mode"; }
+# allowed_soon - a decision is allowed again within 10 s (a back-off ends)
+allowed_soon() {
+	local i
+	for i in $(seq 100); do
+		[ "$(pipe one big@example.com)" = "action=DUNNO" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+rig_check "through the proxy: a decision is allowed" allowed_soon
+before=$(calls answered)
+mode drip
+out=$(pipe burst 10 big@example.com)
+rig_check "replies one byte at a time: 10 decisions allowed ($out)" \
+	test "$out" = "dunno 10 refused 0 other 0"
+out=$(pipe burst 12 five@example.com)
+rig_check "replies one byte at a time: a quota of 5 exact ($out)" \
+	test "$out" = "dunno 5 refused 7 other 0"
+mode pass
+echo "loop calls: answered $(calls answered) (before the bursts: $before)," \
+	"again $(calls again), declined $(calls declined), failed $(calls failed)"
+rig_check "the dripped replies were read on the loop's pipe" \
+	test "$(calls answered)" -ge $((before + 22))
+for m in extra garbage cut; do
+	mode "$m"
+	r=$(pipe one big@example.com)
+	case $m in
+	extra) why="a reply nobody asked for" ;;
+	garbage) why="malformed reply" ;;
+	cut) why="connection closed by the server" ;;
+	esac
+	rig_check "$m: the decision is allowed ($r)" test "$r" = "action=DUNNO"
+	pd_expect_log "own connection\\): closed, .*$why|$why.*own connection" \
+		"$m: logged ($why)"
+	rig_check "$m: decisions allowed again" allowed_soon
+done
+rig_check "relayguard-policyd still runs" kill -0 "$PD_PID"
 rig_check "no panic, no sanitizer report" \
 	test "$(pd_log_count 'panic|ERROR: AddressSanitizer|runtime error')" = 0
 pd_stop

@@ -209,6 +209,79 @@ test_compact_cut(void **state)
 	test_reader_ok(state);
 }
 
+/* compact_reply_read_in_pieces_at_every_split: the replies of
+ * test_compact_ok fed one byte at a time and cut at every offset give the
+ * same compact replies; a half-read one dropped, then the reader freed
+ * (ASan: nothing of x handed to free()) */
+static void
+test_compact_part(void **state)
+{
+	static const char in[] = "*3\r\n:1\r\n:-2\r\n:30\r\n:7\r\n"
+				 "*1\r\n$2\r\nno\r\n-ERR late\r\n";
+	size_t cut;
+
+	(void)state;
+	for (cut = 0; cut <= sizeof(in) - 1; cut++) {
+		redisReader *rd = rconn_reader_new();
+		struct rconn_ints x[4];
+		size_t done = 0;
+		bool begun = false;
+		size_t i;
+
+		/* the first cut bytes one at a time, the rest at once */
+		for (i = 0; i <= sizeof(in) - 1 && done < 4; i++) {
+			int got;
+
+			if (i < cut)
+				assert_int_equal(redisReaderFeed(rd, in + i, 1),
+						 REDIS_OK);
+			else if (i == cut)
+				assert_int_equal(redisReaderFeed(rd, in + i,
+						 sizeof(in) - 1 - i), REDIS_OK);
+			while (done < 4 && (got = rconn_reader_compact_part(
+					rd, &x[done], !begun)) != 0) {
+				assert_int_equal(got, 1);
+				begun = false;
+				done++;
+			}
+			begun = done < 4 && rd->ridx >= 0;
+		}
+		assert_int_equal(done, 4);
+		assert_int_equal(x[0].type, REDIS_REPLY_ARRAY);
+		assert_int_equal(x[0].n, 3);
+		assert_false(x[0].bad);
+		assert_true(x[0].v[0] == 1 && x[0].v[1] == -2 &&
+			    x[0].v[2] == 30);
+		assert_int_equal(x[1].type, REDIS_REPLY_INTEGER);
+		assert_true(x[2].bad);
+		assert_int_equal(x[3].type, REDIS_REPLY_ERROR);
+		assert_string_equal(x[3].text, "ERR late");
+		rconn_reader_free(rd);
+	}
+	/* half a reply, dropped, then freed */
+	{
+		redisReader *rd = rconn_reader_new();
+		struct rconn_ints x;
+
+		assert_int_equal(redisReaderFeed(rd, in, 9), REDIS_OK);
+		assert_int_equal(rconn_reader_compact_part(rd, &x, true), 0);
+		assert_true(rd->ridx >= 0);
+		rconn_reader_compact_drop(rd);
+		rconn_reader_free(rd);
+	}
+	/* bytes that are no reply */
+	{
+		redisReader *rd = rconn_reader_new();
+		struct rconn_ints x;
+
+		assert_int_equal(redisReaderFeed(rd, "?garbage\r\n", 10),
+				 REDIS_OK);
+		assert_int_equal(rconn_reader_compact_part(rd, &x, true), -1);
+		rconn_reader_free(rd);
+	}
+	test_reader_ok(state);
+}
+
 /* --- a server killed after it ran a command ------------------------------ */
 
 struct dying {
@@ -354,6 +427,8 @@ main(void)
 	rg_case_add(&c,
 		    "compact_reply_cut_short_is_never_freed_as_an_ordinary_one",
 		    test_compact_cut, NULL);
+	rg_case_add(&c, "compact_reply_read_in_pieces_at_every_split",
+		    test_compact_part, NULL);
 	rg_case_add(&c, "command_run_then_connection_lost_may_have_run",
 		    test_dying_plain, NULL);
 	rg_case_add(&c, "batched_command_run_then_connection_lost_may_have_run",
