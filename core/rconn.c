@@ -283,20 +283,11 @@ rconn_reader_budget(redisReader *rd)
 int
 rconn_reader_compact(redisReader *rd, struct rconn_ints *x)
 {
-	struct rconn_budget *b = rd->privdata;
-	redisReplyObjectFunctions *fn = rd->fn;
-	void *rep = NULL;
-	int rc;
+	int got = rconn_reader_compact_part(rd, x, true);
 
-	if (b == NULL)
-		return -1;
-	rconn_reader_budget(rd);
-	memset(x, 0, offsetof(struct rconn_ints, v));
-	b->ints = x;
-	rd->fn = &rconn_compact_fns;
-	rc = redisReaderGetReply(rd, &rep);
-	rconn_compact_end(rd, fn, rc == REDIS_OK && rep != NULL);
-	return rc == REDIS_OK && rep != NULL ? 0 : -1;
+	if (got == 0)
+		rconn_reader_compact_drop(rd);
+	return got == 1 ? 0 : -1;
 }
 
 /* rconn_reader_compact_part - rconn_reader_compact for a reply whose
