@@ -80,8 +80,10 @@ redis_start(void **state)
 	if (redis_pid < 0)
 		return -1;
 	if (redis_pid == 0) {
-		/* die with this test, even when it crashes before teardown */
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+		/* die with this test, even when it crashes before teardown or
+		 * is killed while a fault row has the server stopped (SIGKILL
+		 * reaches a stopped process, SIGTERM would wait) */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			_exit(127);
 		execlp("redis-server", "redis-server", "--port", "0",
 		       "--unixsocket", sock, "--unixsocketperm", "700",
