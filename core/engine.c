@@ -589,6 +589,12 @@ engine_eom(const struct generation *cfg, struct txn *t, struct verdict *v)
 	r.messages = 1;
 	r.recipients = t->nrcpt_counted;
 	r.bytes = t->size;
+	/* the policy service asked at the end of a message it reserved
+	 * nothing for: Postfix may be asking again after the service that
+	 * answered its RCPTs died (perhaps after this commit ran): when
+	 * Redis cannot say, accept and count when it answers (a repeated
+	 * commit is a duplicate), never refuse a message that may count */
+	r.may_repeat = t->via == TXN_VIA_POLICY && !t->limits_reserved;
 	if (engine_limit(cfg, t, &r, &lv) != LIMIT_OK ||
 	    lv.action != VERDICT_CONTINUE || held.action != VERDICT_HOLD)
 		*v = lv;

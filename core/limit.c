@@ -660,6 +660,7 @@ limit_call_init(const struct limiter *l, const struct limit_req *r,
 {
 	memset(c, 0, sizeof(*c));
 	c->op = r->op;
+	c->may_repeat = r->may_repeat;
 	c->now_ms = l->now_ms ? l->now_ms(l->now_arg) : 0;
 	c->ttl_ms = l->ttl_ms;
 	c->lease_ms = l->lease_ms;
@@ -800,7 +801,7 @@ limit_fail(struct limiter *l, struct limit_call *c, bool maybe_ran,
 
 	store_note(l->st, false, why);
 	(void)str_copy(res->error, sizeof(res->error), why);
-	if (c->op == LIMIT_COMMIT && maybe_ran) {
+	if (c->op == LIMIT_COMMIT && (maybe_ran || c->may_repeat)) {
 		/* counted now if Redis comes back soon, else later */
 		uint64_t t0 = tspec_ms(CLOCK_MONOTONIC);
 		char id[LOG_SAFE_MAX];

@@ -134,6 +134,11 @@ struct limit_req {
 	uint64_t messages;	/* units, see above */
 	uint64_t recipients;
 	uint64_t bytes;
+	bool may_repeat;	/* COMMIT: another process may have made this
+				 * very commit (the MTA asks again when its
+				 * policy service died answering): a store
+				 * that does not answer is taken as "it may
+				 * have run" (accepted, settled later) */
 };
 
 enum limit_state {
@@ -252,6 +257,7 @@ struct limit_call {
 	char qid[LIMIT_ID_MAX];	/* "": none */
 	char rcpt[LIMIT_RCPT_HASH + 1];	/* the recipient's hash; "": none */
 	uint64_t units[3];	/* messages, recipients, bytes */
+	bool may_repeat;	/* limit_req's */
 	size_t nsubjects;
 	struct limit_call_subject subjects[LIMIT_SUBJECTS_MAX];
 };

@@ -1245,6 +1245,46 @@ t_redis_fail_modes(const struct side *sd)
 	limit_free(l);
 }
 
+/* commit_that_may_repeat_is_accepted_when_the_store_is_away: the policy
+ * service asked at the end of a message it reserved nothing for (Postfix
+ * asks again after the service that answered died, perhaps after the
+ * commit ran): with the store unreachable the commit is accepted and left
+ * to settle, not refused; an ordinary commit follows the fail mode, and a
+ * reservation is never taken as "may repeat" */
+static void
+t_redis_commit_may_repeat(const struct side *sd)
+{
+	char dead[PATH_MAX];
+	struct limiter *l;
+	struct limit_req q;
+	struct verdict v;
+
+	rg_pathf(dead, sizeof(dead), "%s/nothing.sock", tmp);
+	l = mk_full(sd, map_basic, CONF_FAIL_TEMPFAIL, dead);
+	memset(&q, 0, sizeof(q));
+	q.op = LIMIT_COMMIT;
+	q.login = ALICE;
+	q.sender = "";
+	q.client_addr = "";
+	q.txn_id = "t1";
+	q.qid = "Q1";
+	q.messages = 1;
+	q.recipients = 1;
+	assert_int_equal(limit_decide(l, &q, &res), LIMIT_UNAVAILABLE);
+	limit_verdict(l, &res, &v);
+	assert_int_equal(v.action, VERDICT_TEMPFAIL);
+	q.may_repeat = true;
+	assert_int_equal(limit_decide(l, &q, &res), LIMIT_OK);
+	assert_true(res.unsettled);
+	limit_verdict(l, &res, &v);
+	assert_int_equal(v.action, VERDICT_CONTINUE);
+	q.op = LIMIT_RESERVE;
+	q.rcpt = "a@x";
+	q.qid = NULL;
+	assert_int_equal(limit_decide(l, &q, &res), LIMIT_UNAVAILABLE);
+	limit_free(l);
+}
+
 /* call_after_its_deadline_changes_nothing: a command our side gave up
  * on (timeout) that Redis runs later */
 static void
@@ -1599,6 +1639,8 @@ static const struct row rows[] = {
 	{"keys_are_readable_and_all_expire", t_redis_keys, true},
 	{"noscript_after_a_flush_is_reloaded_once", t_redis_noscript, true},
 	{"unreachable_store_follows_fail_mode", t_redis_fail_modes, true},
+	{"commit_that_may_repeat_is_accepted_when_the_store_is_away",
+	 t_redis_commit_may_repeat, true},
 	{"async_path_decides_like_limit_decide", t_redis_async_path, true},
 };
 
