@@ -223,6 +223,24 @@ mk(const struct side *sd, const char *map)
 	return mk_full(sd, map, CONF_FAIL_TEMPFAIL, NULL);
 }
 
+/* req - a request by login, as the tests make them */
+static void
+req(struct limit_req *q, enum limit_op o, const char *login, const char *txn,
+    const char *rcpt, const char *qid, uint64_t m, uint64_t r, uint64_t b)
+{
+	memset(q, 0, sizeof(*q));
+	q->op = o;
+	q->login = login;
+	q->sender = "";
+	q->client_addr = "";
+	q->txn_id = txn;
+	q->rcpt = rcpt;
+	q->qid = qid;
+	q->messages = m;
+	q->recipients = r;
+	q->bytes = b;
+}
+
 /* op - one decision into res */
 static enum limit_outcome
 op(struct limiter *l, enum limit_op o, const char *login, const char *txn,
@@ -230,17 +248,7 @@ op(struct limiter *l, enum limit_op o, const char *login, const char *txn,
 {
 	struct limit_req q;
 
-	memset(&q, 0, sizeof(q));
-	q.op = o;
-	q.login = login;
-	q.sender = "";
-	q.client_addr = "";
-	q.txn_id = txn;
-	q.rcpt = rcpt;
-	q.qid = qid;
-	q.messages = m;
-	q.recipients = r;
-	q.bytes = b;
+	req(&q, o, login, txn, rcpt, qid, m, r, b);
 	return limit_decide(l, &q, &res);
 }
 
@@ -1261,15 +1269,7 @@ t_redis_commit_may_repeat(const struct side *sd)
 
 	rg_pathf(dead, sizeof(dead), "%s/nothing.sock", tmp);
 	l = mk_full(sd, map_basic, CONF_FAIL_TEMPFAIL, dead);
-	memset(&q, 0, sizeof(q));
-	q.op = LIMIT_COMMIT;
-	q.login = ALICE;
-	q.sender = "";
-	q.client_addr = "";
-	q.txn_id = "t1";
-	q.qid = "Q1";
-	q.messages = 1;
-	q.recipients = 1;
+	req(&q, LIMIT_COMMIT, ALICE, "t1", NULL, "Q1", 1, 1, 0);
 	assert_int_equal(limit_decide(l, &q, &res), LIMIT_UNAVAILABLE);
 	limit_verdict(l, &res, &v);
 	assert_int_equal(v.action, VERDICT_TEMPFAIL);
@@ -1278,9 +1278,8 @@ t_redis_commit_may_repeat(const struct side *sd)
 	assert_true(res.unsettled);
 	limit_verdict(l, &res, &v);
 	assert_int_equal(v.action, VERDICT_CONTINUE);
-	q.op = LIMIT_RESERVE;
-	q.rcpt = "a@x";
-	q.qid = NULL;
+	req(&q, LIMIT_RESERVE, ALICE, "t1", "a@x", NULL, 1, 1, 0);
+	q.may_repeat = true;
 	assert_int_equal(limit_decide(l, &q, &res), LIMIT_UNAVAILABLE);
 	limit_free(l);
 }
