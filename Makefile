@@ -235,12 +235,18 @@ bench: deps
 	@RG_BUILD=$(B) bash tests/bench/limit_bench.sh
 	@RG_BUILD=$(B) bash tests/bench/limit_bench_scale.sh
 	@bash tests/bench/policy_bench.sh
+	@BENCH_POLICY_EOM=1 BENCH_POLICY_SERVERS="null relayguard-redis-module" \
+		bash tests/bench/policy_bench.sh
 
 # the policy service alone: relayguard-policyd, postfwd1, postfwd2 and
-# policyd-rate-limit under the same load (tests/bench/policy_bench.sh)
+# policyd-rate-limit under the same load (tests/bench/policy_bench.sh), then
+# the do-nothing server and relayguard-policyd with the Redis module over a
+# message's whole life (RCPT, RCPT, END-OF-MESSAGE)
 bench-policy: deps
 	$(MAKE) all
 	@bash tests/bench/policy_bench.sh
+	@BENCH_POLICY_EOM=1 BENCH_POLICY_SERVERS="null relayguard-redis-module" \
+		bash tests/bench/policy_bench.sh
 
 fuzz:
 	@bash tests/fuzz/run.sh

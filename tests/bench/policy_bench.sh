@@ -17,6 +17,13 @@
 #                       sender login map of the 1,000 logins)
 #   relayguard-redis-module  the same, Redis with the relayguard module
 #                       loaded (RELAYGUARD.LIMIT instead of the script)
+#                       Both Redis servers run as the README advises:
+#                       hash-max-listpack-entries 64 (RCPT requests
+#                       alone leave every message's lease open for
+#                       limit_lease_time, hundreds per login here, and
+#                       a listpack hash is searched field by field);
+#                       BENCH_POLICY_REDIS_OPTS replaces that option
+#                       ("" for Redis's defaults)
 #   postfwd1, postfwd2  Debian's postfwd, one rate rule per SASL login:
 #                       rate(sasl_username/LIMIT/3600/450 4.7.1 ...), -P
 #                       (no logging: the most favourable setting)
@@ -41,7 +48,8 @@
 # for relayguard-redis, and Redis's own time per script call.
 #
 # Environment: BENCH_POLICY_SERVERS (all of the above), BENCH_POLICY_CONNS,
-# BENCH_POLICY_SECONDS, BENCH_POLICY_WARMUP, BENCH_POLICY_EOM, RG_KEEP=1.
+# BENCH_POLICY_SECONDS, BENCH_POLICY_WARMUP, BENCH_POLICY_EOM,
+# BENCH_POLICY_REDIS_OPTS, RG_KEEP=1.
 # Timings never fail the run: the exit status is 1 only when a server did
 # not come up or answered nothing.
 set -eu
@@ -159,7 +167,8 @@ start_relayguard() {
 # (with the relayguard module loaded and used: module)
 start_relayguard-redis() {
 	local port so=$RG_TOP/${RG_BUILD:-build}/relayguard-redis.so
-	local -a load=() use=("limit_redis_module = no")
+	local -a load=() use=("limit_redis_module = no") opts
+	read -r -a opts <<< "${BENCH_POLICY_REDIS_OPTS---hash-max-listpack-entries 64}"
 	if [ "${1:-}" = module ]; then
 		load=(--loadmodule "$so")
 		use=("limit_redis_module = auto")
@@ -169,7 +178,8 @@ start_relayguard-redis() {
 	mkdir -p "$B/redis"
 	redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
 		--daemonize yes --pidfile "$B/redis/redis.pid" \
-		--logfile "$B/redis/redis.log" --dir "$B/redis" "${load[@]}" > /dev/null
+		--logfile "$B/redis/redis.log" --dir "$B/redis" \
+		"${opts[@]}" "${load[@]}" > /dev/null
 	for _ in $(seq 50); do [ -s "$B/redis/redis.pid" ] && break; sleep 0.1; done
 	REDIS_PID=$(cat "$B/redis/redis.pid")
 	rig_track_pid "$REDIS_PID" redis-server
