@@ -2,7 +2,6 @@
 #include "rconn.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -1761,7 +1760,6 @@ rconn_lend(struct rconn *r, struct rconn_lent *l)
 	struct rnode *n;
 	redisContext *c = NULL;
 	bool stale;
-	int fl;
 
 	if (r->s->mode == RCONN_CLUSTER)
 		return -1;
@@ -1778,15 +1776,9 @@ rconn_lend(struct rconn *r, struct rconn_lent *l)
 	pthread_mutex_unlock(&n->lock);
 	if (c == NULL)
 		return -1;
-	fl = fcntl(c->fd, F_GETFL);
-	if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-		rnode_put(n, c, false, false, NULL);
-		return -1;
-	}
 	l->shared = r->s;
 	l->node = n;
 	l->c = c;
-	l->flags = fl;
 	l->name = n->name;
 	l->timeout_ms = r->timeout_ms;
 	return 0;
@@ -1799,8 +1791,6 @@ rconn_lent_end(struct rconn_lent *l, bool ok, bool backoff, const char *why)
 	struct rconn_shared *s = l->shared;
 	struct rnode *n = l->node;
 
-	if (ok && fcntl(l->c->fd, F_SETFL, l->flags) < 0)
-		ok = false;
 	rnode_put(n, l->c, ok, backoff, why);
 	l->c = NULL;
 	l->node = NULL;

@@ -170,9 +170,11 @@ typedef enum rconn_divert_result rconn_divert_fn(struct rconn *r,
 						 struct err *e);
 void rconn_set_divert(rconn_divert_fn *fn);
 
-/* A pooled connection lent to an event loop, which sets its socket
- * non-blocking, writes ready-made requests and reads their replies itself
- * (rconn_reader_compact on c->reader).  rconn_lend takes only an idle
+/* A pooled connection lent to an event loop, which writes ready-made
+ * requests and reads their replies itself (rconn_reader_compact on
+ * c->reader).  The socket stays as the pool keeps it (blocking, with its
+ * timeouts): the borrower must pass MSG_DONTWAIT to each send and recv,
+ * which saves two fcntl calls per loan.  rconn_lend takes only an idle
  * connection of a standalone server or a known Sentinel master outside
  * back-off, never waits and never connects: -1 when there is none (the
  * caller goes the usual way, which makes one).  rconn_lent_end gives it
@@ -183,7 +185,6 @@ struct rconn_lent {
 	void *shared;
 	void *node;
 	redisContext *c;
-	int flags;			/* the socket's, before */
 	const char *name;		/* the server, for messages */
 	unsigned timeout_ms;		/* the lending handle's */
 };

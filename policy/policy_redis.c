@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "fiber.h"
 #include "log.h"
@@ -155,8 +156,8 @@ static bool
 policy_redis_write(struct policy_redis_pipe *p)
 {
 	while (p->off < p->len) {
-		ssize_t n = write(p->l.c->fd, p->buf + p->off,
-				  p->len - p->off);
+		ssize_t n = send(p->l.c->fd, p->buf + p->off,
+				 p->len - p->off, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n > 0) {
 			p->off += (size_t)n;
@@ -191,7 +192,7 @@ policy_redis_read(struct policy_redis_pipe *p)
 	bool more = true;
 
 	while (more && why == NULL) {
-		ssize_t n = read(p->l.c->fd, buf, sizeof(buf));
+		ssize_t n = recv(p->l.c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
