@@ -2,11 +2,16 @@
 #include "policy_decide.h"
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine.h"
+#include "log.h"
 #include "replytext.h"
 #include "str.h"
+#include "tspec.h"
 
 /* Defaults for a verdict that brings no codes or text of its own. */
 #define POLICY_TEMP_CODE "451"
@@ -15,6 +20,55 @@
 #define POLICY_PERM_CODE "550"
 #define POLICY_PERM_XCODE "5.7.1"
 #define POLICY_PERM_TEXT "rejected by policy"
+
+/* A message is counted at DATA or END-OF-MESSAGE: a service asked only at
+ * RCPT (smtpd_end_of_data_restrictions missing) reserves and never
+ * counts, every lease running out after limit_lease_time.  Transactions
+ * that reserved since the last end of a message, and since when; a
+ * warning at most once an hour while it lasts. */
+#define POLICY_UNENDED_MIN 20
+#define POLICY_UNENDED_EVERY_MS 3600000u
+static atomic_uint pd_unended;
+static _Atomic uint64_t pd_unended_since;
+static _Atomic uint64_t pd_unended_warned;
+
+/* policy_decide_ended - a DATA or END-OF-MESSAGE request came */
+static void
+policy_decide_ended(void)
+{
+	if (atomic_load_explicit(&pd_unended, memory_order_relaxed) != 0)
+		atomic_store_explicit(&pd_unended, 0, memory_order_relaxed);
+}
+
+/* policy_decide_unended - a transaction reserved at RCPT: warn when none
+ * has ended for a lease time and many reserved meanwhile */
+static void
+policy_decide_unended(const struct conf *c)
+{
+	unsigned n = atomic_fetch_add_explicit(&pd_unended, 1,
+					       memory_order_relaxed);
+	uint64_t now = tspec_ms(CLOCK_MONOTONIC);
+	uint64_t since;
+	uint64_t last;
+
+	if (n == 0) {
+		atomic_store_explicit(&pd_unended_since, now,
+				      memory_order_relaxed);
+		return;
+	}
+	since = atomic_load_explicit(&pd_unended_since, memory_order_relaxed);
+	last = atomic_load_explicit(&pd_unended_warned, memory_order_relaxed);
+	if (n + 1 < POLICY_UNENDED_MIN || since == 0 ||
+	    now - since < c->limit_lease_time * 1000 ||
+	    (last != 0 && now - last < POLICY_UNENDED_EVERY_MS) ||
+	    !atomic_compare_exchange_strong(&pd_unended_warned, &last, now))
+		return;
+	log_warn("limits: %u transactions reserved at RCPT in %llu s and no "
+		 "DATA or END-OF-MESSAGE request came: no message is counted "
+		 "(each reservation only lasts limit_lease_time); ask this "
+		 "service in smtpd_end_of_data_restrictions too", n + 1,
+		 (unsigned long long)((now - since) / 1000));
+}
 
 /* policy_decide_state_init - no message in progress.  Field by field, not
  * one memset: the txn is some 30 kB, mostly arrays (header addresses,
@@ -279,15 +333,21 @@ policy_decide_engine(const struct generation *cfg, struct policy_decide_state *s
 		return;
 	}
 	switch (stage) {
-	case POLICY_STAGE_RCPT:
+	case POLICY_STAGE_RCPT: {
+		bool held = s->txn.limits_reserved;
+
 		s->txn.nrcpt = s->rcpt_ok;	/* Postfix sends 0 at RCPT */
 		engine_rcpt(cfg, &s->txn, rcpt, v);
+		if (!held && s->txn.limits_reserved)
+			policy_decide_unended(cfg->conf);
 		if (v->action == VERDICT_CONTINUE ||
 		    v->action == VERDICT_ACCEPT)
 			s->rcpt_ok++;
 		break;
+	}
 	case POLICY_STAGE_DATA:
 	case POLICY_STAGE_EOM:
+		policy_decide_ended();
 		if (s->eom_done)
 			return;
 		engine_eom(cfg, &s->txn, v);

@@ -22,7 +22,7 @@
 #                       alone leave every message's lease open for
 #                       limit_lease_time, hundreds per login here, and
 #                       a listpack hash is searched field by field);
-#                       BENCH_POLICY_REDIS_OPTS replaces that option
+#                       BENCH_REDIS_OPTS replaces that option
 #                       ("" for Redis's defaults)
 #   postfwd1, postfwd2  Debian's postfwd, one rate rule per SASL login:
 #                       rate(sasl_username/LIMIT/3600/450 4.7.1 ...), -P
@@ -49,7 +49,7 @@
 #
 # Environment: BENCH_POLICY_SERVERS (all of the above), BENCH_POLICY_CONNS,
 # BENCH_POLICY_SECONDS, BENCH_POLICY_WARMUP, BENCH_POLICY_EOM,
-# BENCH_POLICY_REDIS_OPTS, RG_KEEP=1.
+# BENCH_REDIS_OPTS, RG_KEEP=1.
 # Timings never fail the run: the exit status is 1 only when a server did
 # not come up or answered nothing.
 set -eu
@@ -168,7 +168,7 @@ start_relayguard() {
 start_relayguard-redis() {
 	local port so=$RG_TOP/${RG_BUILD:-build}/relayguard-redis.so
 	local -a load=() use=("limit_redis_module = no") opts
-	read -r -a opts <<< "${BENCH_POLICY_REDIS_OPTS---hash-max-listpack-entries 64}"
+	read -r -a opts <<< "${BENCH_REDIS_OPTS---hash-max-listpack-entries 64}"
 	if [ "${1:-}" = module ]; then
 		load=(--loadmodule "$so")
 		use=("limit_redis_module = auto")
