@@ -570,12 +570,12 @@ engine_eom(const struct generation *cfg, struct txn *t, struct verdict *v)
 	/* fan-out and spike first: a refused message must not count */
 	abuse_eom(cfg->abuse, t, &t->abuse, &held);
 	if (held.action != VERDICT_CONTINUE && held.action != VERDICT_HOLD) {
-		*v = held;
+		verdict_copy(v, &held);
 		engine_abort(cfg, t);
 		return;
 	}
 	if (held.action == VERDICT_HOLD)
-		*v = held;	/* a held message counts: it may be released */
+		verdict_copy(v, &held);	/* a held message counts */
 	/* the policy service counts its RCPT requests; asked at the end of
 	 * the message only, it has Postfix's recipient_count */
 	if (t->via == TXN_VIA_POLICY && t->nrcpt_counted == 0)
@@ -597,7 +597,7 @@ engine_eom(const struct generation *cfg, struct txn *t, struct verdict *v)
 	r.may_repeat = t->via == TXN_VIA_POLICY && !t->limits_reserved;
 	if (engine_limit(cfg, t, &r, &lv) != LIMIT_OK ||
 	    lv.action != VERDICT_CONTINUE || held.action != VERDICT_HOLD)
-		*v = lv;
+		verdict_copy(v, &lv);
 	/* committed, or given back by the refused commit itself */
 	t->limits_reserved = false;
 }

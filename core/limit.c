@@ -658,9 +658,11 @@ static void
 limit_call_init(const struct limiter *l, const struct limit_req *r,
 		struct limit_call *c)
 {
-	memset(c, 0, sizeof(*c));
+	/* field by field: most of the call is its subjects' key buffers,
+	 * read only up to nsubjects and each key's end */
 	c->op = r->op;
 	c->may_repeat = r->may_repeat;
+	c->nsubjects = 0;
 	c->now_ms = l->now_ms ? l->now_ms(l->now_arg) : 0;
 	c->ttl_ms = l->ttl_ms;
 	c->lease_ms = l->lease_ms;
@@ -681,7 +683,9 @@ limit_prepare(struct limiter *l, const struct limit_req *r,
 {
 	size_t i;
 
-	memset(res, 0, offsetof(struct limit_result, hits));
+	res->outcome = LIMIT_OK;
+	res->nsubjects = 0;
+	res->nhits = 0;
 	res->over = -1;
 	res->local = false;
 	res->duplicate = false;
@@ -694,7 +698,7 @@ limit_prepare(struct limiter *l, const struct limit_req *r,
 	res->nsubjects = c->nsubjects;
 	for (i = 0; i < c->nsubjects; i++)
 		memcpy(res->subjects[i], c->subjects[i].key,
-		       sizeof(res->subjects[i]));
+		       strlen(c->subjects[i].key) + 1);
 	res->outcome = LIMIT_OK;	/* no subject: no limit applies */
 	return c->nsubjects;
 }

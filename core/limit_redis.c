@@ -986,14 +986,17 @@ lr_decide(struct limit_backend *be, const struct limit_call *c,
 	size_t k;
 	int rc = 0;
 
-	memset(a, 0, sizeof(*a));
 	off[0] = 0;
 	for (i = 0; i < c->nsubjects; i++) {
 		off[i + 1] = off[i] + c->subjects[i].ndefs;
 		slot[i] = rconn_is_cluster(b->rc)
 				  ? lr_subject_slot(c->subjects[i].key) : 0;
 	}
+	/* the rows in use only: the answer is 2 kB, a call has a few */
+	a->code = LIMIT_CODE_OK;
+	a->maybe_ran = false;
 	a->nrows = off[c->nsubjects];
+	memset(a->rows, 0, a->nrows * sizeof(a->rows[0]));
 	ng = store_group(b->st, slot, c->nsubjects, idx, ends);
 	if (ng == 1)
 		return lr_run(b, c, 0, c->nsubjects, &a->code, a->rows,

@@ -60,6 +60,26 @@ verdict_init(struct verdict *v)
 	v->nhdrs = 0;
 }
 
+/* verdict_copy - *dst = *src without the unused parts of its buffers
+ * (the struct is some 5 kB; a decision copies several) */
+void
+verdict_copy(struct verdict *dst, const struct verdict *src)
+{
+	size_t i;
+
+	if (dst == src)
+		return;
+	dst->action = src->action;
+	memcpy(dst->code, src->code, sizeof(dst->code));
+	memcpy(dst->xcode, src->xcode, sizeof(dst->xcode));
+	memcpy(dst->text, src->text, strnlen(src->text, sizeof(src->text) - 1));
+	dst->text[strnlen(src->text, sizeof(src->text) - 1)] = '\0';
+	memcpy(dst->reason, src->reason, sizeof(dst->reason));
+	dst->nhdrs = src->nhdrs;
+	for (i = 0; i < src->nhdrs && i < VERDICT_HDR_MAX; i++)
+		dst->hdrs[i] = src->hdrs[i];
+}
+
 /* verdict_set - action, reply codes, reason tag and reply text; the text
  * is cut (marked "...") when it does not fit */
 void

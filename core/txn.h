@@ -141,6 +141,7 @@ struct verdict {
 };
 
 void verdict_init(struct verdict *v);
+void verdict_copy(struct verdict *dst, const struct verdict *src);
 void verdict_set(struct verdict *v, enum verdict_action a, const char *code,
 		 const char *xcode, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));

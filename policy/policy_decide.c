@@ -324,12 +324,12 @@ policy_decide_engine(const struct generation *cfg, struct policy_decide_state *s
 		policy_decide_collect(s, &s->mail);
 		if (s->mail.action != VERDICT_CONTINUE &&
 		    s->mail.action != VERDICT_ACCEPT) {
-			*v = s->mail;
+			verdict_copy(v, &s->mail);
 			return;
 		}
 	} else if (s->mail.action != VERDICT_CONTINUE &&
 		   s->mail.action != VERDICT_ACCEPT) {
-		*v = s->mail;	/* the same answer for every recipient */
+		verdict_copy(v, &s->mail);	/* the same for every rcpt */
 		return;
 	}
 	switch (stage) {
