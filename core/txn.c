@@ -65,6 +65,7 @@ verdict_init(struct verdict *v)
 void
 verdict_copy(struct verdict *dst, const struct verdict *src)
 {
+	size_t tlen = strnlen(src->text, sizeof(src->text) - 1);
 	size_t i;
 
 	if (dst == src)
@@ -72,8 +73,8 @@ verdict_copy(struct verdict *dst, const struct verdict *src)
 	dst->action = src->action;
 	memcpy(dst->code, src->code, sizeof(dst->code));
 	memcpy(dst->xcode, src->xcode, sizeof(dst->xcode));
-	memcpy(dst->text, src->text, strnlen(src->text, sizeof(src->text) - 1));
-	dst->text[strnlen(src->text, sizeof(src->text) - 1)] = '\0';
+	memcpy(dst->text, src->text, tlen);
+	dst->text[tlen] = '\0';
 	memcpy(dst->reason, src->reason, sizeof(dst->reason));
 	dst->nhdrs = src->nhdrs;
 	for (i = 0; i < src->nhdrs && i < VERDICT_HDR_MAX; i++)

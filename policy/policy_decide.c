@@ -47,19 +47,22 @@ policy_decide_unended(const struct conf *c)
 {
 	unsigned n = atomic_fetch_add_explicit(&pd_unended, 1,
 					       memory_order_relaxed);
-	uint64_t now = tspec_ms(CLOCK_MONOTONIC);
+	uint64_t now;
 	uint64_t since;
 	uint64_t last;
 
 	if (n == 0) {
-		atomic_store_explicit(&pd_unended_since, now,
+		atomic_store_explicit(&pd_unended_since,
+				      tspec_ms(CLOCK_MONOTONIC),
 				      memory_order_relaxed);
 		return;
 	}
+	if (n + 1 < POLICY_UNENDED_MIN)
+		return;		/* the usual case: no clock read */
+	now = tspec_ms(CLOCK_MONOTONIC);
 	since = atomic_load_explicit(&pd_unended_since, memory_order_relaxed);
 	last = atomic_load_explicit(&pd_unended_warned, memory_order_relaxed);
-	if (n + 1 < POLICY_UNENDED_MIN || since == 0 ||
-	    now - since < c->limit_lease_time * 1000 ||
+	if (since == 0 || now - since < c->limit_lease_time * 1000 ||
 	    (last != 0 && now - last < POLICY_UNENDED_EVERY_MS) ||
 	    !atomic_compare_exchange_strong(&pd_unended_warned, &last, now))
 		return;

@@ -334,6 +334,7 @@ policy_redis_divert(struct rconn *r, struct rconn_req *q, struct err *e)
 	struct policy_redis_pipe *p = NULL;
 	struct policy_redis_pipe *spare = NULL;
 	struct policy_redis_call call;
+	double now;
 	size_t i;
 
 	if (pr == NULL || fiber_self() == NULL)
@@ -366,7 +367,8 @@ policy_redis_divert(struct rconn *r, struct rconn_req *q, struct err *e)
 	call.e = e;
 	call.f = fiber_self();
 	call.start = p->base + p->len;
-	call.deadline = policy_redis_mono() + rconn_timeout_ms(r) / 1000.0;
+	now = policy_redis_mono();
+	call.deadline = now + rconn_timeout_ms(r) / 1000.0;
 	call.result = RCONN_DIVERT_NO;
 	p->len += q->rawlen;
 	if (p->tail != NULL)
@@ -375,7 +377,7 @@ policy_redis_divert(struct rconn *r, struct rconn_req *q, struct err *e)
 		p->head = &call;
 	p->tail = &call;
 	if (!ev_is_active(&p->timer))
-		policy_redis_arm(p, call.deadline - rconn_timeout_ms(r) / 1000.0);
+		policy_redis_arm(p, now);
 	fiber_yield();
 	if (call.result == RCONN_DIVERT_AGAIN)
 		q->maybe_ran = false;

@@ -298,8 +298,9 @@ policy_conn_flush(struct policy_conn *c)
 	policy_conn_process(c);
 }
 
-/* policy_conn_job - on a worker: decide, log, send the reply; hand the
- * connection back to the loop only when it asked or the send is stuck */
+/* policy_conn_job - in a fiber of the loop (at a worker when no fiber
+ * could be had): decide, log, send the reply; hand the connection back to
+ * the loop only when it asked or the send is stuck */
 static void
 policy_conn_job(struct policy_job *j)
 {
